@@ -1,0 +1,188 @@
+"""Loading and validating config.toml (+ environment overrides) into one Settings object.
+
+Errors name the file, the key and what is wrong, e.g.
+``config.toml: campaign.week_start: Input should be a valid date``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, Strict, UnitConfig
+
+DEFAULT_CONFIG = "config.toml"
+EXAMPLE_CONFIG = "config.example.toml"
+
+
+class ConfigError(Exception):
+    """A config file or environment variable is missing or wrong."""
+
+
+class ServerConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+
+
+class StorageConfig(Strict):
+    database_url: str = ""
+    data_dir: Path = Path("./data")
+
+    def resolved_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'weekbot.db'}"
+
+
+class SandboxConfig(Strict):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8089, ge=0, le=65535)
+
+
+class BindingConfig(Strict):
+    invite_secret: str = Field(min_length=8)
+
+
+class DialogConfig(Strict):
+    photo_window_minutes: int = Field(default=30, ge=1)
+    question_timeout_minutes: int = Field(default=60, ge=1)
+
+
+class WeComConfig(Strict):
+    enabled: bool = True
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str = Field(min_length=43, max_length=43)
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+
+class OfficialAccountConfig(Strict):
+    enabled: bool = True
+    app_id: str
+    secret: str
+    token: str
+    aes_key: str = Field(default="", description="43 chars; empty for plaintext-only mode")
+    api_base: str = "https://api.weixin.qq.com"
+    template_id: str = ""
+
+    @model_validator(mode="after")
+    def _key_length(self) -> OfficialAccountConfig:
+        if self.aes_key and len(self.aes_key) != 43:
+            raise ValueError("aes_key must be 43 characters (EncodingAESKey) or empty")
+        return self
+
+
+class ChannelsConfig(Strict):
+    wecom: WeComConfig
+    mp: OfficialAccountConfig
+
+
+class Settings(Strict):
+    campaign: CampaignConfig
+    ceremony: CeremonyConfig
+    contact: ContactConfig
+    units: tuple[UnitConfig, ...]
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    sandbox: SandboxConfig = SandboxConfig()
+    binding: BindingConfig
+    dialog: DialogConfig = DialogConfig()
+    channels: ChannelsConfig
+
+    @model_validator(mode="after")
+    def _units_consistent(self) -> Settings:
+        names = [u.name for u in self.units]
+        if len(set(names)) != len(names):
+            raise ValueError("duplicate unit name")
+        owner: dict[str, str] = {}
+        for unit in self.units:
+            for alias in (unit.name, *unit.aliases):
+                if owner.setdefault(alias, unit.name) != unit.name:
+                    raise ValueError(f"alias {alias!r} belongs to both {owner[alias]} and {unit.name}")
+        if sum(u.kind == "chair" for u in self.units) != 1:
+            raise ValueError("exactly one unit must be kind = 'chair'")
+        return self
+
+    @property
+    def data_dir(self) -> Path:
+        return self.storage.data_dir
+
+    @property
+    def database_url(self) -> str:
+        return self.storage.resolved_url()
+
+
+# Environment variable -> dotted config key.
+ENV_OVERRIDES: dict[str, str] = {
+    "WEEKBOT_DATABASE_URL": "storage.database_url",
+    "WEEKBOT_DATA_DIR": "storage.data_dir",
+    "WEEKBOT_SANDBOX": "sandbox.enabled",
+    "WEEKBOT_INVITE_SECRET": "binding.invite_secret",
+    "WEEKBOT_WECOM_CORP_ID": "channels.wecom.corp_id",
+    "WEEKBOT_WECOM_AGENT_ID": "channels.wecom.agent_id",
+    "WEEKBOT_WECOM_SECRET": "channels.wecom.secret",
+    "WEEKBOT_WECOM_TOKEN": "channels.wecom.token",
+    "WEEKBOT_WECOM_AES_KEY": "channels.wecom.aes_key",
+    "WEEKBOT_WECOM_API_BASE": "channels.wecom.api_base",
+    "WEEKBOT_MP_APP_ID": "channels.mp.app_id",
+    "WEEKBOT_MP_SECRET": "channels.mp.secret",
+    "WEEKBOT_MP_TOKEN": "channels.mp.token",
+    "WEEKBOT_MP_AES_KEY": "channels.mp.aes_key",
+    "WEEKBOT_MP_API_BASE": "channels.mp.api_base",
+}
+
+
+def config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """Explicit path, else $WEEKBOT_CONFIG, else ./config.toml, else ./config.example.toml."""
+    if explicit:
+        return Path(explicit)
+    if env.get("WEEKBOT_CONFIG"):
+        return Path(env["WEEKBOT_CONFIG"])
+    if Path(DEFAULT_CONFIG).exists():
+        return Path(DEFAULT_CONFIG)
+    return Path(EXAMPLE_CONFIG)
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: str) -> None:
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    env = os.environ if env is None else env
+    source = config_path(path, env)
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found (set WEEKBOT_CONFIG or pass --config)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    for var, dotted in ENV_OVERRIDES.items():
+        if env.get(var) not in (None, ""):
+            _set_dotted(raw, dotted, env[var])
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(source, exc)) from None
+
+
+def _describe(source: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        env_var = next((v for v, k in ENV_OVERRIDES.items() if k == key), None)
+        hint = f" (or ${env_var})" if env_var else ""
+        lines.append(f"{source}: {key}{hint}: {err['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""Engine and sessions. SQLite (WAL) by default, PostgreSQL accepted.
+
+Database work is synchronous SQLAlchemy run off the event loop: ``await db.run(fn)`` calls
+``fn(session)`` in a worker thread and commits. SQLite gets a single worker so writes never
+contend for the file lock; PostgreSQL gets a small pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+T = TypeVar("T")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        import storage.models  # noqa: F401  (register core tables)
+
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = url.startswith("sqlite")
+        self._executor = ThreadPoolExecutor(max_workers=1 if self.is_sqlite else 4, thread_name_prefix="db")
+
+    def create_all(self) -> None:
+        SQLModel.metadata.create_all(self.engine)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def call(self, fn: Callable[[Session], T]) -> T:
+        """Run fn in a session and commit (synchronously; for CLI and worker threads)."""
+        with self.session() as session:
+            result = fn(session)
+            session.commit()
+            return result
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run fn in a session on the database thread and commit, without blocking the loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.call, fn)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()

@@ -1,0 +1,94 @@
+"""Core tables: units, liaisons, inbound messages, activities, audit log, access tokens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import LocalDateTime
+
+
+def _at(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(LocalDateTime(), **kwargs))
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    kind: str  # chair | member | county
+
+
+class Liaison(SQLModel, table=True):
+    """A person bound to a unit on one channel. role: liaison | admin (the contact person)."""
+
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str  # wecom | mp
+    user_id: str = Field(index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = ""
+    phone: str = ""
+    role: str = "liaison"
+    bound_at: datetime = _at(nullable=False)
+    # Last time the user wrote to us: the Official Account's 48 h customer-service window.
+    last_seen_at: datetime | None = _at(nullable=True)
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every accepted callback, stored before it is handled; dedupe_key makes retries no-ops."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    dedupe_key: str = Field(unique=True)
+    user_id: str = Field(index=True)
+    msg_type: str
+    created_at: datetime = _at(nullable=False)  # WeChat's CreateTime
+    received_at: datetime = _at(nullable=False)
+    content: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    raw_xml: str = Field(sa_column=Column(Text, nullable=False))
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    handled_at: datetime | None = _at(nullable=True)
+
+
+class Activity(SQLModel, table=True):
+    """One reported activity. status: active | withdrawn."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
+    message_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
+    date: date = Field(index=True)
+    type: str
+    location: str | None = None
+    materials: int | None = None
+    consultations: int | None = None
+    participants: int | None = None
+    enterprises: int | None = None
+    articles: int | None = None
+    # Count fields that were stated approximately (约/余/多/来): {"materials": true}
+    approximate: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="active", index=True)
+    created_at: datetime = _at(nullable=False)
+    updated_at: datetime = _at(nullable=False)
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _at(nullable=False)
+    actor: str  # "wecom:userid", "system", "admin:..."
+    action: str  # bind, unbind, activity.create, activity.update, ...
+    target: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AccessToken(SQLModel, table=True):
+    """Shared access-token cache: several processes use one token; one refreshes at a time."""
+
+    app_key: str = Field(primary_key=True)  # e.g. "wecom:<corp_id>:<agent_id>", "mp:<app_id>"
+    token: str = ""
+    expires_at: datetime | None = _at(nullable=True)
+    refreshing_until: datetime | None = _at(nullable=True)
