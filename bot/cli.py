@@ -25,10 +25,13 @@ def _parse(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weekbot", description="宣传周报送助手")
-    parser.add_argument("--config", help="config file (default: $WEEKBOT_CONFIG, config.toml, config.example.toml)")
+    parser.add_argument("--config", help="config file (default: $WEEKBOT_CONFIG or config.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
+    # --config is accepted after the subcommand too (`weekbot plan --config FILE`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    p = sub.add_parser("parse", help="read a report and print the reading as JSON")
+    p = sub.add_parser("parse", parents=[common], help="read a report and print the reading as JSON")
     p.add_argument("text", nargs="*")
     p.add_argument("--now", help="message time, ISO 8601 (default: now, Asia/Shanghai)")
     p.add_argument("--unit", help="the sender's bound unit")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, Strict, UnitConfig
 
@@ -158,9 +158,7 @@ def _set_dotted(tree: dict[str, Any], dotted: str, value: str) -> None:
     node[leaf] = value
 
 
-def load_config(
-    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
+def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     source = config_path(path, env)
     try:
