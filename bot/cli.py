@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +24,75 @@ def _parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from scheduler.calendar import CalendarError
+    from scheduler.plan import PlanError, build_plan
+
+    settings = load_config(args.config)
+    try:
+        plan = build_plan(settings)
+    except (CalendarError, PlanError) as exc:
+        print(f"weekbot plan: {exc}", file=sys.stderr)
+        return 2
+    for push in plan:
+        print(json.dumps(push.as_json(), ensure_ascii=False))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from bot.serve import serve
+    from scheduler.clock import SystemClock
+
+    settings = load_config(args.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    asyncio.run(serve(settings, SystemClock(), host, port))
+    return 0
+
+
+def _say(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import aiohttp
+
+    from bot.sandbox.callbacks import WeComUser
+    from scheduler.clock import SystemClock
+
+    settings = load_config(args.config)
+    url = args.url or f"http://{settings.server.host}:{settings.server.port}/wechat/work"
+
+    async def say() -> str | None:
+        async with aiohttp.ClientSession() as http:
+            user = WeComUser(http, url, settings.channels.wecom, args.as_user)
+            return await user.say(" ".join(args.text), SystemClock().now())
+
+    print(asyncio.run(say()) or "（无回复）")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(load_config(args.config)))
+
+
+def _unit_codes(args: argparse.Namespace) -> int:
+    from bot.runtime import make_deps
+    from handlers.binding import code_table
+
+    settings = load_config(args.config)
+    for code, grant in code_table(make_deps(settings)).items():
+        who = "联系人（管理员）" if grant.role == "admin" else "联络员"
+        print(f"{code}\t{grant.unit_name}\t{who}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weekbot", description="宣传周报送助手")
     parser.add_argument("--config", help="config file (default: $WEEKBOT_CONFIG or config.toml)")
@@ -37,6 +107,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="the sender's bound unit")
     p.add_argument("--batch", action="store_true", help="JSON Lines in, JSON Lines out")
     p.set_defaults(func=_parse)
+
+    p = sub.add_parser("serve", parents=[common], help="run the webhook (and the sandbox platform)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("say", parents=[common], help="send one WeCom text through the running server")
+    p.add_argument("--as", dest="as_user", required=True, metavar="USERID")
+    p.add_argument("--url", help="webhook URL (default: from [server] in config)")
+    p.add_argument("text", nargs="+")
+    p.set_defaults(func=_say)
+
+    p = sub.add_parser("demo", parents=[common], help="scripted liaisons report through the sandbox")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("units", parents=[common], help="reporting units")
+    units_sub = p.add_subparsers(dest="units_command", required=True)
+    p = units_sub.add_parser("codes", parents=[common], help="print every unit's invite code")
+    p.set_defaults(func=_unit_codes)
+
+    p = sub.add_parser("plan", parents=[common], help="print the scheduled pushes as JSON Lines, by time")
+    p.set_defaults(func=_plan)
     return parser
 
 

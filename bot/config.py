@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, Strict, UnitConfig
+from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, PushConfig, Strict, UnitConfig
 
 DEFAULT_CONFIG = "config.toml"
 EXAMPLE_CONFIG = "config.example.toml"
@@ -95,6 +95,7 @@ class Settings(Strict):
     binding: BindingConfig
     dialog: DialogConfig = DialogConfig()
     channels: ChannelsConfig
+    pushes: PushConfig = PushConfig()
 
     @model_validator(mode="after")
     def _units_consistent(self) -> Settings:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
@@ -60,7 +61,7 @@ class Activity(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
     message_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
-    date: date = Field(index=True)
+    date: dt.date = Field(index=True)
     type: str
     location: str | None = None
     materials: int | None = None

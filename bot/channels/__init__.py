@@ -1,0 +1,1 @@
+"""Channel adapters: WeChat's wire format (signatures, AES, XML) <-> handlers.inbound.Inbound."""

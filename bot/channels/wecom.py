@@ -1,0 +1,39 @@
+"""WeCom (企业微信) callbacks: always encrypted, signed with msg_signature, receiver id = corp id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from wechatpy.enterprise import parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+
+from bot.channels.wire import check_xml, decode_text, require, text_reply_xml, to_inbound, unseal
+from bot.config import WeComConfig
+from handlers.inbound import Inbound
+
+
+class WeComChannel:
+    name = "wecom"
+
+    def __init__(self, cfg: WeComConfig) -> None:
+        self.cfg = cfg
+        self.crypto = WeChatCrypto(cfg.token, cfg.aes_key, cfg.corp_id)
+
+    def verify_url(self, query: Mapping[str, str]) -> str:
+        signature, timestamp, nonce, echostr = require(query, "msg_signature", "timestamp", "nonce", "echostr")
+        return unseal(lambda: self.crypto.check_signature(signature, timestamp, nonce, echostr))
+
+    def decode(self, query: Mapping[str, str], body: bytes) -> tuple[Inbound, Any]:
+        signature, timestamp, nonce = require(query, "msg_signature", "timestamp", "nonce")
+        envelope = decode_text(body)
+        check_xml(envelope)
+        plaintext = unseal(lambda: self.crypto.decrypt_message(envelope, signature, timestamp, nonce))
+        check_xml(plaintext)
+        message = parse_message(plaintext)
+        return to_inbound(self.name, message, plaintext), message
+
+    def encode_reply(self, message: Any, text: str, query: Mapping[str, str], now: datetime) -> str:
+        xml = text_reply_xml(message, text, now)
+        return str(self.crypto.encrypt_message(xml, query["nonce"], query["timestamp"]))

@@ -1,0 +1,131 @@
+"""`weekbot demo`: scripted liaisons bind and report through the sandbox and the real HTTP path,
+then the stored records print as a table.
+
+The demo runs on a manual clock set inside the campaign week so that 今天/昨天 mean campaign days.
+It leaves its database behind (in WEEKBOT_DATA_DIR / WEEKBOT_DATABASE_URL, or a fresh directory it
+names) so later commands can read it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.sandbox.callbacks import WeComUser
+from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.serve import sandboxed, start_site
+from handlers.binding import code_table
+from handlers.wording import TYPE_LABELS
+from scheduler.clock import TZ, ManualClock
+from storage.models import Activity, Unit
+
+
+@dataclass(frozen=True)
+class Line:
+    user: str
+    text: str  # "{code:单位}" is replaced by that unit's invite code
+    minutes_later: int = 7
+
+
+SCRIPT: tuple[Line, ...] = (
+    Line("tianlin", "帮助"),
+    Line("visitor", "今天在商场搞了宣传"),
+    Line("wangl", "绑定 {code:市商务局}"),
+    Line("wangl", "今天上午在新华路商圈搞了集中宣传，发了两百多份折页，咨询的有四十来人"),
+    Line("lihg", "绑定 {code:朝阳海关}"),
+    Line("lihg", "海关今天在朝阳海关监管场所举办侵权货物宣传展示活动，企业代表25人参观"),
+    Line("kjzhang", "绑定 {code:市科技局}"),
+    Line("kjzhang", "昨天下午走访了两家企业，帮他们梳理了专利布局"),
+    Line("jpzhao", "绑定 {code:建平县知识产权局}"),
+    Line("jpzhao", "今天一是在建平县城广场集中宣传，发放资料500份；二是到3家地标企业上门指导"),
+    Line("wangl", "【市公安局】今天在步行街开展宣传，发放资料100份"),
+    Line("tianlin", "【市委宣传部】今天在市委党校举办知识产权专题报告会，参会干部150人"),
+)
+
+
+def demo_settings(settings: Settings) -> tuple[Settings, str]:
+    """Keep an explicit data dir / database; otherwise make a fresh directory."""
+    if os.environ.get("WEEKBOT_DATA_DIR") or os.environ.get("WEEKBOT_DATABASE_URL"):
+        return settings, settings.database_url
+    fresh = Path(tempfile.mkdtemp(prefix="weekbot-demo-"))
+    storage = settings.storage.model_copy(update={"data_dir": fresh})
+    settings = settings.model_copy(update={"storage": storage})
+    return settings, settings.database_url
+
+
+async def run_demo(settings: Settings) -> int:
+    settings, where = demo_settings(settings)
+    clock = ManualClock(datetime.combine(settings.campaign.week_start, datetime.min.time(), TZ) + timedelta(hours=9))
+    async with AsyncExitStack() as stack:
+        platform_url = await start_site(
+            make_platform_app(PlatformState(settings.channels.wecom, settings.channels.mp)), "127.0.0.1", 0, stack
+        )
+        settings = sandboxed(settings, platform_url)
+        runtime = Runtime.create(settings, clock)
+        stack.callback(runtime.close)
+        bot_url = await start_site(runtime.web_app(), "127.0.0.1", 0, stack)
+        http = await stack.enter_async_context(aiohttp.ClientSession())
+        codes = {grant.unit_name: code for code, grant in code_table(runtime.deps).items() if grant.role == "liaison"}
+        print(f"== {settings.campaign.name} · 演示（沙箱企业微信，{bot_url}/wechat/work）==\n")
+        for line in SCRIPT:
+            text = _fill_codes(line.text, codes)
+            clock.advance(timedelta(minutes=line.minutes_later))
+            user = WeComUser(http, f"{bot_url}/wechat/work", settings.channels.wecom, line.user)
+            reply = await user.say(text, clock.now())
+            print(f"[{clock.now():%m-%d %H:%M}] {line.user}: {text}")
+            print("  助手: " + (reply or "（无回复）").replace("\n", "\n        ") + "\n")
+        rows = runtime.db.call(
+            lambda s: s.exec(select(Activity, Unit).join(Unit).order_by(Activity.id)).all()  # type: ignore[arg-type]
+        )
+        print(render_table(rows))
+    print(f"\n数据已保存：{where}")
+    return 0
+
+
+def _fill_codes(text: str, codes: dict[str, str]) -> str:
+    for unit, code in codes.items():
+        text = text.replace("{code:" + unit + "}", code)
+    return text
+
+
+def render_table(rows: Sequence[tuple[Activity, Unit]]) -> str:
+    header = ["#", "单位", "日期", "类型", "地点", "资料", "咨询", "参与", "企业", "稿件"]
+    body = [
+        [
+            str(a.id),
+            u.name,
+            a.date.isoformat(),
+            TYPE_LABELS.get(a.type, a.type),
+            a.location or "-",
+            *(_num(getattr(a, f)) for f in ("materials", "consultations", "participants", "enterprises", "articles")),
+        ]
+        for a, u in rows
+    ]
+    table = [header, *body]
+    widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)) for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return f"已记录活动 {len(body)} 条：\n" + "\n".join(lines)
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))

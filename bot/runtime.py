@@ -1,0 +1,69 @@
+"""Wiring: one place that turns Settings + a Clock into the running pieces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from handlers.units import UnitDirectory
+
+from bot.app import Channel, build_app
+from bot.channels.mp import OfficialAccountChannel
+from bot.channels.wecom import WeComChannel
+from bot.config import Settings
+from bot.pipeline import MessagePipeline
+from handlers.deps import Deps
+from handlers.dispatcher import Dispatcher
+from scheduler.clock import Clock
+from storage.db import Database
+from storage.seed import sync_units
+
+
+def make_deps(settings: Settings) -> Deps:
+    return Deps(
+        campaign=settings.campaign,
+        ceremony=settings.ceremony,
+        contact=settings.contact,
+        units=settings.units,
+        directory=UnitDirectory(settings.units),
+        invite_secret=settings.binding.invite_secret,
+        photo_window_minutes=settings.dialog.photo_window_minutes,
+        question_timeout_minutes=settings.dialog.question_timeout_minutes,
+    )
+
+
+def open_database(settings: Settings) -> Database:
+    """Open (and create/upgrade) the database, with the configured units in it."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    db.create_all()
+    db.call(lambda session: sync_units(session, [(u.name, u.kind.value) for u in settings.units]))
+    return db
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    db: Database
+    deps: Deps
+    pipeline: MessagePipeline
+    channels: dict[str, Channel]
+
+    @classmethod
+    def create(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
+        db = db or open_database(settings)
+        deps = make_deps(settings)
+        channels: dict[str, Channel] = {}
+        if settings.channels.wecom.enabled:
+            channels["wecom"] = WeComChannel(settings.channels.wecom)
+        if settings.channels.mp.enabled:
+            channels["mp"] = OfficialAccountChannel(settings.channels.mp)
+        pipeline = MessagePipeline(db, Dispatcher(deps), clock)
+        return cls(settings, clock, db, deps, pipeline, channels)
+
+    def web_app(self) -> web.Application:
+        return build_app(self.channels, self.pipeline, self.clock)
+
+    def close(self) -> None:
+        self.db.close()

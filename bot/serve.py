@@ -1,0 +1,63 @@
+"""`weekbot serve`: the webhook app, and with sandbox on, the fake WeChat platform beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.sandbox.platform import PlatformState, make_platform_app
+from scheduler.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+def sandboxed(settings: Settings, platform_url: str) -> Settings:
+    """Settings whose API base URLs point at the sandbox platform."""
+    channels = settings.channels.model_copy(
+        update={
+            "wecom": settings.channels.wecom.model_copy(update={"api_base": platform_url}),
+            "mp": settings.channels.mp.model_copy(update={"api_base": platform_url}),
+        }
+    )
+    return settings.model_copy(update={"channels": channels})
+
+
+async def start_site(app: web.Application, host: str, port: int, stack: AsyncExitStack) -> str:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_port = runner.addresses[0][1]
+    return f"http://{host}:{bound_port}"
+
+
+async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
+    async with AsyncExitStack() as stack:
+        if settings.sandbox.enabled:
+            state = PlatformState(settings.channels.wecom, settings.channels.mp)
+            platform_url = await start_site(
+                make_platform_app(state), settings.sandbox.host, settings.sandbox.port, stack
+            )
+            settings = sandboxed(settings, platform_url)
+            log.info("sandbox WeChat platform on %s", platform_url)
+        runtime = Runtime.create(settings, clock)
+        stack.callback(runtime.close)
+        url = await start_site(runtime.web_app(), host, port, stack)
+        log.info("weekbot listening on %s (WeCom: /wechat/work, Official Account: /wechat/mp)", url)
+        print(f"weekbot: serving on {url}", flush=True)
+        await _until_signalled()
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

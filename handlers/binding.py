@@ -1,0 +1,116 @@
+"""Who may report for which unit.
+
+A sender is bound to a unit either automatically (WeCom userids listed in config) or with the
+unit's invite code. Codes are HMAC-SHA256 of the unit name under a configured secret: printable
+by `weekbot units codes`, stable across restarts, infeasible to guess (40 bits, and failed
+attempts are rate-limited). The contact person gets a separate admin code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, func, select
+
+from handlers.deps import Deps
+from handlers.router import Context
+from storage.models import AuditLog, Liaison, Unit
+
+CODE_LENGTH = 8
+MAX_FAILED_ATTEMPTS_PER_HOUR = 5
+
+
+@dataclass(frozen=True)
+class Grant:
+    unit_name: str
+    role: str  # liaison | admin
+
+
+def invite_code(secret: str, scope: str) -> str:
+    digest = hmac.new(secret.encode(), scope.encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode()[:CODE_LENGTH]
+
+
+def chair_unit(deps: Deps) -> str:
+    return next(u.name for u in deps.units if u.kind == "chair")
+
+
+def code_table(deps: Deps) -> dict[str, Grant]:
+    """code -> what it grants: one code per unit, one admin code for the contact person."""
+    table = {invite_code(deps.invite_secret, f"unit:{u.name}"): Grant(u.name, "liaison") for u in deps.units}
+    table[invite_code(deps.invite_secret, f"admin:{deps.contact.name}")] = Grant(chair_unit(deps), "admin")
+    return table
+
+
+def grant_for_code(deps: Deps, code: str) -> Grant | None:
+    wanted = code.strip().upper().encode()
+    found = None
+    for candidate, grant in code_table(deps).items():
+        # Compare against every code so timing says nothing about near misses.
+        if hmac.compare_digest(candidate.encode(), wanted):
+            found = grant
+    return found
+
+
+def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
+    if channel != "wecom":
+        return None
+    if user_id in deps.contact.wecom_userids:
+        return Grant(chair_unit(deps), "admin")
+    for unit in deps.units:
+        if user_id in unit.wecom_userids:
+            return Grant(unit.name, "liaison")
+    return None
+
+
+def audit(ctx: Context, action: str, target: str = "", **detail: object) -> None:
+    ctx.session.add(AuditLog(at=ctx.now, actor=ctx.actor, action=action, target=target, detail=detail))
+
+
+def too_many_failures(ctx: Context) -> bool:
+    since = ctx.now - timedelta(hours=1)
+    count = ctx.session.exec(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.actor == ctx.actor, AuditLog.action == "bind.failed", col(AuditLog.at) >= since)
+    ).one()
+    return count >= MAX_FAILED_ATTEMPTS_PER_HOUR
+
+
+def bind(ctx: Context, grant: Grant, how: str) -> Liaison:
+    """Bind (or re-bind) the sender; records who, to what, and how in the audit log."""
+    unit = ctx.session.exec(select(Unit).where(Unit.name == grant.unit_name)).one()
+    liaison = ctx.liaison
+    if liaison is None:
+        liaison = Liaison(channel=ctx.msg.channel, user_id=ctx.msg.user_id, unit_id=unit.id or 0, bound_at=ctx.now)
+    else:
+        liaison.unit_id = unit.id or 0
+        liaison.bound_at = ctx.now
+    liaison.role = grant.role
+    liaison.last_seen_at = ctx.now
+    ctx.session.add(liaison)
+    ctx.session.flush()
+    audit(ctx, "bind", grant.unit_name, role=grant.role, how=how)
+    ctx.liaison, ctx.unit = liaison, unit
+    return liaison
+
+
+def unbind(ctx: Context) -> str | None:
+    if ctx.liaison is None or ctx.unit is None:
+        return None
+    unit_name = ctx.unit.name
+    ctx.session.delete(ctx.liaison)
+    audit(ctx, "unbind", unit_name)
+    ctx.liaison = ctx.unit = None
+    return unit_name
+
+
+def load_liaison(session: Session, channel: str, user_id: str) -> tuple[Liaison | None, Unit | None]:
+    row = session.exec(
+        select(Liaison, Unit).join(Unit).where(Liaison.channel == channel, Liaison.user_id == user_id)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)

@@ -1,0 +1,20 @@
+"""What handlers need from configuration, gathered once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.units import UnitDirectory
+from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, UnitConfig
+
+
+@dataclass(frozen=True)
+class Deps:
+    campaign: CampaignConfig
+    ceremony: CeremonyConfig
+    contact: ContactConfig
+    units: tuple[UnitConfig, ...]
+    directory: UnitDirectory
+    invite_secret: str
+    photo_window_minutes: int = 30
+    question_timeout_minutes: int = 60

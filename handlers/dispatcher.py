@@ -1,0 +1,48 @@
+"""The whole handler tree, and the one entry point the bot's message pipeline calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers import commands, report_routes
+from handlers.binding import automatic_grant, bind, load_liaison
+from handlers.deps import Deps
+from handlers.inbound import Inbound
+from handlers.router import Context, NotHandled, Reply, Router
+
+
+def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
+    """Attach the sender's binding; bind configured WeCom userids on first contact."""
+    ctx.liaison, ctx.unit = load_liaison(ctx.session, ctx.msg.channel, ctx.msg.user_id)
+    if ctx.liaison is None:
+        grant = automatic_grant(ctx.deps, ctx.msg.channel, ctx.msg.user_id)
+        if grant is not None:
+            bind(ctx, grant, how="config")
+    if ctx.liaison is not None:
+        ctx.liaison.last_seen_at = ctx.now
+        ctx.session.add(ctx.liaison)
+    return call_next(ctx)
+
+
+def build_router() -> Router:
+    root = Router("root")
+    root.middleware(identify)
+    root.include(commands.router)
+    root.include(report_routes.router)
+    return root
+
+
+class Dispatcher:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.router = build_router()
+
+    def handle(self, session: Session, msg: Inbound, now: datetime, message_id: int | None) -> Reply:
+        ctx = Context(msg=msg, session=session, now=now, deps=self.deps, data={"message_id": message_id})
+        try:
+            return self.router.dispatch(ctx)
+        except NotHandled:
+            return None

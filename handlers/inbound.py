@@ -1,0 +1,41 @@
+"""The normalised inbound message every channel adapter produces and every handler consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    description: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str  # "wecom" | "mp"
+    user_id: str  # WeCom userid or Official Account openid
+    msg_type: str  # text | image | voice | location | link | event | (anything else WeChat sends)
+    dedupe_key: str  # MsgId, or FromUserName + CreateTime + Event for events
+    created_at: datetime  # WeChat's CreateTime, Asia/Shanghai
+    raw_xml: str
+    content: str = ""  # text, or a voice message's Recognition
+    media_id: str | None = None
+    pic_url: str | None = None
+    location: Location | None = None
+    link: Link | None = None
+    event: str | None = None
+    event_key: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.content.strip()

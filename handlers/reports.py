@@ -1,0 +1,62 @@
+"""Text that reads as a report becomes activity records; the reply restates what was recorded."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from handlers.binding import audit
+from handlers.parsing import COUNT_FIELDS, ParsedActivity, Reading, parse_report
+from handlers.router import Context
+from handlers.wording import CORRECTION_HINT, say_activity
+from storage.models import Activity, Unit
+
+
+def read_message(ctx: Context) -> Reading:
+    bound = ctx.unit.name if ctx.unit else None
+    return parse_report(ctx.msg.text, ctx.now, bound, ctx.deps.directory)
+
+
+def reporting_unit(ctx: Context, reading: Reading) -> Unit | str:
+    """The unit to file under, or a refusal. Only the contact person may file for another unit."""
+    assert ctx.unit is not None
+    named = reading.unit if reading.unit_source == "text" else None
+    if named is None or named == ctx.unit.name:
+        return ctx.unit
+    if ctx.is_admin:
+        return ctx.session.exec(select(Unit).where(Unit.name == named)).one()
+    return f"您绑定的是{ctx.unit.name}，不能代{named}报送。如需更换单位，请先发“解绑”，再用新单位的邀请码绑定。"
+
+
+def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ...]) -> list[Activity]:
+    records = []
+    for item in parsed:
+        activity = Activity(
+            unit_id=unit.id or 0,
+            liaison_id=ctx.liaison.id if ctx.liaison else None,
+            message_id=ctx.data.get("message_id"),
+            date=item.date,
+            type=item.type,
+            location=item.location,
+            approximate={f: True for f in item.approximate},
+            text=item.source_text,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            **{f: getattr(item, f) for f in COUNT_FIELDS},
+        )
+        ctx.session.add(activity)
+        records.append(activity)
+    ctx.session.flush()
+    for activity in records:
+        audit(ctx, "activity.create", f"activity:{activity.id}", unit=unit.name)
+    return records
+
+
+def recorded_reply(unit: Unit, records: list[Activity], notes: tuple[str, ...]) -> str:
+    if len(records) == 1:
+        lines = [f"已记录（{unit.name}）：", say_activity(records[0])]
+    else:
+        lines = [f"已记录{len(records)}条活动（{unit.name}）："]
+        lines += [f"{n}. {say_activity(a)}" for n, a in enumerate(records, 1)]
+    lines += list(notes)
+    lines.append(CORRECTION_HINT)
+    return "\n".join(lines)

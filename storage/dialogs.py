@@ -1,0 +1,19 @@
+"""Per-user dialog state, persisted so a restart in the middle of a question loses nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from storage.models import _at
+
+
+class DialogState(SQLModel, table=True):
+    channel: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    state: str  # e.g. "ask_location"
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime = _at(nullable=False)

@@ -1,0 +1,75 @@
+"""A persistent job table: slow work (media download, image processing) leaves the webhook's hot
+path as a row here and a background worker picks it up. Rows survive restarts; a job that was
+running when the process died is picked up again after its lease lapses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from storage.models import _at
+
+LEASE = timedelta(minutes=5)
+
+
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)  # e.g. "photo"
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="queued", index=True)  # queued | running | done | failed
+    attempts: int = 0
+    run_after: datetime = _at(nullable=False)
+    lease_until: datetime | None = _at(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _at(nullable=False)
+    finished_at: datetime | None = _at(nullable=True)
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any], now: datetime) -> Job:
+    job = Job(kind=kind, payload=payload, run_after=now, created_at=now)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim_next(session: Session, now: datetime) -> Job | None:
+    """Take the oldest runnable job (queued, or running with a lapsed lease) under a lease."""
+    runnable = (col(Job.status) == "queued") | ((col(Job.status) == "running") & (col(Job.lease_until) < now))
+    candidates = session.exec(
+        select(Job).where(runnable, col(Job.run_after) <= now).order_by(col(Job.run_after), col(Job.id)).limit(5)
+    ).all()
+    for job in candidates:
+        # Conditional update: another worker may have claimed it between our read and this write.
+        taken = session.execute(
+            update(Job)
+            .where(col(Job.id) == job.id, col(Job.status) == job.status, col(Job.attempts) == job.attempts)
+            .values(status="running", lease_until=now + LEASE, attempts=job.attempts + 1)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            session.commit()
+            session.refresh(job)
+            return job
+    return None
+
+
+def finish(session: Session, job_id: int, now: datetime) -> None:
+    job = session.get(Job, job_id)
+    if job is not None:
+        job.status, job.finished_at, job.lease_until = "done", now, None
+        session.add(job)
+
+
+def fail(session: Session, job_id: int, error: str, now: datetime, *, retry_in: timedelta | None) -> None:
+    """Record a failure; retry later while retry_in is given, else give up."""
+    job = session.get(Job, job_id)
+    if job is None:
+        return
+    job.last_error, job.lease_until = error[:2000], None
+    if retry_in is None:
+        job.status, job.finished_at = "failed", now
+    else:
+        job.status, job.run_after = "queued", now + retry_in
+    session.add(job)

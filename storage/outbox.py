@@ -1,0 +1,65 @@
+"""Every push is an outbox row first. The unique idempotency key (kind + recipient + campaign
+day, or whatever identifies "this message to this person once") means restarts and duplicate
+triggers cannot send twice: the second insert is a no-op."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel
+
+from storage.models import _at
+
+
+class OutboxMessage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str = Field(index=True)
+    channel: str  # wecom | mp
+    recipient: str = Field(index=True)  # userid / openid
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", index=True)  # pending | sent | failed | expired
+    attempts: int = 0
+    next_attempt_at: datetime = _at(nullable=False)
+    not_after: datetime | None = _at(nullable=True)  # too late to be useful after this
+    errcode: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _at(nullable=False)
+    sent_at: datetime | None = _at(nullable=True)
+
+
+def put(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    channel: str,
+    recipient: str,
+    text: str,
+    now: datetime,
+    not_after: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Queue a message unless one with this key exists; True when a new row was written."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "channel": channel,
+        "recipient": recipient,
+        "text": text,
+        "extra": extra or {},
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "not_after": not_after,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
