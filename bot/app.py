@@ -25,7 +25,7 @@ class Channel(Protocol):
 
     def verify_url(self, query: Any) -> str: ...
     def decode(self, query: Any, body: bytes) -> tuple[Inbound, Any]: ...
-    def encode_reply(self, message: Any, text: str, query: Any, now: Any) -> str: ...
+    def encode_reply(self, fields: Any, text: str, query: Any, now: Any) -> str: ...
 
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,11 +62,11 @@ def callback_routes(channel: Channel, pipeline: MessagePipeline, clock: Clock) -
         return web.Response(text=channel.verify_url(request.query))
 
     async def receive(request: web.Request) -> web.Response:
-        inbound, message = channel.decode(request.query, await read_body(request))
+        inbound, fields = channel.decode(request.query, await read_body(request))
         reply = await pipeline.process(inbound)
         if not reply:
             return web.Response(text="success")
-        xml = channel.encode_reply(message, reply, request.query, clock.now())
+        xml = channel.encode_reply(fields, reply, request.query, clock.now())
         return web.Response(text=xml, content_type="application/xml")
 
     return verify, receive

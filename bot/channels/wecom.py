@@ -31,9 +31,10 @@ class WeComChannel:
         check_xml(envelope)
         plaintext = unseal(lambda: self.crypto.decrypt_message(envelope, signature, timestamp, nonce))
         check_xml(plaintext)
-        message = parse_message(plaintext)
-        return to_inbound(self.name, message, plaintext), message
+        # WeCom's own parser, for its message types (AgentID etc.).
+        fields = dict(parse_message(plaintext)._data)
+        return to_inbound(self.name, fields, plaintext), fields
 
-    def encode_reply(self, message: Any, text: str, query: Mapping[str, str], now: datetime) -> str:
-        xml = text_reply_xml(message, text, now)
+    def encode_reply(self, fields: Any, text: str, query: Mapping[str, str], now: datetime) -> str:
+        xml = text_reply_xml(fields, text, now)
         return str(self.crypto.encrypt_message(xml, query["nonce"], query["timestamp"]))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from wechatpy import parse_message
 from wechatpy.exceptions import InvalidAppIdException, InvalidCorpIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
@@ -78,9 +79,13 @@ def decode_text(data: bytes) -> str:
         raise bad_request("body is not UTF-8") from None
 
 
-def to_inbound(channel: str, message: Any, raw_xml: str) -> Inbound:
-    """Normalise a wechatpy message/event object."""
-    data: dict[str, Any] = message._data  # wechatpy keeps the parsed fields here
+def message_fields(plaintext_xml: str) -> dict[str, Any]:
+    """The fields of a callback message, as wechatpy's parser reads them."""
+    return dict(parse_message(plaintext_xml)._data)  # wechatpy keeps the parsed fields in _data
+
+
+def to_inbound(channel: str, data: Mapping[str, Any], raw: str) -> Inbound:
+    """Normalise a callback message's fields (from XML or JSON)."""
     msg_type = str(data.get("MsgType", "")).lower()
     user_id = str(data.get("FromUserName") or "")
     try:
@@ -121,7 +126,7 @@ def to_inbound(channel: str, message: Any, raw_xml: str) -> Inbound:
         msg_type=msg_type,
         dedupe_key=dedupe,
         created_at=created,
-        raw_xml=raw_xml,
+        raw_xml=raw,
         **fields,
     )
 
@@ -131,10 +136,10 @@ def escape_cdata(text: str) -> str:
     return text.replace("]]>", "]]]]><![CDATA[>")
 
 
-def text_reply_xml(inbound_raw: Any, content: str, now: datetime) -> str:
+def text_reply_xml(fields: Mapping[str, Any], content: str, now: datetime) -> str:
     reply = TextReply(
-        source=inbound_raw._data.get("ToUserName"),
-        target=inbound_raw._data.get("FromUserName"),
+        source=fields.get("ToUserName"),
+        target=fields.get("FromUserName"),
         content=escape_cdata(content),
         time=int(now.timestamp()),
     )

@@ -1,0 +1,391 @@
+"""A fake WeChat platform on loopback: the WeCom and Official Account endpoints the bot calls.
+
+It answers like the real APIs (errcode/errmsg JSON, invaliduser, media bytes with
+Content-Disposition), checks credentials and token expiry, records every message sent, and can
+be told to misbehave (``PlatformState.inject``) so retries are exercised over real HTTP. Both
+channels share one app: a token remembers which channel issued it. ``/_sandbox/*`` lets another
+process read what was sent, inject faults, seed media and reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import quote
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.config import OfficialAccountConfig, WeComConfig
+from scheduler.clock import Clock, SystemClock
+
+API_PREFIX = "/cgi-bin/"
+TOKEN_LIFETIME = timedelta(hours=2)
+MAX_RECIPIENTS = 1000
+
+Channel = Literal["wecom", "mp"]
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    endpoint: str  # message/send, message/custom/send, message/template/send
+    touser: tuple[str, ...]  # recipients that were valid
+    msgtype: str  # text, image, template
+    content: str  # the text, the image's media_id, or the template fields as "key: value" lines
+    agentid: int | None
+    payload: dict[str, Any]  # the request body as received
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    data: bytes
+    content_type: str
+    filename: str | None
+
+
+@dataclass
+class _Fault:
+    endpoint: str
+    errcode: int | None
+    status: int | None
+    stall: float | None
+    times: int
+
+
+@dataclass
+class _IssuedToken:
+    channel: Channel
+    expires_at: datetime
+
+
+class FaultSpec(BaseModel):
+    """The body of ``POST /_sandbox/faults``: the arguments of ``PlatformState.inject``."""
+
+    model_config = ConfigDict(extra="forbid")
+    endpoint: str = "*"
+    errcode: int | None = None
+    status: int | None = Field(default=None, ge=400, le=599)
+    stall: float | None = Field(default=None, ge=0)
+    times: int = Field(default=1, ge=1)
+
+
+@dataclass
+class PlatformState:
+    wecom: WeComConfig
+    mp: OfficialAccountConfig
+    # Token expiry and upload times; a demo on virtual time may pass its ManualClock.
+    clock: Clock = field(default_factory=SystemClock)
+    messages: list[SentMessage] = field(default_factory=list)
+    media: dict[str, StoredMedia] = field(default_factory=dict)
+    # Every API call by endpoint (e.g. "gettoken", "message/send"), faulted ones included.
+    calls: list[str] = field(default_factory=list)
+    # Userids/openids the platform does not know: reported in invaliduser or rejected.
+    invalid_users: set[str] = field(default_factory=set)
+    _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
+    _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
+
+    def inject(
+        self,
+        endpoint: str = "*",
+        *,
+        errcode: int | None = None,
+        status: int | None = None,
+        stall: float | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls to ``endpoint`` ("*": any) stall, then fail as told.
+
+        A stall alone delays the normal answer (enough to trip a client timeout).
+        """
+        if errcode is None and status is None and stall is None:
+            raise ValueError("a fault needs errcode, status or stall")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._faults.append(_Fault(endpoint.removeprefix(API_PREFIX), errcode, status, stall, times))
+
+    def expire_tokens(self) -> None:
+        now = self.clock.now()
+        for issued in self._tokens.values():
+            issued.expires_at = now
+
+    def add_media(self, data: bytes, content_type: str, filename: str | None) -> str:
+        media_id = f"sandbox-media-{next(self._ids)}"
+        self.media[media_id] = StoredMedia(data, content_type, filename)
+        return media_id
+
+    def reset(self) -> None:
+        self.messages.clear()
+        self.media.clear()
+        self.calls.clear()
+        self.invalid_users.clear()
+        self._tokens.clear()
+        self._faults.clear()
+
+    def messages_to(self, user: str) -> list[SentMessage]:
+        return [m for m in self.messages if user in m.touser]
+
+    def calls_to(self, endpoint: str) -> int:
+        return self.calls.count(endpoint)
+
+    def issue_token(self, channel: Channel) -> str:
+        token = secrets.token_hex(16)
+        self._tokens[token] = _IssuedToken(channel, self.clock.now() + TOKEN_LIFETIME)
+        return token
+
+    def token_error(self, token: str | None, channels: tuple[Channel, ...]) -> tuple[int, str] | None:
+        if not token:
+            return 41001, "access_token missing"
+        issued = self._tokens.get(token)
+        if issued is None or issued.channel not in channels:
+            return 40001, "invalid credential, access_token is invalid or not latest"
+        if issued.expires_at <= self.clock.now():
+            return 42001, "access_token expired"
+        return None
+
+    def take_fault(self, endpoint: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.endpoint in ("*", endpoint):
+                fault.times -= 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def next_msgid(self) -> int:
+        return next(self._ids)
+
+
+STATE_KEY = web.AppKey("sandbox_platform_state", PlatformState)
+
+
+def make_platform_app(state: PlatformState) -> web.Application:
+    app = web.Application(middlewares=[_faults_middleware])
+    app[STATE_KEY] = state
+    app.router.add_get(API_PREFIX + "gettoken", _wecom_token)
+    app.router.add_get(API_PREFIX + "token", _mp_token)
+    app.router.add_post(API_PREFIX + "message/send", _wecom_send)
+    app.router.add_post(API_PREFIX + "message/custom/send", _mp_custom_send)
+    app.router.add_post(API_PREFIX + "message/template/send", _mp_template_send)
+    app.router.add_get(API_PREFIX + "media/get", _media_get)
+    app.router.add_post(API_PREFIX + "media/upload", _media_upload)
+    app.router.add_get("/_sandbox/messages", _control_messages)
+    app.router.add_post("/_sandbox/faults", _control_faults)
+    app.router.add_post("/_sandbox/media", _control_add_media)
+    app.router.add_get("/_sandbox/media/{media_id}", _control_get_media)
+    app.router.add_post("/_sandbox/expire-tokens", _control_expire_tokens)
+    app.router.add_post("/_sandbox/reset", _control_reset)
+    return app
+
+
+@web.middleware
+async def _faults_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    if not request.path.startswith(API_PREFIX):
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    endpoint = request.path.removeprefix(API_PREFIX)
+    state.calls.append(endpoint)
+    fault = state.take_fault(endpoint)
+    if fault is not None:
+        if fault.stall:
+            await asyncio.sleep(fault.stall)
+        if fault.status is not None:
+            return web.Response(status=fault.status, text="sandbox: injected failure")
+        if fault.errcode is not None:
+            return _error(fault.errcode, "sandbox: injected error")
+    return await handler(request)
+
+
+def _error(errcode: int, errmsg: str) -> web.Response:
+    return web.json_response({"errcode": errcode, "errmsg": errmsg})
+
+
+def _ok(**fields: Any) -> web.Response:
+    return web.json_response({"errcode": 0, "errmsg": "ok", **fields})
+
+
+async def _wecom_token(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    if request.query.get("corpid") != state.wecom.corp_id:
+        return _error(40013, "invalid corpid")
+    if request.query.get("corpsecret") != state.wecom.secret:
+        return _error(40001, "invalid credential")
+    return _ok(access_token=state.issue_token("wecom"), expires_in=int(TOKEN_LIFETIME.total_seconds()))
+
+
+async def _mp_token(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    if request.query.get("grant_type") != "client_credential":
+        return _error(40002, "invalid grant_type")
+    if request.query.get("appid") != state.mp.app_id:
+        return _error(40013, "invalid appid")
+    if request.query.get("secret") != state.mp.secret:
+        return _error(40001, "invalid credential")
+    # The real endpoint answers success without errcode.
+    token = state.issue_token("mp")
+    return web.json_response({"access_token": token, "expires_in": int(TOKEN_LIFETIME.total_seconds())})
+
+
+async def _authorised_body(request: web.Request, *channels: Channel) -> dict[str, Any] | web.Response:
+    """The JSON body of a tokened POST, or the error response to send instead."""
+    state = request.app[STATE_KEY]
+    problem = state.token_error(request.query.get("access_token"), channels)
+    if problem:
+        return _error(*problem)
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(47001, "data format error")
+    return body if isinstance(body, dict) else _error(47001, "data format error")
+
+
+def _message_content(state: PlatformState, body: dict[str, Any]) -> str | web.Response:
+    msgtype = body.get("msgtype")
+    part = body.get(msgtype) if isinstance(msgtype, str) else None
+    if msgtype == "text" and isinstance(part, dict) and isinstance(part.get("content"), str):
+        return part["content"]
+    if msgtype == "image" and isinstance(part, dict) and part.get("media_id") in state.media:
+        return str(part["media_id"])
+    return _error(40008, "invalid message type or content")
+
+
+async def _wecom_send(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    body = await _authorised_body(request, "wecom")
+    if isinstance(body, web.Response):
+        return body
+    if body.get("agentid") != state.wecom.agent_id:
+        return _error(40056, "invalid agentid")
+    content = _message_content(state, body)
+    if isinstance(content, web.Response):
+        return content
+    users = [user for user in str(body.get("touser") or "").split("|") if user]
+    if not users or len(users) > MAX_RECIPIENTS:
+        return _error(40058, f"touser must name 1 to {MAX_RECIPIENTS} users")
+    valid = tuple(user for user in users if user not in state.invalid_users)
+    invalid = [user for user in users if user in state.invalid_users]
+    if not valid:
+        return _error(81013, "user & party & tag all invalid")
+    state.messages.append(SentMessage("message/send", valid, body["msgtype"], content, state.wecom.agent_id, body))
+    return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
+
+
+async def _mp_custom_send(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    body = await _authorised_body(request, "mp")
+    if isinstance(body, web.Response):
+        return body
+    openid = body.get("touser")
+    if not isinstance(openid, str) or not openid or openid in state.invalid_users:
+        return _error(40003, "invalid openid")
+    content = _message_content(state, body)
+    if isinstance(content, web.Response):
+        return content
+    state.messages.append(SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body))
+    return _ok()
+
+
+async def _mp_template_send(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    body = await _authorised_body(request, "mp")
+    if isinstance(body, web.Response):
+        return body
+    openid = body.get("touser")
+    if not isinstance(openid, str) or not openid or openid in state.invalid_users:
+        return _error(40003, "invalid openid")
+    template_id = body.get("template_id")
+    if not template_id or (state.mp.template_id and template_id != state.mp.template_id):
+        return _error(40037, "invalid template_id")
+    data = body.get("data")
+    if not isinstance(data, dict) or not all(isinstance(v, dict) and "value" in v for v in data.values()):
+        return _error(47001, "data format error")
+    content = "\n".join(f"{key}: {value['value']}" for key, value in data.items())
+    state.messages.append(SentMessage("message/template/send", (openid,), "template", content, None, body))
+    return _ok(msgid=state.next_msgid())
+
+
+async def _media_get(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    problem = state.token_error(request.query.get("access_token"), ("wecom", "mp"))
+    if problem:
+        return _error(*problem)
+    media = state.media.get(request.query.get("media_id", ""))
+    return _error(40007, "invalid media_id") if media is None else _media_response(media)
+
+
+async def _media_upload(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    problem = state.token_error(request.query.get("access_token"), ("wecom",))
+    if problem:
+        return _error(*problem)
+    media_type = request.query.get("type", "")
+    if media_type not in ("image", "voice", "video", "file"):
+        return _error(40004, "invalid media type")
+    form = await request.post()
+    upload = form.get("media")
+    if not isinstance(upload, web.FileField):
+        return _error(41005, "media data missing")
+    content_type = upload.content_type or "application/octet-stream"
+    media_id = state.add_media(upload.file.read(), content_type, upload.filename)
+    created_at = str(int(state.clock.now().timestamp()))
+    return _ok(type=media_type, media_id=media_id, created_at=created_at)
+
+
+def _media_response(media: StoredMedia) -> web.Response:
+    headers = {}
+    if media.filename:
+        disposition = (
+            f'attachment; filename="{media.filename}"'
+            if media.filename.isascii() and '"' not in media.filename
+            else f"attachment; filename*=UTF-8''{quote(media.filename)}"
+        )
+        headers["Content-Disposition"] = disposition
+    return web.Response(body=media.data, content_type=media.content_type, headers=headers)
+
+
+async def _control_messages(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    user = request.query.get("touser")
+    messages = state.messages_to(user) if user else state.messages
+    return web.json_response([asdict(message) for message in messages])
+
+
+async def _control_faults(request: web.Request) -> web.Response:
+    try:
+        spec = FaultSpec.model_validate(await request.json())
+        request.app[STATE_KEY].inject(**spec.model_dump())
+    except ValueError as exc:  # bad JSON, or pydantic's ValidationError
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response({"ok": True})
+
+
+async def _control_add_media(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    data = await request.read()
+    if not data:
+        return web.json_response({"error": "empty body"}, status=400)
+    media_id = state.add_media(data, request.content_type, request.query.get("filename"))
+    url = f"{request.url.origin()}/_sandbox/media/{media_id}"
+    return web.json_response({"media_id": media_id, "url": url})
+
+
+async def _control_get_media(request: web.Request) -> web.Response:
+    """A plain URL for stored media, used as an image message's PicUrl."""
+    media = request.app[STATE_KEY].media.get(request.match_info["media_id"])
+    if media is None:
+        raise web.HTTPNotFound()
+    return _media_response(media)
+
+
+async def _control_expire_tokens(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].expire_tokens()
+    return web.json_response({"ok": True})
+
+
+async def _control_reset(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].reset()
+    return web.json_response({"ok": True})

@@ -1,0 +1,84 @@
+"""WeCom (企业微信) application messages and media."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.config import WeComConfig
+from bot.wechat_api.tokens import TokenCache
+from bot.wechat_api.transport import DEFAULT_POLICY, Media, RetryPolicy, WeChatTransport
+
+# message/send accepts at most this many userids per call.
+MAX_RECIPIENTS_PER_CALL = 1000
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What WeCom reported over all batches: userids it could not deliver to, and message ids."""
+
+    invalid_users: tuple[str, ...] = ()
+    msgids: tuple[str, ...] = ()
+
+
+def wecom_app_key(cfg: WeComConfig) -> str:
+    return f"wecom:{cfg.corp_id}:{cfg.agent_id}"
+
+
+class WeComClient:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        cfg: WeComConfig,
+        tokens: TokenCache,
+        policy: RetryPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self._agent_id = cfg.agent_id
+        self._api = WeChatTransport(
+            http,
+            cfg.api_base,
+            policy,
+            tokens,
+            app_key=wecom_app_key(cfg),
+            token_path="/cgi-bin/gettoken",
+            token_params={"corpid": cfg.corp_id, "corpsecret": cfg.secret},
+        )
+
+    async def send_text(self, touser: Sequence[str], content: str) -> SendResult:
+        return await self._send(touser, "text", {"content": content})
+
+    async def send_image(self, touser: Sequence[str], media_id: str) -> SendResult:
+        return await self._send(touser, "image", {"media_id": media_id})
+
+    async def upload_image(self, data: bytes, filename: str) -> str:
+        """Upload a temporary image (kept 3 days by WeCom) and return its media_id."""
+
+        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+        def form() -> aiohttp.FormData:
+            # Raw UTF-8 filename, as browsers send it; quoting would store "%E6%B5%B7…" as the name.
+            body = aiohttp.FormData(quote_fields=False)
+            body.add_field("media", data, filename=filename, content_type=content_type)
+            return body
+
+        reply = await self._api.call_json("POST", "/cgi-bin/media/upload", params={"type": "image"}, form=form)
+        return str(reply["media_id"])
+
+    async def get_media(self, media_id: str) -> Media:
+        return await self._api.get_media("/cgi-bin/media/get", media_id)
+
+    async def _send(self, touser: Sequence[str], msgtype: str, payload: dict[str, Any]) -> SendResult:
+        invalid: list[str] = []
+        msgids: list[str] = []
+        for start in range(0, len(touser), MAX_RECIPIENTS_PER_CALL):
+            batch = touser[start : start + MAX_RECIPIENTS_PER_CALL]
+            body = {"touser": "|".join(batch), "msgtype": msgtype, "agentid": self._agent_id, msgtype: payload}
+            reply = await self._api.call_json("POST", "/cgi-bin/message/send", body=body)
+            invalid.extend(user for user in str(reply.get("invaliduser") or "").split("|") if user)
+            if reply.get("msgid"):
+                msgids.append(str(reply["msgid"]))
+        return SendResult(invalid_users=tuple(invalid), msgids=tuple(msgids))
