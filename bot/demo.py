@@ -66,7 +66,9 @@ def demo_settings(settings: Settings) -> tuple[Settings, str]:
 
 async def run_demo(settings: Settings) -> int:
     settings, where = demo_settings(settings)
-    clock = ManualClock(datetime.combine(settings.campaign.week_start, datetime.min.time(), TZ) + timedelta(hours=9))
+    # The second day of the week, so that 昨天 is a campaign day too.
+    start = datetime.combine(settings.campaign.week_start, datetime.min.time(), TZ) + timedelta(days=1, hours=9)
+    clock = ManualClock(start)
     async with AsyncExitStack() as stack:
         platform_url = await start_site(
             make_platform_app(PlatformState(settings.channels.wecom, settings.channels.mp)), "127.0.0.1", 0, stack

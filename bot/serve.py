@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.workers import open_background
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
             log.info("sandbox WeChat platform on %s", platform_url)
         runtime = Runtime.create(settings, clock)
         stack.callback(runtime.close)
+        background = await open_background(runtime)
+        stack.push_async_callback(background.close)
         url = await start_site(runtime.web_app(), host, port, stack)
         log.info("weekbot listening on %s (WeCom: /wechat/work, Official Account: /wechat/mp)", url)
         print(f"weekbot: serving on {url}", flush=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers import commands, report_routes
+from handlers import commands, corrections, photos, report_routes
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
@@ -31,6 +31,8 @@ def build_router() -> Router:
     root = Router("root")
     root.middleware(identify)
     root.include(commands.router)
+    root.include(corrections.router)
+    root.include(photos.router)
     root.include(report_routes.router)
     return root
 

@@ -1,9 +1,17 @@
-"""Routes for bound senders' free text: reports, and everything the parser does not take as one."""
+"""Routes for bound senders' reports: text and voice, answers to a question, location and link
+messages. A report missing its type or place gets one short question; the answer completes it."""
 
 from __future__ import annotations
 
-from handlers.reports import read_message, record_activities, recorded_reply, reporting_unit
-from handlers.router import Context, MsgType, Router
+from handlers import dialog
+from handlers.binding import audit
+from handlers.dialog import InState
+from handlers.parsing import Reading
+from handlers.records import open_record
+from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
+from handlers.router import Bound, Context, MsgType, Router
+from handlers.wording import TYPE_LABELS, say_activity, type_from_words
+from storage.models import Activity
 
 router = Router("reports")
 
@@ -11,15 +19,122 @@ NOT_A_REPORT = (
     "收到。如需报送活动，请写明时间、地点、活动内容和人数，"
     "例如“今天在新华路商圈集中宣传，发放资料200份”。发“帮助”查看用法。"
 )
+ASK_TYPE = "请问这是哪类活动？回复：集中宣传 / 走访企业 / 成果展示 / 培训讲座 / 媒体宣传 / 其他。"
+ASK_LOCATION = "请问活动在什么地点？直接回复地点（如“新华路商圈”），也可以发送位置；不需要请回复“无”。"
+SKIP_WORDS = ("无", "没有", "不用", "跳过", "算了", "不需要")
+TEXTUAL = ("text", "voice")
 
 
-@router.message(MsgType("text", "voice"))
-def on_text(ctx: Context) -> str:
-    reading = read_message(ctx)
-    if reading.intent != "report" or not reading.activities:
-        return NOT_A_REPORT
+def report(ctx: Context, reading: Reading) -> str:
     unit = reporting_unit(ctx, reading)
     if isinstance(unit, str):
         return unit
     records = record_activities(ctx, unit, reading.activities)
-    return recorded_reply(unit, records, reading.notes)
+    notes = reading.notes + tuple(filter(None, [outside_week_note(ctx, records)]))
+    reply = recorded_reply(unit, records, notes)
+    question = follow_up(ctx, records, reading)
+    return f"{reply}\n{question}" if question else reply
+
+
+def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | None:
+    """One short question for the first missing fact of a single-record report."""
+    if len(records) != 1:
+        return None
+    record, parsed = records[0], reading.activities[0]
+    if not parsed.type_stated:
+        return dialog.ask(ctx, "ask_type", ASK_TYPE, activity_id=record.id)
+    if record.location is None and record.type != "media":
+        return dialog.ask(ctx, "ask_location", ASK_LOCATION, activity_id=record.id)
+    return None
+
+
+def is_new_report(reading: Reading) -> bool:
+    return reading.intent == "report" and any(a.type_stated for a in reading.activities)
+
+
+@router.message(MsgType(*TEXTUAL), Bound, InState("ask_type", "ask_location"))
+def on_answer(ctx: Context) -> str:
+    reading = read_message(ctx)
+    state = dialog.current(ctx)
+    assert state is not None
+    if is_new_report(reading) or not ctx.msg.text:
+        dialog.clear(ctx)
+        return report(ctx, reading) if reading.activities else NOT_A_REPORT
+    record = ctx.session.get(Activity, state.data.get("activity_id"))
+    dialog.clear(ctx)
+    if record is None or record.status != "active":
+        return NOT_A_REPORT
+    answer = ctx.msg.text.strip("。.！!")
+    if answer in SKIP_WORDS:
+        return f"好的。已记录：{say_activity(record)}"
+    if state.state == "ask_type":
+        kind = type_from_words(answer)
+        if kind is None:
+            return dialog.ask(ctx, "ask_type", "没看懂活动类型。" + ASK_TYPE, activity_id=record.id)
+        _update(ctx, record, "type", kind)
+        if record.location is None and kind != "media":
+            return dialog.ask(ctx, "ask_location", f"好的，{TYPE_LABELS[kind]}。" + ASK_LOCATION, activity_id=record.id)
+    else:
+        _update(ctx, record, "location", answer.removeprefix("在"))
+    return f"已补充：{say_activity(record)}"
+
+
+def _update(ctx: Context, record: Activity, field: str, value: str) -> None:
+    before = getattr(record, field)
+    setattr(record, field, value)
+    record.updated_at = ctx.now
+    ctx.session.add(record)
+    audit(ctx, "activity.update", f"activity:{record.id}", field=field, before=before, after=value, how="answer")
+
+
+@router.message(MsgType("voice"), Bound, lambda ctx: not ctx.msg.text)
+def on_unrecognised_voice(ctx: Context) -> str:
+    return "没能识别这条语音，请改发文字。"
+
+
+@router.message(MsgType(*TEXTUAL), Bound)
+def on_text(ctx: Context) -> str:
+    reading = read_message(ctx)
+    if reading.intent != "report" or not reading.activities:
+        return NOT_A_REPORT
+    dialog.clear(ctx)
+    return report(ctx, reading)
+
+
+@router.message(MsgType("location"), Bound)
+def on_location(ctx: Context) -> str:
+    assert ctx.msg.location is not None
+    state = dialog.current(ctx)
+    record = None
+    if state is not None and state.state == "ask_location":
+        record = ctx.session.get(Activity, state.data.get("activity_id"))
+        dialog.clear(ctx)
+    record = record or open_record(ctx)
+    if record is None:
+        return "位置已收到，但没有找到最近的报送记录。请先发文字报送活动，再发送位置。"
+    place = ctx.msg.location.label or f"{ctx.msg.location.latitude:.5f},{ctx.msg.location.longitude:.5f}"
+    _update(ctx, record, "location", place)
+    return f"已补充地点：{say_activity(record)}"
+
+
+@router.message(MsgType("link"), Bound)
+def on_link(ctx: Context) -> str:
+    """A shared article is media coverage of the unit's work."""
+    assert ctx.msg.link is not None and ctx.unit is not None
+    link = ctx.msg.link
+    record = Activity(
+        unit_id=ctx.unit.id or 0,
+        liaison_id=ctx.liaison.id if ctx.liaison else None,
+        message_id=ctx.data.get("message_id"),
+        date=ctx.now.date(),
+        type="media",
+        location=None,
+        articles=1,
+        text=f"{link.title} {link.url}".strip(),
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(record)
+    ctx.session.flush()
+    audit(ctx, "activity.create", f"activity:{record.id}", unit=ctx.unit.name, how="link")
+    return f"已记录媒体宣传：《{link.title}》\n{say_activity(record)}\n如需撤回请发“撤回”。"

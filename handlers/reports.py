@@ -6,8 +6,9 @@ from sqlmodel import select
 
 from handlers.binding import audit
 from handlers.parsing import COUNT_FIELDS, ParsedActivity, Reading, parse_report
+from handlers.photos import attach_waiting_photos
 from handlers.router import Context
-from handlers.wording import CORRECTION_HINT, say_activity
+from handlers.wording import CORRECTION_HINT, say_activity, say_date
 from storage.models import Activity, Unit
 
 
@@ -48,7 +49,19 @@ def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ..
     ctx.session.flush()
     for activity in records:
         audit(ctx, "activity.create", f"activity:{activity.id}", unit=unit.name)
+    if records:
+        attach_waiting_photos(ctx, records[0])  # photos sent just before the words
     return records
+
+
+def outside_week_note(ctx: Context, records: list[Activity]) -> str | None:
+    campaign = ctx.deps.campaign
+    days = sorted({a.date for a in records if not campaign.week_start <= a.date <= campaign.week_end})
+    if not days:
+        return None
+    said = "、".join(say_date(d) for d in days)
+    week = f"{say_date(campaign.week_start)}至{say_date(campaign.week_end)}"
+    return f"提示：{said}不在宣传周（{week}）内，如日期有误请发“改 日期 4月22日”。"
 
 
 def recorded_reply(unit: Unit, records: list[Activity], notes: tuple[str, ...]) -> str:

@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 class Database:
     def __init__(self, url: str) -> None:
-        import storage.models  # noqa: F401  (register core tables)
+        import storage.tables  # noqa: F401  (register every table before create_all)
 
         self.url = url
         self.engine = make_engine(url)

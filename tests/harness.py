@@ -20,7 +20,7 @@ from tests.conftest import EXAMPLE
 START = datetime(2026, 4, 20, 10, 5, tzinfo=TZ)
 
 
-def test_settings(tmp_path: Path, **env: str) -> Settings:
+def make_settings(tmp_path: Path, **env: str) -> Settings:
     return load_config(EXAMPLE, env={"WEEKBOT_DATA_DIR": str(tmp_path / "data"), **env})
 
 

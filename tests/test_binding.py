@@ -8,12 +8,12 @@ import pytest
 
 from handlers.binding import MAX_FAILED_ATTEMPTS_PER_HOUR, code_table, invite_code
 from storage.models import Activity, AuditLog, Liaison
-from tests.harness import Harness, test_settings
+from tests.harness import Harness, make_settings
 
 
 @pytest.fixture
 async def bot(tmp_path: Path):
-    async with Harness(test_settings(tmp_path)) as harness:
+    async with Harness(make_settings(tmp_path)) as harness:
         yield harness
 
 

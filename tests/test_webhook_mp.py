@@ -10,12 +10,12 @@ import xmltodict
 from bot.channels.wire import escape_cdata, text_reply_xml
 from bot.sandbox.callbacks import message_xml, reply_content
 from storage.models import InboundMessage
-from tests.harness import Harness, test_settings
+from tests.harness import Harness, make_settings
 
 
 @pytest.fixture
 async def bot(tmp_path: Path):
-    async with Harness(test_settings(tmp_path)) as harness:
+    async with Harness(make_settings(tmp_path)) as harness:
         yield harness
 
 
@@ -89,12 +89,11 @@ async def test_mp_retry_is_deduplicated(bot: Harness) -> None:
 
 def test_reply_text_with_cdata_terminator_survives() -> None:
     from datetime import datetime
-    from types import SimpleNamespace
 
     from scheduler.clock import TZ
 
     tricky = "地点：A]]><Content>evil</Content>"
-    msg = SimpleNamespace(_data={"ToUserName": "gh_1", "FromUserName": "openid-abc"})
+    msg = {"ToUserName": "gh_1", "FromUserName": "openid-abc"}
     xml = text_reply_xml(msg, tricky, datetime(2026, 4, 20, 9, 0, tzinfo=TZ))
     assert xmltodict.parse(xml)["xml"]["Content"] == tricky
     assert escape_cdata("]]>") == "]]]]><![CDATA[>"

@@ -11,12 +11,12 @@ from sqlmodel import select
 from bot.config import WeComConfig
 from bot.sandbox.callbacks import WeComSealer, reply_content
 from storage.models import AuditLog, InboundMessage
-from tests.harness import Harness, test_settings
+from tests.harness import Harness, make_settings
 
 
 @pytest.fixture
 async def bot(tmp_path: Path):
-    async with Harness(test_settings(tmp_path)) as harness:
+    async with Harness(make_settings(tmp_path)) as harness:
         yield harness
 
 

@@ -1,0 +1,57 @@
+"""Background work beside the webhook: the outbound API clients and the media worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from bot.media_worker import MediaWorker, make_fetch
+from bot.runtime import Runtime
+from bot.wechat_api import OfficialAccountClient, RetryPolicy, TokenCache, WeComClient
+from storage.photo_store import PhotoStore
+
+
+@dataclass
+class Background:
+    http: aiohttp.ClientSession
+    tokens: TokenCache
+    wecom: WeComClient | None
+    mp: OfficialAccountClient | None
+    media: MediaWorker
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.http.close()
+
+
+def photo_store(runtime: Runtime) -> PhotoStore:
+    return PhotoStore(runtime.settings.data_dir / "photos")
+
+
+async def open_background(runtime: Runtime, *, policy: RetryPolicy | None = None, run: bool = True) -> Background:
+    """Clients and workers for a runtime; with run=False nothing is started (tests drive them)."""
+    settings = runtime.settings
+    http = aiohttp.ClientSession()
+    tokens = TokenCache(runtime.db, runtime.clock)
+    policy = policy or RetryPolicy()
+    wecom = WeComClient(http, settings.channels.wecom, tokens, policy) if settings.channels.wecom.enabled else None
+    mp = OfficialAccountClient(http, settings.channels.mp, tokens, policy) if settings.channels.mp.enabled else None
+    media = MediaWorker(
+        runtime.db,
+        runtime.clock,
+        make_fetch(wecom, mp),
+        photo_store(runtime),
+        (settings.ceremony.at.date(), settings.campaign.week_end),
+    )
+    background = Background(http, tokens, wecom, mp, media)
+    if run:
+        background.tasks.append(asyncio.create_task(media.run_forever(), name="media-worker"))
+    return background

@@ -1,0 +1,26 @@
+"""The report parser: a liaison's free-text message → intent, unit, activities, attendees.
+
+Modules: normalize (full-width → ASCII), numerals, dates, keywords (activity types), counts,
+locations, units (which unit reports), attendees, intent, splitting (several activities in one
+message), reader (parse_report), batch (the `weekbot parse` JSON Lines contract).
+"""
+
+from handlers.parsing.model import (
+    ACTIVITY_TYPES,
+    COUNT_FIELDS,
+    INTENTS,
+    Attendee,
+    ParsedActivity,
+    Reading,
+)
+from handlers.parsing.reader import parse_report
+
+__all__ = [
+    "ACTIVITY_TYPES",
+    "COUNT_FIELDS",
+    "INTENTS",
+    "Attendee",
+    "ParsedActivity",
+    "Reading",
+    "parse_report",
+]

@@ -1,0 +1,68 @@
+"""`weekbot parse`: one message → one JSON object; JSON Lines in → JSON Lines out.
+
+Input line: {"id", "text", "now" (ISO 8601, optional), "bound_unit" (optional)}.
+Output line: {"id", "intent", "unit", "activities": [{"date", "type", "location", "materials",
+"consultations", "participants", "enterprises", "articles"}, ...]}; a line that cannot be read
+gives {"id", "error"} and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, TextIO
+
+from handlers.parsing.model import COUNT_FIELDS, Reading
+from handlers.parsing.reader import parse_report
+from handlers.units import UnitDirectory
+from scheduler.campaign import UnitConfig
+from scheduler.clock import SystemClock
+
+
+@lru_cache(maxsize=4)
+def _directory(units: tuple[UnitConfig, ...]) -> UnitDirectory:
+    return UnitDirectory(units)
+
+
+def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
+    return {
+        "id": case_id,
+        "intent": reading.intent,
+        "unit": reading.unit,
+        "activities": [
+            {
+                "date": activity.date.isoformat(),
+                "type": activity.type,
+                "location": activity.location,
+                **{name: getattr(activity, name) for name in COUNT_FIELDS},
+            }
+            for activity in reading.activities
+        ],
+    }
+
+
+def _read(text: str, now_iso: str | None, bound_unit: str | None, units: Sequence[UnitConfig]) -> Reading:
+    now = dt.datetime.fromisoformat(now_iso) if now_iso else SystemClock().now()
+    return parse_report(text, now, bound_unit, _directory(tuple(units)))
+
+
+def parse_one(text: str, now_iso: str | None, bound_unit: str | None, units: Sequence[UnitConfig]) -> str:
+    return json.dumps(reading_json(_read(text, now_iso, bound_unit, units)), ensure_ascii=False)
+
+
+def parse_batch(instream: TextIO, outstream: TextIO, units: Sequence[UnitConfig]) -> None:
+    for line in instream:
+        if not line.strip():
+            continue
+        case_id = None
+        try:
+            case = json.loads(line)
+            case_id = case.get("id")
+            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units)
+            answer = reading_json(reading, case_id)
+        except (ValueError, TypeError, AttributeError) as exc:
+            answer = {"id": case_id, "error": f"{type(exc).__name__}: {exc}"}
+        outstream.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        outstream.flush()

@@ -1,0 +1,155 @@
+"""Which count field each number belongs to.
+
+A number's unit says what it can be (份/册 → materials; 人/人次 → participants or
+consultations; 篇/条 → articles; 家/户 → enterprises…) and the nearest deciding word before it
+in its clause (else after it) says which: "解答企业咨询15人次" is consultations, "参训人员42人"
+participants, "展示侵权样品30件" no materials (展示 is no handing out), "组织辖区15家企业开展培训"
+no enterprises (only enterprises visited or guided count), "出动执法人员20人" nobody.
+A number after 其中/包括 is a part of one already counted. Within one activity the numbers of a
+field add up, unless one is a total (共/共计/累计/合计), which then stands alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from handlers.parsing.model import COUNT_FIELDS
+from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, NUMBER, Quantity, to_int
+
+CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
+    "consultations",
+    "participants",
+    "staff",
+    "materials",
+    "not_materials",
+    "articles",
+    "not_articles",
+    "enterprises",
+    "not_enterprises",
+)
+_WORDS: dict[str, str] = {
+    CONSULT: "咨询|答疑|解答|解疑|释疑|问询|解惑|提问",
+    PARTICIPATE: "参与|参加|参观|参会|参训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
+    "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
+    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|授课|出动|派出|抽调|选派",
+    HANDOUT: "发放|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
+    "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷",
+    NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留"
+    "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
+    ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|作品|案例|编发"
+    "|撰写|简报|动态|新闻|微博|帖",
+    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款",
+    VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到|赴|指导|帮扶|服务|调研"
+    "|对接|检查|巡查|摸排|联系",
+    NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
+}
+# What each unit can count, the deciding words it listens to, and its field when none decides.
+_UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    **dict.fromkeys(("人次", "人", "名", "位"), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)),
+    **dict.fromkeys(("份", "册", "本", "张", "套"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
+    **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
+    **dict.fromkeys(("篇", "条", "则", "期", "部", "集"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
+    **dict.fromkeys(("家", "户"), ((VISIT, NOT_VISIT), None)),
+    "次": ((CONSULT,), None),
+}
+_PATTERNS = {
+    tuple(cats): re.compile("|".join(f"(?P<{cat}>{_WORDS[cat]})" for cat in cats))
+    for cats, _ in _UNIT_RULES.values()
+}
+_PART_OF = re.compile(r"^\s*(?:其中|包括|含)")
+_TOTAL = re.compile(r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*$")
+_CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
+# "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
+_LABELLED = re.compile(
+    r"(?P<key>参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
+    r"|发放资料|发放宣传资料|资料|走访企业|企业数|文章|推送)"
+    rf"[\s:：]*(?:为|达|共|约|近)?\s*(?P<num>{NUMBER})(?P<more>余|多)?"
+    rf"(?![\d.{CN_NUMERAL_CHARS}余多]|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|:|：))"
+)
+_LABEL_FIELD = {"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE}
+_COMPANY = re.compile(
+    r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
+)
+
+
+@dataclass(frozen=True)
+class Count:
+    field: str
+    quantity: Quantity
+    total: bool
+
+
+def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> list[Count]:
+    """The counts among ``quantities`` (found in ``text``, the masked message)."""
+    counts: list[Count] = []
+    for quantity in quantities:
+        clause = _clause_around(text, quantity.start)
+        if _PART_OF.match(text, clause[0]):
+            continue
+        field = _field(text, clause, quantity, activity_type)
+        if field in COUNT_FIELDS:
+            total = _TOTAL.search(text, clause[0], quantity.start) is not None
+            counts.append(Count(field, quantity, total))
+    return counts
+
+
+def labelled_quantities(text: str, start: int, end: int) -> list[tuple[str, Quantity]]:
+    """Numbers written as "label number" with no unit, with the field their label names."""
+    found = []
+    for match in _LABELLED.finditer(text, start, end):
+        value = to_int(match.group("num"))
+        if value is None:
+            continue
+        key = match.group("key")
+        field = next((f for word, f in _LABEL_FIELD.items() if word in key), PARTICIPATE)
+        approximate = bool(match.group("more")) or any(w in match.group() for w in ("约", "近"))
+        found.append((field, Quantity(value, approximate, "", match.start("num"), match.end())))
+    return found
+
+
+def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
+    """Per field: the stated total if any, else the sum; and the fields stated approximately."""
+    by_field: dict[str, list[Count]] = {}
+    for count in counts:
+        by_field.setdefault(count.field, []).append(count)
+    values: dict[str, int] = {}
+    approximate: set[str] = set()
+    for field, items in by_field.items():
+        stated_totals = [c for c in items if c.total]
+        chosen = stated_totals or items
+        values[field] = (max if stated_totals else sum)(c.quantity.value for c in chosen)
+        if any(c.quantity.approximate for c in chosen):
+            approximate.add(field)
+    return values, frozenset(approximate)
+
+
+def named_companies(text: str) -> int:
+    """How many companies a clause lists by name (到燕山湖发电公司、重型机器公司走访 → 2)."""
+    return len(_COMPANY.findall(text))
+
+
+def _clause_around(text: str, position: int) -> tuple[int, int]:
+    for match in _CLAUSE.finditer(text):
+        if match.start() <= position < match.end():
+            return match.start(), match.end()
+    return position, position
+
+
+def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type: str) -> str | None:
+    categories, default = _UNIT_RULES.get(quantity.unit, ((), None))
+    if not categories:
+        return None
+    pattern = _PATTERNS[categories]
+    before = list(pattern.finditer(text, clause[0], quantity.start))
+    decided = before[-1] if before else pattern.search(text, quantity.end, clause[1])
+    if decided is not None:
+        category = decided.lastgroup
+    elif quantity.unit in ("家", "户") and activity_type == "visit":
+        category = VISIT
+    elif quantity.unit in ("个", "件") and activity_type == "media":
+        category = ARTICLE
+    else:
+        category = default
+    return category if category in COUNT_FIELDS else None

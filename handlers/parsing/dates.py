@@ -1,0 +1,228 @@
+"""Dates in a message, resolved against the day the message was sent (Asia/Shanghai).
+
+Forms read: 今天/今早/今晚/昨天/昨晚/前天/大前天 (and 明天/后天, kept and flagged);
+周三/星期三/礼拜三/周日/周末, 本周一/这周一, 上周六/上上周五, 下周二; 21号/二十三日;
+4.21, 4-22, 4/22, 4月22日 (full-width digits are normalised first), 2026年4月23日, 2026-04-23,
+二〇二六年四月二十三日; ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三; lists 4月20日、22日.
+
+Resolution rules (never a silent future date):
+- a bare weekday name (周三) is the most recent such day not after the message day; 上周X is
+  that day of the previous Monday-based week; 本周X/这周X and 下周X are taken as written and
+  flagged when they fall after the message day;
+- a month-day without a year takes the year that puts it nearest the message day, a bare day
+  (21号) the month that does; either is flagged when it falls after the message day;
+- time-of-day words alone (上午, 下午) are not dates here: the activity is on the day in
+  context, stated (see reader).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from handlers.parsing.numerals import to_int
+
+_CN_DAY = "[一二三四五六七八九十廿卅]{1,3}"
+_DAY = rf"(?:\d{{1,2}}|{_CN_DAY})"
+_RANGE_JOIN = r"\s*(?:至|到|—|－|-|~|～|–)+\s*"
+_MONTH_DAY = re.compile(
+    r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?"
+    rf"(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*(?P<d>{_DAY})\s*(?:日|号)?"
+    rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*)?(?P<d2>{_DAY})\s*(?:日|号)?)?"
+)
+_NUMERIC = re.compile(
+    r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./])(?P<d>\d{1,2})(?![\d])"
+    rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
+)
+_DAY_ONLY = re.compile(
+    rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?:日|号)"
+    rf"(?:{_RANGE_JOIN}(?P<d2>{_DAY})\s*(?:日|号))?(?![楼院门线馆厅室栋单元号])"
+)
+_RELATIVE = re.compile("大前天|前天|前日|昨天|昨日|昨晚|昨夜|昨早|今天|今日|今早|今晨|今晚|明天|明日|后天")
+_RELATIVE_OFFSET = {"大前天": -3, "前天": -2, "前日": -2, "明天": 1, "明日": 1, "后天": 2}
+_WEEKDAY = re.compile(
+    r"(?P<rel>上上|上|本|这|下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
+    r"(?:\s*(?:至|到|—|－|-|~|～)\s*(?:周|星期|礼拜)?(?P<d2>[一二三四五六日天1-7]))?"
+)
+_WEEKDAY_INDEX = {**{c: i for i, c in enumerate("一二三四五六日")}, "天": 6, "末": 5}
+_WEEKDAY_INDEX.update({str(i + 1): i for i in range(7)})
+# 宣传周三天, 活动周一是…: 周 belongs to the word before it.
+_NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "三", "期")
+# 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
+_TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
+_COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
+# "4月26日世界知识产权日" names the day being marked, not when the activity happened.
+_COMMEMORATION_AFTER = re.compile(r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日")
+MAX_RANGE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A written date (or range/list of days), [start, end) in the text, resolved."""
+
+    start: int
+    end: int
+    days: tuple[dt.date, ...]
+    weekday_name: bool  # written as a weekday (周三, 上周六)
+
+
+def find_dates(text: str, today: dt.date) -> list[DateMention]:
+    """All date mentions in ``text``, in order, non-overlapping (the earlier pattern wins)."""
+    found: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+    for finder in (_month_day, _numeric, _weekday, _relative, _day_only):
+        for mention in finder(text, today):
+            if _COMMEMORATION_AFTER.match(text, mention.end):
+                continue
+            if all(mention.end <= s or mention.start >= e for s, e in taken):
+                found.append(mention)
+                taken.append((mention.start, mention.end))
+    found.sort(key=lambda m: m.start)
+    return _with_listed_days(text, found, today)
+
+
+def _num(token: str | None) -> int | None:
+    return None if token is None else to_int(token)
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _nearest_year(month: int, day: int, today: dt.date) -> dt.date | None:
+    options = [d for y in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(y, month, day))]
+    return min(options, key=lambda d: abs((d - today).days), default=None)
+
+
+def _nearest_month(day: int, today: dt.date) -> dt.date | None:
+    options = []
+    for shift in (-1, 0, 1):
+        month_index = today.year * 12 + today.month - 1 + shift
+        if (d := _safe_date(month_index // 12, month_index % 12 + 1, day)) is not None:
+            options.append(d)
+    return min(options, key=lambda d: abs((d - today).days), default=None)
+
+
+def _span(first: dt.date, last: dt.date | None) -> tuple[dt.date, ...]:
+    if last is None or last <= first:
+        return (first,)
+    length = (last - first).days + 1
+    if length > MAX_RANGE_DAYS:
+        return (first,)
+    return tuple(first + dt.timedelta(days=i) for i in range(length))
+
+
+def _month_day(text: str, today: dt.date) -> list[DateMention]:
+    found = []
+    for match in _MONTH_DAY.finditer(text):
+        month, day = _num(match.group("m")), _num(match.group("d"))
+        if month is None or day is None:
+            continue
+        year = _num(match.group("y"))
+        first = _safe_date(year, month, day) if year else _nearest_year(month, day, today)
+        if first is None:
+            continue
+        found.append(DateMention(match.start(), match.end(), _range_days(match, first), False))
+    return found
+
+
+def _range_days(match: re.Match[str], first: dt.date) -> tuple[dt.date, ...]:
+    day2 = _num(match.group("d2"))
+    if day2 is None:
+        return (first,)
+    month2 = _num(match.group("m2")) or (first.month if day2 >= first.day else first.month % 12 + 1)
+    year2 = first.year + (month2 < first.month)
+    return _span(first, _safe_date(year2, month2, day2))
+
+
+def _numeric(text: str, today: dt.date) -> list[DateMention]:
+    found = []
+    for match in _NUMERIC.finditer(text):
+        if match.group("sep0") and match.group("sep0") != match.group("sep"):
+            continue
+        if _COUNT_AFTER.match(text, match.end()) or text[: match.start()].rstrip().endswith(_TIME_OF_DAY):
+            continue
+        month, day = int(match.group("m")), int(match.group("d"))
+        year = match.group("y")
+        first = _safe_date(int(year), month, day) if year else _nearest_year(month, day, today)
+        if first is None:
+            continue
+        found.append(DateMention(match.start(), match.end(), _range_days(match, first), False))
+    return found
+
+
+def _day_only(text: str, today: dt.date) -> list[DateMention]:
+    found = []
+    for match in _DAY_ONLY.finditer(text):
+        token = match.group("d")
+        if not token.isdigit() and len(token) < 2:
+            continue  # 三日内, 一日游: a single Chinese numeral is too often no date
+        day = to_int(token)
+        first = _nearest_month(day, today) if day else None
+        if first is None:
+            continue
+        day2 = _num(match.group("d2"))
+        last = None
+        if day2:
+            last = _safe_date(first.year, first.month, day2) if day2 > first.day else None
+        found.append(DateMention(match.start(), match.end(), _span(first, last), False))
+    return found
+
+
+def _relative(text: str, today: dt.date) -> list[DateMention]:
+    found = []
+    for match in _RELATIVE.finditer(text):
+        word = match.group()
+        offset = _RELATIVE_OFFSET.get(word, -1 if word.startswith("昨") else 0)
+        found.append(DateMention(match.start(), match.end(), (today + dt.timedelta(days=offset),), False))
+    return found
+
+
+def _weekday(text: str, today: dt.date) -> list[DateMention]:
+    found = []
+    monday = today - dt.timedelta(days=today.weekday())
+    for match in _WEEKDAY.finditer(text):
+        relation = match.group("rel")
+        if relation is None and match.group("w") == "周" and text[: match.start()].endswith(_NOT_WEEKDAY_BEFORE):
+            continue
+        first = _weekday_date(relation, _WEEKDAY_INDEX[match.group("d")], today, monday)
+        last = None
+        if match.group("d2"):
+            last = first + dt.timedelta(days=_WEEKDAY_INDEX[match.group("d2")] - first.weekday())
+            if relation is None:  # "周一至周三" written bare: the most recent such stretch
+                while last > today:
+                    first, last = first - dt.timedelta(days=7), last - dt.timedelta(days=7)
+        found.append(DateMention(match.start(), match.end(), _span(first, last), True))
+    return found
+
+
+def _weekday_date(relation: str | None, weekday: int, today: dt.date, monday: dt.date) -> dt.date:
+    if relation is None:
+        return today - dt.timedelta(days=(today.weekday() - weekday) % 7)
+    weeks = {"上上": -2, "上": -1, "本": 0, "这": 0, "下": 1}[relation]
+    return monday + dt.timedelta(days=7 * weeks + weekday)
+
+
+_LISTED_DAY = re.compile(rf"\s*[、和及与]\s*(?:(?P<m>\d{{1,2}})\s*月\s*)?(?P<d>{_DAY})\s*(?:日|号)")
+
+
+def _with_listed_days(text: str, mentions: list[DateMention], today: dt.date) -> list[DateMention]:
+    """Fold "4月20日、22日" (a listed day right after a date) into the first mention."""
+    merged: list[DateMention] = []
+    for mention in mentions:
+        previous = merged[-1] if merged else None
+        listed = _LISTED_DAY.match(text, previous.end) if previous and not previous.weekday_name else None
+        if previous and listed and listed.end() == mention.end:
+            anchor = previous.days[-1]
+            month = _num(listed.group("m")) or anchor.month
+            day = _num(listed.group("d"))
+            extra = _safe_date(anchor.year, month, day) if day else None
+            if extra is not None and extra > anchor:
+                merged[-1] = DateMention(previous.start, mention.end, (*previous.days, extra), False)
+                continue
+        merged.append(mention)
+    return merged

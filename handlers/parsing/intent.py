@@ -1,0 +1,71 @@
+"""What a message is: an activity report, a ceremony attendance reply, the summary, or other.
+
+- ``summary``: the week's summary has been sent ("总结已发送至邮箱，请查收", "总结报送了");
+- ``rsvp``: who attends the launch ceremony ("参会 王磊 139…", "参加启动仪式的是…张伟，电话…",
+  "我局已报名参加启动仪式"), with no counts (a report of the ceremony has counts or none of this);
+- ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪"),
+  promises with nothing done yet ("我局将积极开展宣传");
+- ``report``: anything with an activity word or a count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from handlers.parsing.attendees import PHONE
+
+REPORT, RSVP, SUMMARY, OTHER = "report", "rsvp", "summary", "other"
+
+_SUMMARY = re.compile(r"总结(?!会)|邮箱")
+_SENT = re.compile(r"已|了|发送|发至|发到|发往|发你|报送|上报|提交|交|传|发过去|查收|发")
+_DONE = re.compile(r"已|了|查收")
+_QUESTION = re.compile(
+    r"[？?]|请问|怎么|如何|哪里|在哪|哪个|哪天|哪些|什么|何时|几点|几号|是否|能否|可否|可以吗|行吗|[吗呢么]\s*$"
+)
+_REGISTRATION = re.compile(r"参会人员|参加人员|出席人员|参会名单|报名|拟派|派员")
+_ATTENDING = re.compile(
+    r"^\s*(?:参会|出席|参加)|参会[:：\s]|(?:参加|出席|参会).{0,8}(?:仪式|启动会|会议)的(?:是|为|有|人员|同志)"
+)
+_CEREMONY = re.compile(r"仪式|启动会|开幕式")
+_PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
+_ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|辛苦|了解")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the other modules found in the message."""
+
+    has_trigger: bool
+    has_counts: bool
+    has_date: bool
+    has_location: bool
+    has_attendees: bool
+
+
+def classify(text: str, signals: Signals) -> str:
+    """The intent of a normalised message."""
+    if not text.strip():
+        return OTHER
+    question = _QUESTION.search(text) is not None
+    if _SUMMARY.search(text) and _SENT.search(text) and not (question and not _DONE.search(text)):
+        return SUMMARY
+    if not signals.has_counts and _is_rsvp(text, signals):
+        return RSVP
+    if question and not signals.has_counts:
+        return OTHER
+    concrete = signals.has_counts or signals.has_date or signals.has_location
+    if not concrete and (_PROMISE.search(text) or _ACKNOWLEDGE.search(text)):
+        return OTHER
+    return REPORT if signals.has_trigger or signals.has_counts else OTHER
+
+
+def _is_rsvp(text: str, signals: Signals) -> bool:
+    """Registration words, or a name or phone number with attendance or ceremony words.
+
+    "参加了启动仪式" alone (no name, no phone) is a report of the ceremony, not a reply.
+    """
+    if _REGISTRATION.search(text):
+        return True
+    attending = _ATTENDING.search(text) is not None or _CEREMONY.search(text) is not None
+    return attending and (signals.has_attendees or PHONE.search(text) is not None)

@@ -1,0 +1,159 @@
+"""Activity types and the words that mark them.
+
+The types follow the notice's five arrangements, plus what liaisons also report:
+
+- ``ceremony``: a launch ceremony (启动仪式, 开幕式, 揭牌仪式), held or attended;
+- ``publicity``: public-facing publicity (集中宣传, 宣传台/宣传点, 咨询台, 进校园/进社区/进企业,
+  开放日, 普法, 以案释法, 公开庭审/旁听, 知识竞赛, 发放资料);
+- ``visit``: going to enterprises (走访, 调研, 上门指导, 入企, 一对一指导, 帮扶);
+- ``exhibition``: trademark / geographical-indication showcases and other shows (成果展示,
+  展览, 展销, 展会, 展出, …展);
+- ``training``: teaching (培训, 讲座, 专题课, 报告会, 宣讲会, 授课, 课堂);
+- ``media``: publishing (推送, 刊发, 发布, 报道, 播放 articles, posts, videos) or a channel
+  (公众号, 微博, 抖音, 网站, 电视台, 日报, LED屏);
+- ``other``: an activity outside these (座谈会, 执法检查, 专项行动) or one whose kind is not said.
+
+Precedence, in order:
+1. Within a clause the trigger of highest priority wins, the earliest on a tie:
+   ceremony 90 > published media 80 > exhibition 70 > training 60 > visit 50 >
+   media 40 > publicity 30 > other 10. "Published media" is a publish verb (推送, 发布…) in a
+   clause that also names a channel, a media noun (文章, 专栏, 视频…) or an article count
+   (篇/条): "公众号推送成果展示图片2篇" is media, "通过抖音直播讲座" is training.
+2. Longer words are matched first, so compounds decide: 展板展示 is publicity, 宣传展示活动
+   is exhibition (展示活动), 开展/发展 are no 展, 宣传周/宣传资料 are not 宣传.
+3. An activity takes the type of its first clause with a strong trigger; weak triggers
+   (发放, 资料, 咨询, 答疑, 讲解…) only decide when no clause has a strong one, so
+   "举办讲座，发放资料200份" stays training. No trigger at all: ``other``, type not stated.
+Unit names and places are masked before matching (市委宣传部 is no 宣传, 展销中心 no 展销).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER = 90, 80, 70, 60, 50, 40, 30, 10
+
+# (words, type, priority, strong). A word may carry regex guards: "(?<!…)word(?!…)".
+_HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
+_NOT_MATERIAL = "周|部|资料|品|册|折页|手册|单页|页|片|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
+_PUBLISH_VERBS = (
+    *("推送", "刊发", "刊登", "刊载", "转发", "转载", "发布", "发表", "播出", "播发", "播放"),
+    *("展播", "登载", "投放", "上线", "报道", "推出", "编发", "撰写"),
+)
+_CHANNELS = (
+    *("公众号", "微博", "抖音", "快手", "视频号", "头条", "网站", "官网", "门户", "电视台"),
+    *("广播", "电台", "日报", "晚报", "报纸", "报社", "客户端", "融媒", "学习强国"),
+    *("朋友圈", "LED", "大屏", "显示屏", "电子屏", "短信", "直播"),
+)
+_TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
+    (("启动仪式", "启动式", "开幕式", "启动会", "揭牌仪式", "授牌仪式", "仪式"), "ceremony", CEREMONY, True),
+    (
+        (
+            *("成果展示", "展示活动", "展示", "展览", "展销", "展会", "博览会", "展出", "参展", "布展"),
+            *("陈列", "成果展", "展厅", rf"(?<![开发进拓施延伸])展{_HAN_END}"),
+        ),
+        "exhibition",
+        EXHIBITION,
+        True,
+    ),
+    (
+        (
+            *("培训", "讲座", "专题课", "报告会", "宣讲会", "宣讲团", "专题宣讲", "集中宣讲", "授课"),
+            *("讲堂", "课堂", "轮训", "研修", "训练营", "专题辅导", "学习会", "专题学习", "解读会"),
+            *("堂课", "节课", "微课", "网课", "课程", "沙龙"),
+        ),
+        "training",
+        TRAINING,
+        True,
+    ),
+    (
+        (
+            *("走访", "调研", "上门", "入企", "实地指导", "一对一", "帮扶", "问需", "送服务"),
+            *("服务企业", "深入企业", "走企", "进企服务"),
+        ),
+        "visit",
+        VISIT,
+        True,
+    ),
+    (_PUBLISH_VERBS, "media", MEDIA, True),
+    (_CHANNELS, "media", MEDIA, True),
+    (
+        (
+            *("集中宣传", "宣传活动", "宣传点", "宣传台", "宣传站", "宣传摊", "咨询台", "咨询点"),
+            *("咨询站", "摆台", "设摊", "开放日", "普法", "以案释法", "庭审", "开庭", "旁听"),
+            *("进校园", "进社区", "进企业", "进乡村", "进农村", "进市场", "进商场", "进商圈", "进机关"),
+            *("进园区", "进万家", "进网格", "进景区", "知识竞赛", "有奖问答", "有奖竞答", "竞答"),
+            *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲"),
+            *("展板展示", f"宣传(?!{_NOT_MATERIAL})"),
+        ),
+        "publicity",
+        PUBLICITY,
+        True,
+    ),
+    (
+        (
+            *("发放", "派发", "分发", "赠送", "资料", "折页", "手册", "宣传册", "宣传品", "咨询", "答疑"),
+            *("解答", "讲解", "展板", "横幅", "海报", "宣传栏", "张贴", "悬挂", "明白纸"),
+        ),
+        "publicity",
+        PUBLICITY,
+        False,
+    ),
+    (
+        (
+            *("座谈会", "座谈", "研讨会", "交流会", "推进会", "部署会", "工作会", "会议", "执法检查"),
+            *("专项检查", "专项行动", "检查", "打击", "查处", "查扣", "查获", "联合执法", "巡查"),
+        ),
+        "other",
+        OTHER,
+        True,
+    ),
+)
+_MEDIA_EVIDENCE = re.compile(
+    "|".join(_CHANNELS) + "|文章|推文|信息|稿件|专栏|栏目|短视频|视频|动画|宣传片|H5|案例|新闻|简报"
+    r"|\d+\s*(?:篇|条|期|则)|[一二三四五六七八九十两]+(?:篇|条|期|则)"
+)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A type-marking word found at [start, end)."""
+
+    type: str
+    priority: int
+    strong: bool
+    start: int
+    end: int
+
+
+def _word_length(word: str) -> int:
+    return len(re.sub(r"\(\?[^)]*\)|\\.|[\[\]]", "", word))
+
+
+_ENTRIES = sorted(
+    ((word, kind, priority, strong) for words, kind, priority, strong in _TABLE for word in words),
+    key=lambda entry: -_word_length(entry[0]),
+)
+_PATTERN = re.compile("|".join(f"(?P<k{i}>{entry[0]})" for i, entry in enumerate(_ENTRIES)))
+
+
+def find_triggers(masked: str, evidence: str) -> list[Trigger]:
+    """Type triggers in ``masked`` (one clause, unit names and places masked).
+
+    ``evidence`` is the same clause with only unit names masked: a channel written as a place
+    ("在单位网站发布…") still shows the publish verb is media.
+    """
+    published = _MEDIA_EVIDENCE.search(evidence) is not None
+    found = []
+    for match in _PATTERN.finditer(masked):
+        word, kind, priority, strong = _ENTRIES[int((match.lastgroup or "k0")[1:])]
+        if word in _PUBLISH_VERBS and published:
+            priority = MEDIA_PUBLISHED
+        found.append(Trigger(kind, priority, strong, match.start(), match.end()))
+    return found
+
+
+def best(triggers: list[Trigger]) -> Trigger | None:
+    """The deciding trigger: highest priority, earliest on a tie."""
+    return max(triggers, key=lambda t: (t.priority, -t.start), default=None)

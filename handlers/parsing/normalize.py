@@ -1,0 +1,43 @@
+"""Text normalisation and span helpers shared by the parser modules.
+
+Normalisation is one character for one character, so every position found in the normalised
+text is also a position in the original message (source_text is cut from the original).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Full-width digits, Latin letters and the number punctuation (．／－＋％：) become ASCII;
+# Chinese sentence punctuation (，。；（）) stays as written. Ideographic and no-break spaces
+# become plain spaces.
+_HALF_WIDTH = {
+    **{code: code - 0xFEE0 for code in range(ord("０"), ord("９") + 1)},
+    **{code: code - 0xFEE0 for code in range(ord("Ａ"), ord("Ｚ") + 1)},
+    **{code: code - 0xFEE0 for code in range(ord("ａ"), ord("ｚ") + 1)},
+    **{ord(char): ord(char) - 0xFEE0 for char in "．／－＋％"},
+    ord("\u3000"): ord(" "),
+    ord("\xa0"): ord(" "),
+    ord("\r"): ord("\n"),
+}
+
+MASK = "□"  # stands in for text that keyword scans must not see (unit names, places)
+
+CLAUSE_BREAKS = "，,；;。！!？?：:\n"
+SENTENCE_BREAKS = "；;。！!？?\n"
+
+
+def normalize(text: str) -> str:
+    return text.translate(_HALF_WIDTH)
+
+
+def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with each [start, end) span replaced by MASK characters (same length)."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = MASK * (end - start)
+    return "".join(chars)
+
+
+def is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"

@@ -1,0 +1,113 @@
+"""Numbers as liaisons write them: 2000余份, 三百二十份, 两百多, 四十来人, 1.5万人次, 近百人.
+
+Numeral tokens are cut out with regexes and only the token is handed to cn2an (never its
+sentence transform, which would rewrite 一对一 or 十四五). A number is a count only when a
+count unit follows it (份, 人次, 家, 篇…), so 第一中学, 一是/二是, 十四五 and 4·26 never are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cn2an
+
+CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟廿"
+NUMBER = rf"(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?|[{CN_NUMERAL_CHARS}]+"
+COUNT_UNITS = (
+    *("人次", "人", "名", "位"),
+    *("份", "册", "本", "张", "套", "件", "个", "袋", "盒"),
+    *("篇", "条", "则", "期", "部", "集"),
+    *("家", "户", "所"),
+    *("次", "场"),
+)
+_MAGNITUDE = {"万": 10_000, "千": 1_000}
+_BARE_MAGNITUDE = re.compile(r"[百千万亿佰仟]+")
+# Prefixes that make a count approximate. 上 only counts before a bare magnitude (上百人);
+# elsewhere it is part of a word (线上100人).
+_APPROXIMATE_PREFIXES = ("大约", "将近", "约计", "约", "近", "逾", "超过", "超", "上")
+_QUANTITY = re.compile(
+    rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
+    rf"(?P<num>{NUMBER})"
+    r"(?P<more>余|多|来)?(?P<mag>[万千])?(?P<more2>余|多)?"
+    rf"(?P<unit>{'|'.join(COUNT_UNITS)})"
+    r"(?P<post>左右|上下|以上|之多)?"
+)
+# A unit character followed by one of these is the start of a word, not a unit:
+# 两部门, 一家人, 张贴, 条例, 人民, 场所.
+_WORD_AFTER_UNIT = {
+    "人": "民大才口工",
+    "部": "门分署长队",
+    "家": "庭长属乡人园电具居",
+    "户": "外口籍型",
+    "位": "置于",
+    "所": "以有在属谓",
+    "场": "所地馆景面合",
+    "张": "贴",
+    "条": "例件款",
+    "期": "间",
+    "本": "局单次市地部届月周年着轮期级",
+    "名": "单称字义录",
+}
+# Before the number: 第一中学, 每人2份, 人均3份 are no counts; nor a digit run glued to letters.
+_NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number with its count unit, [start, end) in the text it was found in."""
+
+    value: int
+    approximate: bool
+    unit: str
+    start: int
+    end: int
+
+
+def to_int(token: str) -> int | None:
+    """The integer a numeral token means (Arabic, Chinese, 1.5万), or None if it is not one."""
+    token = token.replace(",", "")
+    if token and token[0] in "百千万亿佰仟":
+        token = "一" + token
+    try:
+        value = cn2an.cn2an(token, "smart")
+    except (ValueError, KeyError, IndexError):
+        return None
+    if value < 0 or value != int(value):
+        return None
+    return int(value)
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every counted number in ``text`` (a normalised message), in order."""
+    found: list[Quantity] = []
+    for match in _QUANTITY.finditer(text):
+        quantity = _quantity(text, match)
+        if quantity is not None:
+            found.append(quantity)
+    return found
+
+
+def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
+    num, unit, pre = match.group("num"), match.group("unit"), match.group("pre")
+    bare = _BARE_MAGNITUDE.fullmatch(num) is not None
+    more = match.group("more") or match.group("more2")
+    if pre == "上" and not bare:
+        pre = None
+    start = match.start("num") if pre is None else match.start()
+    before = text[: match.start("num")] if pre is None else text[: match.start()]
+    if before.endswith(_NOT_A_COUNT_BEFORE) or (before and before[-1].isascii() and before[-1].isalnum()):
+        return None
+    if bare and not (pre or more):
+        return None  # 千家万户, 万人签名: a figure of speech, not a count
+    after = text[match.end("unit") : match.end("unit") + 1]
+    if after and after in _WORD_AFTER_UNIT.get(unit, ""):
+        return None
+    if num == "一" and after == "一":
+        return None  # 一人一档, 一户一策
+    value = to_int(num)
+    if value is None:
+        return None
+    value *= _MAGNITUDE.get(match.group("mag") or "", 1)
+    approximate = bool(pre or more or match.group("post"))
+    return Quantity(value, approximate, unit, start, match.end())

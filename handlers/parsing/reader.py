@@ -1,0 +1,138 @@
+"""parse_report: one liaison message in, one Reading out.
+
+Everything is found once over the whole (normalised) message and then handed out by position:
+unit mentions and places, locations, dates, counted numbers. Then the intent is decided, and
+for a report the message is split into activities (see splitting).
+
+Dates of an activity: the first date written in its stretch; else the previous activity's
+(今天一是…二是… share 今天); else the message day, with date_stated False unless a time of day
+(上午, 下午) was written, and a note. A range or list of days (4月20日至22日, 4月20日、22日)
+gives one activity per day, up to a week: the counts, stated once for the whole span, go on
+the first day's activity so totals are not multiplied. A date after the message day is kept,
+with a note asking to confirm it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from handlers.parsing.attendees import extract_attendees
+from handlers.parsing.counts import Count, attribute, labelled_quantities, named_companies, totals
+from handlers.parsing.dates import find_dates
+from handlers.parsing.intent import REPORT, RSVP, Signals, classify
+from handlers.parsing.keywords import find_triggers
+from handlers.parsing.locations import find_locations
+from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
+from handlers.parsing.normalize import mask, normalize
+from handlers.parsing.numerals import find_quantities
+from handlers.parsing.splitting import Found, Segment, split_activities
+from handlers.parsing.units import resolve_unit
+from handlers.units import UnitDirectory
+from scheduler.clock import to_local
+
+_TIME_OF_DAY = re.compile("上午|下午|晚上|中午|早上|傍晚|晚间")
+_EDGES = " ，,；;。！!？?：:\n"
+
+
+def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: UnitDirectory) -> Reading:
+    today = to_local(now).date()
+    plain = normalize(text)
+    mentions = units.mentions(plain)
+    locations = find_locations(plain)
+    evidence = mask(plain, ((m.start, m.end) for m in mentions))
+    masked = mask(evidence, ((loc.start, loc.end) for loc in locations))
+    quantities = find_quantities(evidence)
+    found = Found(masked, evidence, find_dates(plain, today), locations, quantities)
+    triggers = find_triggers(masked, evidence)
+    attendees = extract_attendees(plain)
+    counted = attribute(evidence, quantities, "other") or labelled_quantities(evidence, 0, len(evidence))
+    signals = Signals(
+        has_trigger=bool(triggers),
+        has_counts=bool(counted),
+        has_date=bool(found.dates),
+        has_location=bool(locations),
+        has_attendees=bool(attendees),
+    )
+    intent = classify(plain, signals)
+    head_end = min(
+        [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
+        default=len(plain),
+    )
+    bound = units.canonical(bound_unit) or bound_unit if bound_unit else None
+    unit, unit_source = resolve_unit(plain, mentions, locations, head_end, bound, units)
+    notes: list[str] = []
+    if unit is None:
+        notes.append("没认出是哪个单位的报送，请注明单位名称。")
+    if intent != REPORT:
+        return Reading(intent, unit, unit_source, (), attendees if intent == RSVP else (), tuple(notes))
+    activities: list[ParsedActivity] = []
+    previous_days: tuple[dt.date, ...] | None = None
+    for segment in split_activities(found):
+        days, stated = _days(segment, found, plain, previous_days, today)
+        previous_days = days
+        activities.extend(_activities(segment, days, stated, found, text))
+    notes.extend(_date_notes(activities, today))
+    if any(not a.type_stated for a in activities):
+        notes.append("没认出活动类型，先记为“其他”。")
+    return Reading(intent, unit, unit_source, tuple(activities), (), tuple(dict.fromkeys(notes)))
+
+
+def _days(
+    segment: Segment, found: Found, plain: str, previous: tuple[dt.date, ...] | None, today: dt.date
+) -> tuple[tuple[dt.date, ...], bool]:
+    """The activity's days and whether they were written (see the module docstring)."""
+    for mention in found.dates:
+        if segment.start <= mention.start < segment.end:
+            return mention.days, True
+    if previous is not None:
+        return previous, True
+    return (today,), _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
+
+
+def _activities(
+    segment: Segment, days: tuple[dt.date, ...], stated: bool, found: Found, original: str
+) -> list[ParsedActivity]:
+    kind = segment.type
+    inside = [q for q in found.quantities if segment.start <= q.start < segment.end]
+    counts = attribute(found.evidence, inside, kind)
+    counts += [
+        Count(field, quantity, False)
+        for field, quantity in labelled_quantities(found.evidence, segment.start, segment.end)
+    ]
+    values, approximate = totals(counts)
+    if kind == "visit" and "enterprises" not in values:
+        named = named_companies(found.evidence[segment.start : segment.end])
+        if named:
+            values["enterprises"] = named
+    location = next((loc.text for loc in found.locations if segment.start <= loc.start < segment.end), None)
+    source = original[segment.start : segment.end].strip(_EDGES)
+    return [
+        ParsedActivity(
+            date=day,
+            date_stated=stated,
+            type=kind,
+            type_stated=segment.type_stated,
+            location=location,
+            **{name: values.get(name) if index == 0 else None for name in COUNT_FIELDS},
+            approximate=approximate if index == 0 else frozenset(),
+            source_text=source,
+        )
+        for index, day in enumerate(days)
+    ]
+
+
+def _date_notes(activities: list[ParsedActivity], today: dt.date) -> list[str]:
+    notes = []
+    for activity in activities:
+        if not activity.date_stated:
+            notes.append(f"没写活动日期，已按发消息当天（{_month_day(today)}）记。")
+        elif activity.date > today:
+            notes.append(f"活动日期{_month_day(activity.date)}晚于发消息当天，请确认。")
+    if len({a.source_text for a in activities}) < len(activities):
+        notes.append("跨几天的活动按每天一条记，数字记在第一天。")
+    return notes
+
+
+def _month_day(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"

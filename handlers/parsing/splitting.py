@@ -1,0 +1,162 @@
+"""Cutting a report into activities.
+
+The message is cut into clauses at punctuation, line breaks, runs of spaces and enumerators
+(一是/二是, 1./2., （一）/（二）, ①②, 首先/其次). Walking the clauses:
+
+- clauses before the first activity word (a date, the unit, "今天") open the first activity;
+- a clause with no activity word and no count, like "4月21日", joins whatever follows it;
+- an enumerated item with an activity word or a count starts a new activity;
+- a new sentence (after 。；！？ or a line break) with a strong activity word starts a new
+  activity when it differs from the current one in type, date or place;
+- inside a sentence, a clause does so only when it also opens like a new action: with a
+  date, a time of day, 同时/并/另外…, 在…, or a movement (到/赴/走进…), e.g.
+  "集中宣传，发放资料500份，到2家企业上门指导" → publicity + visit;
+- a clause referring back (通过此次…, 活动现场…, 其中…) never starts one; a clause with only
+  counts continues the current activity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from handlers.parsing.dates import DateMention
+from handlers.parsing.keywords import Trigger, best, find_triggers
+from handlers.parsing.locations import Location
+from handlers.parsing.numerals import Quantity
+
+_ENUMERATOR = re.compile(
+    r"(?<![统唯单第万之])[一二三四五六七八九十]是(?!否)"
+    r"|(?:^|(?<=[\s，,；;。：:！!]))(?:[（(][一二三四五六七八九十\d]{1,2}[）)]|[一二三四五六七八九十]{1,2}、"
+    r"|\d{1,2}[、.)）](?!\d)|第[一二三四五六七八九十]+[，,、：:]|首先|其次|再次|最后)"
+    r"|[①②③④⑤⑥⑦⑧⑨⑩]"
+)
+_BREAK = re.compile(r"[，,；;。！!？?：:\n]|\s+")
+_SENTENCE_END = frozenset("；;。！!？?\n")
+_OPENER = re.compile(
+    r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|次日|当天|当日|上午|下午|晚上|中午|早上|在|于|到|赴|走进|深入"
+    r"|来到|前往|通过|利用|依托|借助)"
+)
+_BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间|现场|会上|会后|参会|参训|吸引)")
+
+
+@dataclass(frozen=True)
+class Clause:
+    start: int
+    end: int
+    sentence_start: bool
+    enumerated: bool
+
+
+@dataclass
+class Segment:
+    """One activity's stretch [start, end) of the message and what decides its type."""
+
+    start: int
+    end: int
+    head: Trigger | None = None
+    weak: list[Trigger] = field(default_factory=list)
+
+    @property
+    def type(self) -> str:
+        decider = self.head or best(self.weak)
+        return decider.type if decider else "other"
+
+    @property
+    def type_stated(self) -> bool:
+        return bool(self.head or self.weak)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the other modules found in the message, by position."""
+
+    masked: str  # unit names and places masked
+    evidence: str  # unit names masked
+    dates: Sequence[DateMention]
+    locations: Sequence[Location]
+    quantities: Sequence[Quantity]
+
+
+def split_activities(found: Found) -> list[Segment]:
+    """The activities of a report, in order; at least one."""
+    segments: list[Segment] = []
+    held: Clause | None = None  # clauses with nothing in them yet, waiting for the next
+    for clause in _clauses(found.masked):
+        if held is not None:
+            clause = Clause(held.start, clause.end, held.sentence_start, held.enumerated or clause.enumerated)
+        triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
+        triggers = [_shift(t, clause.start) for t in triggers]
+        strong = best([t for t in triggers if t.strong])
+        weak = [t for t in triggers if not t.strong]
+        has_count = any(clause.start <= q.start < clause.end for q in found.quantities)
+        if not (strong or weak or has_count):
+            held = clause
+            continue
+        held = None
+        current = segments[-1] if segments else None
+        if current is None:
+            segments.append(Segment(0, clause.end, strong, weak))
+        elif _starts_new(clause, strong, current, found):
+            current.end = clause.start
+            segments.append(Segment(clause.start, clause.end, strong, weak))
+        else:
+            current.end = clause.end
+            current.head = current.head or strong
+            current.weak.extend(weak)
+    if not segments:
+        return [Segment(0, len(found.masked))]
+    segments[-1].end = len(found.masked)
+    return segments
+
+
+def _shift(trigger: Trigger, offset: int) -> Trigger:
+    return Trigger(trigger.type, trigger.priority, trigger.strong, trigger.start + offset, trigger.end + offset)
+
+
+def _clauses(text: str) -> list[Clause]:
+    cuts: dict[int, tuple[bool, bool]] = {0: (True, False)}  # position -> (sentence start, enumerated)
+    for match in _BREAK.finditer(text):
+        sentence = any(char in _SENTENCE_END for char in match.group())
+        cuts.setdefault(match.end(), (sentence, False))
+    for match in _ENUMERATOR.finditer(text):
+        cuts[match.start()] = (True, True)
+    positions = sorted(p for p in cuts if p < len(text))
+    clauses = []
+    for start, end in zip(positions, [*positions[1:], len(text)], strict=True):
+        if text[start:end].strip(" ，,；;。！!？?：:\n"):
+            clauses.append(Clause(start, end, *cuts[start]))
+    return clauses
+
+
+def _starts_new(clause: Clause, strong: Trigger | None, current: Segment, found: Found) -> bool:
+    if clause.enumerated:
+        return True
+    if strong is None or _BACKREF.match(found.masked, clause.start):
+        return False
+    date_here, date_now = _first(found.dates, clause), _first(found.dates, current)
+    place_here, place_now = _first(found.locations, clause), _first(found.locations, current)
+    differs = (
+        strong.type != current.type
+        or (date_here is not None and date_now is not None and date_here.days != date_now.days)
+        or (place_here is not None and place_now is not None and place_here.text != place_now.text)
+    )
+    if clause.sentence_start:
+        return differs
+    opens_with_date = date_here is not None and date_here.start == clause.start
+    opens = opens_with_date or _OPENER.match(found.masked, clause.start) is not None
+    return differs and opens
+
+
+class _Positioned(Protocol):
+    @property
+    def start(self) -> int: ...
+
+
+_P = TypeVar("_P", bound=_Positioned)
+
+
+def _first(items: Sequence[_P], span: Clause | Segment) -> _P | None:
+    return next((item for item in items if span.start <= item.start < span.end), None)

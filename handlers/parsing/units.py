@@ -1,0 +1,66 @@
+"""Which unit a message reports for.
+
+1. A unit named as the subject wins: 【市发展改革委】…, "市中院今天…", "喀左局 前天…".
+   For a bound sender the subject must open the message (before the first activity word), so
+   "市中院法官为企业授课" from a county bureau stays the county bureau's report.
+2. 我委/我局/本局… mean the sender's bound unit.
+3. Not subjects: a partner (联合/会同/协同/与/邀请… before it, …举办的 after it), a unit inside
+   a location (在朝阳海关监管场所举行), and any place (凌源市, 建平县): places never override
+   a bound sender. For an unbound sender only, a place opening the message (凌源市4月22日…)
+   names that county's unit.
+4. Else the sender's bound unit, else None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from handlers.parsing.locations import Location
+from handlers.units import UnitDirectory, UnitMention
+
+_HEADER = re.compile(r"^\s*[【\[]([^】\]]{2,20})[】\]]")
+_PARTNER_BEFORE = re.compile(
+    r"(?:联合|会同|协同|携手|联手|配合|邀请|邀|协调|会商|与|和|同|及|、|向|到|赴|走进|深入|参加|参与"
+    r"|出席|陪同|走访|指导|请|为|对|给|在|于|共同)\s*$"
+)
+_PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|召开|开展)的")
+
+TEXT, BINDING = "text", "binding"
+
+
+def resolve_unit(
+    text: str,
+    mentions: Sequence[UnitMention],
+    locations: Sequence[Location],
+    head_end: int,
+    bound_unit: str | None,
+    directory: UnitDirectory,
+) -> tuple[str | None, str | None]:
+    """(unit, source) for a normalised message; source is "text", "binding" or None.
+
+    ``head_end`` is where the message's first activity word is (its opening ends there).
+    """
+    header = _HEADER.match(text)
+    if header and (named := directory.canonical(header.group(1))):
+        return named, TEXT
+    subjects = [m for m in mentions if _is_subject(text, m, locations)]
+    units = [m for m in subjects if not m.is_place]
+    if bound_unit is not None:
+        units = [m for m in units if m.start < head_end]
+    if units:
+        return units[0].unit, TEXT
+    if bound_unit is not None:
+        return bound_unit, BINDING
+    places = [m for m in subjects if m.is_place and m.start < head_end]
+    if places:
+        return places[0].unit, TEXT
+    return None, None
+
+
+def _is_subject(text: str, mention: UnitMention, locations: Sequence[Location]) -> bool:
+    if any(loc.start <= mention.start < loc.end for loc in locations):
+        return False
+    if _PARTNER_BEFORE.search(text, 0, mention.start):
+        return False
+    return _PARTNER_AFTER.match(text, mention.end) is None

@@ -1,0 +1,93 @@
+"""Photo intake on the hot path: store a pending photo, queue its download, attach it.
+
+The webhook must answer within 5 s and make no outbound call, so the image itself is fetched
+and processed by bot.media_worker from the job queued here. A photo attaches to the sender's open
+record (reported within the window), or waits for the report that follows within the window
+(photos often arrive first), or is attached by hand with 图 N.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from handlers.records import open_record, record_number
+from handlers.router import Bound, Command, Context, MsgType, Router
+from handlers.wording import say_activity
+from storage.jobs import enqueue
+from storage.models import Activity
+from storage.photos import Photo, PhotoStatus
+
+router = Router("photos")
+
+LIVE = (PhotoStatus.PENDING, PhotoStatus.READY)
+
+
+@router.message(MsgType("image"), Bound)
+def on_image(ctx: Context) -> str:
+    assert ctx.liaison is not None and ctx.unit is not None
+    record = open_record(ctx)
+    photo = Photo(
+        unit_id=ctx.unit.id or 0,
+        liaison_id=ctx.liaison.id,
+        message_id=ctx.data.get("message_id"),
+        activity_id=record.id if record else None,
+        created_at=ctx.now,
+    )
+    ctx.session.add(photo)
+    ctx.session.flush()
+    payload = {"photo_id": photo.id, "channel": ctx.msg.channel, "user_id": ctx.msg.user_id}
+    payload |= {"media_id": ctx.msg.media_id, "pic_url": ctx.msg.pic_url}
+    enqueue(ctx.session, "photo", payload, ctx.now)
+    if record is not None:
+        return f"图片已收到，关联到：{say_activity(record)}"
+    minutes = ctx.deps.photo_window_minutes
+    return (
+        f"图片已收到。{minutes}分钟内发来的活动报送会自动关联这张图片；"
+        "如属于已报送的记录，请回复“图 序号”（发“我的”查看序号）。"
+    )
+
+
+def unattached_photos(ctx: Context, within: timedelta) -> list[Photo]:
+    """The sender's photos not yet attached to a record, received within `within`, oldest first."""
+    if ctx.liaison is None:
+        return []
+    since = ctx.now - within
+    return list(
+        ctx.session.exec(
+            select(Photo)
+            .where(
+                Photo.liaison_id == ctx.liaison.id,
+                col(Photo.activity_id).is_(None),
+                col(Photo.status).in_(LIVE),
+                col(Photo.created_at) >= since,
+            )
+            .order_by(col(Photo.id))
+        ).all()
+    )
+
+
+def attach_waiting_photos(ctx: Context, record: Activity) -> int:
+    photos = unattached_photos(ctx, timedelta(minutes=ctx.deps.photo_window_minutes))
+    for photo in photos:
+        photo.activity_id = record.id
+        ctx.session.add(photo)
+    return len(photos)
+
+
+@router.message(Command("图", "图片"), Bound)
+def on_attach_by_number(ctx: Context) -> str:
+    args = ctx.data["args"]
+    if not args.isdigit():
+        return "请回复“图 序号”，序号见“我的”列表。"
+    record = record_number(ctx, int(args))
+    if record is None:
+        return f"没有第{args}条记录，发“我的”查看序号。"
+    photos = unattached_photos(ctx, timedelta(hours=24))
+    if not photos:
+        return "没有待关联的图片。"
+    for photo in photos:
+        photo.activity_id = record.id
+        ctx.session.add(photo)
+    return f"已将{len(photos)}张图片关联到第{args}条：{say_activity(record)}"
