@@ -6,7 +6,7 @@ from __future__ import annotations
 from handlers import dialog
 from handlers.binding import audit
 from handlers.dialog import InState
-from handlers.parsing import Reading
+from handlers.parsing import COUNT_FIELDS, Reading
 from handlers.records import open_record
 from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
 from handlers.router import Bound, Context, MsgType, Router
@@ -49,7 +49,11 @@ def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | 
 
 
 def is_new_report(reading: Reading) -> bool:
-    return reading.intent == "report" and any(a.type_stated for a in reading.activities)
+    """A message that reports something on its own, not a one-word answer like “培训”."""
+    return reading.intent == "report" and any(
+        a.type_stated and (a.date_stated or a.location or any(getattr(a, f) is not None for f in COUNT_FIELDS))
+        for a in reading.activities
+    )
 
 
 @router.message(MsgType(*TEXTUAL), Bound, InState("ask_type", "ask_location"))

@@ -13,6 +13,10 @@ from aiohttp.test_utils import TestServer
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import MpSealer, WeComUser
+from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.serve import sandboxed
+from bot.wechat_api import RetryPolicy
+from bot.workers import open_background
 from handlers.binding import code_table
 from scheduler.clock import TZ, ManualClock
 from tests.conftest import EXAMPLE
@@ -25,14 +29,26 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
 
 
 class Harness:
-    def __init__(self, settings: Settings, clock: ManualClock | None = None) -> None:
-        self.settings = settings
+    """The bot app and the sandbox platform on loopback ports; background workers are not
+    started, tests drive them (``await bot.background.media.run_until_idle()``)."""
+
+    def __init__(
+        self, settings: Settings, clock: ManualClock | None = None, platform: PlatformState | None = None
+    ) -> None:
         self.clock = clock or ManualClock(START)
-        self.runtime = Runtime.create(settings, self.clock)
+        # Passing the previous harness's platform keeps its media and records across a "restart".
+        self.platform = platform or PlatformState(settings.channels.wecom, settings.channels.mp, clock=self.clock)
+        self.platform_server = TestServer(make_platform_app(self.platform), host="127.0.0.1")
+        self.base_settings = settings
+        self.settings = settings
         self.server: TestServer | None = None
         self.http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Harness:
+        await self.platform_server.start_server()
+        self.settings = sandboxed(self.base_settings, str(self.platform_server.make_url("")).rstrip("/"))
+        self.runtime = Runtime.create(self.settings, self.clock)
+        self.background = await open_background(self.runtime, policy=RetryPolicy(base_delay=0), run=False)
         self.server = TestServer(self.runtime.web_app(), host="127.0.0.1")
         await self.server.start_server()
         self.http = aiohttp.ClientSession()
@@ -42,6 +58,8 @@ class Harness:
         assert self.http and self.server
         await self.http.close()
         await self.server.close()
+        await self.background.close()
+        await self.platform_server.close()
         self.runtime.close()
 
     def url(self, path: str) -> str:
@@ -62,6 +80,13 @@ class Harness:
 
     async def say(self, user_id: str, text: str) -> str | None:
         return await self.wecom(user_id).say(text, self.clock.now())
+
+    async def send(self, user_id: str, msg_type: str, **fields: Any) -> str | None:
+        return await self.wecom(user_id).send(msg_type, fields, self.clock.now())
+
+    async def send_photo(self, user_id: str, data: bytes) -> str | None:
+        media_id = self.platform.add_media(data, "image/jpeg", "photo.jpg")
+        return await self.send(user_id, "image", MediaId=media_id, PicUrl="http://127.0.0.1/unused.jpg")
 
     async def bound(self, user_id: str, unit_name: str) -> None:
         reply = await self.say(user_id, f"绑定 {self.code_for(unit_name)}")

@@ -150,8 +150,12 @@ class WeComUser:
                 return resp.status, body
             return 200, reply_content(self.sealer.open_reply(body)) if "<Encrypt>" in body else None
 
-    async def say(self, text: str, created: datetime) -> str | None:
-        status, reply = await self.post(self.xml(created, "text", {"Content": text}), created)
+    async def send(self, msg_type: str, fields: dict[str, Any], created: datetime) -> str | None:
+        """Send one message of any type; the bot's reply text (None for no reply)."""
+        status, reply = await self.post(self.xml(created, msg_type, fields), created)
         if status != 200:
             raise RuntimeError(f"webhook answered HTTP {status}: {reply}")
         return reply
+
+    async def say(self, text: str, created: datetime) -> str | None:
+        return await self.send("text", {"Content": text}, created)
