@@ -42,15 +42,18 @@ def _plan(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
+    import os
 
     from bot.serve import serve
-    from scheduler.clock import SystemClock
+    from scheduler.clock import clock_from_spec
 
     settings = load_config(args.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
-    asyncio.run(serve(settings, SystemClock(), host, port))
+    # Hidden: WEEKBOT_CLOCK=virtual:<ISO start>:<speed> runs the service on fast virtual time.
+    clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
+    asyncio.run(serve(settings, clock, host, port))
     return 0
 
 

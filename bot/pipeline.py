@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
 
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
@@ -35,17 +37,24 @@ class MessagePipeline:
         return await self.db.run(lambda session: self._process(session, msg, now))
 
     def _process(self, session: Session, msg: Inbound, now: datetime) -> str | None:
-        stored = self._stored(session, msg, now)
-        # Lock the row while handling so a concurrent retry on another worker (PostgreSQL) waits
-        # and then sees it handled. SQLite has one writer thread, and ignores FOR UPDATE.
-        row = session.exec(select(InboundMessage).where(InboundMessage.id == stored.id).with_for_update()).one()
-        if row.handled_at is not None:
-            return row.reply or None
+        message_id = self._store(session, msg, now)
+        received_at = now
+        if message_id is None:  # seen before: a retry, a replay, or a message whose handling failed
+            # FOR UPDATE makes a concurrent retry on another worker (PostgreSQL) wait, then see
+            # it handled; SQLite has a single writer thread and ignores it.
+            row = session.exec(
+                select(InboundMessage).where(InboundMessage.dedupe_key == msg.dedupe_key).with_for_update()
+            ).one()
+            if row.handled_at is not None:
+                return row.reply or None
+            message_id, received_at = row.id, row.received_at
         try:
-            reply = self.dispatcher.handle(session, msg, row.received_at, row.id)
-            row.reply = reply or ""
-            row.handled_at = row.received_at
-            session.add(row)
+            reply = self.dispatcher.handle(session, msg, received_at, message_id)
+            session.execute(
+                update(InboundMessage)
+                .where(col(InboundMessage.id) == message_id)
+                .values(reply=reply or "", handled_at=received_at)
+            )
             session.commit()
         except Exception:
             session.rollback()
@@ -54,25 +63,29 @@ class MessagePipeline:
         return reply
 
     @staticmethod
-    def _stored(session: Session, msg: Inbound, now: datetime) -> InboundMessage:
-        """The message's row, inserting and committing it first if it is new."""
-        found = session.exec(select(InboundMessage).where(InboundMessage.dedupe_key == msg.dedupe_key)).first()
-        if found is not None:
-            return found
-        row = InboundMessage(
-            channel=msg.channel,
-            dedupe_key=msg.dedupe_key,
-            user_id=msg.user_id,
-            msg_type=msg.msg_type,
-            created_at=msg.created_at,
-            received_at=now,
-            content=msg.content,
-            raw_xml=msg.raw_xml,
+    def _store(session: Session, msg: Inbound, now: datetime) -> int | None:
+        """Insert and commit the message; its id, or None if its dedupe_key is already stored.
+
+        One INSERT … ON CONFLICT DO NOTHING, so concurrent retries cannot both insert.
+        """
+        values = {
+            "channel": msg.channel,
+            "dedupe_key": msg.dedupe_key,
+            "user_id": msg.user_id,
+            "msg_type": msg.msg_type,
+            "created_at": msg.created_at,
+            "received_at": now,
+            "content": msg.content,
+            "raw_xml": msg.raw_xml,
+        }
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert(InboundMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(col(InboundMessage.id))
         )
-        session.add(row)
-        try:
-            session.commit()
-        except IntegrityError:  # a concurrent retry won the insert (PostgreSQL, several workers)
-            session.rollback()
-            return session.exec(select(InboundMessage).where(InboundMessage.dedupe_key == msg.dedupe_key)).one()
-        return row
+        message_id = session.execute(stmt).scalar()
+        session.commit()
+        return message_id

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 
 from bot.config import Settings
+from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
 from bot.sandbox.platform import PlatformState, make_platform_app
 from bot.workers import open_background
@@ -53,6 +54,7 @@ async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
         background = await open_background(runtime)
         stack.push_async_callback(background.close)
         url = await start_site(runtime.web_app(), host, port, stack)
+        stack.push_async_callback((await start_push_worker(runtime, background)).stop)
         log.info("weekbot listening on %s (WeCom: /wechat/work, Official Account: /wechat/mp)", url)
         print(f"weekbot: serving on {url}", flush=True)
         await _until_signalled()

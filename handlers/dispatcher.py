@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers import commands, corrections, photos, report_routes
+from handlers import campaign_routes, commands, corrections, photos, report_routes
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
@@ -21,16 +21,26 @@ def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
         grant = automatic_grant(ctx.deps, ctx.msg.channel, ctx.msg.user_id)
         if grant is not None:
             bind(ctx, grant, how="config")
-    if ctx.liaison is not None:
+    if ctx.liaison is not None and _stale(ctx.liaison.last_seen_at, ctx.now):
         ctx.liaison.last_seen_at = ctx.now
         ctx.session.add(ctx.liaison)
     return call_next(ctx)
+
+
+# last_seen_at serves the Official Account's 48 h window; minutes of precision are plenty, and
+# skipping the write on most messages keeps the hot path short.
+LAST_SEEN_PRECISION = timedelta(minutes=10)
+
+
+def _stale(seen: datetime | None, now: datetime) -> bool:
+    return seen is None or now - seen >= LAST_SEEN_PRECISION
 
 
 def build_router() -> Router:
     root = Router("root")
     root.middleware(identify)
     root.include(commands.router)
+    root.include(campaign_routes.router)
     root.include(corrections.router)
     root.include(photos.router)
     root.include(report_routes.router)

@@ -13,8 +13,11 @@ from storage.models import Activity, Unit
 
 
 def read_message(ctx: Context) -> Reading:
-    bound = ctx.unit.name if ctx.unit else None
-    return parse_report(ctx.msg.text, ctx.now, bound, ctx.deps.directory)
+    """The parser's reading of this message, computed once however many routes ask."""
+    if "reading" not in ctx.data:
+        bound = ctx.unit.name if ctx.unit else None
+        ctx.data["reading"] = parse_report(ctx.msg.text, ctx.now, bound, ctx.deps.directory)
+    return ctx.data["reading"]
 
 
 def reporting_unit(ctx: Context, reading: Reading) -> Unit | str:

@@ -41,11 +41,22 @@ class CeremonyConfig(Strict):
     place: str
     contact_name: str
     contact_phone: str
+    # The venue (WGS-84, as WeChat location messages give it): a location message within
+    # checkin_radius_m of it on the ceremony day checks the sender in. Optional.
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    checkin_radius_m: int = Field(default=300, ge=10, le=5000)
 
     @field_validator("at")
     @classmethod
     def _local(cls, value: datetime) -> datetime:
         return to_local(value)
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> CeremonyConfig:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude of the venue, or neither")
+        return self
 
 
 class ContactConfig(Strict):

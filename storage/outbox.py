@@ -4,6 +4,7 @@ triggers cannot send twice: the second insert is a no-op."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,20 @@ class OutboxMessage(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _at(nullable=False)
     sent_at: datetime | None = _at(nullable=True)
+    # When the row reached sent, failed or expired: the digest lists failures since the last one.
+    finished_at: datetime | None = _at(nullable=True)
+
+
+def insert_new(session: Session, table: type[SQLModel], values: Mapping[str, Any], unique: list[str]) -> bool:
+    """INSERT unless a row with the same ``unique`` columns exists; True when a row was written.
+
+    One statement (ON CONFLICT DO NOTHING), so two processes racing for the same key cannot
+    both win, on SQLite and PostgreSQL alike.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def put(
@@ -59,7 +74,4 @@ def put(
         "not_after": not_after,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    return insert_new(session, OutboxMessage, values, ["key"])

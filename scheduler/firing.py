@@ -1,0 +1,140 @@
+"""Firing a planned push: evaluate its audience now and queue one outbox row per recipient.
+
+A push fires at most once (``FiredPush``), all in one transaction with its rows, so a crash
+either leaves it unfired (it fires on restart, if still useful) or fully queued (the sender
+finishes it). Row keys are ``{push.key}:{channel}:{user_id}``: a second firing by another
+process, or an overlap with an admin's manual request, cannot queue the same message twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlmodel import Session
+
+from scheduler.audiences import Recipient, resolve
+from scheduler.campaign import ContactConfig
+from scheduler.digest import Digest, DigestSettings, DigestWriter
+from scheduler.plan import PlannedPush, PushKind
+from storage.campaign_status import FiredPush, claim_push
+from storage.db import Database
+from storage.outbox import put
+
+log = logging.getLogger(__name__)
+
+IMAGE_TEXT = "（图片）"
+
+
+class FiringSettings(DigestSettings, Protocol):
+    @property
+    def contact(self) -> ContactConfig: ...
+
+
+def queue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    recipients: Sequence[Recipient],
+    text: str,
+    now: datetime,
+    not_after: datetime | None,
+    image: Path | None = None,
+) -> int:
+    """One outbox row per recipient (plus an image row for WeCom recipients); returns rows written."""
+    written = 0
+    for who in recipients:
+        extra = {"unit": who.unit} if who.unit else {}
+        written += put(
+            session,
+            key=f"{key}:{who.channel}:{who.user_id}",
+            kind=kind,
+            channel=who.channel,
+            recipient=who.user_id,
+            text=text,
+            now=now,
+            not_after=not_after,
+            extra=extra,
+        )
+        # The Official Account client has no media upload: its readers get the text only.
+        if image is not None and who.channel == "wecom":
+            written += put(
+                session,
+                key=f"{key}:image:{who.channel}:{who.user_id}",
+                kind=kind,
+                channel=who.channel,
+                recipient=who.user_id,
+                text=IMAGE_TEXT,
+                now=now,
+                not_after=not_after,
+                extra={**extra, "image": str(image)},
+            )
+    return written
+
+
+class PushFiring:
+    def __init__(
+        self, db: Database, settings: FiringSettings, digests: DigestWriter, collage_dir: Path, deadline: datetime
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.digests = digests
+        self.collage_dir = collage_dir
+        self.deadline = deadline
+
+    async def fire(self, push: PlannedPush, now: datetime) -> int | None:
+        """Queue the push's messages; None if it had already fired or is no longer useful."""
+        return await self.db.run(lambda session: self.fire_in(session, push, now))
+
+    def fire_in(self, session: Session, push: PlannedPush, now: datetime) -> int | None:
+        if now >= push.expires_at:
+            log.info("push %s not sent: its time passed while the service was down", push.key)
+            return None
+        if not claim_push(session, push.key, push.kind, now):
+            return None
+        resolved = resolve(session, push.audience, push.at.date(), self.settings.units, self.settings.contact)
+        digest = self.compose(session, push, now)
+        image = self.save_collage(push.key, digest.image) if digest.image else None
+        written = queue(
+            session,
+            key=push.key,
+            kind=push.kind,
+            recipients=resolved.recipients,
+            text=digest.text,
+            now=now,
+            not_after=push.expires_at,
+            image=image,
+        )
+        fired = session.get(FiredPush, push.key)
+        if fired is not None:
+            fired.recipients = len(resolved.recipients)
+            session.add(fired)
+        log.info(
+            "push %s fired: %d recipients, %d units without a liaison",
+            push.key,
+            len(resolved.recipients),
+            len(resolved.unreached),
+        )
+        return written
+
+    def compose(self, session: Session, push: PlannedPush, now: datetime) -> Digest:
+        """The message text (and collage) as of now: digests and the rollup read today's data."""
+        campaign = self.settings.campaign
+        if push.kind == PushKind.DIGEST:
+            day = push.at.date()
+            if campaign.week_start <= day <= campaign.week_end:
+                return self.digests.day_digest(session, day, now)
+            return self.digests.week_digest(session, now)
+        if push.kind == PushKind.FINAL_ROLLUP:
+            return self.digests.final_rollup(session, self.deadline, now)
+        return Digest(push.text)
+
+    def save_collage(self, key: str, image: bytes) -> Path:
+        self.collage_dir.mkdir(parents=True, exist_ok=True)
+        path = self.collage_dir / (key.replace(":", "_") + ".jpg")
+        path.write_bytes(image)
+        return path

@@ -1,0 +1,318 @@
+"""The outbox sender: delivers queued rows through the WeCom and Official Account clients.
+
+WeCom rows with the same text (or image) go out together, up to 1000 userids a call. WeCom
+silently drops what a member receives beyond 30 messages a minute or 1000 an hour, so rows that
+would exceed either are deferred, never sent into the void. A row is leased (attempts + 1,
+next try pushed out) before its call, so a crash mid-call retries it once the lease lapses
+rather than losing it. Transient failures retry with exponential backoff; every row ends
+``sent``, ``failed`` (with WeChat's errcode) or ``expired`` (past ``not_after``: never sent late).
+
+Official Account: a customer-service message while the user wrote to us in the last 48 hours,
+otherwise the configured template message; with no template the row fails as unreachable
+(errcode 45015) and the next digest names the person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.wechat_api.errors import (
+    ALL_RECIPIENTS_INVALID,
+    FREQUENCY_LIMITED,
+    OUTSIDE_SERVICE_WINDOW,
+    SYSTEM_BUSY,
+    RetriesExhausted,
+    WeChatAPIError,
+)
+from bot.wechat_api.wecom import SendResult
+from scheduler.clock import Clock
+from storage.db import Database
+from storage.models import Liaison
+from storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+
+
+class WeComSending(Protocol):
+    async def send_text(self, touser: Sequence[str], content: str) -> SendResult: ...
+    async def send_image(self, touser: Sequence[str], media_id: str) -> SendResult: ...
+    async def upload_image(self, data: bytes, filename: str) -> str: ...
+
+
+class OfficialAccountSending(Protocol):
+    async def send_custom_text(self, openid: str, content: str) -> None: ...
+    async def send_template(
+        self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
+    ) -> int: ...
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    per_minute: int = 30  # WeCom: messages one member may receive from the app per minute
+    per_hour: int = 1000  # ... and per hour
+    batch_size: int = 1000  # userids per message/send call
+    max_attempts: int = 5
+    first_retry: timedelta = timedelta(minutes=1)
+    max_retry: timedelta = timedelta(minutes=30)
+    lease: timedelta = timedelta(minutes=2)
+    service_window: timedelta = timedelta(hours=48)  # Official Account customer-service messages
+    claim_limit: int = 5000
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        return min(self.max_retry, self.first_retry * 2 ** max(0, attempts - 1))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    channel: str
+    recipient: str
+    text: str
+    image: str | None
+    attempts: int
+    last_seen_at: datetime | None  # Official Account users: when they last wrote to us
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row_id: int
+    status: str  # sent | failed | retry
+    errcode: int | None = None
+    error: str | None = None
+    via: str | None = None  # mp: custom | template
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        wecom: WeComSending | None,
+        mp: OfficialAccountSending | None,
+        template_id: str = "",
+        policy: SenderPolicy = SenderPolicy(),
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.wecom = wecom
+        self.mp = mp
+        self.template_id = template_id
+        self.policy = policy
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued: drain now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        """Drain until ``stop`` is set, waking every ``interval`` seconds or when woken."""
+        while not stop.is_set():
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox drain failed; trying again at the next poll")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), interval)
+            self._wake.clear()
+
+    async def drain(self) -> int:
+        """Send every row that is due now; returns how many rows were attempted."""
+        now = self.clock.now()
+        claimed = await self.db.run(lambda session: self._claim(session, now))
+        if not claimed:
+            return 0
+        outcomes = await self._send_wecom([row for row in claimed if row.channel == "wecom"], now)
+        outcomes += await self._send_mp([row for row in claimed if row.channel == "mp"], now)
+        await self.db.run(lambda session: self._record(session, outcomes, claimed, now))
+        return len(claimed)
+
+    # ---- claiming ----
+
+    def _claim(self, session: Session, now: datetime) -> list[Claimed]:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.not_after).is_not(None),
+                col(OutboxMessage.not_after) <= now,
+            )
+            .values(status="expired", finished_at=now, error="too late to be useful")
+        )
+        rows = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now)
+            .order_by(col(OutboxMessage.id))
+            .limit(self.policy.claim_limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            return []
+        recent = self._recent_wecom_sends(session, {r.recipient for r in rows if r.channel == "wecom"}, now)
+        last_seen = self._mp_last_seen(session, {r.recipient for r in rows if r.channel == "mp"})
+        taken_now: defaultdict[str, int] = defaultdict(int)
+        claimed = []
+        for row in rows:
+            if row.channel == "wecom":
+                free_at = self._limit_frees_at(recent[row.recipient], taken_now[row.recipient], now)
+                if free_at is not None:
+                    row.next_attempt_at = free_at
+                    session.add(row)
+                    continue
+                taken_now[row.recipient] += 1
+            row.attempts += 1
+            row.next_attempt_at = now + self.policy.lease
+            session.add(row)
+            claimed.append(
+                Claimed(
+                    id=row.id or 0,
+                    channel=row.channel,
+                    recipient=row.recipient,
+                    text=row.text,
+                    image=row.extra.get("image"),
+                    attempts=row.attempts,
+                    last_seen_at=last_seen.get(row.recipient),
+                )
+            )
+        return claimed
+
+    @staticmethod
+    def _recent_wecom_sends(session: Session, recipients: set[str], now: datetime) -> defaultdict[str, list[datetime]]:
+        found: defaultdict[str, list[datetime]] = defaultdict(list)
+        if not recipients:
+            return found
+        rows = session.exec(
+            select(OutboxMessage.recipient, OutboxMessage.sent_at).where(
+                OutboxMessage.channel == "wecom",
+                OutboxMessage.status == "sent",
+                col(OutboxMessage.recipient).in_(recipients),
+                col(OutboxMessage.sent_at) > now - HOUR,
+            )
+        ).all()
+        for recipient, sent_at in rows:
+            if sent_at is not None:
+                found[recipient].append(sent_at)
+        return found
+
+    def _limit_frees_at(self, sent: list[datetime], taken_now: int, now: datetime) -> datetime | None:
+        """None if one more message may go to this member now, else when it may."""
+        in_minute = sorted(at for at in sent if at > now - MINUTE)
+        if len(sent) + taken_now >= self.policy.per_hour:
+            return min(sent) + HOUR if sent else now + MINUTE
+        if len(in_minute) + taken_now >= self.policy.per_minute:
+            return in_minute[0] + MINUTE if in_minute else now + MINUTE
+        return None
+
+    @staticmethod
+    def _mp_last_seen(session: Session, openids: set[str]) -> dict[str, datetime]:
+        if not openids:
+            return {}
+        rows = session.exec(select(Liaison).where(Liaison.channel == "mp", col(Liaison.user_id).in_(openids))).all()
+        return {row.user_id: row.last_seen_at for row in rows if row.last_seen_at is not None}
+
+    # ---- sending ----
+
+    async def _send_wecom(self, rows: list[Claimed], now: datetime) -> list[Outcome]:
+        if not rows:
+            return []
+        if self.wecom is None:
+            return [Outcome(row.id, "failed", None, "WeCom is not enabled") for row in rows]
+        groups: defaultdict[tuple[str, str | None], list[Claimed]] = defaultdict(list)
+        for row in rows:
+            groups[(row.text, row.image)].append(row)
+        outcomes: list[Outcome] = []
+        for (text, image), members in groups.items():
+            for start in range(0, len(members), self.policy.batch_size):
+                outcomes += await self._wecom_batch(members[start : start + self.policy.batch_size], text, image)
+        return outcomes
+
+    async def _wecom_batch(self, batch: list[Claimed], text: str, image: str | None) -> list[Outcome]:
+        assert self.wecom is not None
+        users = [row.recipient for row in batch]
+        try:
+            if image is None:
+                result = await self.wecom.send_text(users, text)
+            else:
+                media_id = await self.wecom.upload_image(Path(image).read_bytes(), Path(image).name)
+                result = await self.wecom.send_image(users, media_id)
+        except WeChatAPIError as exc:
+            return [self._after_error(row, exc) for row in batch]
+        except OSError as exc:  # the collage file is gone: nothing to retry
+            return [Outcome(row.id, "failed", None, f"image unreadable: {exc}") for row in batch]
+        invalid = set(result.invalid_users)
+        return [
+            Outcome(row.id, "failed", ALL_RECIPIENTS_INVALID, "invaliduser: not a member of the app")
+            if row.recipient in invalid
+            else Outcome(row.id, "sent")
+            for row in batch
+        ]
+
+    async def _send_mp(self, rows: list[Claimed], now: datetime) -> list[Outcome]:
+        outcomes = []
+        for row in rows:
+            if self.mp is None:
+                outcomes.append(Outcome(row.id, "failed", None, "Official Account is not enabled"))
+            elif row.image is not None:
+                outcomes.append(Outcome(row.id, "failed", None, "images are not sent on the Official Account"))
+            else:
+                outcomes.append(await self._mp_one(row, now))
+        return outcomes
+
+    async def _mp_one(self, row: Claimed, now: datetime) -> Outcome:
+        assert self.mp is not None
+        if row.last_seen_at is not None and now - row.last_seen_at < self.policy.service_window:
+            try:
+                await self.mp.send_custom_text(row.recipient, row.text)
+                return Outcome(row.id, "sent", via="custom")
+            except WeChatAPIError as exc:
+                # Our record of the window can be a little off from WeChat's: fall back below.
+                if exc.errcode != OUTSIDE_SERVICE_WINDOW:
+                    return self._after_error(row, exc)
+        if not self.template_id:
+            return Outcome(
+                row.id, "failed", OUTSIDE_SERVICE_WINDOW, "unreachable: no message in 48 h and no template configured"
+            )
+        try:
+            await self.mp.send_template(row.recipient, self.template_id, {"content": row.text})
+        except WeChatAPIError as exc:
+            return self._after_error(row, exc)
+        return Outcome(row.id, "sent", via="template")
+
+    def _after_error(self, row: Claimed, exc: WeChatAPIError) -> Outcome:
+        transient = isinstance(exc, RetriesExhausted) or exc.errcode in (SYSTEM_BUSY, FREQUENCY_LIMITED)
+        status = "retry" if transient and row.attempts < self.policy.max_attempts else "failed"
+        return Outcome(row.id, status, exc.errcode, str(exc)[:500])
+
+    # ---- recording ----
+
+    def _record(self, session: Session, outcomes: list[Outcome], claimed: list[Claimed], now: datetime) -> None:
+        attempts = {row.id: row.attempts for row in claimed}
+        for outcome in outcomes:
+            row = session.get(OutboxMessage, outcome.row_id)
+            if row is None:
+                continue
+            row.errcode, row.error = outcome.errcode, outcome.error
+            if outcome.status == "retry":
+                row.next_attempt_at = now + self.policy.retry_delay(attempts[outcome.row_id])
+                log.warning("outbox %s: retry %d later: %s", row.key, row.attempts, outcome.error)
+            else:
+                row.status, row.finished_at = outcome.status, now
+                if outcome.status == "sent":
+                    row.sent_at, row.errcode = now, 0
+                else:
+                    log.warning("outbox %s failed: %s", row.key, outcome.error)
+            if outcome.via:
+                row.extra = {**row.extra, "via": outcome.via}
+            session.add(row)

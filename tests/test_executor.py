@@ -1,0 +1,51 @@
+"""APScheduler in production: jobs rebuilt from the plan, late pushes sent while still useful,
+expired and already-fired pushes never sent."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.push_worker import make_firing
+from bot.runtime import Runtime
+from scheduler.clock import SystemClock
+from scheduler.executor import SchedulerExecutor
+from scheduler.plan import Audience, PlannedPush, PushKind
+from storage.campaign_status import claim_push
+from storage.outbox import OutboxMessage
+from tests.harness import make_settings
+
+
+async def test_scheduler_fires_due_and_late_pushes_once(tmp_path: Path) -> None:
+    clock = SystemClock()
+    runtime = Runtime.create(make_settings(tmp_path), clock)
+    now = clock.now()
+
+    def push(kind: PushKind, at: timedelta, expires: timedelta) -> PlannedPush:
+        return PlannedPush(now + at, kind, Audience.CONTACT, f"{kind}", now + expires)
+
+    late = push(PushKind.RSVP_REQUEST, -timedelta(hours=1), timedelta(hours=1))
+    expired = push(PushKind.RSVP_CHASE, -timedelta(hours=2), -timedelta(hours=1))
+    soon = push(PushKind.CHECKIN_OPEN, timedelta(seconds=0.3), timedelta(hours=1))
+    fired_before = push(PushKind.WEEK_KICKOFF, -timedelta(minutes=5), timedelta(hours=1))
+    runtime.db.call(lambda session: claim_push(session, fired_before.key, fired_before.kind, now))
+    woken: list[int] = []
+    executor = SchedulerExecutor(
+        [late, expired, soon, fired_before], clock, make_firing(runtime), lambda: woken.append(1)
+    )
+    await executor.start()
+    try:
+        assert sorted(job.id for job in executor.scheduler.get_jobs()) == sorted([late.key, soon.key])
+        for _ in range(100):
+            keys = runtime.db.call(lambda session: set(session.exec(select(OutboxMessage.key)).all()))
+            if len(keys) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await executor.stop()
+        runtime.close()
+    assert keys == {f"{late.key}:wecom:tianlin", f"{soon.key}:wecom:tianlin"}
+    assert len(woken) == 2
