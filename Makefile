@@ -4,7 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint install clean
+.PHONY: demo run test lint install system-deps clean
+
+# What the browser tests and the Word export need from Debian: headless Chromium (driven by
+# Playwright, never downloaded) and a CJK font for matplotlib. Installed only when missing.
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +28,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP)
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 

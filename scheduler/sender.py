@@ -70,6 +70,9 @@ class SenderPolicy:
     lease: timedelta = timedelta(minutes=2)
     service_window: timedelta = timedelta(hours=48)  # Official Account customer-service messages
     claim_limit: int = 5000
+    # WeCom's own duplicate check (identical text, same member, within this window): a resend
+    # after a crash between the API call and the row's update is dropped by WeCom.
+    duplicate_check_seconds: int = 1800
 
     def retry_delay(self, attempts: int) -> timedelta:
         return min(self.max_retry, self.first_retry * 2 ** max(0, attempts - 1))
@@ -243,7 +246,9 @@ class OutboxSender:
         users = [row.recipient for row in batch]
         try:
             if image is None:
-                result = await self.wecom.send_text(users, text)
+                result = await self.wecom.send_text(
+                    users, text, duplicate_check_seconds=self.policy.duplicate_check_seconds
+                )
             else:
                 media_id = await self.wecom.upload_image(Path(image).read_bytes(), Path(image).name)
                 result = await self.wecom.send_image(users, media_id)

@@ -178,3 +178,31 @@ async def test_control_api_drives_the_platform_from_outside(platform: Platform) 
     assert await platform.get_json("/_sandbox/messages") == []
     assert platform.state.media == {} and platform.state.calls == []
     assert (await platform.wecom_send(token, "a"))["errcode"] == 40001  # tokens are gone too
+
+
+async def test_duplicate_check_drops_an_identical_message_within_the_interval(aiohttp_client, tmp_path) -> None:
+    from datetime import timedelta
+
+    from bot.config import load_config
+    from bot.sandbox.platform import PlatformState, make_platform_app
+    from bot.wechat_api import RetryPolicy, TokenCache, WeComClient
+    from scheduler.clock import ManualClock
+    from storage.db import Database
+    from tests.conftest import EXAMPLE
+    from tests.harness import START
+
+    settings = load_config(EXAMPLE, env={})
+    clock = ManualClock(START)
+    state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)
+    client = await aiohttp_client(make_platform_app(state))
+    db = Database(f"sqlite:///{tmp_path}/t.db")
+    db.create_all()
+    cfg = settings.channels.wecom.model_copy(update={"api_base": str(client.make_url("")).rstrip("/")})
+    wecom = WeComClient(client.session, cfg, TokenCache(db, clock), RetryPolicy(base_delay=0))
+    await wecom.send_text(["u1", "u2"], "提醒", duplicate_check_seconds=600)
+    await wecom.send_text(["u1"], "提醒", duplicate_check_seconds=600)  # dropped: same text, same user
+    await wecom.send_text(["u1"], "提醒")  # no check asked: delivered
+    clock.advance(timedelta(seconds=601))
+    await wecom.send_text(["u1"], "提醒", duplicate_check_seconds=600)  # interval over: delivered
+    assert [m.touser for m in state.messages] == [("u1", "u2"), ("u1",), ("u1",)]
+    assert state.messages[0].payload["duplicate_check_interval"] == 600

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ class SentMessage:
     content: str  # the text, the image's media_id, or the template fields as "key: value" lines
     agentid: int | None
     payload: dict[str, Any]  # the request body as received
+    at: datetime | None = None  # when the platform accepted it (its clock)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class PlatformState:
     calls: list[str] = field(default_factory=list)
     # Userids/openids the platform does not know: reported in invaliduser or rejected.
     invalid_users: set[str] = field(default_factory=set)
+    # Honour message/send's enable_duplicate_check (measured on this state's clock). A test whose
+    # bot runs on faster virtual time than the platform turns it off: its intervals mean nothing.
+    duplicate_check: bool = True
     _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
     _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
@@ -125,6 +130,12 @@ class PlatformState:
         self.invalid_users.clear()
         self._tokens.clear()
         self._faults.clear()
+
+    def sent_recently(self, user: str, msgtype: str, content: str, since: datetime) -> bool:
+        return any(
+            user in m.touser and m.msgtype == msgtype and m.content == content and m.at is not None and m.at >= since
+            for m in self.messages
+        )
 
     def messages_to(self, user: str) -> list[SentMessage]:
         return [m for m in self.messages if user in m.touser]
@@ -270,7 +281,15 @@ async def _wecom_send(request: web.Request) -> web.Response:
     invalid = [user for user in users if user in state.invalid_users]
     if not valid:
         return _error(81013, "user & party & tag all invalid")
-    state.messages.append(SentMessage("message/send", valid, body["msgtype"], content, state.wecom.agent_id, body))
+    if body.get("enable_duplicate_check") and state.duplicate_check:
+        # As WeCom does: an identical message to the same user within the interval is dropped.
+        since = state.clock.now() - timedelta(seconds=int(body.get("duplicate_check_interval") or 1800))
+        valid = tuple(user for user in valid if not state.sent_recently(user, body["msgtype"], content, since))
+        if not valid:
+            return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
+    state.messages.append(
+        SentMessage("message/send", valid, body["msgtype"], content, state.wecom.agent_id, body, state.clock.now())
+    )
     return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
 
 
@@ -351,7 +370,11 @@ async def _control_messages(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     user = request.query.get("touser")
     messages = state.messages_to(user) if user else state.messages
-    return web.json_response([asdict(message) for message in messages])
+    return web.json_response([asdict(message) for message in messages], dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o))
 
 
 async def _control_faults(request: web.Request) -> web.Response:

@@ -48,11 +48,15 @@ class WeComClient:
             token_params={"corpid": cfg.corp_id, "corpsecret": cfg.secret},
         )
 
-    async def send_text(self, touser: Sequence[str], content: str) -> SendResult:
-        return await self._send(touser, "text", {"content": content})
+    async def send_text(
+        self, touser: Sequence[str], content: str, *, duplicate_check_seconds: int | None = None
+    ) -> SendResult:
+        return await self._send(touser, "text", {"content": content}, duplicate_check_seconds)
 
-    async def send_image(self, touser: Sequence[str], media_id: str) -> SendResult:
-        return await self._send(touser, "image", {"media_id": media_id})
+    async def send_image(
+        self, touser: Sequence[str], media_id: str, *, duplicate_check_seconds: int | None = None
+    ) -> SendResult:
+        return await self._send(touser, "image", {"media_id": media_id}, duplicate_check_seconds)
 
     async def upload_image(self, data: bytes, filename: str) -> str:
         """Upload a temporary image (kept 3 days by WeCom) and return its media_id."""
@@ -71,12 +75,18 @@ class WeComClient:
     async def get_media(self, media_id: str) -> Media:
         return await self._api.get_media("/cgi-bin/media/get", media_id)
 
-    async def _send(self, touser: Sequence[str], msgtype: str, payload: dict[str, Any]) -> SendResult:
+    async def _send(
+        self, touser: Sequence[str], msgtype: str, payload: dict[str, Any], duplicate_check_seconds: int | None
+    ) -> SendResult:
         invalid: list[str] = []
         msgids: list[str] = []
         for start in range(0, len(touser), MAX_RECIPIENTS_PER_CALL):
             batch = touser[start : start + MAX_RECIPIENTS_PER_CALL]
             body = {"touser": "|".join(batch), "msgtype": msgtype, "agentid": self._agent_id, msgtype: payload}
+            if duplicate_check_seconds:
+                # WeCom drops a message identical to one sent to the same user within the interval:
+                # a second guard, after the outbox key, against a resend after a crash mid-send.
+                body |= {"enable_duplicate_check": 1, "duplicate_check_interval": duplicate_check_seconds}
             reply = await self._api.call_json("POST", "/cgi-bin/message/send", body=body)
             invalid.extend(user for user in str(reply.get("invaliduser") or "").split("|") if user)
             if reply.get("msgid"):
