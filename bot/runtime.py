@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
-from handlers.units import UnitDirectory
 
 from bot.app import Channel, build_app
 from bot.channels.mp import OfficialAccountChannel
@@ -14,6 +13,7 @@ from bot.config import Settings
 from bot.pipeline import MessagePipeline
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
+from handlers.units import UnitDirectory
 from scheduler.clock import Clock
 from storage.db import Database
 from storage.seed import sync_units
@@ -27,6 +27,8 @@ def make_deps(settings: Settings) -> Deps:
         units=settings.units,
         directory=UnitDirectory(settings.units),
         invite_secret=settings.binding.invite_secret,
+        public_url=settings.server.public_url,
+        login_link_minutes=settings.dashboard.login_link_minutes,
         photo_window_minutes=settings.dialog.photo_window_minutes,
         question_timeout_minutes=settings.dialog.question_timeout_minutes,
     )

@@ -16,5 +16,8 @@ class Deps:
     units: tuple[UnitConfig, ...]
     directory: UnitDirectory
     invite_secret: str
+    # Where 后台 login links point (server.public_url) and how long they work.
+    public_url: str
+    login_link_minutes: int
     photo_window_minutes: int = 30
     question_timeout_minutes: int = 60

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from scheduler.campaign import UnitConfig
 
-# An alias right after one of these is another level's office: 县公安局 is not 市公安局,
-# 省市场监管局 is not 市场监管局.
+# An alias right after one of these (or right after a county's place) is another level's
+# office: 县公安局, 凌源市公安局 are not 市公安局, 省市场监管局 is not 市场监管局.
 _OTHER_LEVEL = ("省", "县", "区", "镇", "乡", "村", "旗", "国家")
 
 
@@ -42,17 +42,12 @@ class UnitDirectory:
                 self._by_alias[_squeeze(alias)] = unit.name
             if unit.place:
                 self._by_place[_squeeze(unit.place)] = unit.name
-        # County-level cities (凌源市): "凌源市公安局" must not read as 市公安局.
-        self._city_stems = tuple(place[:-1] for place in self._by_place if place.endswith("市"))
         terms = sorted({*self._by_alias, *self._by_place}, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, terms))) if terms else None
 
     def canonical(self, name_or_alias: str) -> str | None:
         """The unit's name for an exact (whitespace-insensitive) name or alias, else None."""
         return self._by_alias.get(_squeeze(name_or_alias))
-
-    def unit_of_place(self, place: str) -> str | None:
-        return self._by_place.get(_squeeze(place))
 
     def mentions(self, text: str) -> tuple[UnitMention, ...]:
         """Unit aliases and places named in ``text``, leftmost-longest, in order.
@@ -63,14 +58,12 @@ class UnitDirectory:
             return ()
         found: list[UnitMention] = []
         for match in self._pattern.finditer(text):
-            term = match.group()
-            before = text[: match.start()]
-            if term in self._by_alias:
-                if before.endswith(_OTHER_LEVEL) and not term.startswith("市"):
-                    continue
-                if term.startswith("市") and before.endswith(self._city_stems):
-                    continue
-                found.append(UnitMention(match.start(), match.end(), self._by_alias[term], False))
-            else:
-                found.append(UnitMention(match.start(), match.end(), self._by_place[term], True))
+            term, start = match.group(), match.start()
+            if term not in self._by_alias:
+                found.append(UnitMention(start, match.end(), self._by_place[term], True))
+                continue
+            after_place = bool(found) and found[-1].is_place and found[-1].end == start  # 凌源市|公安局
+            if after_place or text.endswith(_OTHER_LEVEL, 0, start):
+                continue
+            found.append(UnitMention(start, match.end(), self._by_alias[term], False))
         return tuple(found)

@@ -28,8 +28,10 @@ _TITLES = (
 )
 _DEPARTMENT_END = re.compile(rf".*(?:科|处|室|股|办|部|中心|大队|中队|所|庭|队|局|委|院|{_TITLES})")
 _LABELS = re.compile(r"电话|手机|联系方式|联系电话|号码|tel|Tel|TEL|[:：（）()，,、；;\s]")
-_NAME_LISTS = re.compile(r"(?:参会人员|参加人员|出席人员|参会|报名|人员|名单|的是|为|是)[:：\s]*(?P<names>[^。；;\n]+)")
-_NAME_SPLIT = re.compile(r"[、，,和及与\s]+")
+_NAME_LISTS = re.compile(
+    r"(?:参会人员|参加人员|出席人员|参会|报名|人员|名单|的是|为|是)(?:是|为)?[:：\s]*(?P<names>[^。；;\n]+)"
+)
+_NAME_SPLIT = re.compile(r"[、，,：:和及与\s]+")
 
 
 def extract_attendees(text: str) -> tuple[Attendee, ...]:
@@ -39,7 +41,7 @@ def extract_attendees(text: str) -> tuple[Attendee, ...]:
     for match in PHONE.finditer(text):
         name = _name_in(text[position : match.start()])
         if name:
-            attendees.append(Attendee(name, re.sub(r"[\s-]", "", match.group())))
+            attendees.append(Attendee(name, _phone(match.group())))
         position = match.end()
     if attendees:
         return tuple(attendees)
@@ -49,6 +51,12 @@ def extract_attendees(text: str) -> tuple[Attendee, ...]:
         if attendees:
             break
     return tuple(attendees)
+
+
+def _phone(written: str) -> str:
+    """Spaces out; dashes out of a mobile number, kept after a landline's area code."""
+    phone = re.sub(r"\s", "", written)
+    return phone.replace("-", "") if phone.startswith("1") else phone
 
 
 def _name_in(chunk: str) -> str | None:

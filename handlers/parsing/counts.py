@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from handlers.parsing.model import COUNT_FIELDS
-from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, NUMBER, Quantity, to_int
+from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE_NOUNS, Quantity, to_int
 
 CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
     "consultations",
@@ -38,7 +38,7 @@ _WORDS: dict[str, str] = {
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷",
     NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留"
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
-    ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|作品|案例|编发"
+    ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
     NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款",
     VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到|赴|指导|帮扶|服务|调研"
@@ -47,7 +47,7 @@ _WORDS: dict[str, str] = {
 }
 # What each unit can count, the deciding words it listens to, and its field when none decides.
 _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
-    **dict.fromkeys(("人次", "人", "名", "位"), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)),
+    **dict.fromkeys(("人次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)),
     **dict.fromkeys(("份", "册", "本", "张", "套"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
     **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
     **dict.fromkeys(("篇", "条", "则", "期", "部", "集"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
@@ -55,8 +55,7 @@ _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "次": ((CONSULT,), None),
 }
 _PATTERNS = {
-    tuple(cats): re.compile("|".join(f"(?P<{cat}>{_WORDS[cat]})" for cat in cats))
-    for cats, _ in _UNIT_RULES.values()
+    tuple(cats): re.compile("|".join(f"(?P<{cat}>{_WORDS[cat]})" for cat in cats)) for cats, _ in _UNIT_RULES.values()
 }
 _PART_OF = re.compile(r"^\s*(?:其中|包括|含)")
 _TOTAL = re.compile(r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*$")
@@ -65,10 +64,11 @@ _CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
 _LABELLED = re.compile(
     r"(?P<key>参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
     r"|发放资料|发放宣传资料|资料|走访企业|企业数|文章|推送)"
-    rf"[\s:：]*(?:为|达|共|约|近)?\s*(?P<num>{NUMBER})(?P<more>余|多)?"
-    rf"(?![\d.{CN_NUMERAL_CHARS}余多]|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|:|：))"
+    r"[\s:：]*(?:为|达|共|约|近)?\s*(?P<num>\d+(?:\.\d+)?[万千]?)(?P<more>余|多)?"
+    rf"(?![\d.,{CN_NUMERAL_CHARS}余多]|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|:|：))"
 )
 _LABEL_FIELD = {"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE}
+_ENTERPRISE_NOUN = re.compile(r"\s*\w{0,4}?(?:企业|公司|商户|合作社|厂|单位)")
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
 )
@@ -152,4 +152,6 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         category = ARTICLE
     else:
         category = default
+    if category == VISIT and quantity.unit == "个" and not _ENTERPRISE_NOUN.match(text, quantity.end):
+        return None  # 深入3个村: places, not enterprises
     return category if category in COUNT_FIELDS else None

@@ -3,14 +3,15 @@
 Forms read: 今天/今早/今晚/昨天/昨晚/前天/大前天 (and 明天/后天, kept and flagged);
 周三/星期三/礼拜三/周日/周末, 本周一/这周一, 上周六/上上周五, 下周二; 21号/二十三日;
 4.21, 4-22, 4/22, 4月22日 (full-width digits are normalised first), 2026年4月23日, 2026-04-23,
-二〇二六年四月二十三日; ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三; lists 4月20日、22日.
+二〇二六年四月二十三日; ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三; lists 4月20日、22日, 周二、周三.
 
 Resolution rules (never a silent future date):
 - a bare weekday name (周三) is the most recent such day not after the message day; 上周X is
   that day of the previous Monday-based week; 本周X/这周X and 下周X are taken as written and
   flagged when they fall after the message day;
 - a month-day without a year takes the year that puts it nearest the message day, a bare day
-  (21号) the month that does; either is flagged when it falls after the message day;
+  (21号) the month that does; either is flagged when it falls after the message day; a day
+  written as one Chinese numeral (三日, 十日) is not read, it usually counts days;
 - time-of-day words alone (上午, 下午) are not dates here: the activity is on the day in
   context, stated (see reader).
 """
@@ -36,7 +37,7 @@ _NUMERIC = re.compile(
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
 )
 _DAY_ONLY = re.compile(
-    rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?:日|号)"
+    rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"
     rf"(?:{_RANGE_JOIN}(?P<d2>{_DAY})\s*(?:日|号))?(?![楼院门线馆厅室栋单元号])"
 )
 _RELATIVE = re.compile("大前天|前天|前日|昨天|昨日|昨晚|昨夜|昨早|今天|今日|今早|今晨|今晚|明天|明日|后天")
@@ -52,8 +53,9 @@ _NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "
 # 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
 _TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
 _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
-# "4月26日世界知识产权日" names the day being marked, not when the activity happened.
-_COMMEMORATION_AFTER = re.compile(r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日")
+# "4月26日世界知识产权日" names the day being marked, "今天报一下：…" the day of reporting;
+# neither is when the activity happened.
+_NOT_ACTIVITY_DAY_AFTER = re.compile(r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日|\s*(?:补|再|汇|上)?报(?![道社纸刊])")
 MAX_RANGE_DAYS = 7
 
 
@@ -73,13 +75,13 @@ def find_dates(text: str, today: dt.date) -> list[DateMention]:
     taken: list[tuple[int, int]] = []
     for finder in (_month_day, _numeric, _weekday, _relative, _day_only):
         for mention in finder(text, today):
-            if _COMMEMORATION_AFTER.match(text, mention.end):
+            if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end):
                 continue
             if all(mention.end <= s or mention.start >= e for s, e in taken):
                 found.append(mention)
                 taken.append((mention.start, mention.end))
     found.sort(key=lambda m: m.start)
-    return _with_listed_days(text, found, today)
+    return _with_listed_days(text, found)
 
 
 def _num(token: str | None) -> int | None:
@@ -159,8 +161,10 @@ def _day_only(text: str, today: dt.date) -> list[DateMention]:
     found = []
     for match in _DAY_ONLY.finditer(text):
         token = match.group("d")
+        if not (match.group("suffix") or match.group("d2")):
+            continue  # a bare number; "20-22日" needs only the last 日
         if not token.isdigit() and len(token) < 2:
-            continue  # 三日内, 一日游: a single Chinese numeral is too often no date
+            continue  # 三日内, 十日: a single Chinese numeral is too often a number of days
         day = to_int(token)
         first = _nearest_month(day, today) if day else None
         if first is None:
@@ -207,22 +211,17 @@ def _weekday_date(relation: str | None, weekday: int, today: dt.date, monday: dt
     return monday + dt.timedelta(days=7 * weeks + weekday)
 
 
-_LISTED_DAY = re.compile(rf"\s*[、和及与]\s*(?:(?P<m>\d{{1,2}})\s*月\s*)?(?P<d>{_DAY})\s*(?:日|号)")
+_LIST_JOIN = re.compile(r"\s*[、和及与]\s*")
 
 
-def _with_listed_days(text: str, mentions: list[DateMention], today: dt.date) -> list[DateMention]:
-    """Fold "4月20日、22日" (a listed day right after a date) into the first mention."""
+def _with_listed_days(text: str, mentions: list[DateMention]) -> list[DateMention]:
+    """Fold listed days ("4月20日、22日", "周二、周三") into the first mention of the list."""
     merged: list[DateMention] = []
     for mention in mentions:
         previous = merged[-1] if merged else None
-        listed = _LISTED_DAY.match(text, previous.end) if previous and not previous.weekday_name else None
-        if previous and listed and listed.end() == mention.end:
-            anchor = previous.days[-1]
-            month = _num(listed.group("m")) or anchor.month
-            day = _num(listed.group("d"))
-            extra = _safe_date(anchor.year, month, day) if day else None
-            if extra is not None and extra > anchor:
-                merged[-1] = DateMention(previous.start, mention.end, (*previous.days, extra), False)
-                continue
+        if previous and _LIST_JOIN.fullmatch(text, previous.end, mention.start):
+            days = tuple(sorted({*previous.days, *mention.days}))
+            merged[-1] = DateMention(previous.start, mention.end, days, previous.weekday_name)
+            continue
         merged.append(mention)
     return merged

@@ -1,8 +1,10 @@
 """What a message is: an activity report, a ceremony attendance reply, the summary, or other.
 
 - ``summary``: the week's summary has been sent ("总结已发送至邮箱，请查收", "总结报送了");
-- ``rsvp``: who attends the launch ceremony ("参会 王磊 139…", "参加启动仪式的是…张伟，电话…",
-  "我局已报名参加启动仪式"), with no counts (a report of the ceremony has counts or none of this);
+- ``rsvp``: who will attend the launch ceremony: a name or phone with attendance words
+  ("参会 王磊 139…", "参加启动仪式的是…张伟，电话…"), sending words ("我局已报名参加启动仪式",
+  "拟派2人参加"), or a list heading without counts ("参会人员：…"); never a ceremony attended
+  ("参加了启动仪式", "启动仪式…举行，参会人员120人" are reports);
 - ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪"),
   promises with nothing done yet ("我局将积极开展宣传");
 - ``report``: anything with an activity word or a count.
@@ -23,13 +25,17 @@ _DONE = re.compile(r"已|了|查收")
 _QUESTION = re.compile(
     r"[？?]|请问|怎么|如何|哪里|在哪|哪个|哪天|哪些|什么|何时|几点|几号|是否|能否|可否|可以吗|行吗|[吗呢么]\s*$"
 )
-_REGISTRATION = re.compile(r"参会人员|参加人员|出席人员|参会名单|报名|拟派|派员")
-_ATTENDING = re.compile(
-    r"^\s*(?:参会|出席|参加)|参会[:：\s]|(?:参加|出席|参会).{0,8}(?:仪式|启动会|会议)的(?:是|为|有|人员|同志)"
-)
+# Sending someone (拟派, 报名) is a reply whatever else it says; a list heading (参会人员：) is
+# one only without counts ("参会人员120人" reports a ceremony held).
+_SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席")
+_LISTING = re.compile(r"参会人员|参加人员|出席人员|参会名单|人员名单")
+_ATTENDING = re.compile(r"参会|出席|参加")
+_ATTENDED = re.compile(r"(?:参会|出席|参加)了|举行|举办")
 _CEREMONY = re.compile(r"仪式|启动会|开幕式")
 _PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
 _ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|辛苦|了解")
+# "启动仪式定在20号，到时候报给你们": a promise to report later, nothing done yet.
+_REPORT_LATER = re.compile(r"到时候|届时|再报|后补|稍后报|之后报|回头报")
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,11 @@ def classify(text: str, signals: Signals) -> str:
     question = _QUESTION.search(text) is not None
     if _SUMMARY.search(text) and _SENT.search(text) and not (question and not _DONE.search(text)):
         return SUMMARY
-    if not signals.has_counts and _is_rsvp(text, signals):
+    if _is_rsvp(text, signals):
         return RSVP
     if question and not signals.has_counts:
+        return OTHER
+    if _REPORT_LATER.search(text) and not signals.has_counts:
         return OTHER
     concrete = signals.has_counts or signals.has_date or signals.has_location
     if not concrete and (_PROMISE.search(text) or _ACKNOWLEDGE.search(text)):
@@ -61,11 +69,13 @@ def classify(text: str, signals: Signals) -> str:
 
 
 def _is_rsvp(text: str, signals: Signals) -> bool:
-    """Registration words, or a name or phone number with attendance or ceremony words.
+    """Who will attend: a name or phone with attendance or ceremony words, or sending words.
 
-    "参加了启动仪式" alone (no name, no phone) is a report of the ceremony, not a reply.
+    "参加了启动仪式" (no name, no phone) reports the ceremony attended, it is no reply.
     """
-    if _REGISTRATION.search(text):
+    if _ATTENDED.search(text):
+        return False
+    named = signals.has_attendees or PHONE.search(text) is not None
+    if named and (_ATTENDING.search(text) or _CEREMONY.search(text)):
         return True
-    attending = _ATTENDING.search(text) is not None or _CEREMONY.search(text) is not None
-    return attending and (signals.has_attendees or PHONE.search(text) is not None)
+    return _SENDING.search(text) is not None or (_LISTING.search(text) is not None and not signals.has_counts)

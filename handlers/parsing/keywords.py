@@ -2,13 +2,14 @@
 
 The types follow the notice's five arrangements, plus what liaisons also report:
 
-- ``ceremony``: a launch ceremony (启动仪式, 开幕式, 揭牌仪式), held or attended;
+- ``ceremony``: a launch ceremony (启动仪式, 开幕式, 揭牌仪式), held or attended ("启动仪式后"
+  only tells the time);
 - ``publicity``: public-facing publicity (集中宣传, 宣传台/宣传点, 咨询台, 进校园/进社区/进企业,
   开放日, 普法, 以案释法, 公开庭审/旁听, 知识竞赛, 发放资料);
-- ``visit``: going to enterprises (走访, 调研, 上门指导, 入企, 一对一指导, 帮扶);
+- ``visit``: going to enterprises (走访, 调研, 上门指导, 入企, 一对一指导, 帮扶, 到/深入…企业);
 - ``exhibition``: trademark / geographical-indication showcases and other shows (成果展示,
   展览, 展销, 展会, 展出, …展);
-- ``training``: teaching (培训, 讲座, 专题课, 报告会, 宣讲会, 授课, 课堂);
+- ``training``: teaching (培训, 讲座, 专题课, 报告会, 宣讲会, 授课, 课堂, …课);
 - ``media``: publishing (推送, 刊发, 发布, 报道, 播放 articles, posts, videos) or a channel
   (公众号, 微博, 抖音, 网站, 电视台, 日报, LED屏);
 - ``other``: an activity outside these (座谈会, 执法检查, 专项行动) or one whose kind is not said.
@@ -22,7 +23,8 @@ Precedence, in order:
 2. Longer words are matched first, so compounds decide: 展板展示 is publicity, 宣传展示活动
    is exhibition (展示活动), 开展/发展 are no 展, 宣传周/宣传资料 are not 宣传.
 3. An activity takes the type of its first clause with a strong trigger; weak triggers
-   (发放, 资料, 咨询, 答疑, 讲解…) only decide when no clause has a strong one, so
+   (发放, 资料, 咨询, 讲解… for publicity; 指导 for visits; 学习, 观看 for training) only
+   decide when no clause has a strong one, so
    "举办讲座，发放资料200份" stays training. No trigger at all: ``other``, type not stated.
 Unit names and places are masked before matching (市委宣传部 is no 宣传, 展销中心 no 展销).
 """
@@ -36,10 +38,13 @@ CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER 
 
 # (words, type, priority, strong). A word may carry regex guards: "(?<!…)word(?!…)".
 _HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
+# "去了龙城区的5家企业", "深入辖区企业": going to enterprises is a visit (走进企业 stays 进企业,
+# publicity, as the notice has it).
+_TO_ENTERPRISE = r"(?:(?!开展|举办|组织)[^，。；,;]){0,12}?(?:企业|公司|合作社|厂|商户)"
 _NOT_MATERIAL = "周|部|资料|品|册|折页|手册|单页|页|片|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
-_PUBLISH_VERBS = (
-    *("推送", "刊发", "刊登", "刊载", "转发", "转载", "发布", "发表", "播出", "播发", "播放"),
-    *("展播", "登载", "投放", "上线", "报道", "推出", "编发", "撰写"),
+PUBLISH_VERBS = (
+    *("推送", "刊发", "刊登", "刊载", "刊播", "转发", "转载", "发布", "发表", "播出", "播发", "播放"),
+    *("展播", "登载", "投放", "报道", "推出", "编发", "撰写"),
 )
 _CHANNELS = (
     *("公众号", "微博", "抖音", "快手", "视频号", "头条", "网站", "官网", "门户", "电视台"),
@@ -47,7 +52,12 @@ _CHANNELS = (
     *("朋友圈", "LED", "大屏", "显示屏", "电子屏", "短信", "直播"),
 )
 _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
-    (("启动仪式", "启动式", "开幕式", "启动会", "揭牌仪式", "授牌仪式", "仪式"), "ceremony", CEREMONY, True),
+    (
+        tuple(f"{word}(?!后|前|之后|结束)" for word in ("启动仪式", "启动式", "开幕式", "启动会", "揭牌仪式", "仪式")),
+        "ceremony",
+        CEREMONY,
+        True,
+    ),
     (
         (
             *("成果展示", "展示活动", "展示", "展览", "展销", "展会", "博览会", "展出", "参展", "布展"),
@@ -61,7 +71,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         (
             *("培训", "讲座", "专题课", "报告会", "宣讲会", "宣讲团", "专题宣讲", "集中宣讲", "授课"),
             *("讲堂", "课堂", "轮训", "研修", "训练营", "专题辅导", "学习会", "专题学习", "解读会"),
-            *("堂课", "节课", "微课", "网课", "课程", "沙龙"),
+            *("堂课", "节课", "微课", "网课", "课程", "沙龙", "公开课", "微课堂", rf"课{_HAN_END}"),
         ),
         "training",
         TRAINING,
@@ -70,13 +80,15 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
         (
             *("走访", "调研", "上门", "入企", "实地指导", "一对一", "帮扶", "问需", "送服务"),
-            *("服务企业", "深入企业", "走企", "进企服务"),
+            *("服务企业", "深入企业", "走企", "进企服务", rf"(?:去|到|赴|前往|深入)了?{_TO_ENTERPRISE}"),
         ),
         "visit",
         VISIT,
         True,
     ),
-    (_PUBLISH_VERBS, "media", MEDIA, True),
+    (("指导", "帮助企业"), "visit", VISIT, False),
+    (("学习", "观看", "观影"), "training", TRAINING, False),
+    (PUBLISH_VERBS, "media", MEDIA, True),
     (_CHANNELS, "media", MEDIA, True),
     (
         (
@@ -85,7 +97,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("进校园", "进社区", "进企业", "进乡村", "进农村", "进市场", "进商场", "进商圈", "进机关"),
             *("进园区", "进万家", "进网格", "进景区", "知识竞赛", "有奖问答", "有奖竞答", "竞答"),
             *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲"),
-            *("展板展示", f"宣传(?!{_NOT_MATERIAL})"),
+            *("主题班会", "班会", "读书分享", "展板展示", f"宣传(?!{_NOT_MATERIAL})"),
         ),
         "publicity",
         PUBLICITY,
@@ -94,7 +106,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
         (
             *("发放", "派发", "分发", "赠送", "资料", "折页", "手册", "宣传册", "宣传品", "咨询", "答疑"),
-            *("解答", "讲解", "展板", "横幅", "海报", "宣传栏", "张贴", "悬挂", "明白纸"),
+            *("解答", "讲解", "展板", "横幅", "海报", "宣传栏", "张贴", "悬挂", "明白纸", "主题", "教育"),
         ),
         "publicity",
         PUBLICITY,
@@ -148,7 +160,7 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     found = []
     for match in _PATTERN.finditer(masked):
         word, kind, priority, strong = _ENTRIES[int((match.lastgroup or "k0")[1:])]
-        if word in _PUBLISH_VERBS and published:
+        if word in PUBLISH_VERBS and published:
             priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
     return found

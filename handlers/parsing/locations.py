@@ -2,7 +2,8 @@
 
 A location is the shortest stretch between the marker and the first activity verb after it, so
 "在县政务服务大厅发放宣传折页" gives 县政务服务大厅. Stretches that are times or circumstances
-(宣传周期间, 活动中, 市委的指导下) or that hold a count (到2家企业) are no locations.
+(宣传周期间, 活动中, 市委的指导下), that hold a verb's 了 (在抖音直播了…) or a count (到2家企业)
+are no locations. Without a verb after it, a stretch ending in a place word (…报告厅，) is one.
 """
 
 from __future__ import annotations
@@ -10,26 +11,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.numerals import find_quantities
 
-_STOP = "，。；,;！!？?\\s：:“”\"（）()"
+_STOP = '，。；,;！!？?\\s：:“”"（）()'
 _AT_VERBS = (
-    "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|开了|搞了"
-    "|摆放|摆台|布置|搭建|张贴|悬挂|播放|展出|展示|集中|面向|为|向|对|启动|推送|发布|开设|宣传|走访"
+    "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|办完|开了|开完"
+    "|搞了|搞完|摆了|摆摊"
+    "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场"
 )
-_AT = re.compile(rf"(?:在|于)(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS})")
+_AT = re.compile(rf"(?:在|于)(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PUBLISH_VERBS)}|直播)")
+# "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
+_PLACE_END = (
+    "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
+    "|街|路|场|院|集|店|城|景区|基地|大队"
+)
+_AT_PLACE = re.compile(rf"(?:在|于)(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=[，,；;。\s])")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对"
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
 _TO = re.compile(rf"(?<![收达得受看做识意提遇感找想])到(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
-_INTO = re.compile(
-    rf"(?:赴|走进|深入|来到|前往|进入)(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)"
-)
+_INTO = re.compile(rf"(?:赴|走进|深入|来到|前往|进入)(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)")
 _LABELLED = re.compile(rf"地点(?:[:：]|为|是|在)\s*(?P<loc>[^{_STOP}]{{2,30}})")
 _NOT_A_PLACE = re.compile(
-    "期间|之际|来临|前夕|基础上|过程中|活动中|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"
-    "|的基础|以来|当天|当日|上午|下午|晚上|时候|之前|之后"
+    "期间|之际|来临|前夕|基础上|过程中|活动中(?!心)|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"
+    "|的基础|以来|当天|当日|上午|下午|晚上|时候|之前|之后|了"
 )
 _VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间"})
 
@@ -39,15 +46,21 @@ class Location:
     text: str
     start: int
     end: int
+    where: bool  # said where it happened (在/于/地点), not where someone went (到/走进)
 
 
-def find_locations(text: str) -> list[Location]:
-    """All locations in ``text``, in order, non-overlapping."""
+def find_locations(text: str, names_masked: str | None = None) -> list[Location]:
+    """All locations in ``text``, in order, non-overlapping.
+
+    ``names_masked`` is ``text`` with unit names masked, searched instead so that a verb inside a
+    name ends no location ("在市委宣传部的指导下…" has no place 市委).
+    """
+    searched = text if names_masked is None else names_masked
     found: list[Location] = []
-    for pattern in (_LABELLED, _AT, _TO, _INTO):
+    for pattern in (_LABELLED, _AT, _AT_PLACE, _TO, _INTO):
         position = 0
-        while (match := pattern.search(text, position)) is not None:
-            location = _clean(text, match.start("loc"), match.end("loc"))
+        while (match := pattern.search(searched, position)) is not None:
+            location = _clean(text, match.start("loc"), match.end("loc"), pattern not in (_TO, _INTO))
             if location is None or any(location.start < o.end and o.start < location.end for o in found):
                 position = match.start() + 1
                 continue
@@ -56,16 +69,12 @@ def find_locations(text: str) -> list[Location]:
     return sorted(found, key=lambda loc: loc.start)
 
 
-def _clean(text: str, start: int, end: int) -> Location | None:
+def _clean(text: str, start: int, end: int, where: bool) -> Location | None:
     value = text[start:end]
     if len(value) > 2 and value[-1] in "上中内里":
         value, end = value[:-1], end - 1
-    if (
-        value in _VAGUE
-        or value[0].isdigit()
-        or _NOT_A_PLACE.search(value)
-        or "在" in value
-        or find_quantities(value)
-    ):
+    # 深入辖区企业, 到重点企业: a kind of place, not one place
+    generic = value in _VAGUE or value.endswith("企业")
+    if generic or value[0].isdigit() or _NOT_A_PLACE.search(value) or "在" in value or find_quantities(value):
         return None
-    return Location(value, start, end)
+    return Location(value, start, end, where)

@@ -23,9 +23,6 @@ _HALF_WIDTH = {
 
 MASK = "□"  # stands in for text that keyword scans must not see (unit names, places)
 
-CLAUSE_BREAKS = "，,；;。！!？?：:\n"
-SENTENCE_BREAKS = "；;。！!？?\n"
-
 
 def normalize(text: str) -> str:
     return text.translate(_HALF_WIDTH)
@@ -37,7 +34,3 @@ def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
     for start, end in spans:
         chars[start:end] = MASK * (end - start)
     return "".join(chars)
-
-
-def is_han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"

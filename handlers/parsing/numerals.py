@@ -1,4 +1,5 @@
-"""Numbers as liaisons write them: 2000余份, 三百二十份, 两百多, 四十来人, 1.5万人次, 近百人.
+"""Numbers as liaisons write them: 2000余份, 三百二十份, 两百多, 四十来人, 1.5万人次, 近百人, 2000 份;
+rough figures (十几, 三四百) count as their lower bound, approximate; 几十/数百 as nothing.
 
 Numeral tokens are cut out with regexes and only the token is handed to cn2an (never its
 sentence transform, which would rewrite 一对一 or 十四五). A number is a count only when a
@@ -14,8 +15,12 @@ import cn2an
 
 CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟廿"
 NUMBER = rf"(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?|[{CN_NUMERAL_CHARS}]+"
+# "上千群众参与", "300师生", "五十多个居民", "60个人": a people noun right after the number (or
+# after 个) counts people like 人.
+_PEOPLE = ("群众", "市民", "居民", "师生", "学生", "游客", "村民", "农户", "干部", "职工", "观众", "听众")
+PEOPLE_NOUNS = (*_PEOPLE, *(f"个{noun}" for noun in ("人", *_PEOPLE)))
 COUNT_UNITS = (
-    *("人次", "人", "名", "位"),
+    *("人次", "人", "名", "位", *sorted(PEOPLE_NOUNS, key=len, reverse=True)),
     *("份", "册", "本", "张", "套", "件", "个", "袋", "盒"),
     *("篇", "条", "则", "期", "部", "集"),
     *("家", "户", "所"),
@@ -26,19 +31,23 @@ _BARE_MAGNITUDE = re.compile(r"[百千万亿佰仟]+")
 # Prefixes that make a count approximate. 上 only counts before a bare magnitude (上百人);
 # elsewhere it is part of a word (线上100人).
 _APPROXIMATE_PREFIXES = ("大约", "将近", "约计", "约", "近", "逾", "超过", "超", "上")
+# Rough figures: 十几 (10+), 二十几, 三四百 (300 to 400), read as their lower bound, approximate.
+_ROUGH = re.compile(
+    r"(?P<head>[一二三四五六七八九十百千万]*)几[十百千万]?|(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
+)
 _QUANTITY = re.compile(
     rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
-    rf"(?P<num>{NUMBER})"
-    r"(?P<more>余|多|来)?(?P<mag>[万千])?(?P<more2>余|多)?"
+    rf"(?P<num>{NUMBER}|[{CN_NUMERAL_CHARS}]*几[十百千万]?)"
+    r"(?P<more>余|多|来)?(?P<mag>[万千])?(?P<more2>余|多)? ?"
     rf"(?P<unit>{'|'.join(COUNT_UNITS)})"
     r"(?P<post>左右|上下|以上|之多)?"
 )
 # A unit character followed by one of these is the start of a word, not a unit:
-# 两部门, 一家人, 张贴, 条例, 人民, 场所.
+# 两部门, 一家人, 二十家子镇, 张贴, 条例, 人民, 场所.
 _WORD_AFTER_UNIT = {
     "人": "民大才口工",
     "部": "门分署长队",
-    "家": "庭长属乡人园电具居",
+    "家": "庭长属乡人园电具居子",
     "户": "外口籍型",
     "位": "置于",
     "所": "以有在属谓",
@@ -96,7 +105,8 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         pre = None
     start = match.start("num") if pre is None else match.start()
     before = text[: match.start("num")] if pre is None else text[: match.start()]
-    if before.endswith(_NOT_A_COUNT_BEFORE) or (before and before[-1].isascii() and before[-1].isalnum()):
+    per_head = before[-2:-1] == "每"  # 每人2份, 每户1册: a rate, not a count
+    if per_head or before.endswith(_NOT_A_COUNT_BEFORE) or (before[-1:].isascii() and before[-1:].isalnum()):
         return None
     if bare and not (pre or more):
         return None  # 千家万户, 万人签名: a figure of speech, not a count
@@ -105,9 +115,25 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         return None
     if num == "一" and after == "一":
         return None  # 一人一档, 一户一策
-    value = to_int(num)
+    if before[-1:] in ("几", "数", "好") and not num[0].isdigit():
+        return None  # 几十人, 数百人, 好几百人: no figure given
+    value, rough = to_int(num), False
+    if value is None:
+        value, rough = _rough(num), True
     if value is None:
         return None
     value *= _MAGNITUDE.get(match.group("mag") or "", 1)
-    approximate = bool(pre or more or match.group("post"))
+    approximate = bool(rough or pre or more or match.group("post"))
     return Quantity(value, approximate, unit, start, match.end())
+
+
+def _rough(token: str) -> int | None:
+    """The lower bound of a rough figure (十几 → 10, 三四百 → 300), else None."""
+    match = _ROUGH.fullmatch(token)
+    if match is None:
+        return None
+    if match.group("low") is None:
+        return to_int(match.group("head")) if match.group("head") else None
+    if "一二三四五六七八九".index(match.group("high")) != "一二三四五六七八九".index(match.group("low")) + 1:
+        return None
+    return to_int(match.group("low") + match.group("size"))

@@ -4,12 +4,13 @@ Everything is found once over the whole (normalised) message and then handed out
 unit mentions and places, locations, dates, counted numbers. Then the intent is decided, and
 for a report the message is split into activities (see splitting).
 
-Dates of an activity: the first date written in its stretch; else the previous activity's
-(今天一是…二是… share 今天); else the message day, with date_stated False unless a time of day
-(上午, 下午) was written, and a note. A range or list of days (4月20日至22日, 4月20日、22日)
-gives one activity per day, up to a week: the counts, stated once for the whole span, go on
-the first day's activity so totals are not multiplied. A date after the message day is kept,
-with a note asking to confirm it.
+Dates of an activity: the first date written in its stretch; else the previous activity's, stated
+or not as it was (今天一是…二是… share 今天); else the message day, with date_stated False
+unless a time of day (上午, 下午) was written, and a note. A range or list of days (4月20日至22日,
+4月20日、22日) gives one activity per day, up to a week: the counts, stated once for the whole
+span, go on the first day's activity so totals are not multiplied. A date after the message day
+is kept, with a note asking to confirm it; a planned one (明天计划…) next to activities done is
+left out.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from handlers.units import UnitDirectory
 from scheduler.clock import to_local
 
 _TIME_OF_DAY = re.compile("上午|下午|晚上|中午|早上|傍晚|晚间")
+# A future activity with one of these is a plan: left out when the message also reports
+# something done ("今天走访企业3家；明天计划在社区开展宣传"), kept with a note when alone.
+_PLAN = re.compile("计划|准备|打算|预计|拟|将|下一步|定于|定在")
 _EDGES = " ，,；;。！!？?：:\n"
 
 
@@ -39,8 +43,8 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
     today = to_local(now).date()
     plain = normalize(text)
     mentions = units.mentions(plain)
-    locations = find_locations(plain)
-    evidence = mask(plain, ((m.start, m.end) for m in mentions))
+    evidence = mask(plain, ((m.start, m.end) for m in mentions if not m.is_place))
+    locations = find_locations(plain, evidence)
     masked = mask(evidence, ((loc.start, loc.end) for loc in locations))
     quantities = find_quantities(evidence)
     found = Found(masked, evidence, find_dates(plain, today), locations, quantities)
@@ -59,7 +63,7 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),
     )
-    bound = units.canonical(bound_unit) or bound_unit if bound_unit else None
+    bound = (units.canonical(bound_unit) or bound_unit) if bound_unit else None
     unit, unit_source = resolve_unit(plain, mentions, locations, head_end, bound, units)
     notes: list[str] = []
     if unit is None:
@@ -67,11 +71,16 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
     if intent != REPORT:
         return Reading(intent, unit, unit_source, (), attendees if intent == RSVP else (), tuple(notes))
     activities: list[ParsedActivity] = []
-    previous_days: tuple[dt.date, ...] | None = None
+    plans: list[ParsedActivity] = []
+    previous: tuple[tuple[dt.date, ...], bool] | None = None
     for segment in split_activities(found):
-        days, stated = _days(segment, found, plain, previous_days, today)
-        previous_days = days
-        activities.extend(_activities(segment, days, stated, found, text))
+        days, stated = previous = _days(segment, found, plain, previous, today)
+        planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
+        (plans if planned else activities).extend(_activities(segment, days, stated, found, text))
+    if plans and activities:
+        notes.append("计划中的活动这次没有记录，开展后再报送。")
+    else:
+        activities.extend(plans)
     notes.extend(_date_notes(activities, today))
     if any(not a.type_stated for a in activities):
         notes.append("没认出活动类型，先记为“其他”。")
@@ -79,14 +88,14 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
 
 
 def _days(
-    segment: Segment, found: Found, plain: str, previous: tuple[dt.date, ...] | None, today: dt.date
+    segment: Segment, found: Found, plain: str, previous: tuple[tuple[dt.date, ...], bool] | None, today: dt.date
 ) -> tuple[tuple[dt.date, ...], bool]:
     """The activity's days and whether they were written (see the module docstring)."""
     for mention in found.dates:
         if segment.start <= mention.start < segment.end:
             return mention.days, True
     if previous is not None:
-        return previous, True
+        return previous
     return (today,), _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
 
 
@@ -105,7 +114,9 @@ def _activities(
         named = named_companies(found.evidence[segment.start : segment.end])
         if named:
             values["enterprises"] = named
-    location = next((loc.text for loc in found.locations if segment.start <= loc.start < segment.end), None)
+    places = [loc for loc in found.locations if segment.start <= loc.start < segment.end]
+    # 在/于 says where it happened, 到/走进 where someone went ("到凌源市开展宣传，在人民广场…").
+    location = min(places, key=lambda loc: (not loc.where, loc.start)).text if places else None
     source = original[segment.start : segment.end].strip(_EDGES)
     return [
         ParsedActivity(

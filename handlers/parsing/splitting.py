@@ -9,8 +9,11 @@ The message is cut into clauses at punctuation, line breaks, runs of spaces and 
 - a new sentence (after 。；！？ or a line break) with a strong activity word starts a new
   activity when it differs from the current one in type, date or place;
 - inside a sentence, a clause does so only when it also opens like a new action: with a
-  date, a time of day, 同时/并/另外…, 在…, or a movement (到/赴/走进…), e.g.
-  "集中宣传，发放资料500份，到2家企业上门指导" → publicity + visit;
+  date, a time of day or 同时/另外/随后…; or, after an activity with its own count or place,
+  with 在…, a movement (到/赴…) or an action verb (走访/举办/推送…) into a kind other than
+  publicity: "集中宣传，发放资料500份，到2家企业上门指导" → publicity + visit,
+  "发放资料5000余份，开展宣传活动6场，走访企业20家" → publicity + visit; in a terse note cut
+  by spaces, when it has its own count, date or place ("走访企业5家 培训1场 参训30人");
 - a clause referring back (通过此次…, 活动现场…, 其中…) never starts one; a clause with only
   counts continues the current activity.
 """
@@ -35,9 +38,14 @@ _ENUMERATOR = re.compile(
 )
 _BREAK = re.compile(r"[，,；;。！!？?：:\n]|\s+")
 _SENTENCE_END = frozenset("；;。！!？?\n")
-_OPENER = re.compile(
-    r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|次日|当天|当日|上午|下午|晚上|中午|早上|在|于|到|赴|走进|深入"
-    r"|来到|前往|通过|利用|依托|借助)"
+# Inside a sentence a clause starts a new activity only if it opens like a new action: with a
+# connective or a time (always), or with a place, a movement or an action verb (only after an
+# activity that has its own count or place, and never into publicity, which is what visits,
+# lectures and shows also do: "深入辖区企业，开展知识产权宣传服务，共走访企业6家" is one visit).
+_NEW_ACTION = re.compile(r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|次日|当天|当日|上午|下午|晚上|中午|早上)")
+_NEXT_ACTION = re.compile(
+    r"\s*(?:在|于|到|赴|走进|深入|来到|前往|通过|利用|依托|借助"
+    r"|(?:又|已|共|累计)?(?:走访|举办|召开|推送|发布|刊发|开展|组织|上门))"
 )
 _BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间|现场|会上|会后|参会|参训|吸引)")
 
@@ -48,6 +56,7 @@ class Clause:
     end: int
     sentence_start: bool
     enumerated: bool
+    spaced: bool  # follows a run of spaces, as items do in terse notes
 
 
 @dataclass
@@ -86,7 +95,9 @@ def split_activities(found: Found) -> list[Segment]:
     held: Clause | None = None  # clauses with nothing in them yet, waiting for the next
     for clause in _clauses(found.masked):
         if held is not None:
-            clause = Clause(held.start, clause.end, held.sentence_start, held.enumerated or clause.enumerated)
+            clause = Clause(
+                held.start, clause.end, held.sentence_start, held.enumerated or clause.enumerated, held.spaced
+            )
         triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
         triggers = [_shift(t, clause.start) for t in triggers]
         strong = best([t for t in triggers if t.strong])
@@ -99,7 +110,7 @@ def split_activities(found: Found) -> list[Segment]:
         current = segments[-1] if segments else None
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
-        elif _starts_new(clause, strong, current, found):
+        elif _starts_new(clause, strong, has_count, current, found):
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak))
         else:
@@ -117,12 +128,12 @@ def _shift(trigger: Trigger, offset: int) -> Trigger:
 
 
 def _clauses(text: str) -> list[Clause]:
-    cuts: dict[int, tuple[bool, bool]] = {0: (True, False)}  # position -> (sentence start, enumerated)
+    cuts: dict[int, tuple[bool, bool, bool]] = {0: (True, False, False)}  # position -> Clause flags
     for match in _BREAK.finditer(text):
         sentence = any(char in _SENTENCE_END for char in match.group())
-        cuts.setdefault(match.end(), (sentence, False))
+        cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
     for match in _ENUMERATOR.finditer(text):
-        cuts[match.start()] = (True, True)
+        cuts[match.start()] = (True, True, False)
     positions = sorted(p for p in cuts if p < len(text))
     clauses = []
     for start, end in zip(positions, [*positions[1:], len(text)], strict=True):
@@ -131,7 +142,7 @@ def _clauses(text: str) -> list[Clause]:
     return clauses
 
 
-def _starts_new(clause: Clause, strong: Trigger | None, current: Segment, found: Found) -> bool:
+def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:
     if clause.enumerated:
         return True
     if strong is None or _BACKREF.match(found.masked, clause.start):
@@ -145,9 +156,15 @@ def _starts_new(clause: Clause, strong: Trigger | None, current: Segment, found:
     )
     if clause.sentence_start:
         return differs
-    opens_with_date = date_here is not None and date_here.start == clause.start
-    opens = opens_with_date or _OPENER.match(found.masked, clause.start) is not None
-    return differs and opens
+    if clause.spaced:
+        # "走访企业5家 培训1场 参训30人" is two items; "走访企业3户 宣传知识产权政策" is one.
+        return differs and (has_count or date_here is not None or place_here is not None)
+    if not differs:
+        return False
+    if (date_here is not None and date_here.start == clause.start) or _NEW_ACTION.match(found.masked, clause.start):
+        return True
+    substantive = _first(found.quantities, current) is not None or place_now is not None
+    return substantive and strong.type != "publicity" and _NEXT_ACTION.match(found.masked, clause.start) is not None
 
 
 class _Positioned(Protocol):

@@ -1,0 +1,43 @@
+"""后台: a one-time link to the web desk.
+
+The contact person (admin) gets the whole desk; a liaison gets a read-only view of their own
+unit. The link works once, for a few minutes, so a forwarded or leaked chat message is not a
+standing key to the records.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.binding import audit
+from handlers.router import Bound, Command, Context, Router
+from storage.web_sessions import issue_login_link
+
+router = Router("desk")
+
+# Where the web app mounts the desk; login links are <public_url>/dash/login/<token>.
+DASHBOARD_PREFIX = "/dash"
+
+
+def login_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}{DASHBOARD_PREFIX}/login/{token}"
+
+
+@router.message(Command("后台", "管理后台", "网页后台"), Bound)
+def on_desk(ctx: Context) -> str:
+    assert ctx.liaison is not None and ctx.unit is not None
+    minutes = ctx.deps.login_link_minutes
+    token = issue_login_link(
+        ctx.session,
+        channel=ctx.msg.channel,
+        user_id=ctx.msg.user_id,
+        unit_id=ctx.unit.id or 0,
+        role=ctx.liaison.role,
+        now=ctx.now,
+        ttl=timedelta(minutes=minutes),
+    )
+    audit(ctx, "desk.link", ctx.unit.name, role=ctx.liaison.role)
+    url = login_url(ctx.deps.public_url, token)
+    if ctx.is_admin:
+        return f"后台登录链接（{minutes}分钟内有效，仅能使用一次，请勿转发）：\n{url}"
+    return f"{ctx.unit.name}报送记录查看链接（只读，{minutes}分钟内有效，仅能使用一次）：\n{url}"

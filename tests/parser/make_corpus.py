@@ -1,0 +1,44 @@
+"""Write corpus.json (the parser's labelled corpus, in the scorer's format) from tests/parser/corpus.
+
+Run from the repo root: .venv/bin/python -m tests.parser.make_corpus
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.parser.corpus import load, templates, to_sample
+
+CORPUS = Path(__file__).with_name("corpus.json")
+# id prefix -> hand-written file (tests/parser/corpus/<name>.txt)
+FILES = {
+    "pub": "publicity",
+    "kind": "kinds",
+    "multi": "multi",
+    "msg": "messages",
+    "hold": "holdout",
+    "holdb": "holdout2",
+    "holdc": "holdout3",
+    "holdd": "holdout4",
+}
+
+
+def build() -> list[dict[str, Any]]:
+    sections = {prefix: load(name) for prefix, name in FILES.items()}
+    sections["tpl"] = templates.CASES
+    return [
+        to_sample(f"{prefix}{index:03d}", case)
+        for prefix, cases in sections.items()
+        for index, case in enumerate(cases, 1)
+    ]
+
+
+def render() -> str:
+    return json.dumps(build(), ensure_ascii=False, indent=1) + "\n"
+
+
+if __name__ == "__main__":
+    CORPUS.write_text(render(), encoding="utf-8")
+    print(f"{CORPUS}: {len(build())} cases")
