@@ -95,9 +95,15 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
+# A month and day with no year is a reported activity: the latest such date not further ahead
+# than this (written in November, 4月22日 is last April, not next April; written on 4月19日, it is
+# three days ahead and gets the future-date note).
+YEARLESS_AHEAD = dt.timedelta(days=31)
+
+
 def _nearest_year(month: int, day: int, today: dt.date) -> dt.date | None:
     options = [d for y in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(y, month, day))]
-    return min(options, key=lambda d: abs((d - today).days), default=None)
+    return max((d for d in options if d <= today + YEARLESS_AHEAD), default=None)
 
 
 def _nearest_month(day: int, today: dt.date) -> dt.date | None:

@@ -127,3 +127,17 @@ def test_a_range_longer_than_a_week_keeps_its_first_day() -> None:
 )
 def test_no_date_in(text: str) -> None:
     assert find_dates(text, dt.date(2026, 4, 22)) == []
+
+
+@pytest.mark.parametrize(
+    ("sent", "written", "meant"),
+    [
+        (dt.date(2026, 11, 23), "4月22日", dt.date(2026, 4, 22)),  # months later: last April
+        (dt.date(2026, 4, 19), "4月22日", dt.date(2026, 4, 22)),  # days ahead: this April (noted)
+        (dt.date(2026, 12, 28), "1月3日", dt.date(2027, 1, 3)),  # across New Year, days ahead
+        (dt.date(2027, 1, 5), "12月30日", dt.date(2026, 12, 30)),  # across New Year, days back
+    ],
+)
+def test_a_yearless_date_is_the_latest_not_far_ahead(sent: dt.date, written: str, meant: dt.date) -> None:
+    [mention] = find_dates(written, sent)
+    assert mention.days == (meant,)
