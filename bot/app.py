@@ -1,4 +1,4 @@
-"""The aiohttp application: WeChat callback routes.
+"""The aiohttp application: WeChat callback routes, and the web desk (bot.dashboard) when given.
 
 Answering WeChat is the hot path: verify, decrypt, store, handle, reply — no outbound HTTP here;
 anything slow (media download, image work, pushes) is queued for a background worker.
@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.channels.wire import MAX_BODY, Rejected, bad_request
 from bot.pipeline import MessagePipeline
+from handlers.desk_routes import DASHBOARD_PREFIX
 from handlers.inbound import Inbound
 from scheduler.clock import Clock
 
@@ -72,7 +73,12 @@ def callback_routes(channel: Channel, pipeline: MessagePipeline, clock: Clock) -
     return verify, receive
 
 
-def build_app(channels: dict[str, Channel], pipeline: MessagePipeline, clock: Clock) -> web.Application:
+def build_app(
+    channels: dict[str, Channel],
+    pipeline: MessagePipeline,
+    clock: Clock,
+    dashboard: web.Application | None = None,
+) -> web.Application:
     app = web.Application(middlewares=[refuse_cleanly], client_max_size=MAX_BODY + 1)
     paths = {"wecom": "/wechat/work", "mp": "/wechat/mp"}
     for name, channel in channels.items():
@@ -80,6 +86,8 @@ def build_app(channels: dict[str, Channel], pipeline: MessagePipeline, clock: Cl
         app.router.add_get(paths[name], verify)
         app.router.add_post(paths[name], receive)
     app.router.add_get("/healthz", _healthz)
+    if dashboard is not None:
+        app.add_subapp(DASHBOARD_PREFIX, dashboard)
     return app
 
 

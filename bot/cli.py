@@ -6,8 +6,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, Settings, load_config
+
+if TYPE_CHECKING:
+    from storage.export_queries import ExportFilter
 
 
 def _parse(args: argparse.Namespace) -> int:
@@ -96,6 +101,96 @@ def _unit_codes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_filter(args: argparse.Namespace, settings: Settings) -> ExportFilter:
+    from handlers.units import UnitDirectory
+    from handlers.wording import TYPE_LABELS, type_from_words
+    from storage.export_queries import ExportFilter
+
+    directory = UnitDirectory(settings.units)
+    units, types = set(), set()
+    for given in args.unit:
+        name = directory.canonical(given)
+        if name is None:
+            raise ValueError(f"--unit {given!r}: no such unit or alias in the config")
+        units.add(name)
+    for given in args.type:
+        kind = given if given in TYPE_LABELS else type_from_words(given)
+        if kind is None:
+            raise ValueError(f"--type {given!r}: expected one of {', '.join(TYPE_LABELS)} or its Chinese label")
+        types.add(kind)
+    return ExportFilter(frozenset(units), args.first, args.last, frozenset(types))
+
+
+def _missing_database(settings: Settings) -> str | None:
+    """Why exporting would only read an empty, newly made database (wrong WEEKBOT_DATA_DIR)."""
+    from pathlib import Path
+
+    url = settings.database_url
+    if url.startswith("sqlite") and "///" in url:
+        path = Path(url.split("///", 1)[1])
+        if not path.exists():
+            return f"no database at {path}; set WEEKBOT_DATA_DIR (or WEEKBOT_DATABASE_URL) as for `weekbot serve`"
+    return None
+
+
+def _export(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from bot.exports import build_export, size_label
+    from bot.exports.chart import MissingFontError
+    from bot.runtime import Runtime
+    from scheduler.clock import SystemClock
+
+    settings = load_config(args.config)
+    try:
+        filters = _export_filter(args, settings)
+    except ValueError as exc:
+        print(f"weekbot export: {exc}", file=sys.stderr)
+        return 2
+    problem = _missing_database(settings)
+    if problem:
+        print(f"weekbot export: {problem}", file=sys.stderr)
+        return 2
+    runtime = Runtime.create(settings, SystemClock())
+    try:
+        out = asyncio.run(build_export(runtime, args.format, Path(args.out), filters=filters))
+    except MissingFontError as exc:
+        print(f"weekbot export: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        runtime.close()
+    print(f"已导出：{out}（{size_label(out.stat().st_size)}）")
+    return 0
+
+
+def _send_summary(args: argparse.Namespace) -> int:
+    import asyncio
+    import tempfile
+    from pathlib import Path
+
+    from bot.exports.chart import MissingFontError
+    from bot.mailer import MailError, send_summary
+    from bot.runtime import Runtime
+    from scheduler.clock import SystemClock
+
+    settings = load_config(args.config)
+    problem = _missing_database(settings)
+    if problem:
+        print(f"weekbot send-summary: {problem}", file=sys.stderr)
+        return 2
+    runtime = Runtime.create(settings, SystemClock())
+    try:
+        with tempfile.TemporaryDirectory(prefix="weekbot-summary-") as workdir:
+            print(asyncio.run(send_summary(runtime, Path(workdir))))
+    except (MailError, MissingFontError) as exc:
+        print(f"weekbot send-summary: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weekbot", description="宣传周报送助手")
     parser.add_argument("--config", help="config file (default: $WEEKBOT_CONFIG or config.toml)")
@@ -132,6 +227,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", parents=[common], help="print the scheduled pushes as JSON Lines, by time")
     p.set_defaults(func=_plan)
+
+    p = sub.add_parser("export", parents=[common], help="write the activity ledger, summary draft or photo ZIP")
+    p.add_argument("--format", required=True, choices=["xlsx", "docx", "zip"])
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--unit", action="append", default=[], help="only this unit (name or alias; repeatable)")
+    p.add_argument("--type", action="append", default=[], help="only this activity type (repeatable)")
+    p.add_argument("--from", dest="first", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("send-summary", parents=[common], help="build the three exports and mail them ([mail])")
+    p.set_defaults(func=_send_summary)
     return parser
 
 

@@ -84,6 +84,42 @@ class ChannelsConfig(Strict):
     mp: OfficialAccountConfig
 
 
+class DashboardConfig(Strict):
+    """The web desk (后台): one-time login links sent in chat, then a signed session cookie."""
+
+    # Signs session cookies and CSRF tokens. Empty: a random secret per process, so everyone
+    # logs in again after a restart.
+    session_secret: str = Field(default="", pattern=r"^(|.{16,})$", description="empty or 16+ characters")
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    session_hours: int = Field(default=12, ge=1, le=168)
+
+
+class MailConfig(Strict):
+    """SMTP for mailing the summary pack (`weekbot send-summary`, the desk's button)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    # none: plain SMTP (a relay on loopback); starttls: upgrade after connecting (587);
+    # tls: TLS from the first byte (465, e.g. smtp.163.com).
+    tls: str = Field(default="starttls", pattern=r"^(none|starttls|tls)$")
+    # A CA certificate (PEM) to trust besides the system's, for a relay with a private certificate.
+    ca_file: Path | None = None
+    username: str = ""
+    password: str = Field(default="", description="set $WEEKBOT_MAIL_PASSWORD rather than the file")
+    sender: str = ""  # empty: the username, else [contact] email
+    recipient: str = ""  # empty: [contact] email
+    timeout_seconds: float = Field(default=60, gt=0)
+    # Mailboxes refuse big messages (163.com: about 50 MB once encoded); a photo ZIP that would take
+    # the attachments past this stays out of the mail, and the mail says where to get it.
+    max_attachments_mb: float = Field(default=35, gt=0)
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> MailConfig:
+        if self.username and self.tls == "none" and self.host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError('tls = "none" would send the password in clear text; use "starttls" or "tls"')
+        return self
+
+
 class Settings(Strict):
     campaign: CampaignConfig
     ceremony: CeremonyConfig
@@ -96,6 +132,8 @@ class Settings(Strict):
     dialog: DialogConfig = DialogConfig()
     channels: ChannelsConfig
     pushes: PushConfig = PushConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+    mail: MailConfig = MailConfig()
 
     @model_validator(mode="after")
     def _units_consistent(self) -> Settings:
@@ -137,6 +175,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "WEEKBOT_MP_TOKEN": "channels.mp.token",
     "WEEKBOT_MP_AES_KEY": "channels.mp.aes_key",
     "WEEKBOT_MP_API_BASE": "channels.mp.api_base",
+    "WEEKBOT_DASHBOARD_SECRET": "dashboard.session_secret",
+    "WEEKBOT_MAIL_PASSWORD": "mail.password",
 }
 
 

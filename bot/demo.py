@@ -1,23 +1,27 @@
 """`weekbot demo`: scripted liaisons bind and report through the sandbox and the real HTTP path,
-then the stored records print as a table.
+send photos of their activities (generated, with EXIF capture times inside the week, one sent
+twice), then the stored records print as a table.
 
 The demo runs on a manual clock set inside the campaign week so that 今天/昨天 mean campaign days.
-It leaves its database behind (in WEEKBOT_DATA_DIR / WEEKBOT_DATABASE_URL, or a fresh directory it
-names) so later commands can read it.
+It leaves its database and photos behind (in WEEKBOT_DATA_DIR / WEEKBOT_DATABASE_URL, or a fresh
+directory it names) so later commands read it: `weekbot export` then has real content.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 import unicodedata
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import aiohttp
+from PIL import ExifTags, Image, ImageDraw
 from sqlmodel import select
 
 from bot.config import Settings
@@ -25,10 +29,12 @@ from bot.runtime import Runtime
 from bot.sandbox.callbacks import WeComUser
 from bot.sandbox.platform import PlatformState, make_platform_app
 from bot.serve import sandboxed, start_site
+from bot.workers import open_background
 from handlers.binding import code_table
 from handlers.wording import TYPE_LABELS
 from scheduler.clock import TZ, ManualClock
 from storage.models import Activity, Unit
+from storage.photos import Photo, PhotoStatus
 
 
 @dataclass(frozen=True)
@@ -36,21 +42,23 @@ class Line:
     user: str
     text: str  # "{code:单位}" is replaced by that unit's invite code
     minutes_later: int = 7
+    # Photos sent right after the text, by generator seed; a seed sent again is the same photo.
+    photos: tuple[int, ...] = ()
 
 
 SCRIPT: tuple[Line, ...] = (
     Line("tianlin", "帮助"),
     Line("visitor", "今天在商场搞了宣传"),
     Line("wangl", "绑定 {code:市商务局}"),
-    Line("wangl", "今天上午在新华路商圈搞了集中宣传，发了两百多份折页，咨询的有四十来人"),
+    Line("wangl", "今天上午在新华路商圈搞了集中宣传，发了两百多份折页，咨询的有四十来人", photos=(1, 2)),
     Line("lihg", "绑定 {code:朝阳海关}"),
-    Line("lihg", "海关今天在朝阳海关监管场所举办侵权货物宣传展示活动，企业代表25人参观"),
+    Line("lihg", "海关今天在朝阳海关监管场所举办侵权货物宣传展示活动，企业代表25人参观", photos=(3, 4)),
     Line("kjzhang", "绑定 {code:市科技局}"),
-    Line("kjzhang", "昨天下午走访了两家企业，帮他们梳理了专利布局"),
+    Line("kjzhang", "昨天下午走访了两家企业，帮他们梳理了专利布局", photos=(5,)),
     Line("jpzhao", "绑定 {code:建平县知识产权局}"),
-    Line("jpzhao", "今天一是在建平县城广场集中宣传，发放资料500份；二是到3家地标企业上门指导"),
+    Line("jpzhao", "今天一是在建平县城广场集中宣传，发放资料500份；二是到3家地标企业上门指导", photos=(6, 7, 6)),
     Line("wangl", "【市公安局】今天在步行街开展宣传，发放资料100份"),
-    Line("tianlin", "【市委宣传部】今天在市委党校举办知识产权专题报告会，参会干部150人"),
+    Line("tianlin", "【市委宣传部】今天在市委党校举办知识产权专题报告会，参会干部150人", photos=(8,)),
 )
 
 
@@ -70,12 +78,13 @@ async def run_demo(settings: Settings) -> int:
     start = datetime.combine(settings.campaign.week_start, datetime.min.time(), TZ) + timedelta(days=1, hours=9)
     clock = ManualClock(start)
     async with AsyncExitStack() as stack:
-        platform_url = await start_site(
-            make_platform_app(PlatformState(settings.channels.wecom, settings.channels.mp)), "127.0.0.1", 0, stack
-        )
+        platform = PlatformState(settings.channels.wecom, settings.channels.mp)
+        platform_url = await start_site(make_platform_app(platform), "127.0.0.1", 0, stack)
         settings = sandboxed(settings, platform_url)
         runtime = Runtime.create(settings, clock)
         stack.callback(runtime.close)
+        background = await open_background(runtime, run=False)
+        stack.push_async_callback(background.close)
         bot_url = await start_site(runtime.web_app(), "127.0.0.1", 0, stack)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         codes = {grant.unit_name: code for code, grant in code_table(runtime.deps).items() if grant.role == "liaison"}
@@ -84,15 +93,61 @@ async def run_demo(settings: Settings) -> int:
             text = _fill_codes(line.text, codes)
             clock.advance(timedelta(minutes=line.minutes_later))
             user = WeComUser(http, f"{bot_url}/wechat/work", settings.channels.wecom, line.user)
-            reply = await user.say(text, clock.now())
-            print(f"[{clock.now():%m-%d %H:%M}] {line.user}: {text}")
-            print("  助手: " + (reply or "（无回复）").replace("\n", "\n        ") + "\n")
+            _print_turn(clock, line.user, text, await user.say(text, clock.now()))
+            for seed in line.photos:
+                clock.advance(timedelta(minutes=1))
+                media_id = platform.add_media(demo_photo(seed, clock.now() - timedelta(minutes=10)), "image/jpeg", None)
+                fields = {"PicUrl": f"{platform_url}/_sandbox/media/{media_id}", "MediaId": media_id}
+                _print_turn(clock, line.user, f"[图片{seed}]", await user.send("image", fields, clock.now()))
+        # Downloading and processing photos is background work; here it runs to the end at once.
+        await background.media.run_until_idle()
         rows = runtime.db.call(
             lambda s: s.exec(select(Activity, Unit).join(Unit).order_by(Activity.id)).all()  # type: ignore[arg-type]
         )
         print(render_table(rows))
+        photos = runtime.db.call(lambda s: list(s.exec(select(Photo)).all()))
+        print(photo_line(photos))
     print(f"\n数据已保存：{where}")
+    print(
+        f"查看导出：WEEKBOT_DATA_DIR={settings.data_dir} weekbot export --format docx --out 宣传周总结初稿.docx"
+        "（台账 --format xlsx，图片 --format zip）"
+    )
     return 0
+
+
+def _print_turn(clock: ManualClock, user: str, said: str, reply: str | None) -> None:
+    print(f"[{clock.now():%m-%d %H:%M}] {user}: {said}")
+    print("  助手: " + (reply or "（无回复）").replace("\n", "\n        ") + "\n")
+
+
+def photo_line(photos: Sequence[Photo]) -> str:
+    ready = [p for p in photos if p.status == PhotoStatus.READY]
+    duplicates = sum(p.status == PhotoStatus.DUPLICATE for p in photos)
+    attached = len({p.activity_id for p in ready if p.activity_id is not None})
+    return f"收到图片 {len(photos)} 张：{len(ready)} 张可用（关联到 {attached} 条活动），{duplicates} 张重复已忽略。"
+
+
+def demo_photo(seed: int, taken: datetime, size: tuple[int, int] = (1024, 768)) -> bytes:
+    """A made-up event photo: coloured blocks and figures on a random backdrop, with EXIF capture time.
+
+    Each seed gives a clearly different picture (so the duplicate check tells them apart) and
+    the same seed gives the same bytes (so sending it again is a duplicate).
+    """
+    rng = random.Random(seed)
+    width, height = size
+    image = Image.new("RGB", size, tuple(rng.randrange(40, 220) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(14):
+        x, y = rng.randrange(width), rng.randrange(height)
+        w, h = rng.randrange(width // 12, width // 2), rng.randrange(height // 12, height // 2)
+        fill = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.4 else draw.rectangle)((x, y, x + w, y + h), fill=fill)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "WeekbotDemo"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    out = BytesIO()
+    image.save(out, "JPEG", quality=88, exif=exif)
+    return out.getvalue()
 
 
 def _fill_codes(text: str, codes: dict[str, str]) -> str:

@@ -65,7 +65,10 @@ class Runtime:
         return cls(settings, clock, db, deps, pipeline, channels)
 
     def web_app(self) -> web.Application:
-        return build_app(self.channels, self.pipeline, self.clock)
+        # Imported here: the desk reads this Runtime, so importing it at the top would be a cycle.
+        from bot.dashboard import dashboard_app
+
+        return build_app(self.channels, self.pipeline, self.clock, dashboard=dashboard_app(self))
 
     def close(self) -> None:
         self.db.close()

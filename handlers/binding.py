@@ -22,6 +22,7 @@ from handlers.router import Context
 from storage.models import AuditLog, Liaison, Unit
 
 CODE_LENGTH = 8
+UNBOUND = "unbound"  # Liaison.role of someone who sent 解绑
 MAX_FAILED_ATTEMPTS_PER_HOUR = 5
 
 
@@ -89,7 +90,9 @@ def too_many_failures(ctx: Context) -> bool:
 def bind(ctx: Context, grant: Grant, how: str) -> Liaison:
     """Bind (or re-bind) the sender; records who, to what, and how in the audit log."""
     unit = ctx.session.exec(select(Unit).where(Unit.name == grant.unit_name)).one()
-    liaison = ctx.liaison
+    liaison = ctx.liaison or ctx.session.exec(
+        select(Liaison).where(Liaison.channel == ctx.msg.channel, Liaison.user_id == ctx.msg.user_id)
+    ).first()  # an unbound sender's old row: their records keep pointing at it
     if liaison is None:
         liaison = Liaison(channel=ctx.msg.channel, user_id=ctx.msg.user_id, unit_id=unit.id or 0, bound_at=ctx.now)
     else:
@@ -105,10 +108,13 @@ def bind(ctx: Context, grant: Grant, how: str) -> Liaison:
 
 
 def unbind(ctx: Context) -> str | None:
+    """End the sender's binding. The row stays (role "unbound") because the records and photos
+    they filed name it as their reporter."""
     if ctx.liaison is None or ctx.unit is None:
         return None
     unit_name = ctx.unit.name
-    ctx.session.delete(ctx.liaison)
+    ctx.liaison.role = UNBOUND
+    ctx.session.add(ctx.liaison)
     audit(ctx, "unbind", unit_name)
     ctx.liaison = ctx.unit = None
     return unit_name
@@ -116,6 +122,8 @@ def unbind(ctx: Context) -> str | None:
 
 def load_liaison(session: Session, channel: str, user_id: str) -> tuple[Liaison | None, Unit | None]:
     row = session.exec(
-        select(Liaison, Unit).join(Unit).where(Liaison.channel == channel, Liaison.user_id == user_id)
+        select(Liaison, Unit)
+        .join(Unit)
+        .where(Liaison.channel == channel, Liaison.user_id == user_id, Liaison.role != UNBOUND)
     ).first()
     return (row[0], row[1]) if row else (None, None)

@@ -65,7 +65,7 @@ def clip(text: str, limit: int = MAX_TEXT_BYTES) -> str:
     return kept.rsplit("\n", 1)[0] + "\n" + CLIPPED
 
 
-def _counts(activities: Iterable[Activity]) -> str:
+def say_totals(activities: Iterable[Activity]) -> str:
     rows = list(activities)
     parts = []
     for field, (label, measure) in COUNT_LABELS.items():
@@ -77,7 +77,7 @@ def _counts(activities: Iterable[Activity]) -> str:
 
 def _unit_line(name: str, activities: list[Activity]) -> str:
     kinds = "、".join(dict.fromkeys(TYPE_LABELS.get(a.type, a.type) for a in activities))
-    counts = _counts(activities)
+    counts = say_totals(activities)
     return f"· {name}：{len(activities)}场（{kinds}）" + (f"，{counts}" if counts else "")
 
 
@@ -107,7 +107,7 @@ class DigestWriter:
             elif unit.kind != UnitKind.CHAIR:
                 silent.append(unit.name)
         all_rows = [a for rows in grouped.values() for a in rows]
-        totals = f"共{total}场活动" + (f"，{_counts(all_rows)}" if all_rows else "")
+        totals = f"共{total}场活动" + (f"，{say_totals(all_rows)}" if all_rows else "")
         return [totals, *lines], silent, total
 
     def progress(self, session: Session, day: date) -> str:

@@ -23,7 +23,8 @@ class Unit(SQLModel, table=True):
 
 
 class Liaison(SQLModel, table=True):
-    """A person bound to a unit on one channel. role: liaison | admin (the contact person)."""
+    """A person bound to a unit on one channel. role: liaison | admin (the contact person) |
+    unbound (sent 解绑; the row stays as the reporter of what they filed)."""
 
     __table_args__ = (UniqueConstraint("channel", "user_id"),)
     id: int | None = Field(default=None, primary_key=True)

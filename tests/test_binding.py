@@ -58,10 +58,24 @@ async def test_wrong_codes_are_rate_limited(bot: Harness) -> None:
     assert [a.action for a in bot.rows(AuditLog)].count("bind.failed") == MAX_FAILED_ATTEMPTS_PER_HOUR
 
 
+async def test_unbind_after_reporting_keeps_records_and_rebinding_reuses_the_row(bot: Harness) -> None:
+    await bot.bound("zhao", "市司法局")
+    await bot.say("zhao", "今天在市政府广场开展集中宣传，发放资料200份")
+    assert "已解除与市司法局的绑定" in (await bot.say("zhao", "解绑") or "")
+    [liaison] = bot.rows(Liaison)
+    [record] = bot.rows(Activity)
+    assert liaison.role == "unbound" and record.liaison_id == liaison.id
+    await bot.bound("zhao", "市商务局")
+    [again] = bot.rows(Liaison)
+    assert (again.id, again.role) == (liaison.id, "liaison")
+    reply = await bot.say("zhao", "我的")
+    assert reply and "市商务局还没有报送记录" in reply
+
+
 async def test_unbind_is_audited_and_stops_reporting(bot: Harness) -> None:
     await bot.bound("zhao", "市司法局")
     assert "已解除与市司法局的绑定" in (await bot.say("zhao", "解绑") or "")
-    assert bot.rows(Liaison) == []
+    assert [lia.role for lia in bot.rows(Liaison)] == ["unbound"]
     assert [a.action for a in bot.rows(AuditLog)] == ["bind", "unbind"]
     reply = await bot.say("zhao", "今天在市政府广场开展集中宣传，发放资料200份")
     assert reply and "绑定 邀请码" in reply

@@ -29,7 +29,8 @@ async def test_scheduler_fires_due_and_late_pushes_once(tmp_path: Path) -> None:
 
     late = push(PushKind.RSVP_REQUEST, -timedelta(hours=1), timedelta(hours=1))
     expired = push(PushKind.RSVP_CHASE, -timedelta(hours=2), -timedelta(hours=1))
-    soon = push(PushKind.CHECKIN_OPEN, timedelta(seconds=0.3), timedelta(hours=1))
+    # Far enough ahead that a slow start under load cannot fire it before get_jobs() looks.
+    soon = push(PushKind.CHECKIN_OPEN, timedelta(seconds=1.5), timedelta(hours=1))
     fired_before = push(PushKind.WEEK_KICKOFF, -timedelta(minutes=5), timedelta(hours=1))
     runtime.db.call(lambda session: claim_push(session, fired_before.key, fired_before.kind, now))
     woken: list[int] = []
@@ -39,7 +40,7 @@ async def test_scheduler_fires_due_and_late_pushes_once(tmp_path: Path) -> None:
     await executor.start()
     try:
         assert sorted(job.id for job in executor.scheduler.get_jobs()) == sorted([late.key, soon.key])
-        for _ in range(100):
+        for _ in range(200):
             keys = runtime.db.call(lambda session: set(session.exec(select(OutboxMessage.key)).all()))
             if len(keys) == 2:
                 break

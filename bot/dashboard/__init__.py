@@ -1,0 +1,82 @@
+"""The contact person's desk (后台): a server-rendered web app mounted under /dash.
+
+``dashboard_app(runtime)`` builds it; bot.app.build_app mounts it beside the WeChat callbacks.
+Pages are Chinese, plain HTML and one stylesheet, readable on a phone and a desktop.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.dashboard import auth, edits, files, pages
+from bot.dashboard.desk import DESK, Desk
+from bot.dashboard.session import SessionSigner
+from bot.workers import photo_store
+from scheduler.push_texts import clock_label, date_label, day_label, moment_label
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+HERE = Path(__file__).parent
+
+
+def _short_day(day: date) -> str:
+    return f"{day.month}/{day.day}"
+
+
+def _weekday(day: date) -> str:
+    return "周" + "一二三四五六日"[day.weekday()]
+
+
+def dashboard_app(runtime: Runtime) -> web.Application:
+    settings = runtime.settings
+    app = web.Application(middlewares=[auth.guard])
+    app[DESK] = Desk(
+        runtime=runtime,
+        photos=photo_store(runtime),
+        signer=SessionSigner(settings.dashboard.session_secret),
+        secure_cookies=settings.server.public_url.startswith("https://"),
+    )
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        filters={
+            "day": day_label,
+            "date": date_label,
+            "clock": clock_label,
+            "moment": moment_label,
+            "short_day": _short_day,
+            "weekday": _weekday,
+        },
+    )
+    router = app.router
+    router.add_get("/", pages.home, name="home")
+    router.add_get("/activities", pages.activities, name="activities")
+    router.add_get(r"/activities/{activity_id:\d+}", pages.activity_page, name="activity")
+    router.add_post(r"/activities/{activity_id:\d+}/edit", edits.edit_view, name="activity_edit")
+    router.add_post(r"/activities/{activity_id:\d+}/merge", edits.merge_view, name="activity_merge")
+    router.add_post(r"/activities/{activity_id:\d+}/withdraw", edits.withdraw_view, name="activity_withdraw")
+    router.add_get(r"/units/{unit_id:\d+}", pages.unit_view, name="unit")
+    router.add_get("/photos", pages.photo_wall, name="photos")
+    router.add_get(r"/photos/{photo_id:\d+}", pages.photo_view, name="photo")
+    sizes = "|".join(files.PHOTO_SIZES)
+    router.add_get(rf"/photo-files/{{photo_id:\d+}}/{{size:(?:{sizes})}}", files.photo_file, name="photo_file")
+    router.add_get("/pushes", pages.pushes, name="pushes")
+    router.add_get("/export/{fmt}", files.export_file, name="export")
+    router.add_post("/mail", files.mail_summary, name="mail")
+    login = router.add_resource("/login/{token}", name="login")
+    login.add_route("GET", auth.login_page)
+    login.add_route("POST", auth.log_in)
+    router.add_post("/logout", auth.log_out, name="logout")
+    router.add_static("/static", HERE / "static", name="static")
+    return app

@@ -1,0 +1,205 @@
+"""The desk's pages (GET): overview, activity list and record, unit page, photo wall, failed pushes.
+
+The contact person sees everything; a liaison sees their own unit only, and a request for
+another unit's record, page or photo is refused rather than quietly narrowed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+from sqlmodel import Session
+
+from bot.dashboard import queries
+from bot.dashboard.desk import admin_of, check_unit, desk_of, not_found, render, see_other, viewer_of
+from bot.exports import FORMATS
+from handlers.desk_routes import DASHBOARD_PREFIX
+from handlers.wording import COUNT_LABELS, TYPE_LABELS
+from scheduler.plan import PushKind
+
+DONE_NOTES = {
+    "edit": "已保存修改。",
+    "merge": "已合并：数量已相加，照片已并入本条，另一条已撤回。",
+    "withdraw": "已撤回这条记录。",
+}
+ACTION_LABELS = {
+    "activity.create": "报送",
+    "activity.update": "修改",
+    "activity.withdraw": "撤回",
+    "activity.merge": "合并",
+}
+FIELD_LABELS = {
+    "date": "日期",
+    "type": "类型",
+    "location": "地点",
+    **{f: label for f, (label, _) in COUNT_LABELS.items()},
+}
+PUSH_LABELS = {
+    PushKind.RSVP_REQUEST: "参会征集",
+    PushKind.RSVP_CHASE: "参会催报",
+    PushKind.CEREMONY_REMINDER: "仪式提醒",
+    PushKind.CHECKIN_OPEN: "签到开放",
+    PushKind.WEEK_KICKOFF: "宣传周启动",
+    PushKind.REPORT_NUDGE: "报送提醒",
+    PushKind.DIGEST: "汇总",
+    PushKind.SUMMARY_REMINDER: "总结提醒",
+    PushKind.FINAL_ROLLUP: "截止汇总",
+    "manual_nudge": "手动提醒",
+    "photo_notice": "图片通知",
+}
+# Labels for the export buttons; the formats themselves come from bot.exports.FORMATS.
+EXPORT_LABELS = {"xlsx": "Excel 活动台账", "docx": "Word 总结初稿", "zip": "照片包（ZIP）"}
+
+
+def activity_path(activity_id: int) -> str:
+    return f"{DASHBOARD_PREFIX}/activities/{activity_id}"
+
+
+def _int_arg(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def _page_arg(request: web.Request) -> int:
+    return max(1, _int_arg(request, "page") or 1)
+
+
+def _page_links(request: web.Request, paged: queries.Paged[Any]) -> dict[str, str | None]:
+    def link(page: int) -> str | None:
+        if not 1 <= page <= paged.pages or page == paged.page:
+            return None
+        return str(request.rel_url.update_query(page=page))
+
+    return {"prev_url": link(paged.page - 1), "next_url": link(paged.page + 1)}
+
+
+async def _units(request: web.Request) -> list[tuple[int, str]]:
+    desk = desk_of(request)
+    units = await desk.run(lambda s: queries.configured_units(s, desk.runtime.settings))
+    return [(u.id or 0, u.name) for u in units]
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "type_labels": TYPE_LABELS,
+        "count_labels": COUNT_LABELS,
+        "action_labels": ACTION_LABELS,
+        "field_labels": FIELD_LABELS,
+    }
+
+
+async def home(request: web.Request) -> web.Response:
+    viewer = viewer_of(request)
+    if not viewer.is_admin:
+        return see_other(f"{DASHBOARD_PREFIX}/units/{viewer.unit_id}")
+    desk = desk_of(request)
+    today = desk.runtime.clock.now().date()
+    found = await desk.run(lambda s: queries.overview(s, desk.runtime.settings, today))
+    peak = max(found.by_day, default=0) or 1
+    exports = [(fmt, EXPORT_LABELS.get(fmt, fmt)) for fmt in FORMATS]
+    return render(request, "overview.html", nav="overview", o=found, peak=peak, exports=exports, **_labels())
+
+
+async def activities(request: web.Request) -> web.Response:
+    viewer, desk = viewer_of(request), desk_of(request)
+    unit_id = _int_arg(request, "unit")
+    if viewer.is_admin:
+        units = await _units(request)
+    else:
+        if unit_id is not None:
+            check_unit(viewer, unit_id)
+        unit_id, units = viewer.unit_id, [(viewer.unit_id, viewer.unit_name)]
+    try:
+        day = date.fromisoformat(request.query.get("date", ""))
+    except ValueError:
+        day = None
+    kind = request.query.get("type") if request.query.get("type") in TYPE_LABELS else None
+    wanted = queries.ActivityFilter(unit_id, day, kind)
+    page = await desk.run(lambda s: queries.activity_page(s, wanted, _page_arg(request)))
+    return render(
+        request,
+        "activities.html",
+        nav="activities",
+        paged=page,
+        wanted=wanted,
+        units=units,
+        days=queries.campaign_days(desk.runtime.settings),
+        **_page_links(request, page),
+        **_labels(),
+    )
+
+
+async def show_activity(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    """A record with its photos and history; for the contact person, the forms to change it."""
+    viewer, desk = viewer_of(request), desk_of(request)
+    activity_id = int(request.match_info["activity_id"])
+    row = await desk.run(lambda s: queries.activity_row(s, activity_id))
+    if row is None:
+        raise not_found("这条记录")
+    check_unit(viewer, row.activity.unit_id)
+
+    def history(session: Session) -> dict[str, Any]:
+        candidates = queries.merge_candidates(session, row.activity) if viewer.is_admin else []
+        return {"trail": queries.audit_trail(session, f"activity:{activity_id}"), "candidates": candidates}
+
+    found = await desk.run(history)
+    note = DONE_NOTES.get(request.query.get("done", ""), "")
+    return render(
+        request, "activity.html", status=status, nav="activities", row=row, error=error, note=note, **found, **_labels()
+    )
+
+
+async def activity_page(request: web.Request) -> web.Response:
+    return await show_activity(request)
+
+
+async def unit_view(request: web.Request) -> web.Response:
+    viewer, desk = viewer_of(request), desk_of(request)
+    unit_id = int(request.match_info["unit_id"])
+    check_unit(viewer, unit_id)
+    today = desk.runtime.clock.now().date()
+    found = await desk.run(lambda s: queries.unit_page(s, desk.runtime.settings, unit_id, today))
+    if found is None:
+        raise not_found("这个单位")
+    return render(request, "unit.html", nav="" if viewer.is_admin else "unit", u=found, **_labels())
+
+
+async def photo_wall(request: web.Request) -> web.Response:
+    viewer, desk = viewer_of(request), desk_of(request)
+    unit_id = _int_arg(request, "unit")
+    if unit_id is not None:
+        check_unit(viewer, unit_id)
+    if not viewer.is_admin:
+        unit_id = viewer.unit_id
+    page = await desk.run(lambda s: queries.photo_page(s, unit_id, _page_arg(request)))
+    units = await _units(request) if viewer.is_admin else []
+    return render(
+        request,
+        "photos.html",
+        nav="photos",
+        paged=page,
+        unit_id=unit_id,
+        units=units,
+        **_page_links(request, page),
+        **_labels(),
+    )
+
+
+async def photo_view(request: web.Request) -> web.Response:
+    viewer, desk = viewer_of(request), desk_of(request)
+    photo_id = int(request.match_info["photo_id"])
+    row = await desk.run(lambda s: queries.photo_row(s, photo_id))
+    if row is None:
+        raise not_found("这张照片")
+    check_unit(viewer, row.photo.unit_id)
+    return render(request, "photo.html", nav="photos", p=row, **_labels())
+
+
+async def pushes(request: web.Request) -> web.Response:
+    admin_of(request)
+    rows = await desk_of(request).run(queries.failed_pushes)
+    return render(
+        request, "pushes.html", nav="pushes", rows=rows, shown=queries.FAILED_PUSHES_SHOWN, push_labels=PUSH_LABELS
+    )

@@ -1,0 +1,103 @@
+"""The desk's browser session: a signed cookie naming who is logged in, and CSRF tokens bound to it.
+
+The cookie carries channel, user id, role, unit and expiry, signed with HMAC-SHA256 under the
+configured secret. It is not trusted alone: every request checks it against the live binding
+(bot.dashboard.auth), so unbinding or re-binding someone in chat ends their desk session too;
+logging out drops the cookie, and changing the secret ends every session at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+ADMIN = "admin"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    channel: str
+    user_id: str
+    role: str
+    unit_id: int
+    expires_at: float  # POSIX seconds
+
+
+class SessionSigner:
+    """Seals session claims into a cookie value and derives CSRF tokens from that value.
+
+    Each MAC names its purpose, so a session cookie can never pass as a CSRF token or back.
+    """
+
+    def __init__(self, secret: str) -> None:
+        # No configured secret: a random one, valid for this process only.
+        self._key = secret.encode() if secret else secrets.token_bytes(32)
+
+    def _mac(self, purpose: str, data: str) -> str:
+        return _b64(hmac.new(self._key, f"{purpose}:{data}".encode(), hashlib.sha256).digest())
+
+    def seal(self, claims: SessionClaims) -> str:
+        payload = {"c": claims.channel, "u": claims.user_id, "r": claims.role, "n": claims.unit_id}
+        payload["x"] = int(claims.expires_at)
+        body = _b64(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+        return f"{body}.{self._mac('session', body)}"
+
+    def unseal(self, cookie: str, now: datetime) -> SessionClaims | None:
+        """The claims of a genuine, unexpired cookie; None for anything else."""
+        body, _, mac = cookie.partition(".")
+        if not body or not hmac.compare_digest(mac.encode(), self._mac("session", body).encode()):
+            return None
+        try:
+            payload: dict[str, Any] = json.loads(_unb64(body))
+            claims = SessionClaims(
+                str(payload["c"]), str(payload["u"]), str(payload["r"]), int(payload["n"]), float(payload["x"])
+            )
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            return None
+        return claims if claims.expires_at > now.timestamp() else None
+
+    def csrf_token(self, cookie: str) -> str:
+        return self._mac("csrf", cookie)
+
+    def csrf_ok(self, cookie: str, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.csrf_token(cookie).encode())
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at the desk, as checked against their binding on this request."""
+
+    channel: str
+    user_id: str
+    role: str
+    unit_id: int
+    unit_name: str
+    name: str
+    cookie: str  # the sealed session; CSRF tokens derive from it
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names changes made on the desk."""
+        return f"web:{self.channel}:{self.user_id}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    def may_see(self, unit_id: int) -> bool:
+        return self.is_admin or unit_id == self.unit_id

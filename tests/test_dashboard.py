@@ -1,0 +1,411 @@
+"""The desk (后台) over HTTP against the real app: login links, sessions, who sees what, CSRF,
+photo files, and edits/merges/withdrawals with their audit trail."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import Session
+
+from storage.models import Activity, AuditLog
+from storage.photos import Photo
+from storage.web_sessions import LoginLink
+from tests.desk_fixtures import (
+    CONTACT,
+    OTHER,
+    OTHER_LIAISON,
+    SEEDED_ACTIVITIES,
+    SEEDED_MATERIALS,
+    UNIT,
+    UNIT_LIAISON,
+    DeskClient,
+    Inbox,
+    free_port,
+    login_path,
+    mailing_to,
+    seeded,
+    unit_id,
+)
+from tests.harness import Harness
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with seeded(tmp_path) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def desk(bot: Harness) -> AsyncIterator[DeskClient]:
+    async with DeskClient(bot) as client:
+        yield client
+
+
+def records(bot: Harness, name: str) -> list[Activity]:
+    wanted = unit_id(bot, name)
+    return sorted((a for a in bot.rows(Activity) if a.unit_id == wanted), key=lambda a: a.id or 0)
+
+
+def photo_of(bot: Harness, name: str) -> Photo:
+    wanted = unit_id(bot, name)
+    return next(p for p in bot.rows(Photo) if p.unit_id == wanted)
+
+
+def audit_of(bot: Harness, activity: Activity) -> list[AuditLog]:
+    return [row for row in bot.rows(AuditLog) if row.target == f"activity:{activity.id}"]
+
+
+def edit_form(activity: Activity, csrf: str, **changes: object) -> dict[str, str]:
+    form = {"csrf": csrf, "date": activity.date.isoformat(), "type": activity.type, "location": activity.location}
+    for field in ("materials", "consultations", "participants", "enterprises", "articles"):
+        value = getattr(activity, field)
+        form[field] = "" if value is None else str(value)
+    form.update({key: str(value) for key, value in changes.items()})
+    return {key: value or "" for key, value in form.items()}
+
+
+# ---- login links ----
+
+
+async def test_desk_command_sends_a_hashed_single_use_link(bot: Harness) -> None:
+    path = await login_path(bot, CONTACT)
+    token = path.rsplit("/", 1)[1]
+    [link] = bot.rows(LoginLink)
+    assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in repr(link)
+    assert link.role == "admin" and link.expires_at == bot.clock.now() + timedelta(minutes=10)
+    liaison_reply = await bot.say(UNIT_LIAISON, "后台")
+    assert liaison_reply and "只读" in liaison_reply and UNIT in liaison_reply
+    stranger_reply = await bot.say("nobody", "后台")
+    assert stranger_reply and "/dash/login/" not in stranger_reply and "绑定" in stranger_reply
+
+
+async def test_a_used_link_is_refused(bot: Harness, desk: DeskClient) -> None:
+    path = await login_path(bot, CONTACT)
+    assert (await desk.post(path, {}))[0] == 303
+    async with DeskClient(bot) as second:
+        status, page = await second.get(path)
+        assert status == 403 and "链接已失效" in page
+        status, page = await second.post(path, {})
+        assert status == 403 and "链接已失效" in page
+        assert (await second.get("/dash/"))[0] == 403
+
+
+async def test_an_expired_link_is_refused(bot: Harness, desk: DeskClient) -> None:
+    path = await login_path(bot, CONTACT)
+    bot.clock.advance(timedelta(minutes=10, seconds=1))
+    assert (await desk.get(path))[0] == 403
+    status, page = await desk.post(path, {})
+    assert status == 403 and "重新发送“后台”" in page
+    assert (await desk.get("/dash/"))[0] == 403
+
+
+async def test_opening_a_link_does_not_use_it_up(bot: Harness, desk: DeskClient) -> None:
+    # Chat apps fetch links for previews: only the button (a POST) spends the link.
+    path = await login_path(bot, CONTACT)
+    for _ in range(2):
+        assert (await desk.get(path))[0] == 200
+    assert await desk.log_in(CONTACT) == "/dash/"
+
+
+async def test_session_ends_when_it_expires_or_the_binding_changes(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    assert (await desk.get("/dash/"))[0] == 200
+    bot.clock.advance(timedelta(hours=12, seconds=1))
+    assert (await desk.get("/dash/"))[0] == 403
+    async with DeskClient(bot) as liaison:
+        await liaison.log_in(UNIT_LIAISON)
+        assert (await liaison.get("/dash/activities"))[0] == 200
+        await bot.bound(UNIT_LIAISON, OTHER)  # re-bound elsewhere: the old unit's session is void
+        assert (await liaison.get("/dash/activities"))[0] == 403
+
+
+async def test_a_tampered_cookie_is_refused(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(UNIT_LIAISON)
+    [cookie] = [c for c in desk.http.cookie_jar if c.key == "weekbot_desk"]
+    body, mac = cookie.value.split(".")
+    genuine = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    assert genuine["r"] == "liaison"
+    promoted = base64.urlsafe_b64encode(json.dumps({**genuine, "r": "admin"}).encode()).rstrip(b"=").decode()
+
+    async def status_with(value: str) -> int:
+        assert bot.http is not None
+        async with bot.http.get(bot.url("/dash/activities"), headers={"Cookie": f"weekbot_desk={value}"}) as resp:
+            return resp.status
+
+    for value in (f"{promoted}.{mac}", f"{body}.{mac[:-2]}xx", body, "garbage"):
+        assert await status_with(value) == 403, value
+    assert await status_with(cookie.value) == 200
+
+
+# ---- nothing without a session ----
+
+
+async def test_no_page_or_photo_answers_without_a_session(bot: Harness, desk: DeskClient) -> None:
+    record, photo = records(bot, UNIT)[0], photo_of(bot, UNIT)
+    pages = [
+        "/dash/",
+        "/dash/activities",
+        f"/dash/activities/{record.id}",
+        f"/dash/units/{record.unit_id}",
+        "/dash/photos",
+        f"/dash/photos/{photo.id}",
+        f"/dash/photo-files/{photo.id}/thumb",
+        f"/dash/photo-files/{photo.id}/original",
+        "/dash/pushes",
+        "/dash/export/xlsx",
+        "/dash/no-such-page",
+    ]
+    for path in pages:
+        status, body = await desk.get(path)
+        assert status == 403 and "请先登录" in body, path
+        assert UNIT not in body and "新华路商圈" not in body, path
+    for path in (f"/dash/activities/{record.id}/withdraw", "/dash/mail", "/dash/logout"):
+        assert (await desk.post(path, {}))[0] == 403, path
+    assert records(bot, UNIT)[0].status == "active"
+    assert (await desk.get("/dash/static/desk.css"))[0] == 200
+
+
+# ---- a liaison sees their own unit, read-only ----
+
+
+async def test_liaison_sees_only_their_unit_read_only(bot: Harness, desk: DeskClient) -> None:
+    own, other = unit_id(bot, UNIT), unit_id(bot, OTHER)
+    assert await desk.log_in(UNIT_LIAISON) == f"/dash/units/{own}"
+    assert (await desk.get("/dash/"))[0] == 303
+    status, page = await desk.get(f"/dash/units/{own}")
+    assert status == 200 and "新华路商圈" in page and "海关大厅" not in page
+    status, listing = await desk.get("/dash/activities")
+    assert status == 200 and "新华路商圈" in listing and "海关大厅" not in listing
+    own_record, other_record = records(bot, UNIT)[0], records(bot, OTHER)[0]
+    status, detail = await desk.get(f"/dash/activities/{own_record.id}")
+    assert status == 200 and "保存修改" not in detail and "撤回这条记录" not in detail
+    own_photo, other_photo = photo_of(bot, UNIT), photo_of(bot, OTHER)
+    assert (await desk.get(f"/dash/photo-files/{own_photo.id}/thumb"))[0] == 200
+    refused = [
+        f"/dash/units/{other}",
+        f"/dash/activities?unit={other}",
+        f"/dash/activities/{other_record.id}",
+        f"/dash/photos?unit={other}",
+        f"/dash/photos/{other_photo.id}",
+        f"/dash/photo-files/{other_photo.id}/thumb",
+        f"/dash/photo-files/{other_photo.id}/web",
+        "/dash/pushes",
+        "/dash/export/xlsx",
+    ]
+    for path in refused:
+        status, body = await desk.get(path)
+        assert status == 403 and "海关大厅" not in body, path
+    csrf = await desk.csrf()
+    status, _ = await desk.post(f"/dash/activities/{own_record.id}/withdraw", {"csrf": csrf})
+    assert status == 403
+    status, _ = await desk.post(f"/dash/activities/{own_record.id}/edit", edit_form(own_record, csrf, participants=9))
+    assert status == 403
+    assert (await desk.post("/dash/mail", {"csrf": csrf}))[0] == 403
+    assert records(bot, UNIT)[0] == own_record
+
+
+# ---- CSRF ----
+
+
+async def test_every_post_needs_the_sessions_csrf_token(bot: Harness, desk: DeskClient) -> None:
+    async with DeskClient(bot) as liaison:
+        await liaison.log_in(OTHER_LIAISON)
+        foreign = await liaison.csrf()
+    await desk.log_in(CONTACT)
+    first, second = records(bot, UNIT)
+    posts = {
+        f"/dash/activities/{first.id}/edit": edit_form(first, "", participants=5),
+        f"/dash/activities/{first.id}/merge": {"other": str(second.id)},
+        f"/dash/activities/{first.id}/withdraw": {},
+        "/dash/mail": {},
+        "/dash/logout": {},
+    }
+    for path, form in posts.items():
+        for token in (None, "", "forged", foreign):
+            data = {**form, **({} if token is None else {"csrf": token})}
+            status, body = await desk.post(path, data)
+            assert status == 403 and "页面已过期" in body, (path, token)
+    assert records(bot, UNIT) == [first, second]
+    assert (await desk.get("/dash/"))[0] == 200  # still logged in
+
+
+# ---- photo files ----
+
+
+async def test_photo_paths_cannot_leave_the_store(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    photo = photo_of(bot, UNIT)
+    status, _ = await desk.get(f"/dash/photo-files/{photo.id}/web")
+    assert status == 200
+    secret = bot.settings.data_dir / "secret.txt"
+    secret.write_text("not a photo")
+    store = bot.settings.data_dir / "photos"
+    (store / "ab").mkdir(exist_ok=True)
+    (store / "ab" / "link.jpg").symlink_to(secret)
+
+    def point_at(path: str) -> None:
+        def change(session: Session) -> None:
+            row = session.get(Photo, photo.id)
+            assert row is not None
+            row.web_path = path
+            session.add(row)
+
+        bot.runtime.db.call(change)
+
+    for path in ("../secret.txt", "../../data/secret.txt", str(secret), "ab/link.jpg", "ab/../../secret.txt"):
+        point_at(path)
+        status, body = await desk.get(f"/dash/photo-files/{photo.id}/web")
+        assert status == 404 and "not a photo" not in body, path
+    for path in ("/dash/photo-files/..%2Fsecret.txt/web", f"/dash/photo-files/{photo.id}/..%2F..%2Fsecret.txt"):
+        status, body = await desk.get(path)
+        assert status == 404 and "not a photo" not in body, path
+
+
+# ---- changes and their audit trail ----
+
+
+async def test_edit_changes_the_record_and_audits_who_and_when(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    record = records(bot, OTHER)[0]
+    assert record.approximate == {"materials": True}
+    bot.clock.advance(timedelta(minutes=7))
+    csrf = await desk.csrf(f"/dash/activities/{record.id}")
+    form = edit_form(record, csrf, materials=120, location="海关一楼大厅", type="exhibition")
+    status, location = await desk.post(f"/dash/activities/{record.id}/edit", form)
+    assert status == 303 and location == f"/dash/activities/{record.id}?done=edit"
+    edited = records(bot, OTHER)[0]
+    assert (edited.materials, edited.location, edited.type) == (120, "海关一楼大厅", "exhibition")
+    assert edited.approximate == {} and edited.updated_at == bot.clock.now()
+    changes = {row.detail["field"]: row for row in audit_of(bot, record) if row.action == "activity.update"}
+    assert set(changes) == {"materials", "location", "type"}
+    assert changes["materials"].detail == {"field": "materials", "before": 100, "after": 120, "how": "web"}
+    assert {(row.actor, row.at) for row in changes.values()} == {(f"web:wecom:{CONTACT}", bot.clock.now())}
+    status, page = await desk.get(f"/dash/activities/{record.id}?done=edit")
+    assert "已保存修改" in page and f"web:wecom:{CONTACT}" in page
+
+
+async def test_an_invalid_edit_changes_nothing(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    record = records(bot, UNIT)[0]
+    csrf = await desk.csrf()
+    for bad in ({"participants": "-5"}, {"materials": "很多"}, {"date": "4月20日"}, {"type": "party"}):
+        status, page = await desk.post(f"/dash/activities/{record.id}/edit", edit_form(record, csrf, **bad))
+        assert status == 400 and "banner err" in page, bad
+    assert records(bot, UNIT)[0] == record
+    assert not [row for row in audit_of(bot, record) if row.action == "activity.update"]
+
+
+async def test_merge_sums_counts_moves_photos_and_withdraws_the_other(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    with_photos, other = records(bot, UNIT)
+    moved = [p.id for p in bot.rows(Photo) if p.activity_id == with_photos.id]
+    assert len(moved) == 2
+    csrf = await desk.csrf()
+    status, _ = await desk.post(f"/dash/activities/{other.id}/merge", {"csrf": csrf, "other": str(with_photos.id)})
+    assert status == 303
+    gone, kept = records(bot, UNIT)
+    assert gone.status == "withdrawn" and kept.status == "active"
+    assert (kept.materials, kept.consultations, kept.participants) == (200, 40, 80)
+    assert kept.location == "商务局会议室"
+    assert sorted(p.id for p in bot.rows(Photo) if p.activity_id == kept.id) == sorted(moved)
+    [merge] = [row for row in audit_of(bot, kept) if row.action == "activity.merge"]
+    [withdraw] = [row for row in audit_of(bot, gone) if row.action == "activity.withdraw"]
+    assert merge.detail["merged"] == gone.id and merge.detail["photos_moved"] == 2
+    assert withdraw.detail == {"merged_into": kept.id, "how": "web"}
+    for row in (merge, withdraw):
+        assert (row.actor, row.at) == (f"web:wecom:{CONTACT}", bot.clock.now())
+    status, listing = await desk.get(f"/dash/activities?unit={kept.unit_id}")
+    assert "共 1 条" in listing
+
+
+async def test_merge_refuses_records_of_two_units(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    mine, theirs = records(bot, UNIT)[0], records(bot, OTHER)[0]
+    csrf = await desk.csrf()
+    status, page = await desk.post(f"/dash/activities/{mine.id}/merge", {"csrf": csrf, "other": str(theirs.id)})
+    assert status == 400 and "只能合并同一单位的记录" in page
+    assert records(bot, UNIT)[0] == mine and records(bot, OTHER)[0] == theirs
+
+
+async def test_withdraw_takes_the_record_out_of_lists_and_totals(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    record = records(bot, OTHER)[0]
+    csrf = await desk.csrf()
+    assert (await desk.post(f"/dash/activities/{record.id}/withdraw", {"csrf": csrf}))[0] == 303
+    assert records(bot, OTHER)[0].status == "withdrawn"
+    [entry] = [row for row in audit_of(bot, record) if row.action == "activity.withdraw"]
+    assert (entry.actor, entry.at, entry.detail) == (f"web:wecom:{CONTACT}", bot.clock.now(), {"how": "web"})
+    status, page = await desk.post(f"/dash/activities/{record.id}/withdraw", {"csrf": csrf})
+    assert status == 400 and "已撤回" in page
+    _, listing = await desk.get("/dash/activities")
+    assert "海关大厅" not in listing and f"共 {SEEDED_ACTIVITIES - 1} 条" in listing
+    _, overview = await desk.get("/dash/")
+    assert f"<b>{SEEDED_MATERIALS - 100}</b>" in overview
+
+
+# ---- what the contact person reads ----
+
+
+async def test_overview_shows_totals_grid_rsvp_and_summaries(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    status, page = await desk.get("/dash/")
+    assert status == 200
+    assert f"<b>{SEEDED_ACTIVITIES}</b><span>活动（场）</span>" in page
+    assert f"<b>{SEEDED_MATERIALS}</b><span>发放资料（份）</span>" in page
+    assert "<b>2/25</b><span>已报单位</span>" in page
+    assert "张伟" in page and "已交 4/20" in page and "未报" in page
+    assert page.count('<a class="cell yes"') == 2  # two units reported, on one day each
+
+
+async def test_activity_list_filters_by_unit_date_and_type(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    other = unit_id(bot, OTHER)
+    cases = {
+        f"?unit={other}": (1, "海关大厅"),
+        "?type=training": (1, "商务局会议室"),
+        "?date=2026-04-20&type=publicity": (2, "新华路商圈"),
+        "?date=2026-04-21": (0, None),
+    }
+    for query, (count, place) in cases.items():
+        status, page = await desk.get(f"/dash/activities{query}")
+        assert status == 200 and f"共 {count} 条" in page, query
+        assert place is None or place in page, query
+
+
+async def test_failed_pushes_page_lists_them(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    status, page = await desk.get("/dash/pushes")
+    assert status == 200 and f"{OTHER} · {OTHER_LIAISON}" in page and "错误码 60020" in page
+
+
+# ---- mailing the summary ----
+
+
+async def test_mail_button_sends_the_pack(tmp_path: Path) -> None:
+    inbox, port = Inbox(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        async with seeded(tmp_path, mailing_to(tmp_path, port)) as bot, DeskClient(bot) as desk:
+            await desk.log_in(CONTACT)
+            status, page = await desk.post("/dash/mail", {"csrf": await desk.csrf()})
+    finally:
+        smtp.stop()
+    assert status == 200 and "总结邮件已发送" in page and bot.settings.contact.email in page
+    [envelope] = inbox.messages
+    assert envelope.rcpt_tos == [bot.settings.contact.email]
+
+
+async def test_mail_button_says_why_nothing_was_sent(tmp_path: Path) -> None:
+    async with seeded(tmp_path, mailing_to(tmp_path, free_port())) as bot, DeskClient(bot) as desk:
+        await desk.log_in(CONTACT)
+        status, page = await desk.post("/dash/mail", {"csrf": await desk.csrf()})
+    assert status == 502 and "邮件未发出" in page
