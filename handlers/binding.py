@@ -90,9 +90,12 @@ def too_many_failures(ctx: Context) -> bool:
 def bind(ctx: Context, grant: Grant, how: str) -> Liaison:
     """Bind (or re-bind) the sender; records who, to what, and how in the audit log."""
     unit = ctx.session.exec(select(Unit).where(Unit.name == grant.unit_name)).one()
-    liaison = ctx.liaison or ctx.session.exec(
-        select(Liaison).where(Liaison.channel == ctx.msg.channel, Liaison.user_id == ctx.msg.user_id)
-    ).first()  # an unbound sender's old row: their records keep pointing at it
+    liaison = (
+        ctx.liaison
+        or ctx.session.exec(
+            select(Liaison).where(Liaison.channel == ctx.msg.channel, Liaison.user_id == ctx.msg.user_id)
+        ).first()
+    )  # an unbound sender's old row: their records keep pointing at it
     if liaison is None:
         liaison = Liaison(channel=ctx.msg.channel, user_id=ctx.msg.user_id, unit_id=unit.id or 0, bound_at=ctx.now)
     else:

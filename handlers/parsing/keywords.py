@@ -189,8 +189,7 @@ def _bucketed(entries: list[tuple[str, str, int, bool]]) -> dict[str, re.Pattern
         for char in _first_chars(entry[0]):
             buckets.setdefault(char, []).append(index)
     return {
-        char: re.compile("|".join(f"(?P<k{i}>{entries[i][0]})" for i in indices))
-        for char, indices in buckets.items()
+        char: re.compile("|".join(f"(?P<k{i}>{entries[i][0]})" for i in indices)) for char, indices in buckets.items()
     }
 
 
