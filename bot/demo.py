@@ -55,9 +55,11 @@ SCRIPT: tuple[Line, ...] = (
     Line("lihg", "海关今天在朝阳海关监管场所举办侵权货物宣传展示活动，企业代表25人参观", photos=(3, 4)),
     Line("kjzhang", "绑定 {code:市科技局}"),
     Line("kjzhang", "昨天下午走访了两家企业，帮他们梳理了专利布局", photos=(5,)),
+    Line("kjzhang", "双塔区科技产业园", minutes_later=2),
     Line("jpzhao", "绑定 {code:建平县知识产权局}"),
     Line("jpzhao", "今天一是在建平县城广场集中宣传，发放资料500份；二是到3家地标企业上门指导", photos=(6, 7, 6)),
     Line("wangl", "【市公安局】今天在步行街开展宣传，发放资料100份"),
+    Line("wangl", "改 咨询 45"),
     Line("tianlin", "【市委宣传部】今天在市委党校举办知识产权专题报告会，参会干部150人", photos=(8,)),
 )
 
