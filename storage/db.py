@@ -1,8 +1,10 @@
 """Engine and sessions. SQLite (WAL) by default, PostgreSQL accepted.
 
 Database work is synchronous SQLAlchemy run off the event loop: ``await db.run(fn)`` calls
-``fn(session)`` in a worker thread and commits. SQLite gets a single worker so writes never
-contend for the file lock; PostgreSQL gets a small pool.
+``fn(session)`` in a worker thread and commits. SQLite gets a single writer thread so writes never
+contend for the file lock; PostgreSQL gets a small pool. ``await db.read(fn)`` runs read-only work
+(dashboard pages, exports) on separate threads: SQLite's WAL lets them read a consistent snapshot
+beside the writer, so a slow page never holds up the webhook.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
         self._executor = ThreadPoolExecutor(max_workers=1 if self.is_sqlite else 4, thread_name_prefix="db")
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-read")
 
     def create_all(self) -> None:
         SQLModel.metadata.create_all(self.engine)
@@ -67,6 +70,18 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.call, fn)
 
+    def _read(self, fn: Callable[[Session], T]) -> T:
+        # Closing without commit ends the transaction; the loaded objects stay readable
+        # (a rollback would expire them).
+        with self.session() as session:
+            return fn(session)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """Run read-only fn in a session on a reader thread (never commits)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, fn)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
         self.engine.dispose()

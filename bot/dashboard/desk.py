@@ -31,8 +31,12 @@ class Desk:
     secure_cookies: bool  # the public URL is https: cookies go over TLS only
 
     async def run(self, fn: Callable[[Session], T]) -> T:
-        """fn(session) on the database thread, committed (reads and changes alike)."""
+        """fn(session) on the database's writer thread, committed: changes and login links."""
         return await self.runtime.db.run(fn)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """fn(session) on a reader thread: pages never wait behind, or hold up, the webhook."""
+        return await self.runtime.db.read(fn)
 
 
 DESK = web.AppKey("desk", Desk)

@@ -28,7 +28,7 @@ def _stored_path(photo: Photo, size: str) -> str:
 async def photo_file(request: web.Request) -> web.StreamResponse:
     viewer, desk = viewer_of(request), desk_of(request)
     photo_id, size = int(request.match_info["photo_id"]), request.match_info["size"]
-    photo = await desk.run(lambda s: s.get(Photo, photo_id))
+    photo = await desk.read(lambda s: s.get(Photo, photo_id))
     if photo is None or photo.status != PhotoStatus.READY:
         raise not_found("这张照片")
     check_unit(viewer, photo.unit_id)

@@ -77,7 +77,7 @@ def _page_links(request: web.Request, paged: queries.Paged[Any]) -> dict[str, st
 
 async def _units(request: web.Request) -> list[tuple[int, str]]:
     desk = desk_of(request)
-    units = await desk.run(lambda s: queries.configured_units(s, desk.runtime.settings))
+    units = await desk.read(lambda s: queries.configured_units(s, desk.runtime.settings))
     return [(u.id or 0, u.name) for u in units]
 
 
@@ -96,7 +96,7 @@ async def home(request: web.Request) -> web.Response:
         return see_other(f"{DASHBOARD_PREFIX}/units/{viewer.unit_id}")
     desk = desk_of(request)
     today = desk.runtime.clock.now().date()
-    found = await desk.run(lambda s: queries.overview(s, desk.runtime.settings, today))
+    found = await desk.read(lambda s: queries.overview(s, desk.runtime.settings, today))
     peak = max(found.by_day, default=0) or 1
     exports = [(fmt, EXPORT_LABELS.get(fmt, fmt)) for fmt in FORMATS]
     return render(request, "overview.html", nav="overview", o=found, peak=peak, exports=exports, **_labels())
@@ -117,7 +117,7 @@ async def activities(request: web.Request) -> web.Response:
         day = None
     kind = request.query.get("type") if request.query.get("type") in TYPE_LABELS else None
     wanted = queries.ActivityFilter(unit_id, day, kind)
-    page = await desk.run(lambda s: queries.activity_page(s, wanted, _page_arg(request)))
+    page = await desk.read(lambda s: queries.activity_page(s, wanted, _page_arg(request)))
     return render(
         request,
         "activities.html",
@@ -135,7 +135,7 @@ async def show_activity(request: web.Request, error: str = "", status: int = 200
     """A record with its photos and history; for the contact person, the forms to change it."""
     viewer, desk = viewer_of(request), desk_of(request)
     activity_id = int(request.match_info["activity_id"])
-    row = await desk.run(lambda s: queries.activity_row(s, activity_id))
+    row = await desk.read(lambda s: queries.activity_row(s, activity_id))
     if row is None:
         raise not_found("这条记录")
     check_unit(viewer, row.activity.unit_id)
@@ -144,7 +144,7 @@ async def show_activity(request: web.Request, error: str = "", status: int = 200
         candidates = queries.merge_candidates(session, row.activity) if viewer.is_admin else []
         return {"trail": queries.audit_trail(session, f"activity:{activity_id}"), "candidates": candidates}
 
-    found = await desk.run(history)
+    found = await desk.read(history)
     note = DONE_NOTES.get(request.query.get("done", ""), "")
     return render(
         request, "activity.html", status=status, nav="activities", row=row, error=error, note=note, **found, **_labels()
@@ -160,7 +160,7 @@ async def unit_view(request: web.Request) -> web.Response:
     unit_id = int(request.match_info["unit_id"])
     check_unit(viewer, unit_id)
     today = desk.runtime.clock.now().date()
-    found = await desk.run(lambda s: queries.unit_page(s, desk.runtime.settings, unit_id, today))
+    found = await desk.read(lambda s: queries.unit_page(s, desk.runtime.settings, unit_id, today))
     if found is None:
         raise not_found("这个单位")
     return render(request, "unit.html", nav="" if viewer.is_admin else "unit", u=found, **_labels())
@@ -173,7 +173,7 @@ async def photo_wall(request: web.Request) -> web.Response:
         check_unit(viewer, unit_id)
     if not viewer.is_admin:
         unit_id = viewer.unit_id
-    page = await desk.run(lambda s: queries.photo_page(s, unit_id, _page_arg(request)))
+    page = await desk.read(lambda s: queries.photo_page(s, unit_id, _page_arg(request)))
     units = await _units(request) if viewer.is_admin else []
     return render(
         request,
@@ -190,7 +190,7 @@ async def photo_wall(request: web.Request) -> web.Response:
 async def photo_view(request: web.Request) -> web.Response:
     viewer, desk = viewer_of(request), desk_of(request)
     photo_id = int(request.match_info["photo_id"])
-    row = await desk.run(lambda s: queries.photo_row(s, photo_id))
+    row = await desk.read(lambda s: queries.photo_row(s, photo_id))
     if row is None:
         raise not_found("这张照片")
     check_unit(viewer, row.photo.unit_id)
@@ -199,7 +199,7 @@ async def photo_view(request: web.Request) -> web.Response:
 
 async def pushes(request: web.Request) -> web.Response:
     admin_of(request)
-    rows = await desk_of(request).run(queries.failed_pushes)
+    rows = await desk_of(request).read(queries.failed_pushes)
     return render(
         request, "pushes.html", nav="pushes", rows=rows, shown=queries.FAILED_PUSHES_SHOWN, push_labels=PUSH_LABELS
     )

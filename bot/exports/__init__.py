@@ -35,7 +35,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 async def load_snapshot(runtime: Runtime, filters: ExportFilter | None = None) -> ExportData:
     unit_order = [unit.name for unit in runtime.settings.units]
-    return await runtime.db.run(lambda session: load_export_data(session, unit_order, filters))
+    return await runtime.db.read(lambda session: load_export_data(session, unit_order, filters))
 
 
 async def write_export(runtime: Runtime, data: ExportData, fmt: str, out: Path) -> Path:

@@ -1,0 +1,55 @@
+"""Database: writes on one thread, reads beside them on WAL snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from scheduler.clock import TZ
+from storage.db import Database
+from storage.models import AuditLog, Unit
+from storage.types import LocalDateTime
+
+
+async def test_a_read_does_not_wait_for_a_slow_write(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/t.db")
+    db.create_all()
+    db.call(lambda s: s.add(Unit(name="市商务局", kind="member")))
+    writing = threading.Event()
+
+    def slow_write(session: Session) -> None:
+        session.add(Unit(name="市教育局", kind="member"))
+        session.flush()  # holds SQLite's write lock from here
+        writing.set()
+        time.sleep(1.0)
+
+    write = asyncio.ensure_future(db.run(slow_write))
+    await asyncio.get_running_loop().run_in_executor(None, writing.wait)
+    started = time.perf_counter()
+    names = await db.read(lambda s: [u.name for u in s.exec(select(Unit)).all()])
+    waited = time.perf_counter() - started
+    await write
+    assert names == ["市商务局"]  # the snapshot before the uncommitted write
+    assert waited < 0.5
+    assert len(await db.read(lambda s: s.exec(select(Unit)).all())) == 2
+    db.close()
+
+
+def test_times_are_stored_as_utc_and_read_back_in_shanghai(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/t.db")
+    db.create_all()
+    moment = datetime(2026, 4, 20, 9, 5, tzinfo=TZ)
+    db.call(lambda s: s.add(AuditLog(at=moment, actor="system", action="test")))
+    [row] = db.call(lambda s: list(s.exec(select(AuditLog)).all()))
+    assert row.at == moment and row.at.utcoffset().total_seconds() == 8 * 3600
+    raw = db.call(lambda s: s.connection().exec_driver_sql("select at from auditlog").scalar())
+    assert str(raw).startswith("2026-04-20 01:05:00")
+    with pytest.raises(ValueError, match="naive"):
+        LocalDateTime().process_bind_param(datetime(2026, 4, 20, 9, 5), None)
+    db.close()
