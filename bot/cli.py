@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.config import ConfigError, Settings, load_config
 
 if TYPE_CHECKING:
+    from bot.runtime import Runtime
     from storage.export_queries import ExportFilter
 
 
@@ -121,16 +122,25 @@ def _export_filter(args: argparse.Namespace, settings: Settings) -> ExportFilter
     return ExportFilter(frozenset(units), args.first, args.last, frozenset(types))
 
 
-def _missing_database(settings: Settings) -> str | None:
-    """Why exporting would only read an empty, newly made database (wrong WEEKBOT_DATA_DIR)."""
+class CommandError(Exception):
+    """A command cannot go on; main prints ``weekbot <command>: <message>`` and exits 2."""
+
+
+def _existing_runtime(settings: Settings) -> Runtime:
+    """A runtime on the configured database, refusing to make a new, empty one (wrong WEEKBOT_DATA_DIR)."""
     from pathlib import Path
+
+    from bot.runtime import Runtime
+    from scheduler.clock import SystemClock
 
     url = settings.database_url
     if url.startswith("sqlite") and "///" in url:
         path = Path(url.split("///", 1)[1])
         if not path.exists():
-            return f"no database at {path}; set WEEKBOT_DATA_DIR (or WEEKBOT_DATABASE_URL) as for `weekbot serve`"
-    return None
+            raise CommandError(
+                f"no database at {path}; set WEEKBOT_DATA_DIR (or WEEKBOT_DATABASE_URL) as for `weekbot serve`"
+            )
+    return Runtime.create(settings, SystemClock())
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -139,25 +149,17 @@ def _export(args: argparse.Namespace) -> int:
 
     from bot.exports import build_export, size_label
     from bot.exports.chart import MissingFontError
-    from bot.runtime import Runtime
-    from scheduler.clock import SystemClock
 
     settings = load_config(args.config)
     try:
         filters = _export_filter(args, settings)
     except ValueError as exc:
-        print(f"weekbot export: {exc}", file=sys.stderr)
-        return 2
-    problem = _missing_database(settings)
-    if problem:
-        print(f"weekbot export: {problem}", file=sys.stderr)
-        return 2
-    runtime = Runtime.create(settings, SystemClock())
+        raise CommandError(str(exc)) from None
+    runtime = _existing_runtime(settings)
     try:
         out = asyncio.run(build_export(runtime, args.format, Path(args.out), filters=filters))
     except MissingFontError as exc:
-        print(f"weekbot export: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc)) from None
     finally:
         runtime.close()
     print(f"已导出：{out}（{size_label(out.stat().st_size)}）")
@@ -171,21 +173,13 @@ def _send_summary(args: argparse.Namespace) -> int:
 
     from bot.exports.chart import MissingFontError
     from bot.mailer import MailError, send_summary
-    from bot.runtime import Runtime
-    from scheduler.clock import SystemClock
 
-    settings = load_config(args.config)
-    problem = _missing_database(settings)
-    if problem:
-        print(f"weekbot send-summary: {problem}", file=sys.stderr)
-        return 2
-    runtime = Runtime.create(settings, SystemClock())
+    runtime = _existing_runtime(load_config(args.config))
     try:
         with tempfile.TemporaryDirectory(prefix="weekbot-summary-") as workdir:
             print(asyncio.run(send_summary(runtime, Path(workdir))))
     except (MailError, MissingFontError) as exc:
-        print(f"weekbot send-summary: {exc}", file=sys.stderr)
-        return 1
+        raise CommandError(str(exc)) from None
     finally:
         runtime.close()
     return 0
@@ -249,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"weekbot: config error:\n{exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"weekbot {args.command}: {exc}", file=sys.stderr)
         return 2
 
 

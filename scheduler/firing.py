@@ -49,29 +49,21 @@ def queue(
     written = 0
     for who in recipients:
         extra = {"unit": who.unit} if who.unit else {}
-        written += put(
-            session,
-            key=f"{key}:{who.channel}:{who.user_id}",
-            kind=kind,
-            channel=who.channel,
-            recipient=who.user_id,
-            text=text,
-            now=now,
-            not_after=not_after,
-            extra=extra,
-        )
+        rows = [(f"{key}:{who.channel}:{who.user_id}", text, extra)]
         # The Official Account client has no media upload: its readers get the text only.
         if image is not None and who.channel == "wecom":
+            rows.append((f"{key}:image:{who.channel}:{who.user_id}", IMAGE_TEXT, {**extra, "image": str(image)}))
+        for row_key, row_text, row_extra in rows:
             written += put(
                 session,
-                key=f"{key}:image:{who.channel}:{who.user_id}",
+                key=row_key,
                 kind=kind,
                 channel=who.channel,
                 recipient=who.user_id,
-                text=IMAGE_TEXT,
+                text=row_text,
                 now=now,
                 not_after=not_after,
-                extra={**extra, "image": str(image)},
+                extra=row_extra,
             )
     return written
 

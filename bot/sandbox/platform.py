@@ -293,7 +293,8 @@ async def _wecom_send(request: web.Request) -> web.Response:
     return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
 
 
-async def _mp_custom_send(request: web.Request) -> web.Response:
+async def _mp_request(request: web.Request) -> tuple[PlatformState, dict[str, Any], str] | web.Response:
+    """An authorised Official Account send: the state, the body and its openid, or the error to answer."""
     state = request.app[STATE_KEY]
     body = await _authorised_body(request, "mp")
     if isinstance(body, web.Response):
@@ -301,21 +302,28 @@ async def _mp_custom_send(request: web.Request) -> web.Response:
     openid = body.get("touser")
     if not isinstance(openid, str) or not openid or openid in state.invalid_users:
         return _error(40003, "invalid openid")
+    return state, body, openid
+
+
+async def _mp_custom_send(request: web.Request) -> web.Response:
+    checked = await _mp_request(request)
+    if isinstance(checked, web.Response):
+        return checked
+    state, body, openid = checked
     content = _message_content(state, body)
     if isinstance(content, web.Response):
         return content
-    state.messages.append(SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body))
+    state.messages.append(
+        SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body, state.clock.now())
+    )
     return _ok()
 
 
 async def _mp_template_send(request: web.Request) -> web.Response:
-    state = request.app[STATE_KEY]
-    body = await _authorised_body(request, "mp")
-    if isinstance(body, web.Response):
-        return body
-    openid = body.get("touser")
-    if not isinstance(openid, str) or not openid or openid in state.invalid_users:
-        return _error(40003, "invalid openid")
+    checked = await _mp_request(request)
+    if isinstance(checked, web.Response):
+        return checked
+    state, body, openid = checked
     template_id = body.get("template_id")
     if not template_id or (state.mp.template_id and template_id != state.mp.template_id):
         return _error(40037, "invalid template_id")
@@ -323,7 +331,9 @@ async def _mp_template_send(request: web.Request) -> web.Response:
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "value" in v for v in data.values()):
         return _error(47001, "data format error")
     content = "\n".join(f"{key}: {value['value']}" for key, value in data.items())
-    state.messages.append(SentMessage("message/template/send", (openid,), "template", content, None, body))
+    state.messages.append(
+        SentMessage("message/template/send", (openid,), "template", content, None, body, state.clock.now())
+    )
     return _ok(msgid=state.next_msgid())
 
 
