@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -61,10 +61,16 @@ class SchedulerExecutor(_PlanRunner):
     """One APScheduler date job per planned push (production, on the system clock)."""
 
     def __init__(
-        self, plan: Sequence[PlannedPush], clock: Clock, firing: PushFiring, on_fired: Callable[[], None]
+        self,
+        plan: Sequence[PlannedPush],
+        clock: Clock,
+        firing: PushFiring,
+        on_fired: Callable[[], None],
+        retry_after: timedelta = timedelta(minutes=1),
     ) -> None:
         super().__init__(plan, clock, firing, on_fired)
         self.scheduler = AsyncIOScheduler(timezone=TZ)
+        self.retry_after = retry_after
 
     async def start(self) -> None:
         await self.load_fired()
@@ -73,18 +79,33 @@ class SchedulerExecutor(_PlanRunner):
             if push.key in self.done or push.expires_at <= now:
                 continue
             grace = max(1, int((push.expires_at - push.at).total_seconds()))
-            self.scheduler.add_job(
-                self.fire,
-                DateTrigger(run_date=push.at, timezone=TZ),
-                args=[push],
-                id=push.key,
-                name=push.key,
-                misfire_grace_time=grace,
-                coalesce=True,
-                replace_existing=True,
-            )
+            self._schedule(push, push.at, grace)
         self.scheduler.start()
         log.info("push scheduler started: %d jobs", len(self.scheduler.get_jobs()))
+
+    def _schedule(self, push: PlannedPush, at: datetime, grace: int) -> None:
+        self.scheduler.add_job(
+            self._fire_or_retry,
+            DateTrigger(run_date=at, timezone=TZ),
+            args=[push],
+            id=push.key,
+            name=push.key,
+            misfire_grace_time=grace,
+            coalesce=True,
+            replace_existing=True,
+        )
+
+    async def _fire_or_retry(self, push: PlannedPush) -> None:
+        """Fire; if that fails (the database away for a moment), try again while still useful."""
+        try:
+            await self.fire(push)
+        except Exception:
+            retry_at = self.clock.now() + self.retry_after
+            if retry_at >= push.expires_at:
+                log.exception("firing %s failed; it expires before a retry", push.key)
+                return
+            log.exception("firing %s failed; retrying at %s", push.key, retry_at.isoformat())
+            self._schedule(push, retry_at, max(1, int((push.expires_at - retry_at).total_seconds())))
 
     async def stop(self) -> None:
         if self.scheduler.running:

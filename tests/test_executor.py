@@ -4,7 +4,7 @@ expired and already-fired pushes never sent."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import select
@@ -50,3 +50,32 @@ async def test_scheduler_fires_due_and_late_pushes_once(tmp_path: Path) -> None:
         runtime.close()
     assert keys == {f"{late.key}:wecom:tianlin", f"{soon.key}:wecom:tianlin"}
     assert len(woken) == 2
+
+
+async def test_a_failed_firing_is_retried_while_still_useful(tmp_path: Path) -> None:
+    clock = SystemClock()
+    runtime = Runtime.create(make_settings(tmp_path), clock)
+    now = clock.now()
+    push = PlannedPush(now, PushKind.DIGEST, Audience.CONTACT, "汇总", now + timedelta(hours=1))
+    firing = make_firing(runtime)
+    real_fire, calls = firing.fire, []
+
+    async def flaky_fire(planned: PlannedPush, at: datetime) -> int | None:
+        calls.append(at)
+        if len(calls) == 1:
+            raise RuntimeError("database away for a moment")
+        return await real_fire(planned, at)
+
+    firing.fire = flaky_fire  # type: ignore[method-assign]
+    executor = SchedulerExecutor([push], clock, firing, lambda: None, retry_after=timedelta(seconds=0.3))
+    await executor.start()
+    try:
+        for _ in range(100):
+            keys = runtime.db.call(lambda session: set(session.exec(select(OutboxMessage.key)).all()))
+            if keys:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await executor.stop()
+        runtime.close()
+    assert len(calls) == 2 and keys == {f"{push.key}:wecom:tianlin"}
