@@ -35,7 +35,7 @@ _WORDS: dict[str, str] = {
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|授课|出动|派出|抽调|选派",
     HANDOUT: "发放|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
-    "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷",
+    "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
     NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留"
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
@@ -45,19 +45,25 @@ _WORDS: dict[str, str] = {
     "|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
 }
+# Units that count pieces published only in a media activity: "节目1期", "报道2次" are articles,
+# "培训班一期", "宣传3次" are not (次 only with a publishing word: "阅读量8000次" is none).
+_MEDIA_ONLY_UNITS = ("期", "部", "集", "次")
 # What each unit can count, the deciding words it listens to, and its field when none decides.
 _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
     **dict.fromkeys(("人次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)),
     **dict.fromkeys(("份", "册", "本", "张", "套"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
     **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
-    **dict.fromkeys(("篇", "条", "则", "期", "部", "集"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
+    **dict.fromkeys(("篇", "条", "则"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
+    **dict.fromkeys(_MEDIA_ONLY_UNITS, ((ARTICLE, NOT_ARTICLE, CONSULT), None)),
     **dict.fromkeys(("家", "户"), ((VISIT, NOT_VISIT), None)),
-    "次": ((CONSULT,), None),
 }
 _PATTERNS = {
     tuple(cats): re.compile("|".join(f"(?P<{cat}>{_WORDS[cat]})" for cat in cats)) for cats, _ in _UNIT_RULES.values()
 }
-_PART_OF = re.compile(r"^\s*(?:其中|包括|含)")
+# "组织执法人员对辖区10家商超开展上门指导": after 对/为/向/给 the number is the object of the
+# verb that follows it, not of the verb before the preposition.
+_PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![面方])向|给")
+_PART_OF = re.compile(r"\s*(?:其中|包括|含)")
 _TOTAL = re.compile(r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*$")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
@@ -143,15 +149,23 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         return None
     pattern = _PATTERNS[categories]
     before = list(pattern.finditer(text, clause[0], quantity.start))
-    decided = before[-1] if before else pattern.search(text, quantity.end, clause[1])
+    after = pattern.search(text, quantity.end, clause[1])
+    decided = before[-1] if before else after
+    if before and after and _PREPOSITION.search(text, before[-1].end(), quantity.start):
+        decided = after
+    # "律师和企业法务人员40人参加": a participation verb right after the number says who came.
+    if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end:
+        decided = after
     if decided is not None:
         category = decided.lastgroup
     elif quantity.unit in ("家", "户") and activity_type == "visit":
         category = VISIT
-    elif quantity.unit in ("个", "件") and activity_type == "media":
+    elif quantity.unit in ("个", "件", "期", "部", "集") and activity_type == "media":
         category = ARTICLE
     else:
         category = default
+    if category == ARTICLE and quantity.unit in _MEDIA_ONLY_UNITS and activity_type != "media":
+        return None
     if category == VISIT and quantity.unit == "个" and not _ENTERPRISE_NOUN.match(text, quantity.end):
         return None  # 深入3个村: places, not enterprises
     return category if category in COUNT_FIELDS else None

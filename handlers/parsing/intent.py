@@ -43,6 +43,7 @@ class Signals:
     """What the other modules found in the message."""
 
     has_trigger: bool
+    has_activity_word: bool  # a strong trigger of an activity other than the ceremony
     has_counts: bool
     has_date: bool
     has_location: bool
@@ -76,6 +77,9 @@ def _is_rsvp(text: str, signals: Signals) -> bool:
     if _ATTENDED.search(text):
         return False
     named = signals.has_attendees or PHONE.search(text) is not None
-    if named and (_ATTENDING.search(text) or _CEREMONY.search(text)):
+    ceremony = _CEREMONY.search(text) is not None
+    # "今天组织讲座一场，参加人数45人，联系人王磊139…": a report signed with a contact.
+    signed_report = signals.has_activity_word and signals.has_counts and not ceremony
+    if named and (_ATTENDING.search(text) or ceremony) and not signed_report:
         return True
     return _SENDING.search(text) is not None or (_LISTING.search(text) is not None and not signals.has_counts)

@@ -17,7 +17,7 @@ from handlers.parsing.numerals import find_quantities
 _STOP = '，。；,;！!？?\\s：:“”"（）()'
 _AT_VERBS = (
     "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|办完|开了|开完"
-    "|搞了|搞完|摆了|摆摊"
+    "|搞了|搞完|摆了|摆摊|发了|发完|宣讲"
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场"
 )
@@ -28,6 +28,14 @@ _PLACE_END = (
     "|街|路|场|院|集|店|城|景区|基地|大队"
 )
 _AT_PLACE = re.compile(rf"(?:在|于)(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=[，,；;。\s])")
+# Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
+# Only at a clause's start (or after a day word) and only a short name ending in a public place.
+_BARE_PLACE = "广场|社区|学校|商圈|商场|市场|公园|步行街|商业街|街道|集市|大厅|景区|园区"
+_BARE = re.compile(
+    rf"(?:今天|昨天|前天|今日|昨日|上午|下午|[日号]|[{_STOP}]|^)"
+    rf"(?P<loc>[\u4e00-\u9fff]{{0,6}}?(?:{_BARE_PLACE}))(?=\s?(?:宣传|开展|举办|设点|设摊|摆摊|摆台|发放|发资料|发了))"
+)
+_BARE_NOT = re.compile("进|开展|举办|到|赴|了|的|今天|昨天|前天|今日|昨日|上午|下午")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对"
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
@@ -57,10 +65,12 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
     """
     searched = text if names_masked is None else names_masked
     found: list[Location] = []
-    for pattern in (_LABELLED, _AT, _AT_PLACE, _TO, _INTO):
+    for pattern in (_LABELLED, _AT, _AT_PLACE, _BARE, _TO, _INTO):
         position = 0
         while (match := pattern.search(searched, position)) is not None:
             location = _clean(text, match.start("loc"), match.end("loc"), pattern not in (_TO, _INTO))
+            if pattern is _BARE and location is not None and _BARE_NOT.search(location.text):
+                location = None
             if location is None or any(location.start < o.end and o.start < location.end for o in found):
                 position = match.start() + 1
                 continue

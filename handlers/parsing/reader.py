@@ -53,6 +53,7 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
     counted = attribute(evidence, quantities, "other") or labelled_quantities(evidence, 0, len(evidence))
     signals = Signals(
         has_trigger=bool(triggers),
+        has_activity_word=any(t.strong and t.type != "ceremony" for t in triggers),
         has_counts=bool(counted),
         has_date=bool(found.dates),
         has_location=bool(locations),

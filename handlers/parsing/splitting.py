@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from handlers.parsing.counts import attribute
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
@@ -47,6 +48,7 @@ _NEXT_ACTION = re.compile(
     r"\s*(?:在|于|到|赴|走进|深入|来到|前往|通过|利用|依托|借助"
     r"|(?:又|已|共|累计)?(?:走访|举办|召开|推送|发布|刊发|开展|组织|上门))"
 )
+_GENERIC_UNITS = frozenset("个件袋盒")
 _BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间|现场|会上|会后|参会|参训|吸引)")
 
 
@@ -102,7 +104,12 @@ def split_activities(found: Found) -> list[Segment]:
         triggers = [_shift(t, clause.start) for t in triggers]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
-        has_count = any(clause.start <= q.start < clause.end for q in found.quantities)
+        has_count = _has_count(clause, strong or best(weak), found)
+        # A new sentence with its own place and count opens an activity on weak words alone:
+        # "举办讲座，参加50人；同日在社区广场发放资料300份" is a lecture and a handout.
+        opener = strong
+        if strong is None and clause.sentence_start and has_count and _first(found.locations, clause):
+            opener = best(weak)
         if not (strong or weak or has_count):
             held = clause
             continue
@@ -110,7 +117,7 @@ def split_activities(found: Found) -> list[Segment]:
         current = segments[-1] if segments else None
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
-        elif _starts_new(clause, strong, has_count, current, found):
+        elif _starts_new(clause, opener, has_count, current, found):
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak))
         else:
@@ -142,10 +149,22 @@ def _clauses(text: str) -> list[Clause]:
     return clauses
 
 
+def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
+    """Whether the clause states a count: "培训1场" does, "我局组成3个工作组" does not (a generic
+    classifier counts only what a count field claims)."""
+    inside = [q for q in found.quantities if clause.start <= q.start < clause.end]
+    if any(q.unit not in _GENERIC_UNITS for q in inside):
+        return True
+    return bool(inside) and bool(attribute(found.evidence, inside, trigger.type if trigger else "other"))
+
+
 def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:
     if clause.enumerated:
         return True
     if strong is None or _BACKREF.match(found.masked, clause.start):
+        return False
+    # The notice's ceremony comes with a 座谈 ("参加启动仪式，并在座谈会上发言" is one activity).
+    if current.type == "ceremony" and strong.type == "other" and not clause.sentence_start:
         return False
     date_here, date_now = _first(found.dates, clause), _first(found.dates, current)
     place_here, place_now = _first(found.locations, clause), _first(found.locations, current)

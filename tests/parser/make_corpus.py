@@ -22,6 +22,8 @@ FILES = {
     "holdb": "holdout2",
     "holdc": "holdout3",
     "holdd": "holdout4",
+    "blinda": "blind_a",
+    "blindb": "blind_b",
 }
 
 

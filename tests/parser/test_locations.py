@@ -20,6 +20,10 @@ from handlers.parsing.locations import find_locations
         ("走进龙城区长宝社区，开展宣传", ["龙城区长宝社区"]),
         ("在向阳社区开展宣传", ["向阳社区"]),
         ("在抖音直播了打假现场", ["抖音"]),
+        ("今天广场宣传 资料800", ["广场"]),
+        ("社区宣传 发放资料150份", ["社区"]),
+        ("刚在社区发完资料，二百份", ["社区"]),
+        ("在双塔区光明社区宣讲1场", ["双塔区光明社区"]),
     ],
 )
 def test_locations(text: str, where: list[str]) -> None:
@@ -35,6 +39,8 @@ def test_locations(text: str, where: list[str]) -> None:
         "深入辖区企业开展服务",
         "认识到知识产权的重要性，",
         "收到资料后发放",
+        "开展知识产权进社区宣传",
+        "集中宣传，发放资料",
     ],
 )
 def test_no_location(text: str) -> None:

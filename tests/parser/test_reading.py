@@ -98,6 +98,9 @@ def test_source_text_is_cut_from_the_original(units: UnitDirectory) -> None:
         ("开展宣传，出动执法人员20人次，发放资料300份", 300, None, None),
         ("到2家地标企业上门指导", None, None, 2),
         ("到辽宁燕山湖发电公司、朝阳重型机器公司走访", None, None, 2),
+        ("发放资料300份，其中宣传手册200份、折页100份", 300, None, None),
+        ("周四走访了3家电商企业", None, None, 3),
+        ("组织执法人员对辖区10家商超开展上门指导", None, None, 10),
     ],
 )
 def test_counts_go_to_the_right_field(
@@ -133,12 +136,31 @@ def test_rsvp_attendees(units: UnitDirectory, text: str, attendees: list[tuple[s
         ("请问启动仪式在哪", "other"),
         ("好的，谢谢", "other"),
         ("今天上午参加了全市启动仪式", "report"),
+        ("今天组织讲座一场，参加人数为45人，联系人王磊13812340000", "report"),
     ],
 )
 def test_intents(units: UnitDirectory, text: str, intent: str) -> None:
     reading = read(units, text)
     assert reading.intent == intent
     assert bool(reading.activities) == (intent == "report")
+
+
+@pytest.mark.parametrize(
+    ("text", "types", "articles"),
+    [
+        ("今天参加了启动仪式，并在座谈会上作了交流发言", ["ceremony"], None),
+        ("参加了启动仪式，另外下午组织干部学习了专利法", ["ceremony", "training"], None),
+        ("我局组成3个工作组，深入开发区走访企业十几家", ["visit"], None),
+        ("举办培训班一期，参训90人", ["training"], None),
+        ("县电视台报道1次", ["media"], 1),
+        ("专题节目播出1期", ["media"], 1),
+        ("公众号推送文章2篇，阅读量8000余次", ["media"], 2),
+    ],
+)
+def test_activity_kinds_and_articles(units: UnitDirectory, text: str, types: list[str], articles: int | None) -> None:
+    activities = read(units, text).activities
+    assert [a.type for a in activities] == types
+    assert sum(a.articles or 0 for a in activities) == (articles or 0)
 
 
 def test_batch_keeps_the_contract_and_survives_a_bad_line(settings: Settings) -> None:
