@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
@@ -31,6 +31,18 @@ class MessagePipeline:
         self.db = db
         self.dispatcher = dispatcher
         self.clock = clock
+        # Built once (per message SQLAlchemy then only binds values): one INSERT … ON CONFLICT DO
+        # NOTHING, so concurrent retries cannot both insert, and the reply's UPDATE.
+        # Core statements on the table (not the ORM entity, whose bulk machinery costs more
+        # than the SQL itself).
+        table = InboundMessage.__table__
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        self._insert = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+        self._set_reply = (
+            update(table)
+            .where(table.c.id == bindparam("message_id"))
+            .values(reply=bindparam("reply_text"), handled_at=bindparam("handled"))
+        )
 
     async def process(self, msg: Inbound) -> str | None:
         now = self.clock.now()
@@ -51,9 +63,7 @@ class MessagePipeline:
         try:
             reply = self.dispatcher.handle(session, msg, received_at, message_id)
             session.execute(
-                update(InboundMessage)
-                .where(col(InboundMessage.id) == message_id)
-                .values(reply=reply or "", handled_at=received_at)
+                self._set_reply, {"message_id": message_id, "reply_text": reply or "", "handled": received_at}
             )
             session.commit()
         except Exception:
@@ -62,12 +72,8 @@ class MessagePipeline:
             return BUSY_REPLY
         return reply
 
-    @staticmethod
-    def _store(session: Session, msg: Inbound, now: datetime) -> int | None:
-        """Insert and commit the message; its id, or None if its dedupe_key is already stored.
-
-        One INSERT … ON CONFLICT DO NOTHING, so concurrent retries cannot both insert.
-        """
+    def _store(self, session: Session, msg: Inbound, now: datetime) -> int | None:
+        """Insert and commit the message; its id, or None if its dedupe_key is already stored."""
         values = {
             "channel": msg.channel,
             "dedupe_key": msg.dedupe_key,
@@ -78,14 +84,6 @@ class MessagePipeline:
             "content": msg.content,
             "raw_xml": msg.raw_xml,
         }
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(InboundMessage)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(col(InboundMessage.id))
-        )
-        message_id = session.execute(stmt).scalar()
+        message_id = session.execute(self._insert, values).scalar()
         session.commit()
         return message_id

@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
@@ -69,11 +69,21 @@ def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
     return None
 
 
+# Statements on the webhook's hot path are built once: SQLAlchemy then skips constructing and
+# cache-keying them per message (about half the cost of a simple query).
+_INSERT_AUDIT = insert(AuditLog.__table__)  # the Core table: no ORM bulk-insert machinery
+_LIAISON_BY_USER = (
+    select(Liaison, Unit)
+    .join(Unit)
+    .where(Liaison.channel == bindparam("channel"), Liaison.user_id == bindparam("user_id"), Liaison.role != UNBOUND)
+)
+
+
 def audit(ctx: Context, action: str, target: str = "", **detail: object) -> None:
     # A plain INSERT: audit rows are never read back in the same request, and skipping the ORM's
     # unit of work keeps the webhook's hot path short.
     ctx.session.execute(
-        insert(AuditLog).values(at=ctx.now, actor=ctx.actor, action=action, target=target, detail=detail)
+        _INSERT_AUDIT, {"at": ctx.now, "actor": ctx.actor, "action": action, "target": target, "detail": detail}
     )
 
 
@@ -124,9 +134,5 @@ def unbind(ctx: Context) -> str | None:
 
 
 def load_liaison(session: Session, channel: str, user_id: str) -> tuple[Liaison | None, Unit | None]:
-    row = session.exec(
-        select(Liaison, Unit)
-        .join(Unit)
-        .where(Liaison.channel == channel, Liaison.user_id == user_id, Liaison.role != UNBOUND)
-    ).first()
+    row = session.exec(_LIAISON_BY_USER, params={"channel": channel, "user_id": user_id}).first()
     return (row[0], row[1]) if row else (None, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from handlers.records import open_record, record_number
@@ -68,12 +69,27 @@ def unattached_photos(ctx: Context, within: timedelta) -> list[Photo]:
     )
 
 
+_PHOTOS = Photo.__table__
+# Runs for every report on the webhook's hot path: one Core UPDATE, built once.
+_ATTACH_WAITING = (
+    update(_PHOTOS)
+    .where(
+        _PHOTOS.c.liaison_id == bindparam("liaison"),
+        _PHOTOS.c.activity_id.is_(None),
+        _PHOTOS.c.status.in_([str(status) for status in LIVE]),
+        _PHOTOS.c.created_at >= bindparam("since"),
+    )
+    .values(activity_id=bindparam("record"))
+)
+
+
 def attach_waiting_photos(ctx: Context, record: Activity) -> int:
-    photos = unattached_photos(ctx, timedelta(minutes=ctx.deps.photo_window_minutes))
-    for photo in photos:
-        photo.activity_id = record.id
-        ctx.session.add(photo)
-    return len(photos)
+    """Attach the sender's photos still waiting within the window to ``record``."""
+    if ctx.liaison is None:
+        return 0
+    since = ctx.now - timedelta(minutes=ctx.deps.photo_window_minutes)
+    params = {"liaison": ctx.liaison.id, "since": since, "record": record.id}
+    return int(ctx.session.execute(_ATTACH_WAITING, params).rowcount)  # type: ignore[attr-defined]
 
 
 @router.message(Command("图", "图片"), Bound)
