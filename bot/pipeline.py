@@ -62,7 +62,7 @@ class MessagePipeline:
             message_id, received_at = row.id, row.received_at
         try:
             reply = self.dispatcher.handle(session, msg, received_at, message_id)
-            session.execute(
+            session.connection().execute(
                 self._set_reply, {"message_id": message_id, "reply_text": reply or "", "handled": received_at}
             )
             session.commit()
@@ -84,6 +84,6 @@ class MessagePipeline:
             "content": msg.content,
             "raw_xml": msg.raw_xml,
         }
-        message_id = session.execute(self._insert, values).scalar()
+        message_id = session.connection().execute(self._insert, values).scalar()
         session.commit()
         return message_id

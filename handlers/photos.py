@@ -89,7 +89,7 @@ def attach_waiting_photos(ctx: Context, record: Activity) -> int:
         return 0
     since = ctx.now - timedelta(minutes=ctx.deps.photo_window_minutes)
     params = {"liaison": ctx.liaison.id, "since": since, "record": record.id}
-    return int(ctx.session.execute(_ATTACH_WAITING, params).rowcount)  # type: ignore[attr-defined]
+    return int(ctx.session.connection().execute(_ATTACH_WAITING, params).rowcount)  # type: ignore[attr-defined]
 
 
 @router.message(Command("图", "图片"), Bound)

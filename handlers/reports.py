@@ -54,7 +54,7 @@ def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ..
             "updated_at": ctx.now,
             **{f: getattr(item, f) for f in COUNT_FIELDS},
         }
-        activity_id = ctx.session.execute(_INSERT_ACTIVITY, values).scalar_one()
+        activity_id = ctx.session.connection().execute(_INSERT_ACTIVITY, values).scalar_one()
         records.append(Activity(id=activity_id, **values))
     for activity in records:
         audit(ctx, "activity.create", f"activity:{activity.id}", unit=unit.name)
