@@ -43,7 +43,8 @@ async def start_site(app: web.Application, host: str, port: int, stack: AsyncExi
 async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
     async with AsyncExitStack() as stack:
         if settings.sandbox.enabled:
-            state = PlatformState(settings.channels.wecom, settings.channels.mp)
+            # The platform keeps the bot's time, so token expiry and duplicate checks agree with it.
+            state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)
             platform_url = await start_site(
                 make_platform_app(state), settings.sandbox.host, settings.sandbox.port, stack
             )
