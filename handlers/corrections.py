@@ -16,7 +16,8 @@ from storage.models import Activity
 
 router = Router("corrections")
 
-MAX_LISTED = 30
+# A chat reply holds about ten records within WeChat's 2048-byte limit; the desk (后台) shows all.
+MAX_LISTED = 10
 APPROXIMATE = re.compile(r"[约近余多来左右]")
 FIELD_ALTERNATIVES = "|".join(sorted(FIELD_WORDS, key=len, reverse=True))
 CORRECTION = re.compile(rf"^(?:(\d+)\s*)?({FIELD_ALTERNATIVES})\s*[:：为是]?\s*(.+)$")
@@ -34,7 +35,10 @@ def on_mine(ctx: Context) -> str:
         return f"{ctx.unit.name}还没有报送记录。直接发文字即可报送。"
     shown = records[-MAX_LISTED:]
     first = len(records) - len(shown) + 1
-    lines = [f"{ctx.unit.name}已报送{len(records)}条："]
+    lines = [
+        f"{ctx.unit.name}已报送{len(records)}条"
+        + ("：" if len(shown) == len(records) else f"，以下是最近{len(shown)}条（全部请发“后台”查看）：")
+    ]
     lines += [f"{n}. {say_activity(a)}" for n, a in enumerate(shown, first)]
     lines.append("更正发“改 序号 字段 新值”（如“改 2 人数 300”），撤回发“撤回 序号”。")
     return "\n".join(lines)

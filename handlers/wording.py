@@ -46,6 +46,19 @@ FIELD_WORDS: dict[str, str] = {
 
 WEEKDAYS = "一二三四五六日"
 
+# WeChat refuses text messages over 2048 bytes (passive replies and pushes alike); keep a margin.
+MAX_TEXT_BYTES = 2000
+CLIPPED = "……（内容较长，已截断）"
+
+
+def clip(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """``text`` cut at a line boundary to fit ``limit`` UTF-8 bytes, saying it was cut."""
+    if len(text.encode()) <= limit:
+        return text
+    room = limit - len(CLIPPED.encode())
+    kept = text.encode()[:room].decode("utf-8", errors="ignore")
+    return kept.rsplit("\n", 1)[0] + "\n" + CLIPPED
+
 
 def say_date(day: date) -> str:
     return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"

@@ -17,7 +17,7 @@ from typing import Protocol
 from PIL import Image, ImageOps
 from sqlmodel import Session, col, or_, select
 
-from handlers.wording import COUNT_LABELS, TYPE_LABELS
+from handlers.wording import COUNT_LABELS, TYPE_LABELS, clip
 from scheduler.audiences import reporting_units
 from scheduler.campaign import CampaignConfig, CeremonyConfig, UnitConfig, UnitKind
 from scheduler.clock import TZ
@@ -34,8 +34,6 @@ from storage.outbox import OutboxMessage
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
 
-MAX_TEXT_BYTES = 2000
-CLIPPED = "……（内容较长，已截断）"
 TILE = 240
 MAX_TILES = 12
 # Errcodes that mean "this person cannot be reached" rather than "the send broke".
@@ -55,14 +53,6 @@ class DigestSettings(Protocol):
 class Digest:
     text: str
     image: bytes | None = None  # JPEG collage, None when there are no photos
-
-
-def clip(text: str, limit: int = MAX_TEXT_BYTES) -> str:
-    if len(text.encode()) <= limit:
-        return text
-    room = limit - len(CLIPPED.encode())
-    kept = text.encode()[:room].decode("utf-8", errors="ignore")
-    return kept.rsplit("\n", 1)[0] + "\n" + CLIPPED
 
 
 def say_totals(activities: Iterable[Activity]) -> str:

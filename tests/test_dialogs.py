@@ -137,3 +137,16 @@ async def test_voice_uses_recognition_text(bot: Harness) -> None:
     )
     assert reply and "新华路商圈" in reply
     assert "没能识别" in (await bot.send("wang", "voice", MediaId="m2", Format="amr") or "")
+
+
+async def test_long_replies_fit_what_wechat_accepts(bot: Harness) -> None:
+    for day in range(20, 27):
+        for place in ("新华路商圈", "朝阳大街", "市图书馆", "龙城区长宝社区", "市政务服务中心"):
+            await bot.say("wang", f"4月{day}日在{place}开展知识产权集中宣传活动，发放宣传资料200份，现场咨询30人次")
+    reply = await bot.say("wang", "我的")
+    assert reply is not None and len(reply.encode()) <= 2048
+    assert "已报送35条，以下是最近10条" in reply and "\n26. " in reply and "\n35. " in reply and "\n25. " not in reply
+    long_reply = "\n".join(f"第{n}行：" + "知识产权宣传" * 10 for n in range(40))
+    from handlers.wording import clip
+
+    assert len(clip(long_reply).encode()) <= 2000 and clip(long_reply).endswith("（内容较长，已截断）")

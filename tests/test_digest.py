@@ -10,8 +10,9 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from bot.runtime import open_database
+from handlers.wording import clip
 from scheduler.clock import TZ
-from scheduler.digest import MAX_TILES, TILE, DigestWriter, clip, collage
+from scheduler.digest import MAX_TILES, TILE, DigestWriter, collage
 from storage.models import Activity, Unit
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus

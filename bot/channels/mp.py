@@ -29,6 +29,7 @@ from bot.channels.wire import (
 )
 from bot.config import OfficialAccountConfig
 from handlers.inbound import Inbound
+from handlers.wording import clip
 
 
 class OfficialAccountChannel:
@@ -92,7 +93,7 @@ class OfficialAccountChannel:
                     "FromUserName": fields.get("ToUserName"),
                     "CreateTime": int(now.timestamp()),
                     "MsgType": "text",
-                    "Content": text,
+                    "Content": clip(text),
                 },
                 ensure_ascii=False,
             )

@@ -14,6 +14,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
 from handlers.inbound import Inbound, Link, Location
+from handlers.wording import clip
 from scheduler.clock import TZ
 
 MAX_BODY = 64 * 1024
@@ -141,7 +142,7 @@ def text_reply_xml(fields: Mapping[str, Any], content: str, now: datetime) -> st
     reply = TextReply(
         source=fields.get("ToUserName"),
         target=fields.get("FromUserName"),
-        content=escape_cdata(content),
+        content=escape_cdata(clip(content)),
         time=int(now.timestamp()),
     )
     return str(reply.render())
