@@ -1,4 +1,5 @@
-"""Ceremony attendees named in a reply: "参会 王磊 13900001111", "…的是法规科张伟，电话138…".
+"""Ceremony attendees named in a reply: "参会 王磊 13900001111", "…的是法规科张伟，电话138…",
+"第四检察部 王静 参会".
 
 Each phone number is paired with the name written just before it; without phones, the names
 after 参会人员：/参会：/…的是 are taken. A name is two to four Han characters starting with a
@@ -32,6 +33,8 @@ _NAME_LISTS = re.compile(
     r"(?:参会人员|参加人员|出席人员|参会|报名|人员|名单|的是|为|是)(?:是|为)?[:：\s]*(?P<names>[^。；;\n]+)"
 )
 _NAME_SPLIT = re.compile(r"[、，,：:和及与\s]+")
+# "检察院：第四检察部 王静 参会": the name before a closing attendance word.
+_NAME_THEN_ATTENDS = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,4})\s*(?:参会|出席|参加)(?:启动仪式)?\s*$")
 
 
 def extract_attendees(text: str) -> tuple[Attendee, ...]:
@@ -50,6 +53,9 @@ def extract_attendees(text: str) -> tuple[Attendee, ...]:
         attendees.extend(Attendee(name, None) for name in names if name)
         if attendees:
             break
+    if not attendees and (closing := _NAME_THEN_ATTENDS.search(text)):
+        name = _clean_name(closing.group("name"))
+        attendees.extend([Attendee(name, None)] if name else [])
     return tuple(attendees)
 
 

@@ -5,7 +5,8 @@ consultations; 篇/条 → articles; 家/户 → enterprises…) and the nearest
 in its clause (else after it) says which: "解答企业咨询15人次" is consultations, "参训人员42人"
 participants, "展示侵权样品30件" no materials (展示 is no handing out), "组织辖区15家企业开展培训"
 no enterprises (only enterprises visited or guided count), "出动执法人员20人" nobody.
-A number after 其中/包括 is a part of one already counted. Within one activity the numbers of a
+A number after 其中/包括 is a part of one already counted; one after 各 counts for each item
+listed before it ("A、B分别刊播各1篇" is 2). Within one activity the numbers of a
 field add up, unless one is a total (共/共计/累计/合计), which then stands alone.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handlers.parsing.model import COUNT_FIELDS
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE_NOUNS, Quantity, to_int
@@ -30,7 +31,7 @@ CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, 
     "not_enterprises",
 )
 _WORDS: dict[str, str] = {
-    CONSULT: "咨询|答疑|解答|解疑|释疑|问询|解惑|提问",
+    CONSULT: "咨询|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
     PARTICIPATE: "参与|参加|参观|参会|参训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|授课|出动|派出|抽调|选派",
@@ -40,8 +41,9 @@ _WORDS: dict[str, str] = {
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
-    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款",
-    VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到|赴|指导|帮扶|服务|调研"
+    # 阅读1.5万次, 浏览量: how often pieces were read, not pieces
+    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞",
+    VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到|赴|指导|帮扶|服务|调研|跑了"
     "|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
 }
@@ -69,12 +71,15 @@ _CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
     r"(?P<key>参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
-    r"|发放资料|发放宣传资料|资料|走访企业|企业数|文章|推送)"
-    r"[\s:：]*(?:为|达|共|约|近)?\s*(?P<num>\d+(?:\.\d+)?[万千]?)(?P<more>余|多)?"
-    rf"(?![\d.,{CN_NUMERAL_CHARS}余多]|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|:|：))"
+    r"|发放资料|发放宣传资料|资料|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客)"
+    rf"[\s:：]*(?:为|达|共|约|近)?\s*(?P<num>\d+(?:\.\d+)?[万千]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多)?"
+    rf"(?![\d.,{CN_NUMERAL_CHARS}余多几来]|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|:|：))"
 )
 _LABEL_FIELD = {"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE}
 _ENTERPRISE_NOUN = re.compile(r"\s*\w{0,4}?(?:企业|公司|商户|合作社|厂|单位)")
+_ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
+# "照片刚才发了三张": photos sent to the bot are no handouts.
+_PHOTO = re.compile("照片|图片|相片")
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
 )
@@ -97,8 +102,16 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> 
         field = _field(text, clause, quantity, activity_type)
         if field in COUNT_FIELDS:
             total = _TOTAL.search(text, clause[0], quantity.start) is not None
-            counts.append(Count(field, quantity, total))
+            counts.append(Count(field, _each(text, clause, quantity), total))
     return counts
+
+
+def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
+    """ "公众号、电视台分别刊播报道各1篇": 各 counts once for every item listed before it."""
+    if not text.endswith("各", clause[0], quantity.start):
+        return quantity
+    listed = text.count("、", clause[0], quantity.start) + 1
+    return replace(quantity, value=quantity.value * listed)
 
 
 def labelled_quantities(text: str, start: int, end: int) -> list[tuple[str, Quantity]]:
@@ -166,6 +179,13 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         category = default
     if category == ARTICLE and quantity.unit in _MEDIA_ONLY_UNITS and activity_type != "media":
         return None
-    if category == VISIT and quantity.unit == "个" and not _ENTERPRISE_NOUN.match(text, quantity.end):
-        return None  # 深入3个村: places, not enterprises
+    if category == VISIT and quantity.unit == "件":
+        return None  # 指导注册商标2件: things, not enterprises
+    # 深入3个村: places, not enterprises ("走访合作社2个", "3个企业" are)
+    if category == VISIT and quantity.unit == "个":
+        noun_after = _ENTERPRISE_NOUN.match(text, quantity.end) is not None
+        if not noun_after and not _ENTERPRISE_BEFORE.search(text, clause[0], quantity.start):
+            return None
+    if category == HANDOUT and quantity.unit == "张" and _PHOTO.search(text, clause[0], clause[1]):
+        return None
     return category if category in COUNT_FIELDS else None

@@ -6,8 +6,11 @@
   "拟派2人参加"), or a list heading without counts ("参会人员：…"); never a ceremony attended
   ("参加了启动仪式", "启动仪式…举行，参会人员120人" are reports);
 - ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪"),
-  promises with nothing done yet ("我局将积极开展宣传");
-- ``report``: anything with an activity word or a count.
+  promises with nothing done yet ("我局将积极开展宣传"), corrections of a message already sent
+  ("刚才人数写错了，应该是50人", "撤回上一条"; the correction dialog handles them) and remarks on
+  photos sent ("照片刚才发了三张，就是今天宣传的");
+- ``report``: anything with an activity word or a count. A write-up titled 总结 that itemises
+  dated activities with counts ("宣传周活动总结（阶段）一、4月20日…") is a report, not the summary.
 """
 
 from __future__ import annotations
@@ -28,14 +31,23 @@ _QUESTION = re.compile(
 # Sending someone (拟派, 报名) is a reply whatever else it says; a list heading (参会人员：) is
 # one only without counts ("参会人员120人" reports a ceremony held).
 _SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席")
+_NOT_YET_SENT = re.compile(r"拟|将")
 _LISTING = re.compile(r"参会人员|参加人员|出席人员|参会名单|人员名单")
-_ATTENDING = re.compile(r"参会|出席|参加")
+# "17号的会我去", a reply slip (回执) with a name and phone.
+_ATTENDING = re.compile(r"参会|出席|参加|的会我去|回执")
 _ATTENDED = re.compile(r"(?:参会|出席|参加)了|举行|举办")
 _CEREMONY = re.compile(r"仪式|启动会|开幕式")
 _PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
 _ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|辛苦|了解")
 # "启动仪式定在20号，到时候报给你们": a promise to report later, nothing done yet.
 _REPORT_LATER = re.compile(r"到时候|届时|再报|后补|稍后报|之后报|回头报")
+_CORRECTION = re.compile(
+    r"写错|写成了?|打错|填错|报错了|有误|更正|改为|改成|应为|应该是|撤回|作废|删掉|删除|以这条为准|以此为准"
+    r"|少打|多打|修改一下|重复报送|报重了"
+)
+_PHOTO_REMARK = re.compile(
+    r"(?:照片|图片|相片).*(?:刚才|上面|上条|前面|稍后|补发|就是)|(?:刚才|上面|前面).*(?:照片|图片)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,8 @@ class Signals:
     has_date: bool
     has_location: bool
     has_attendees: bool
+    # Every date written is on or before the message day.
+    dates_past: bool = False
 
 
 def classify(text: str, signals: Signals) -> str:
@@ -55,10 +69,16 @@ def classify(text: str, signals: Signals) -> str:
     if not text.strip():
         return OTHER
     question = _QUESTION.search(text) is not None
-    if _SUMMARY.search(text) and _SENT.search(text) and not (question and not _DONE.search(text)):
+    itemised = signals.has_activity_word and signals.has_counts and signals.has_date
+    summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not (question and not _DONE.search(text))
+    if summary_sent and not itemised:
         return SUMMARY
     if _is_rsvp(text, signals):
         return RSVP
+    if _CORRECTION.search(text):
+        return OTHER
+    if _PHOTO_REMARK.search(text) and not (signals.has_counts or signals.has_location):
+        return OTHER
     if question and not signals.has_counts:
         return OTHER
     if _REPORT_LATER.search(text) and not signals.has_counts:
@@ -82,4 +102,7 @@ def _is_rsvp(text: str, signals: Signals) -> bool:
     signed_report = signals.has_activity_word and signals.has_counts and not ceremony
     if named and (_ATTENDING.search(text) or ceremony) and not signed_report:
         return True
-    return _SENDING.search(text) is not None or (_LISTING.search(text) is not None and not signals.has_counts)
+    # "4月17日，我部派员参加…启动仪式", written that day or after: attended, not a reply.
+    sent_already = signals.dates_past and not named and not _NOT_YET_SENT.search(text)
+    sending = _SENDING.search(text) is not None and not sent_already
+    return sending or (_LISTING.search(text) is not None and not signals.has_counts)

@@ -19,33 +19,49 @@ _AT_VERBS = (
     "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|办完|开了|开完"
     "|搞了|搞完|摆了|摆摊|发了|发完|宣讲"
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
-    "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场"
+    "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课"
 )
-_AT = re.compile(rf"(?:在|于)(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PUBLISH_VERBS)}|直播)")
+# 关于/对于/由于… are no 于 of place.
+_IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
+_AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PUBLISH_VERBS)}|直播)")
 # "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
 _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
     "|街|路|场|院|集|店|城|景区|基地|大队"
 )
-_AT_PLACE = re.compile(rf"(?:在|于)(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=[，,；;。\s])")
+_AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=[，,；;。\s])")
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
 # Only at a clause's start (or after a day word) and only a short name ending in a public place.
-_BARE_PLACE = "广场|社区|学校|商圈|商场|市场|公园|步行街|商业街|街道|集市|大厅|景区|园区"
+# A day word may come between the place and the verb: "龙城区联合乡今天宣传".
+_BARE_PLACE = "广场|社区|学校|商圈|商场|市场|公园|步行街|商业街|街道|集市|大集|大厅|景区|园区|镇|乡|村|馆|门口|门前"
 _BARE = re.compile(
     rf"(?:今天|昨天|前天|今日|昨日|上午|下午|[日号]|[{_STOP}]|^)"
-    rf"(?P<loc>[\u4e00-\u9fff]{{0,6}}?(?:{_BARE_PLACE}))(?=\s?(?:宣传|开展|举办|设点|设摊|摆摊|摆台|发放|发资料|发了))"
+    rf"(?P<loc>[\u4e00-\u9fff]{{0,8}}?(?:{_BARE_PLACE}))"
+    r"(?=\s?(?:今天|昨天|今日|上午|下午)?\s?(?:宣传|开展|举办|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普))"
 )
+# Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
+# "发折页1200份，医院门诊大厅".
+_TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))(?=\s)")
+_TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))\s*$")
 _BARE_NOT = re.compile("进|开展|举办|到|赴|了|的|今天|昨天|前天|今日|昨日|上午|下午")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对"
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
-_TO = re.compile(rf"(?<![收达得受看做识意提遇感找想])到(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
-_INTO = re.compile(rf"(?:赴|走进|深入|来到|前往|进入)(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)")
+_ARRIVE = "(?<![收达得受看做识意提遇感找想])到"
+_TO = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
+# "到西大营子镇，指导…": a bare 到 may end at punctuation when what follows it is a place.
+_TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$)")
+# "对朝阳商贸城20家商户开展指导", "指导北四家子乡2个村…": the place whose units are counted.
+_OBJECT_PLACE = re.compile(
+    rf"(?:对|指导)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=\s?[\d一二三四五六七八九十两]+\s?[家个户])"
+)
+_INTO = re.compile(rf"(?:赴|走进|深入|来到|前往|进入|去了)(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)")
 _LABELLED = re.compile(rf"地点(?:[:：]|为|是|在)\s*(?P<loc>[^{_STOP}]{{2,30}})")
 _NOT_A_PLACE = re.compile(
     "期间|之际|来临|前夕|基础上|过程中|活动中(?!心)|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"
     "|的基础|以来|当天|当日|上午|下午|晚上|时候|之前|之后|了"
 )
+_SEVERAL_PLACES = re.compile(r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区)$")
 _VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间"})
 
 
@@ -65,11 +81,12 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
     """
     searched = text if names_masked is None else names_masked
     found: list[Location] = []
-    for pattern in (_LABELLED, _AT, _AT_PLACE, _BARE, _TO, _INTO):
+    for pattern in (_LABELLED, _AT, _AT_PLACE, _BARE, _TOKEN, _TRAILING, _TO, _TO_PLACE, _OBJECT_PLACE, _INTO):
         position = 0
         while (match := pattern.search(searched, position)) is not None:
-            location = _clean(text, match.start("loc"), match.end("loc"), pattern not in (_TO, _INTO))
-            if pattern is _BARE and location is not None and _BARE_NOT.search(location.text):
+            went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO)
+            location = _clean(text, match.start("loc"), match.end("loc"), not went)
+            if pattern in (_BARE, _TOKEN, _TRAILING) and location is not None and _BARE_NOT.search(location.text):
                 location = None
             if location is None or any(location.start < o.end and o.start < location.end for o in found):
                 position = match.start() + 1
@@ -83,8 +100,10 @@ def _clean(text: str, start: int, end: int, where: bool) -> Location | None:
     value = text[start:end]
     if len(value) > 2 and value[-1] in "上中内里":
         value, end = value[:-1], end - 1
+    if (several := _SEVERAL_PLACES.search(value)) and several.start() >= 2:
+        value, end = value[: several.start()], end - len(several.group())  # 波罗赤镇、木头城子镇两个镇
     # 深入辖区企业, 到重点企业: a kind of place, not one place
-    generic = value in _VAGUE or value.endswith("企业")
+    generic = value in _VAGUE or value.endswith("企业") or len(value) < 2
     if generic or value[0].isdigit() or _NOT_A_PLACE.search(value) or "在" in value or find_quantities(value):
         return None
     return Location(value, start, end, where)

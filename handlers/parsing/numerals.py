@@ -71,6 +71,8 @@ class Quantity:
     unit: str
     start: int
     end: int
+    # A daily rate ("连续3天推送，每天1篇"): the count of each day of the activity's span.
+    per_day: bool = False
 
 
 def to_int(token: str) -> int | None:
@@ -105,7 +107,8 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         pre = None
     start = match.start("num") if pre is None else match.start()
     before = text[: match.start("num")] if pre is None else text[: match.start()]
-    per_head = before[-2:-1] == "每"  # 每人2份, 每户1册: a rate, not a count
+    per_day = before.endswith(("每天", "每日"))
+    per_head = before[-2:-1] == "每" and not per_day  # 每人2份, 每户1册: a rate, not a count
     if per_head or before.endswith(_NOT_A_COUNT_BEFORE) or (before[-1:].isascii() and before[-1:].isalnum()):
         return None
     if bare and not (pre or more):
@@ -124,7 +127,7 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         return None
     value *= _MAGNITUDE.get(match.group("mag") or "", 1)
     approximate = bool(rough or pre or more or match.group("post"))
-    return Quantity(value, approximate, unit, start, match.end())
+    return Quantity(value, approximate, unit, start, match.end(), per_day)
 
 
 def _rough(token: str) -> int | None:

@@ -1,11 +1,12 @@
 """parse_report: one liaison message in, one Reading out.
 
-Everything is found once over the whole (normalised) message and then handed out by position:
-unit mentions and places, locations, dates, counted numbers. Then the intent is decided, and
-for a report the message is split into activities (see splitting).
+Plans and recaps beside work done are masked first (see framing). Everything else is found once
+over the whole (normalised) message and then handed out by position: unit mentions and places,
+locations, dates, counted numbers. Then the intent is decided, and for a report the message is
+split into activities (see splitting), less a write-up's framing (title, opening, umbrella span).
 
-Dates of an activity: the first date written in its stretch; else the previous activity's, stated
-or not as it was (今天一是…二是… share 今天); else the message day, with date_stated False
+Dates of an activity: the first date written in its stretch; else the previous activity's first
+day, stated or not as it was (今天一是…二是… share 今天); else the message day, with date_stated False
 unless a time of day (上午, 下午) was written, and a note. A range or list of days (4月20日至22日,
 4月20日、22日) gives one activity per day, up to a week: the counts, stated once for the whole
 span, go on the first day's activity so totals are not multiplied. A date after the message day
@@ -20,12 +21,13 @@ import re
 
 from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.counts import Count, attribute, labelled_quantities, named_companies, totals
-from handlers.parsing.dates import find_dates
+from handlers.parsing.dates import DateMention, find_dates
+from handlers.parsing.framing import is_framing, without_plans_and_recaps
 from handlers.parsing.intent import REPORT, RSVP, Signals, classify
 from handlers.parsing.keywords import find_triggers
 from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
-from handlers.parsing.normalize import mask, normalize
+from handlers.parsing.normalize import MASK, mask, normalize
 from handlers.parsing.numerals import find_quantities
 from handlers.parsing.splitting import Found, Segment, split_activities
 from handlers.parsing.units import resolve_unit
@@ -36,20 +38,26 @@ _TIME_OF_DAY = re.compile("上午|下午|晚上|中午|早上|傍晚|晚间")
 # A future activity with one of these is a plan: left out when the message also reports
 # something done ("今天走访企业3家；明天计划在社区开展宣传"), kept with a note when alone.
 _PLAN = re.compile("计划|准备|打算|预计|拟|将|下一步|定于|定在")
+# A bare weekday in a plan or in work under way ("周日在利州广场搞展示，现在正在布展") is the
+# coming one, not the last.
+_UPCOMING = re.compile(f"{_PLAN.pattern}|正在")
 _EDGES = " ，,；;。！!？?：:\n"
 
 
 def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: UnitDirectory) -> Reading:
     today = to_local(now).date()
-    plain = normalize(text)
-    mentions = units.mentions(plain)
+    written = normalize(text)
+    dates = find_dates(written, today)
+    plain, plans_left_out = without_plans_and_recaps(written, dates)
+    dates = [d for d in dates if plain[d.start] != MASK]
+    mentions = units.mentions(written)  # a plan's opening may still name the unit
     evidence = mask(plain, ((m.start, m.end) for m in mentions if not m.is_place))
     locations = find_locations(plain, evidence)
     masked = mask(evidence, ((loc.start, loc.end) for loc in locations))
     quantities = find_quantities(evidence)
-    found = Found(masked, evidence, find_dates(plain, today), locations, quantities)
+    found = Found(masked, evidence, dates, locations, quantities)
     triggers = find_triggers(masked, evidence)
-    attendees = extract_attendees(plain)
+    attendees = extract_attendees(written)
     counted = attribute(evidence, quantities, "other") or labelled_quantities(evidence, 0, len(evidence))
     signals = Signals(
         has_trigger=bool(triggers),
@@ -58,8 +66,9 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
         has_date=bool(found.dates),
         has_location=bool(locations),
         has_attendees=bool(attendees),
+        dates_past=bool(found.dates) and all(max(d.days) <= today for d in found.dates),
     )
-    intent = classify(plain, signals)
+    intent = classify(written, signals)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),
@@ -74,11 +83,11 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
     activities: list[ParsedActivity] = []
     plans: list[ParsedActivity] = []
     previous: tuple[tuple[dt.date, ...], bool] | None = None
-    for segment in split_activities(found):
+    for segment in _reported(split_activities(found), found):
         days, stated = previous = _days(segment, found, plain, previous, today)
         planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
         (plans if planned else activities).extend(_activities(segment, days, stated, found, text))
-    if plans and activities:
+    if (plans or plans_left_out) and activities:
         notes.append("计划中的活动这次没有记录，开展后再报送。")
     else:
         activities.extend(plans)
@@ -88,16 +97,45 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
     return Reading(intent, unit, unit_source, tuple(activities), (), tuple(dict.fromkeys(notes)))
 
 
+def _reported(segments: list[Segment], found: Found) -> list[Segment]:
+    """The segments that report an activity: a write-up's framing is left out (see framing)."""
+    if len(segments) < 2:
+        return segments
+    own = [[d for d in found.dates if s.start <= d.start < s.end] for s in segments]
+    kept = []
+    for index, segment in enumerate(segments):
+        substantive = (
+            any(segment.start <= q.start < segment.end for q in found.quantities)
+            or any(segment.start <= loc.start < segment.end for loc in found.locations)
+            or named_companies(found.evidence[segment.start : segment.end]) > 0
+        )
+        dated_before = any(own[:index])
+        dated_after = [d for dates in own[index + 1 :] for d in dates]
+        if not is_framing(own[index], substantive, dated_before, dated_after):
+            kept.append(segment)
+    return kept or segments
+
+
 def _days(
     segment: Segment, found: Found, plain: str, previous: tuple[tuple[dt.date, ...], bool] | None, today: dt.date
 ) -> tuple[tuple[dt.date, ...], bool]:
     """The activity's days and whether they were written (see the module docstring)."""
     for mention in found.dates:
         if segment.start <= mention.start < segment.end:
-            return mention.days, True
+            return _upcoming(mention, segment, plain, today), True
     if previous is not None:
-        return previous
+        # A later item shares the day it follows (今天一是…二是…), not a span: the span's one
+        # activity per day belongs to the item that wrote it.
+        return previous[0][:1], previous[1]
     return (today,), _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
+
+
+def _upcoming(mention: DateMention, segment: Segment, plain: str, today: dt.date) -> tuple[dt.date, ...]:
+    """The mention's days; a bare weekday in a plan moves on to the coming week."""
+    bare_weekday = mention.weekday_name and plain[mention.start] in "周星礼"
+    if bare_weekday and max(mention.days) < today and _UPCOMING.search(plain, segment.start, segment.end):
+        return tuple(day + dt.timedelta(days=7) for day in mention.days)
+    return mention.days
 
 
 def _activities(
@@ -110,7 +148,8 @@ def _activities(
         Count(field, quantity, False)
         for field, quantity in labelled_quantities(found.evidence, segment.start, segment.end)
     ]
-    values, approximate = totals(counts)
+    values, approximate = totals(c for c in counts if not c.quantity.per_day)
+    daily, daily_approximate = totals(c for c in counts if c.quantity.per_day)
     if kind == "visit" and "enterprises" not in values:
         named = named_companies(found.evidence[segment.start : segment.end])
         if named:
@@ -126,12 +165,18 @@ def _activities(
             type=kind,
             type_stated=segment.type_stated,
             location=location,
-            **{name: values.get(name) if index == 0 else None for name in COUNT_FIELDS},
-            approximate=approximate if index == 0 else frozenset(),
+            **{name: _on_day(name, index, values, daily) for name in COUNT_FIELDS},
+            approximate=(approximate if index == 0 else frozenset()) | daily_approximate,
             source_text=source,
         )
         for index, day in enumerate(days)
     ]
+
+
+def _on_day(name: str, index: int, values: dict[str, int], daily: dict[str, int]) -> int | None:
+    """A count on the span's day ``index``: the span's counts on its first day, a daily rate on each."""
+    stated = [v for v in (values.get(name) if index == 0 else None, daily.get(name)) if v is not None]
+    return sum(stated) if stated else None
 
 
 def _date_notes(activities: list[ParsedActivity], today: dt.date) -> list[str]:

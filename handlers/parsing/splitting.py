@@ -49,7 +49,7 @@ _NEXT_ACTION = re.compile(
     r"|(?:又|已|共|累计)?(?:走访|举办|召开|推送|发布|刊发|开展|组织|上门))"
 )
 _GENERIC_UNITS = frozenset("个件袋盒")
-_BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间|现场|会上|会后|参会|参训|吸引)")
+_BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间|现场|会上|参会|参训|吸引)")
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,14 @@ def split_activities(found: Found) -> list[Segment]:
         has_count = _has_count(clause, strong or best(weak), found)
         # A new sentence with its own place and count opens an activity on weak words alone:
         # "举办讲座，参加50人；同日在社区广场发放资料300份" is a lecture and a handout.
+        # So does a clause joined by 并/同时/另外… with its own count, into a kind other than
+        # publicity: "…发资料600份，并指导3户种植户申请商标" is a handout and a visit, "走访5家
+        # 企业，并为企业发放指南100份" one visit.
         opener = strong
-        if strong is None and clause.sentence_start and has_count and _first(found.locations, clause):
-            opener = best(weak)
+        weakest = best(weak)
+        joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != "publicity"
+        if strong is None and has_count and ((clause.sentence_start and _first(found.locations, clause)) or joined):
+            opener = weakest
         if not (strong or weak or has_count):
             held = clause
             continue

@@ -1,6 +1,6 @@
 """Which unit a message reports for.
 
-1. A unit named as the subject wins: 【市发展改革委】…, "市中院今天…", "喀左局 前天…".
+1. A unit named as the subject wins: 【市发展改革委】…, 【公安】…, "市中院今天…", "喀左局 前天…".
    For a bound sender the subject must open the message (before the first activity word), so
    "市中院法官为企业授课" from a county bureau stays the county bureau's report.
 2. 我委/我局/本局… mean the sender's bound unit.
@@ -26,6 +26,8 @@ _PARTNER_BEFORE = re.compile(
 )
 _PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|召开|开展)的")
 
+_OFFICE_ENDINGS = ("", "局", "委", "院", "办")
+
 TEXT, BINDING = "text", "binding"
 
 
@@ -42,7 +44,7 @@ def resolve_unit(
     ``head_end`` is where the message's first activity word is (its opening ends there).
     """
     header = _HEADER.match(text)
-    if header and (named := directory.canonical(header.group(1))):
+    if header and (named := _header_unit(header.group(1), directory)):
         return named, TEXT
     subjects = [m for m in mentions if _is_subject(text, m, locations)]
     units = [m for m in subjects if not m.is_place]
@@ -56,6 +58,14 @@ def resolve_unit(
     if places:
         return places[0].unit, TEXT
     return None, None
+
+
+def _header_unit(header: str, directory: UnitDirectory) -> str | None:
+    """The unit a 【】 header names; a header may drop the office ending (【公安】, 【海关】)."""
+    for ending in _OFFICE_ENDINGS:
+        if named := directory.canonical(header + ending):
+            return named
+    return None
 
 
 def _is_subject(text: str, mention: UnitMention, locations: Sequence[Location]) -> bool:

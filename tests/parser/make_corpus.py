@@ -24,6 +24,7 @@ FILES = {
     "holdd": "holdout4",
     "blinda": "blind_a",
     "blindb": "blind_b",
+    "blindc": "blind_c",
 }
 
 

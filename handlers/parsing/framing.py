@@ -1,0 +1,94 @@
+"""What in a report is not an activity done: plans, recaps and a write-up's framing.
+
+- A plan clause ("明天还要去宝国老镇大集", "下午准备去开发区再走3家", "后续还将走访5家",
+  "三、下一步打算 我局将持续开展…") is masked out when the rest of the message reports something
+  done, with the clauses of its sentence that follow it and state no date of their own. A message
+  that is all plan stays as written (the reader keeps it with a note asking to confirm the date).
+- A recap ("据统计，宣传周期间共发放资料1200份…", "以上活动累计…") restates the items above it;
+  it is masked when the message itemises two or more dated activities, so nothing is counted
+  twice.
+- After splitting, framing segments are dropped (see ``is_framing``): a title or an opening
+  sentence ("宣传周期间，我局先后开展了集中宣传、企业走访等活动") before the first dated item,
+  and an umbrella span ("我局于4月20日至24日开展了系列宣传活动") over items dated inside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from handlers.parsing.dates import DateMention
+from handlers.parsing.keywords import find_triggers
+from handlers.parsing.normalize import mask
+from handlers.parsing.numerals import find_quantities
+
+_PLAN_CUE = re.compile(
+    r"(?<!按)计划(?!内)|(?<!精心|提前|充分|认真)准备(?!了|好|工作|的)|打算|(?<!草)拟(?!派|定|参加|出席)|预计"
+    r"|定于|定在|下一步|还要|还将|将要|将于|将在|后续|届时|到时候|明天|明日|后天|明后|下周"
+    r"|将(?:继续|持续|进一步|积极|加大|深入|开展|举办|组织|走访|推送|陆续)"
+)
+_CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
+_SENTENCE_END = frozenset("；;。！!？?\n")
+_DONE = re.compile(r"了|已|完成")
+_RECAP = re.compile(
+    r"(?:^|(?<=[。；;！!\n]))\s*(?:据统计|据不完全统计|经统计|综上|总计|以上活动|本次宣传周|此次宣传周"
+    r"|宣传周期间[，,]?\s*(?:共|累计|先后共|合计))[^。\n]*"
+)
+
+
+def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]:
+    """The [start, end) spans of ``text`` that are plans, not activities done."""
+    spans: list[tuple[int, int]] = []
+    in_plan = False
+    for clause in _CLAUSE.finditer(text):
+        start, end = clause.span()
+        if start > 0 and text[start - 1] in _SENTENCE_END:
+            in_plan = False
+        dated = any(start <= d.start < end for d in dates)
+        cue = _PLAN_CUE.search(clause.group())
+        if cue is not None and not _DONE.search(clause.group(), cue.end()):
+            in_plan = True
+        elif dated:
+            in_plan = False
+        if in_plan:
+            spans.append((start, end))
+    return spans
+
+
+def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]:
+    """Recap sentences, when the message also itemises two or more dated activities."""
+    recaps = [match.span() for match in _RECAP.finditer(text)]
+    outside = [d for d in dates if not any(s <= d.start < e for s, e in recaps)]
+    return recaps if len(outside) >= 2 else []
+
+
+def without_plans_and_recaps(text: str, dates: Sequence[DateMention]) -> tuple[str, bool]:
+    """``text`` with plans and recaps masked, unless nothing done would be left; and whether a
+    plan was masked."""
+    plans = plan_spans(text, dates)
+    spans = plans + recap_spans(text, dates)
+    if not spans:
+        return text, False
+    rest = mask(text, spans)
+    if find_quantities(rest) or find_triggers(rest, rest):
+        return rest, bool(plans)
+    return text, False
+
+
+def is_framing(
+    own_dates: Sequence[DateMention],
+    substantive: bool,
+    dated_before: bool,
+    dated_after: Sequence[DateMention],
+) -> bool:
+    """A segment that frames the items of a write-up rather than reporting one.
+
+    ``substantive``: the segment has a count, a place or a named company of its own.
+    """
+    if substantive:
+        return False
+    if not own_dates:
+        return not dated_before and bool(dated_after)
+    span = set(own_dates[0].days)
+    inside = [d for d in dated_after if set(d.days) <= span]
+    return len(span) > 1 and len(inside) >= 2
