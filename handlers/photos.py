@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
-from handlers.records import open_record, record_number
+from handlers.records import open_record, record_number, unit_records
 from handlers.router import Bound, Command, Context, MsgType, Router
 from handlers.wording import say_activity
 from storage.jobs import enqueue
@@ -43,11 +43,22 @@ def on_image(ctx: Context) -> str:
     enqueue(ctx.session, "photo", payload, ctx.now)
     if record is not None:
         return f"图片已收到，关联到：{say_activity(record)}"
+    return which_record(ctx)
+
+
+RECENT_CHOICES = 3
+
+
+def which_record(ctx: Context) -> str:
+    """No open record: ask which one the photo belongs to, naming the latest few by number."""
     minutes = ctx.deps.photo_window_minutes
-    return (
-        f"图片已收到。{minutes}分钟内发来的活动报送会自动关联这张图片；"
-        "如属于已报送的记录，请回复“图 序号”（发“我的”查看序号）。"
-    )
+    waiting = f"图片已收到。如果是新活动，{minutes}分钟内发文字报送，会自动关联这张图片。"
+    records = unit_records(ctx)
+    if not records:
+        return waiting
+    first = max(1, len(records) - RECENT_CHOICES + 1)
+    choices = [f"{n}. {say_activity(a)}" for n, a in enumerate(records[first - 1 :], first)]
+    return "\n".join([waiting, "如果属于已报送的记录，请回复“图 序号”：", *choices])
 
 
 def unattached_photos(ctx: Context, within: timedelta) -> list[Photo]:

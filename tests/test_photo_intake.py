@@ -73,7 +73,8 @@ async def test_photos_before_text_attach_to_the_report_that_follows(bot: Harness
 async def test_photo_outside_window_waits_for_number(bot: Harness) -> None:
     await bot.say("wang", "4月20日在新华路商圈开展集中宣传，发放资料200份")
     bot.clock.advance(timedelta(hours=3))
-    assert "图 序号" in (await bot.send_photo("wang", photo_bytes(4)) or "")
+    question = await bot.send_photo("wang", photo_bytes(4)) or ""
+    assert "请回复“图 序号”" in question and "1. 4月20日（周一） · 集中宣传 · 新华路商圈" in question
     await process(bot)
     assert bot.rows(Photo)[0].activity_id is None
     reply = await bot.say("wang", "图 1")
