@@ -5,6 +5,9 @@ consultations; 篇/条 → articles; 家/户 → enterprises…) and the nearest
 in its clause (else after it) says which: "解答企业咨询15人次" is consultations, "参训人员42人"
 participants, "展示侵权样品30件" no materials (展示 is no handing out), "组织辖区15家企业开展培训"
 no enterprises (only enterprises visited or guided count), "出动执法人员20人" nobody.
+A deciding word already followed by a number decides that one only ("咨询70人次 群众400余人"), and
+a staff noun right after a participation verb took part ("培训民警45名"). An edition with the
+pieces counted right after it holds them ("专版1期，稿件6篇" is 6).
 A number after 其中/包括 is a part of one already counted; one after 各 counts for each item
 listed before it ("A、B分别刊播各1篇" is 2). Within one activity the numbers of a
 field add up, unless one is a total (共/共计/累计/合计), which then stands alone.
@@ -16,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.model import COUNT_FIELDS
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE_NOUNS, Quantity, to_int
 
@@ -68,6 +72,9 @@ _PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![�
 _PART_OF = re.compile(r"\s*(?:其中|包括|含)")
 _TOTAL = re.compile(r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*$")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
+_SENTENCE = re.compile(r"[^；;。！!？?\n]+")
+_PIECE_UNITS = ("篇", "条", "则")
+_PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
     r"(?P<key>参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
@@ -95,15 +102,29 @@ class Count:
 def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> list[Count]:
     """The counts among ``quantities`` (found in ``text``, the masked message)."""
     counts: list[Count] = []
-    for quantity in quantities:
+    quantities = list(quantities)
+    for index, quantity in enumerate(quantities):
         clause = _clause_around(text, quantity.start)
-        if _PART_OF.match(text, clause[0]):
+        if _PART_OF.match(text, clause[0]) or _is_edition(text, quantity, quantities):
             continue
-        field = _field(text, clause, quantity, activity_type)
+        # A deciding word before an earlier number of the clause was that number's: in
+        # "咨询七十人次 群众四百余人" 咨询 says nothing about the 400.
+        earlier = quantities[index - 1].end if index and quantities[index - 1].end > clause[0] else clause[0]
+        field = _field(text, (earlier, clause[1]), quantity, activity_type)
         if field in COUNT_FIELDS:
             total = _TOTAL.search(text, clause[0], quantity.start) is not None
             counts.append(Count(field, _each(text, clause, quantity), total))
     return counts
+
+
+def _is_edition(text: str, quantity: Quantity, quantities: list[Quantity]) -> bool:
+    """ "专版1期，稿件6篇": the edition holds the pieces counted right after it in its sentence
+    ("问答1期，在官网发布信息2条" are two publications)."""
+    if quantity.unit not in _MEDIA_ONLY_UNITS:
+        return False
+    end = _sentence_around(text, quantity.start)[1]
+    pieces = next((q for q in quantities if q.unit in _PIECE_UNITS and quantity.end <= q.start < end), None)
+    return pieces is not None and _PUBLISHING.search(text, quantity.end, pieces.start) is None
 
 
 def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
@@ -149,6 +170,13 @@ def named_companies(text: str) -> int:
     return len(_COMPANY.findall(text))
 
 
+def _sentence_around(text: str, position: int) -> tuple[int, int]:
+    for match in _SENTENCE.finditer(text):
+        if match.start() <= position < match.end():
+            return match.start(), match.end()
+    return position, position
+
+
 def _clause_around(text: str, position: int) -> tuple[int, int]:
     for match in _CLAUSE.finditer(text):
         if match.start() <= position < match.end():
@@ -164,6 +192,9 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
     before = list(pattern.finditer(text, clause[0], quantity.start))
     after = pattern.search(text, quantity.end, clause[1])
     decided = before[-1] if before else after
+    # "培训民警45名", "培训律师20人": the staff noun right after a participation verb is who took part.
+    if len(before) > 1 and before[-1].lastgroup == STAFF and before[-2].lastgroup == PARTICIPATE:
+        decided = before[-2] if before[-2].end() == before[-1].start() else decided
     if before and after and _PREPOSITION.search(text, before[-1].end(), quantity.start):
         decided = after
     # "律师和企业法务人员40人参加": a participation verb right after the number says who came.

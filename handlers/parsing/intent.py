@@ -3,7 +3,8 @@
 - ``summary``: the week's summary has been sent ("总结已发送至邮箱，请查收", "总结报送了");
 - ``rsvp``: who will attend the launch ceremony: a name or phone with attendance words
   ("参会 王磊 139…", "参加启动仪式的是…张伟，电话…"), sending words ("我局已报名参加启动仪式",
-  "拟派2人参加"), or a list heading without counts ("参会人员：…"); never a ceremony attended
+  "拟派2人参加"), going to a ceremony not yet past ("局长参加启动仪式", "17号仪式去两个人" written
+  before the 17th), or a list heading without counts ("参会人员：…"); never a ceremony attended
   ("参加了启动仪式", "启动仪式…举行，参会人员120人" are reports);
 - ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪"),
   promises with nothing done yet ("我局将积极开展宣传"), corrections of a message already sent
@@ -25,6 +26,10 @@ REPORT, RSVP, SUMMARY, OTHER = "report", "rsvp", "summary", "other"
 _SUMMARY = re.compile(r"总结(?!会)|邮箱")
 _SENT = re.compile(r"已|了|发送|发至|发到|发往|发你|报送|上报|提交|交|传|发过去|查收|发")
 _DONE = re.compile(r"已|了|查收")
+# "总结今天下午能发，稍等": the summary is still to come.
+_NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|正在|准备|马上|争取|晚点|晚些")
+# A message that is one question ("上周五启动仪式的照片能发我一份吗") asks, whatever numbers it has.
+_ONE_QUESTION = re.compile(r"[^。；;！!？?\n]+(?:[？?]|[吗呢么])[？?\s]*")
 _QUESTION = re.compile(
     r"[？?]|请问|怎么|如何|哪里|在哪|哪个|哪天|哪些|什么|何时|几点|几号|是否|能否|可否|可以吗|行吗|[吗呢么]\s*$"
 )
@@ -35,6 +40,7 @@ _NOT_YET_SENT = re.compile(r"拟|将")
 _LISTING = re.compile(r"参会人员|参加人员|出席人员|参会名单|人员名单")
 # "17号的会我去", a reply slip (回执) with a name and phone.
 _ATTENDING = re.compile(r"参会|出席|参加|的会我去|回执")
+_GOING = re.compile(r"参加|参会|出席|去|派")
 _ATTENDED = re.compile(r"(?:参会|出席|参加)了|举行|举办")
 _CEREMONY = re.compile(r"仪式|启动会|开幕式")
 _PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
@@ -70,7 +76,8 @@ def classify(text: str, signals: Signals) -> str:
         return OTHER
     question = _QUESTION.search(text) is not None
     itemised = signals.has_activity_word and signals.has_counts and signals.has_date
-    summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not (question and not _DONE.search(text))
+    not_yet = (question or _NOT_YET.search(text) is not None) and not _DONE.search(text)
+    summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet
     if summary_sent and not itemised:
         return SUMMARY
     if _is_rsvp(text, signals):
@@ -79,7 +86,7 @@ def classify(text: str, signals: Signals) -> str:
         return OTHER
     if _PHOTO_REMARK.search(text) and not (signals.has_counts or signals.has_location):
         return OTHER
-    if question and not signals.has_counts:
+    if question and (not signals.has_counts or _ONE_QUESTION.fullmatch(text)):
         return OTHER
     if _REPORT_LATER.search(text) and not signals.has_counts:
         return OTHER
@@ -105,4 +112,9 @@ def _is_rsvp(text: str, signals: Signals) -> bool:
     # "4月17日，我部派员参加…启动仪式", written that day or after: attended, not a reply.
     sent_already = signals.dates_past and not named and not _NOT_YET_SENT.search(text)
     sending = _SENDING.search(text) is not None and not sent_already
+    # "我们局长亲自参加启动仪式", "17号启动仪式我们单位去两个人" (before the 17th): going, not gone.
+    ahead = not signals.has_date or not signals.dates_past
+    going = ceremony and ahead and _GOING.search(text) is not None and not _DONE.search(text)
+    if going and not signals.has_activity_word:
+        return True
     return sending or (_LISTING.search(text) is not None and not signals.has_counts)

@@ -118,8 +118,8 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         return None
     if num == "一" and after == "一":
         return None  # 一人一档, 一户一策
-    if before[-1:] in ("几", "数", "好") and not num[0].isdigit():
-        return None  # 几十人, 数百人, 好几百人: no figure given
+    if before[-1:] in ("几", "数", "好") and num[0] in "几十百千万拾佰仟":
+        return None  # 几十人, 数百人, 好几百人: no figure given (人数二百人 is one)
     value, rough = to_int(num), False
     if value is None:
         value, rough = _rough(num), True

@@ -5,7 +5,8 @@ over the whole (normalised) message and then handed out by position: unit mentio
 locations, dates, counted numbers. Then the intent is decided, and for a report the message is
 split into activities (see splitting), less a write-up's framing (title, opening, umbrella span).
 
-Dates of an activity: the first date written in its stretch; else the previous activity's first
+Dates of an activity: the first date written in its stretch (a span giving way to a day inside it
+written after it); else the previous activity's first
 day, stated or not as it was (今天一是…二是… share 今天); else the message day, with date_stated False
 unless a time of day (上午, 下午) was written, and a note. A range or list of days (4月20日至22日,
 4月20日、22日) gives one activity per day, up to a week: the counts, stated once for the whole
@@ -120,9 +121,13 @@ def _days(
     segment: Segment, found: Found, plain: str, previous: tuple[tuple[dt.date, ...], bool] | None, today: dt.date
 ) -> tuple[tuple[dt.date, ...], bool]:
     """The activity's days and whether they were written (see the module docstring)."""
-    for mention in found.dates:
-        if segment.start <= mention.start < segment.end:
-            return _upcoming(mention, segment, plain, today), True
+    own = [mention for mention in found.dates if segment.start <= mention.start < segment.end]
+    if own:
+        # "4月20日至26日宣传周期间，我关开展了以下活动：（一）4月21日…": a span framing the
+        # first item gives way to the day inside it.
+        span = set(own[0].days)
+        inside = next((m for m in own[1:] if len(span) > 1 and set(m.days) < span), own[0])
+        return _upcoming(inside, segment, plain, today), True
     if previous is not None:
         # A later item shares the day it follows (今天一是…二是…), not a span: the span's one
         # activity per day belongs to the item that wrote it.

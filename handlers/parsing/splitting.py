@@ -3,9 +3,13 @@
 The message is cut into clauses at punctuation, line breaks, runs of spaces and enumerators
 (一是/二是, 1./2., （一）/（二）, ①②, 首先/其次). Walking the clauses:
 
-- clauses before the first activity word (a date, the unit, "今天") open the first activity;
+- clauses before the first activity word (a date, the unit, "今天") open the first activity, and
+  an item's bare title sentence joins the dated sentence after it, its words only weak
+  ("二、律师服务进企业。4月23日，组织律师走访…" is a visit);
+  a clause with nothing in it that ends a sentence stays with that sentence's activity;
 - a clause with no activity word and no count, like "4月21日", joins whatever follows it;
-- an enumerated item with an activity word or a count starts a new activity;
+- an enumerated item with an activity word or a count starts a new activity, unless it is a
+  section on the work above (一、基本情况/工作成效…);
 - a new sentence (after 。；！？ or a line break) with a strong activity word starts a new
   activity when it differs from the current one in type, date or place;
 - inside a sentence, a clause does so only when it also opens like a new action: with a
@@ -47,6 +51,10 @@ _NEW_ACTION = re.compile(r"\s*(?:同时|并|还|另外|此外|随后|之后|然�
 _NEXT_ACTION = re.compile(
     r"\s*(?:在|于|到|赴|走进|深入|来到|前往|通过|利用|依托|借助"
     r"|(?:又|已|共|累计)?(?:走访|举办|召开|推送|发布|刊发|开展|组织|上门))"
+)
+_SECTION_TITLE = re.compile(
+    r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
+    r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
 _GENERIC_UNITS = frozenset("个件袋盒")
 _BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间|现场|会上|参会|参训|吸引)")
@@ -95,13 +103,22 @@ def split_activities(found: Found) -> list[Segment]:
     """The activities of a report, in order; at least one."""
     segments: list[Segment] = []
     held: Clause | None = None  # clauses with nothing in them yet, waiting for the next
-    for clause in _clauses(found.masked):
+    heading_end = 0
+    clauses = _clauses(found.masked)
+    for index, clause in enumerate(clauses):
+        if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
+            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
+            segments[-1].end, held = held.end, None
         if held is not None:
             clause = Clause(
                 held.start, clause.end, held.sentence_start, held.enumerated or clause.enumerated, held.spaced
             )
+        if _is_heading(clause, clauses[index + 1 : index + 2], found):
+            held, heading_end = clause, clause.end
+            continue
         triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
-        triggers = [_shift(t, clause.start) for t in triggers]
+        # A title's words only hint: "律师服务进企业。…组织律师走访…" is a visit.
+        triggers = [_shift(t, clause.start, t.strong and t.start + clause.start >= heading_end) for t in triggers]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
         has_count = _has_count(clause, strong or best(weak), found)
@@ -135,8 +152,18 @@ def split_activities(found: Found) -> list[Segment]:
     return segments
 
 
-def _shift(trigger: Trigger, offset: int) -> Trigger:
-    return Trigger(trigger.type, trigger.priority, trigger.strong, trigger.start + offset, trigger.end + offset)
+def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bool:
+    """An item's title sentence, its dated text after it: "二、律师服务进企业。4月23日，组织律师走访…"
+    is one activity, typed by all its words."""
+    if not (clause.enumerated and following and following[0].sentence_start):
+        return False
+    bare = not any(clause.start <= item.start < clause.end for item in (*found.dates, *found.quantities))
+    dated_next = _first(found.dates, following[0])
+    return bare and dated_next is not None and not found.masked[following[0].start : dated_next.start].strip()
+
+
+def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
+    return Trigger(trigger.type, trigger.priority, strong, trigger.start + offset, trigger.end + offset)
 
 
 def _clauses(text: str) -> list[Clause]:
@@ -165,7 +192,8 @@ def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
 
 def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:
     if clause.enumerated:
-        return True
+        # "…4月21日至24日深入企业走访。一、基本情况。先后走访企业16家…" tells of the same work.
+        return _SECTION_TITLE.match(found.masked, clause.start) is None
     if strong is None or _BACKREF.match(found.masked, clause.start):
         return False
     # The notice's ceremony comes with a 座谈 ("参加启动仪式，并在座谈会上发言" is one activity).

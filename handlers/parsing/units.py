@@ -4,7 +4,8 @@
    For a bound sender the subject must open the message (before the first activity word), so
    "市中院法官为企业授课" from a county bureau stays the county bureau's report.
 2. 我委/我局/本局… mean the sender's bound unit.
-3. Not subjects: a partner (联合/会同/协同/与/邀请… before it, …举办的 after it), a unit inside
+3. Not subjects: a partner (联合/会同/协同/与/邀请… before it, …举办的 after it), a unit asked
+   about (请问海关的活动…), a unit inside
    a location (在朝阳海关监管场所举行), and any place (凌源市, 建平县): places never override
    a bound sender. For an unbound sender only, a place opening the message (凌源市4月22日…)
    names that county's unit.
@@ -22,7 +23,7 @@ from handlers.units import UnitDirectory, UnitMention
 _HEADER = re.compile(r"^\s*[【\[]([^】\]]{2,20})[】\]]")
 _PARTNER_BEFORE = re.compile(
     r"(?:联合|会同|协同|携手|联手|配合|邀请|邀|协调|会商|与|和|同|及|、|向|到|赴|走进|深入|参加|参与"
-    r"|出席|陪同|走访|指导|请|为|对|给|在|于|共同)\s*$"
+    r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同)\s*$"
 )
 _PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|召开|开展)的")
 

@@ -25,6 +25,7 @@ FILES = {
     "blinda": "blind_a",
     "blindb": "blind_b",
     "blindc": "blind_c",
+    "blindd": "blind_d",
 }
 
 

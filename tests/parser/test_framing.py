@@ -77,6 +77,35 @@ def test_an_umbrella_span_over_its_items_is_no_activity(units: UnitDirectory) ->
     assert [a.type for a in read(units, text).activities] == ["publicity", "visit"]
 
 
+def test_a_span_introducing_the_first_item_gives_way_to_its_day(units: UnitDirectory) -> None:
+    text = (
+        "4月20日至24日宣传周期间，我局开展了以下活动：\n（一）4月21日，在利州广场举办商标展示，参观群众300人；\n"
+        "（二）4月23日，走访企业4家。\n共计参观300人，走访企业4家。"
+    )
+    assert [(a.type, a.date.day, a.participants, a.enterprises) for a in read(units, text).activities] == [
+        ("exhibition", 21, 300, None),
+        ("visit", 23, None, 4),
+    ]
+
+
+def test_item_titles_and_sections_frame_the_work(units: UnitDirectory) -> None:
+    titled = (
+        "一、普法进社区。4月21日，在利州广场开展法律咨询，解答咨询85人次。\n"
+        "二、律师服务进企业。4月23日，组织律师走访辖区6家企业，开展法律体检。\n三、线上普法。4月20日在官网发布问答10篇。"
+    )
+    assert [(a.type, a.date.day) for a in read(units, titled).activities] == [
+        ("publicity", 21),
+        ("visit", 23),
+        ("media", 20),
+    ]
+    sectioned = (
+        "4月21日至22日，我局深入企业开展调研走访。\n一、基本情况。两天里先后走访企业共6家。\n二、下一步工作。继续走访。"
+    )
+    activities = read(units, sectioned).activities
+    assert [(a.type, a.date.day) for a in activities] == [("visit", 21), ("visit", 22)]
+    assert sum(a.enterprises or 0 for a in activities) == 6
+
+
 def test_an_item_after_a_span_gets_one_day(units: UnitDirectory) -> None:
     text = "1.4月21日至4月22日，走访科技型企业8家；\n2.在公众号推送文章3篇。"
     assert [(a.type, a.date.day) for a in read(units, text).activities] == [

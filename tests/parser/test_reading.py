@@ -101,6 +101,9 @@ def test_source_text_is_cut_from_the_original(units: UnitDirectory) -> None:
         ("发放资料300份，其中宣传手册200份、折页100份", 300, None, None),
         ("周四走访了3家电商企业", None, None, 3),
         ("组织执法人员对辖区10家商超开展上门指导", None, None, 10),
+        ("开展业务培训，培训民警45名", None, 45, None),
+        ("设宣传展板，参观人数二百人左右", None, 200, None),
+        ("社区宣传 资料八百份 咨询七十人次 群众四百余人", 800, 400, None),
     ],
 )
 def test_counts_go_to_the_right_field(
@@ -137,6 +140,11 @@ def test_rsvp_attendees(units: UnitDirectory, text: str, attendees: list[tuple[s
         ("好的，谢谢", "other"),
         ("今天上午参加了全市启动仪式", "report"),
         ("今天组织讲座一场，参加人数为45人，联系人王磊13812340000", "report"),
+        ("总结今天下午能发，稍等", "other"),
+        ("上周五启动仪式的照片能发我一份吗", "other"),
+        ("我们局长亲自参加启动仪式", "rsvp"),
+        ("24号启动仪式我们单位去两个人，张晓东和刘敏", "rsvp"),
+        ("上周五的启动仪式我局王主任参加了", "report"),
     ],
 )
 def test_intents(units: UnitDirectory, text: str, intent: str) -> None:
@@ -155,6 +163,10 @@ def test_intents(units: UnitDirectory, text: str, intent: str) -> None:
         ("县电视台报道1次", ["media"], 1),
         ("专题节目播出1期", ["media"], 1),
         ("公众号推送文章2篇，阅读量8000余次", ["media"], 2),
+        ("在日报刊发宣传周专版1期，稿件6篇", ["media"], 6),
+        ("在公众号发布问答1期，在官网发布信息2条", ["media", "media"], 3),
+        ("检察院今日报送：举办业务培训，参训60人", ["training"], None),
+        ("在内部网站开设知识产权专栏1个", ["media"], 1),
     ],
 )
 def test_activity_kinds_and_articles(units: UnitDirectory, text: str, types: list[str], articles: int | None) -> None:
