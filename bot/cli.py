@@ -21,12 +21,12 @@ def _parse(args: argparse.Namespace) -> int:
 
     settings = load_config(args.config)
     if args.batch:
-        parse_batch(sys.stdin, sys.stdout, settings.units)
+        parse_batch(sys.stdin, sys.stdout, settings.units, settings.ceremony)
         return 0
     if not args.text:
         print("weekbot parse: give TEXT or --batch", file=sys.stderr)
         return 2
-    print(parse_one(" ".join(args.text), args.now, args.unit, settings.units))
+    print(parse_one(" ".join(args.text), args.now, args.unit, settings.units, settings.ceremony))
     return 0
 
 

@@ -17,7 +17,8 @@ def read_message(ctx: Context) -> Reading:
     """The parser's reading of this message, computed once however many routes ask."""
     if "reading" not in ctx.data:
         bound = ctx.unit.name if ctx.unit else None
-        ctx.data["reading"] = parse_report(ctx.msg.text, ctx.now, bound, ctx.deps.directory)
+        ceremony_day = ctx.deps.ceremony.at.date()
+        ctx.data["reading"] = parse_report(ctx.msg.text, ctx.now, bound, ctx.deps.directory, ceremony_day=ceremony_day)
     return ctx.data["reading"]
 
 

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from handlers.parsing.model import COUNT_FIELDS, Reading
 from handlers.parsing.reader import parse_report
 from handlers.units import UnitDirectory
-from scheduler.campaign import UnitConfig
+from scheduler.campaign import CeremonyConfig, UnitConfig
 from scheduler.clock import SystemClock
 
 
@@ -43,16 +43,29 @@ def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
     }
 
 
-def _read(text: str, now_iso: str | None, bound_unit: str | None, units: Sequence[UnitConfig]) -> Reading:
+def _read(
+    text: str, now_iso: str | None, bound_unit: str | None, units: Sequence[UnitConfig], ceremony_day: dt.date | None
+) -> Reading:
     now = dt.datetime.fromisoformat(now_iso) if now_iso else SystemClock().now()
-    return parse_report(text, now, bound_unit, _directory(tuple(units)))
+    return parse_report(text, now, bound_unit, _directory(tuple(units)), ceremony_day=ceremony_day)
 
 
-def parse_one(text: str, now_iso: str | None, bound_unit: str | None, units: Sequence[UnitConfig]) -> str:
-    return json.dumps(reading_json(_read(text, now_iso, bound_unit, units)), ensure_ascii=False)
+def parse_one(
+    text: str,
+    now_iso: str | None,
+    bound_unit: str | None,
+    units: Sequence[UnitConfig],
+    ceremony: CeremonyConfig | None = None,
+) -> str:
+    ceremony_day = ceremony.at.date() if ceremony else None
+    return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, ceremony_day)), ensure_ascii=False)
 
 
-def parse_batch(instream: TextIO, outstream: TextIO, units: Sequence[UnitConfig]) -> None:
+def parse_batch(
+    instream: TextIO, outstream: TextIO, units: Sequence[UnitConfig], ceremony: CeremonyConfig | None = None
+) -> None:
+    """``ceremony``: the config's [ceremony]; with it an undated ceremony attended reads as that day's."""
+    ceremony_day = ceremony.at.date() if ceremony else None
     for line in instream:
         if not line.strip():
             continue
@@ -60,7 +73,7 @@ def parse_batch(instream: TextIO, outstream: TextIO, units: Sequence[UnitConfig]
         try:
             case = json.loads(line)
             case_id = case.get("id")
-            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units)
+            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units, ceremony_day)
             answer = reading_json(reading, case_id)
         except (ValueError, TypeError, AttributeError) as exc:
             answer = {"id": case_id, "error": f"{type(exc).__name__}: {exc}"}

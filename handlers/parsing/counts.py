@@ -35,7 +35,8 @@ CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, 
     "not_enterprises",
 )
 _WORDS: dict[str, str] = {
-    CONSULT: "咨询|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
+    # 咨询台5个 counts desks, not people asking
+    CONSULT: "咨询(?![台点站桌处])|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
     PARTICIPATE: "参与|参加|参观|参会|参训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|授课|出动|派出|抽调|选派",

@@ -4,8 +4,11 @@
 - ``rsvp``: who will attend the launch ceremony: a name or phone with attendance words
   ("参会 王磊 139…", "参加启动仪式的是…张伟，电话…"), sending words ("我局已报名参加启动仪式",
   "拟派2人参加"), going to a ceremony not yet past ("局长参加启动仪式", "17号仪式去两个人" written
-  before the 17th), or a list heading without counts ("参会人员：…"); never a ceremony attended
-  ("参加了启动仪式", "启动仪式…举行，参会人员120人" are reports);
+  before the 17th, or before the configured ceremony day when one is given), or a list heading
+  without counts ("参会人员：…"); never a ceremony attended ("参加了启动仪式", "启动仪式…举行，
+  参会人员120人", "局长出席启动仪式并讲话" are reports);
+- ``summary`` needs a sending word: 发放/发布/宣传 are no sending ("宣传周总结数据：发放资料2000份"
+  reports);
 - ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪"),
   promises with nothing done yet ("我局将积极开展宣传"), corrections of a message already sent
   ("刚才人数写错了，应该是50人", "撤回上一条"; the correction dialog handles them) and remarks on
@@ -24,7 +27,7 @@ from handlers.parsing.attendees import PHONE
 REPORT, RSVP, SUMMARY, OTHER = "report", "rsvp", "summary", "other"
 
 _SUMMARY = re.compile(r"总结(?!会)|邮箱")
-_SENT = re.compile(r"已|了|发送|发至|发到|发往|发你|报送|上报|提交|交|传|发过去|查收|发")
+_SENT = re.compile(r"已|了|发送|发至|发到|发往|发你|报送|上报|提交|交|(?<!宣)传|发过去|查收|发(?![放布出])")
 _DONE = re.compile(r"已|了|查收")
 # "总结今天下午能发，稍等": the summary is still to come.
 _NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|正在|准备|马上|争取|晚点|晚些")
@@ -40,13 +43,18 @@ _NOT_YET_SENT = re.compile(r"拟|将")
 _LISTING = re.compile(r"参会人员|参加人员|出席人员|参会名单|人员名单")
 # "17号的会我去", a reply slip (回执) with a name and phone.
 _ATTENDING = re.compile(r"参会|出席|参加|的会我去|回执")
-_GOING = re.compile(r"参加|参会|出席|去|派")
+_GOING = re.compile(r"参加|参会|出席|去|来|到场|派")
 _ATTENDED = re.compile(r"(?:参会|出席|参加)了|举行|举办")
+# "局长出席启动仪式并讲话": a speech given tells of the ceremony attended, unless still ahead
+# ("局长将出席并致辞").
+_SPOKE = re.compile(r"并(?:在[^，。；]{0,8})?(?:讲话|致辞|发言|作[^，。；]{0,8}发言)")
+_AHEAD = re.compile(r"将|拟|计划|准备|届时")
 _CEREMONY = re.compile(r"仪式|启动会|开幕式")
 _PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
 _ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|辛苦|了解")
 # "启动仪式定在20号，到时候报给你们": a promise to report later, nothing done yet.
-_REPORT_LATER = re.compile(r"到时候|届时|再报|后补|稍后报|之后报|回头报")
+# "届时欢迎指导" invites, it promises no report.
+_REPORT_LATER = re.compile(r"到时候|届时(?!欢迎|请)|再报|后补|稍后报|之后报|回头报")
 _CORRECTION = re.compile(
     r"写错|写成了?|打错|填错|报错了|有误|更正|改为|改成|应为|应该是|撤回|作废|删掉|删除|以这条为准|以此为准"
     r"|少打|多打|修改一下|重复报送|报重了"
@@ -68,6 +76,8 @@ class Signals:
     has_attendees: bool
     # Every date written is on or before the message day.
     dates_past: bool = False
+    # The message is sent on or after the configured ceremony day.
+    ceremony_past: bool = False
 
 
 def classify(text: str, signals: Signals) -> str:
@@ -101,7 +111,7 @@ def _is_rsvp(text: str, signals: Signals) -> bool:
 
     "参加了启动仪式" (no name, no phone) reports the ceremony attended, it is no reply.
     """
-    if _ATTENDED.search(text):
+    if _ATTENDED.search(text) or (_SPOKE.search(text) and not _AHEAD.search(text)):
         return False
     named = signals.has_attendees or PHONE.search(text) is not None
     ceremony = _CEREMONY.search(text) is not None
@@ -113,7 +123,7 @@ def _is_rsvp(text: str, signals: Signals) -> bool:
     sent_already = signals.dates_past and not named and not _NOT_YET_SENT.search(text)
     sending = _SENDING.search(text) is not None and not sent_already
     # "我们局长亲自参加启动仪式", "17号启动仪式我们单位去两个人" (before the 17th): going, not gone.
-    ahead = not signals.has_date or not signals.dates_past
+    ahead = (not signals.has_date or not signals.dates_past) and not signals.ceremony_past
     going = ceremony and ahead and _GOING.search(text) is not None and not _DONE.search(text)
     if going and not signals.has_activity_word:
         return True

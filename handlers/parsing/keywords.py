@@ -71,7 +71,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
         (
             *("培训", "讲座", "专题课", "报告会", "宣讲会", "宣讲团", "专题宣讲", "集中宣讲", "授课"),
-            *("讲堂", "课堂", "轮训", "研修", "训练营", "专题辅导", "学习会", "专题学习", "解读会"),
+            *("讲堂", "课堂", "轮训", "研修", "训练营", "专题辅导", "辅导班", "辅导会", "学习会", "专题学习", "解读会"),
             *("堂课", "节课", "微课", "网课", "课程", "沙龙", "公开课", "微课堂", rf"课{_HAN_END}"),
             # organised study is teaching; a bare 学习 stays weak (学习贯彻…精神)
             *("干部学习", "职工学习", "集体学习", "组织学习", "集中学习"),
@@ -92,7 +92,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         True,
     ),
     (("指导", "帮助企业"), "visit", VISIT, False),
-    (("学习", "观看", "观影"), "training", TRAINING, False),
+    # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
+    (("学习", "观看", "观影", "辅导"), "training", TRAINING, False),
     (PUBLISH_VERBS, "media", MEDIA, True),
     (_CHANNELS, "media", MEDIA, True),
     (

@@ -19,7 +19,8 @@ _AT_VERBS = (
     "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|办完|开了|开完"
     "|搞了|搞完|摆了|摆摊|发了|发完|宣讲"
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
-    "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理"
+    "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
+    "|发资料|发宣传|发折页|发手册|发传单"
 )
 # 关于/对于/由于… are no 于 of place.
 _IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
@@ -62,6 +63,7 @@ _NOT_A_PLACE = re.compile(
     "|的基础|以来|当天|当日|上午|下午|晚上|时候|之前|之后|了"
 )
 _SEVERAL_PLACES = re.compile(r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区)$")
+_HOTLINE = re.compile(r"\d{5}[\u4e00-\u9fff]")
 _VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间"})
 
 
@@ -104,6 +106,8 @@ def _clean(text: str, start: int, end: int, where: bool) -> Location | None:
         value, end = value[: several.start()], end - len(several.group())  # 波罗赤镇、木头城子镇两个镇
     # 深入辖区企业, 到重点企业: a kind of place, not one place
     generic = value in _VAGUE or value.endswith("企业") or len(value) < 2
-    if generic or value[0].isdigit() or _NOT_A_PLACE.search(value) or "在" in value or find_quantities(value):
+    # a digit opens a date or a count, not a place, unless it is a hotline's name (12309检察服务大厅)
+    numbered = value[0].isdigit() and _HOTLINE.match(value) is None
+    if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or find_quantities(value):
         return None
     return Location(value, start, end, where)

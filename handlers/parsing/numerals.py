@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import cn2an
 
 CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟廿"
-NUMBER = rf"(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?|[{CN_NUMERAL_CHARS}]+"
+# "1千2百", "1万5千": digits with magnitudes between them, as phones write them.
+NUMBER = rf"\d+[万千百](?:\d+[千百十]?)+|(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?|[{CN_NUMERAL_CHARS}]+"
 # "上千群众参与", "300师生", "五十多个居民", "60个人": a people noun right after the number (or
 # after 个) counts people like 人.
 _PEOPLE = ("群众", "市民", "居民", "师生", "学生", "游客", "村民", "农户", "干部", "职工", "观众", "听众")

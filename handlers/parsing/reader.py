@@ -6,8 +6,9 @@ locations, dates, counted numbers. Then the intent is decided, and for a report 
 split into activities (see splitting), less a write-up's framing (title, opening, umbrella span).
 
 Dates of an activity: the first date written in its stretch (a span giving way to a day inside it
-written after it); else the previous activity's first
-day, stated or not as it was (今天一是…二是… share 今天); else the message day, with date_stated False
+written after it, and a day something was moved to, "原定的宣传改到明天", giving way to none);
+else the previous activity's first day, stated or not as it was (今天一是…二是… share 今天); else,
+for the ceremony once past, the configured ceremony day; else the message day, with date_stated False
 unless a time of day (上午, 下午) was written, and a note. A range or list of days (4月20日至22日,
 4月20日、22日) gives one activity per day, up to a week: the counts, stated once for the whole
 span, go on the first day's activity so totals are not multiplied. A date after the message day
@@ -43,10 +44,22 @@ _PLAN = re.compile("计划|准备|打算|预计|拟|将|下一步|定于|定在"
 # coming one, not the last.
 _UPCOMING = re.compile(f"{_PLAN.pattern}|正在")
 _EDGES = " ，,；;。！!？?：:\n"
+# "今天下雨，原定的广场宣传改到明天了": the day moved to is the activity's.
+_MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|延期到|延期至|延至|顺延到|顺延至|挪到)\s*$")
 
 
-def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: UnitDirectory) -> Reading:
+def parse_report(
+    text: str,
+    now: dt.datetime,
+    bound_unit: str | None,
+    units: UnitDirectory,
+    *,
+    ceremony_day: dt.date | None = None,
+) -> Reading:
+    """``ceremony_day``: the launch ceremony's day, when known; once it has come, an undated
+    "局长出席启动仪式" tells of the ceremony attended (on that day), not of who will go."""
     today = to_local(now).date()
+    ceremony_past = ceremony_day is not None and ceremony_day <= today
     written = normalize(text)
     dates = find_dates(written, today)
     plain, plans_left_out = without_plans_and_recaps(written, dates)
@@ -68,6 +81,7 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
         has_location=bool(locations),
         has_attendees=bool(attendees),
         dates_past=bool(found.dates) and all(max(d.days) <= today for d in found.dates),
+        ceremony_past=ceremony_past,
     )
     intent = classify(written, signals)
     head_end = min(
@@ -85,7 +99,8 @@ def parse_report(text: str, now: dt.datetime, bound_unit: str | None, units: Uni
     plans: list[ParsedActivity] = []
     previous: tuple[tuple[dt.date, ...], bool] | None = None
     for segment in _reported(split_activities(found), found):
-        days, stated = previous = _days(segment, found, plain, previous, today)
+        held_on = ceremony_day if ceremony_past and segment.type == "ceremony" else None
+        days, stated = previous = _days(segment, found, plain, previous, today, held_on)
         planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
         (plans if planned else activities).extend(_activities(segment, days, stated, found, text))
     if (plans or plans_left_out) and activities:
@@ -118,10 +133,19 @@ def _reported(segments: list[Segment], found: Found) -> list[Segment]:
 
 
 def _days(
-    segment: Segment, found: Found, plain: str, previous: tuple[tuple[dt.date, ...], bool] | None, today: dt.date
+    segment: Segment,
+    found: Found,
+    plain: str,
+    previous: tuple[tuple[dt.date, ...], bool] | None,
+    today: dt.date,
+    held_on: dt.date | None,
 ) -> tuple[tuple[dt.date, ...], bool]:
-    """The activity's days and whether they were written (see the module docstring)."""
+    """The activity's days and whether they were written (see the module docstring); ``held_on``:
+    the day of an event known from the configuration (the ceremony)."""
     own = [mention for mention in found.dates if segment.start <= mention.start < segment.end]
+    moved_to = next((m for m in own if _MOVED.search(plain, max(0, m.start - 4), m.start)), None)
+    if moved_to is not None:
+        return _upcoming(moved_to, segment, plain, today), True
     if own:
         # "4月20日至26日宣传周期间，我关开展了以下活动：（一）4月21日…": a span framing the
         # first item gives way to the day inside it.
@@ -132,6 +156,8 @@ def _days(
         # A later item shares the day it follows (今天一是…二是…), not a span: the span's one
         # activity per day belongs to the item that wrote it.
         return previous[0][:1], previous[1]
+    if held_on is not None:
+        return (held_on,), True
     return (today,), _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
 
 

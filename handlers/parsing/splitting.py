@@ -57,7 +57,9 @@ _SECTION_TITLE = re.compile(
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
 _GENERIC_UNITS = frozenset("个件袋盒")
-_BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间|现场|会上|参会|参训|吸引)")
+# "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
+_BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引)")
+_LEAD_IN_END = re.compile(r"[：:]\s*$")
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,14 @@ def split_activities(found: Found) -> list[Segment]:
         joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != "publicity"
         if strong is None and has_count and ((clause.sentence_start and _first(found.locations, clause)) or joined):
             opener = weakest
+        # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
+        # a new activity on weak words alone.
+        if strong is None and clause.sentence_start and segments and _opens_new_day(clause, segments[-1], found):
+            opener = weakest
+        # "今天两场活动：上午…；下午…": a lead-in with no trigger and no count field opens nothing.
+        if strong is None and _is_lead_in(clause, found):
+            held = clause
+            continue
         if not (strong or weak or has_count):
             held = clause
             continue
@@ -160,6 +170,22 @@ def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bo
     bare = not any(clause.start <= item.start < clause.end for item in (*found.dates, *found.quantities))
     dated_next = _first(found.dates, following[0])
     return bare and dated_next is not None and not found.masked[following[0].start : dated_next.start].strip()
+
+
+def _opens_new_day(clause: Clause, current: Segment, found: Found) -> bool:
+    """The clause starts with a date none of whose days the current activity's first date has."""
+    date_here, date_now = _first(found.dates, clause), _first(found.dates, current)
+    if date_here is None or date_now is None or found.masked[clause.start : date_here.start].strip():
+        return False
+    return not set(date_here.days) & set(date_now.days)
+
+
+def _is_lead_in(clause: Clause, found: Found) -> bool:
+    """A clause ending in a colon whose numbers count no field ("今天两场活动：")."""
+    if _LEAD_IN_END.search(found.masked, clause.start, clause.end) is None:
+        return False
+    inside = [q for q in found.quantities if clause.start <= q.start < clause.end]
+    return not attribute(found.evidence, inside, "other") and _first(found.locations, clause) is None
 
 
 def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:

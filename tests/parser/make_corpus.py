@@ -26,6 +26,7 @@ FILES = {
     "blindb": "blind_b",
     "blindc": "blind_c",
     "blindd": "blind_d",
+    "blinde": "blind_e",
 }
 
 

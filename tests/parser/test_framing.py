@@ -182,3 +182,58 @@ def test_each_counts_for_every_item_listed(units: UnitDirectory) -> None:
 def test_a_daily_rate_goes_on_every_day_of_the_span(units: UnitDirectory) -> None:
     text = "4月20日至4月22日，在公众号连续3天推送知识产权小课堂，每天1篇"
     assert [(a.date.day, a.articles) for a in read(units, text).activities] == [(20, 1), (21, 1), (22, 1)]
+
+
+CEREMONY_DAY = dt.date(2026, 4, 17)
+
+
+@pytest.mark.parametrize(
+    ("sent", "ceremony_day", "intent", "dates"),
+    [
+        (dt.datetime(2026, 4, 20, 9, 0, tzinfo=TZ), CEREMONY_DAY, "report", [CEREMONY_DAY]),
+        (dt.datetime(2026, 4, 17, 11, 30, tzinfo=TZ), CEREMONY_DAY, "report", [CEREMONY_DAY]),
+        (dt.datetime(2026, 4, 16, 10, 0, tzinfo=TZ), CEREMONY_DAY, "rsvp", []),
+        (dt.datetime(2026, 4, 20, 9, 0, tzinfo=TZ), None, "rsvp", []),
+    ],
+)
+def test_an_undated_ceremony_message_reads_by_the_ceremony_day(
+    units: UnitDirectory, sent: dt.datetime, ceremony_day: dt.date | None, intent: str, dates: list[dt.date]
+) -> None:
+    reading = parse_report("局长出席启动仪式", sent, "市科技局", units, ceremony_day=ceremony_day)
+    assert reading.intent == intent
+    assert [a.date for a in reading.activities] == dates
+
+
+def test_a_speech_given_is_the_ceremony_attended_and_one_ahead_a_reply(units: UnitDirectory) -> None:
+    sent = dt.datetime(2026, 4, 17, 11, 30, tzinfo=TZ)
+    assert parse_report("局长出席启动仪式并讲话", sent, "市科技局", units).intent == "report"
+    ahead = dt.datetime(2026, 4, 15, 10, 0, tzinfo=TZ)
+    assert parse_report("局长将出席启动仪式并致辞", ahead, "市科技局", units).intent == "rsvp"
+    assert parse_report("启动仪式我们来两个人，王军和李华", ahead, "市中级人民法院", units).intent == "rsvp"
+
+
+def test_a_day_moved_to_is_the_activitys(units: UnitDirectory) -> None:
+    reading = parse_report("今天下雨，原定的广场宣传改到明天了", NOW, "龙城区知识产权局", units)
+    assert [(a.type, a.date) for a in reading.activities] == [("publicity", TODAY + dt.timedelta(days=1))]
+
+
+def test_summary_figures_are_a_report_and_an_invitation_no_promise(units: UnitDirectory) -> None:
+    figures = read(units, "龙城区局宣传周总结数据：集中宣传3场，发放资料2000份，咨询200人次；走访企业10家", None)
+    assert figures.intent == "report"
+    assert read(units, "明天计划在朝阳大街开展集中宣传，届时欢迎指导").intent == "report"
+    assert read(units, "明天计划在朝阳大街开展集中宣传，届时再报").intent == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "types"),
+    [
+        (
+            "今天两场活动：上午在县实验中学举办讲座，学生三百人参加；下午在柳城街道集市设点宣传",
+            ["training", "publicity"],
+        ),
+        ("4月22日组织开庭旁听，企业代表30人；4月23日在服务中心开展法律咨询，解答咨询45人次", ["publicity"] * 2),
+        ("4月22日举办专利实务培训，60人参加；期间在公众号推送宣传文章3篇", ["training", "media"]),
+    ],
+)
+def test_lead_ins_new_days_and_work_done_meanwhile(units: UnitDirectory, text: str, types: list[str]) -> None:
+    assert [a.type for a in read(units, text).activities] == types

@@ -112,3 +112,8 @@ def test_numbers_inside_names_are_not_counts(name: str, value: int, in_chinese: 
 )
 def test_no_count_at_all(text: str) -> None:
     assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize(("text", "value"), [("1千2百份", 1200), ("1万5千人次", 15000), ("3千5百份", 3500)])
+def test_digits_with_magnitudes_between_them(text: str, value: int) -> None:
+    assert [q.value for q in find_quantities(text)] == [value]

@@ -113,6 +113,11 @@ def test_counts_go_to_the_right_field(
     assert (activity.materials, activity.participants, activity.enterprises) == (materials, participants, enterprises)
 
 
+def test_desks_are_no_consultations(units: UnitDirectory) -> None:
+    [activity] = read(units, "设咨询台5个，发放资料两千五百份，接受咨询230人次").activities
+    assert (activity.materials, activity.consultations) == (2500, 230)
+
+
 @pytest.mark.parametrize(
     ("text", "attendees"),
     [
@@ -167,6 +172,8 @@ def test_intents(units: UnitDirectory, text: str, intent: str) -> None:
         ("在公众号发布问答1期，在官网发布信息2条", ["media", "media"], 3),
         ("检察院今日报送：举办业务培训，参训60人", ["training"], None),
         ("在内部网站开设知识产权专栏1个", ["media"], 1),
+        ("组织高新技术企业专利申报辅导，企业代表35人参加", ["training"], None),
+        ("到企业上门辅导专利申请", ["visit"], None),
     ],
 )
 def test_activity_kinds_and_articles(units: UnitDirectory, text: str, types: list[str], articles: int | None) -> None:
@@ -204,6 +211,21 @@ def test_batch_keeps_the_contract_and_survives_a_bad_line(settings: Settings) ->
     }
     assert set(bad) == {"id", "error"}
     assert last == {"id": "b", "intent": "other", "unit": None, "activities": []}
+
+
+def test_batch_passes_the_ceremony_day_on(settings: Settings) -> None:
+    feed = json.dumps(
+        {"id": "c", "text": "局长出席启动仪式", "now": "2026-04-20T09:00:00+08:00", "bound_unit": "市科技局"}
+    )
+    out = io.StringIO()
+    parse_batch(io.StringIO(feed + "\n"), out, settings.units, settings.ceremony)
+    answer = json.loads(out.getvalue())
+    assert answer["intent"] == "report"
+    assert [a["date"] for a in answer["activities"]] == [settings.ceremony.at.date().isoformat()]
+    assert (
+        json.loads(parse_one("局长出席启动仪式", "2026-04-20T09:00:00+08:00", "市科技局", settings.units))["intent"]
+        == "rsvp"
+    )
 
 
 def test_parse_one_without_a_time_uses_the_system_clock(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
