@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.model import COUNT_FIELDS
+from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE_NOUNS, Quantity, to_int
 
 CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
@@ -78,7 +79,7 @@ _PIECE_UNITS = ("篇", "条", "则")
 _PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
-    r"(?P<key>参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
+    r"(?P<key>咨询的人有|的人有|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
     r"|发放资料|发放宣传资料|资料|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客)"
     rf"[\s:：]*(?:为|达|共|约|近)?\s*(?P<num>\d+(?:\.\d+)?[万千]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多)?"
     rf"(?![\d.,{CN_NUMERAL_CHARS}余多几来]|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|:|：))"
@@ -91,6 +92,15 @@ _PHOTO = re.compile("照片|图片|相片")
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
 )
+
+# "到康泰药业、华锦制药走访": a list of names between the movement and the visit verb.
+_NAME_LIST = re.compile(
+    rf"(?:到|赴|走访了?|走进|前往)(?P<names>[^\s，,；;。、{MASK}]{{2,15}}?(?:、[^\s，,；;。、{MASK}]{{2,15}}?)+)"
+    r"(?=走访|调研|考察|上门|开展|进行|指导|了解|[，,；;。]|$)"
+)
+# Items that are places or already counted ("朝阳县、建平县4家企业") are no company names.
+_PLACE_NAME = re.compile(r"(?:省|市|县|区|镇|乡|村|街道|社区|园区|开发区|广场|中心|学校|医院|\d|等)$")
+_COUNTED = re.compile(rf"[\d{CN_NUMERAL_CHARS}]+\s*[家户个]")
 
 
 @dataclass(frozen=True)
@@ -167,8 +177,17 @@ def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
 
 
 def named_companies(text: str) -> int:
-    """How many companies a clause lists by name (到燕山湖发电公司、重型机器公司走访 → 2)."""
-    return len(_COMPANY.findall(text))
+    """How many companies a clause lists by name (到燕山湖发电公司、重型机器公司走访 → 2, 到康泰药业、
+    华锦制药走访 → 2: names listed after the movement, whatever they end in, unless places)."""
+    listed = max((_listed_names(match.group("names")) for match in _NAME_LIST.finditer(text)), default=0)
+    return max(len(_COMPANY.findall(text)), listed)
+
+
+def _listed_names(names: str) -> int:
+    items = names.split("、")
+    if any(_PLACE_NAME.search(item) or _COUNTED.search(item) for item in items):
+        return 0
+    return len(items)
 
 
 def _sentence_around(text: str, position: int) -> tuple[int, int]:

@@ -26,13 +26,16 @@ Precedence, in order:
    (发放, 资料, 咨询, 讲解… for publicity; 指导 for visits; 学习, 观看 for training) only
    decide when no clause has a strong one, so
    "举办讲座，发放资料200份" stays training. No trigger at all: ``other``, type not stated.
-Unit names and places are masked before matching (市委宣传部 is no 宣传, 展销中心 no 展销).
+Unit names and places are masked before matching (市委宣传部 is no 宣传, 展销中心 no 展销); a place
+that is itself a channel ("在局公众号发了2篇") still marks media.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from handlers.parsing.normalize import MASK
 
 CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER = 90, 80, 70, 60, 50, 40, 30, 10
 
@@ -41,7 +44,7 @@ _HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
 # "去了龙城区的5家企业", "深入辖区企业": going to enterprises is a visit (走进企业 stays 进企业,
 # publicity, as the notice has it).
 _TO_ENTERPRISE = r"(?:(?!开展|举办|组织)[^，。；,;]){0,12}?(?:企业|公司|合作社|厂|商户)"
-_NOT_MATERIAL = "周|部|资料|品|册|折页|手册|单页|页|片|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
+_NOT_MATERIAL = "周|部|稿|资料|品|册|折页|手册|单页|页|片|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
 PUBLISH_VERBS = (
     *("推送", "刊发", "刊登", "刊载", "刊播", "转发", "转载", "发布", "发表", "播出", "播发", "播放"),
     *("展播", "登载", "投放", "报道", "推出", "编发", "撰写", "播了"),
@@ -132,6 +135,9 @@ _MEDIA_EVIDENCE = re.compile(
     "|".join(_CHANNELS) + "|文章|推文|信息|稿件|专栏|栏目|短视频|视频|动画|宣传片|H5|案例|新闻|简报"
     r"|\d+\s*(?:篇|条|期|则)|[一二三四五六七八九十两]+(?:篇|条|期|则)"
 )
+
+_MASKED_RUN = re.compile(f"{MASK}+")
+_ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
 
 
 @dataclass(frozen=True)
@@ -230,7 +236,11 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
         if word in PUBLISH_VERBS and published:
             priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
-    return found
+    # "在局公众号发了2篇": a place that is itself a channel says the work is media.
+    for run in _MASKED_RUN.finditer(masked):
+        if _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end()):
+            found.append(Trigger("media", MEDIA, True, run.start(), run.end()))
+    return sorted(found, key=lambda trigger: trigger.start)
 
 
 def best(triggers: list[Trigger]) -> Trigger | None:

@@ -241,6 +241,10 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         return False
     if (date_here is not None and date_here.start == clause.start) or _NEW_ACTION.match(found.masked, clause.start):
         return True
+    # "走访企业5家，开展打击侵权假冒服务": an unlisted kind with no count or place of its own says
+    # what the activity was about.
+    if strong.type == "other" and not has_count and place_here is None:
+        return False
     substantive = _first(found.quantities, current) is not None or place_now is not None
     return substantive and strong.type != "publicity" and _NEXT_ACTION.match(found.masked, clause.start) is not None
 

@@ -27,6 +27,7 @@ FILES = {
     "blindc": "blind_c",
     "blindd": "blind_d",
     "blinde": "blind_e",
+    "blindf": "blind_f",
 }
 
 

@@ -104,6 +104,9 @@ def test_source_text_is_cut_from_the_original(units: UnitDirectory) -> None:
         ("开展业务培训，培训民警45名", None, 45, None),
         ("设宣传展板，参观人数二百人左右", None, 200, None),
         ("社区宣传 资料八百份 咨询七十人次 群众四百余人", 800, 400, None),
+        ("到朝阳康泰药业、辽宁华锦制药走访", None, None, 2),
+        ("到朝阳县、建平县走访", None, None, None),
+        ("在广场办了个地标产品展，来看的人有两千多", None, 2000, None),
     ],
 )
 def test_counts_go_to_the_right_field(
@@ -174,6 +177,9 @@ def test_intents(units: UnitDirectory, text: str, intent: str) -> None:
         ("在内部网站开设知识产权专栏1个", ["media"], 1),
         ("组织高新技术企业专利申报辅导，企业代表35人参加", ["training"], None),
         ("到企业上门辅导专利申请", ["visit"], None),
+        ("走访企业3家，另外在局公众号发了2篇宣传稿", ["visit", "media"], 2),
+        ("走访辖区重点企业5家，开展打击侵权假冒犯罪服务", ["visit"], None),
+        ("走访企业5家，同时开展执法检查", ["visit", "other"], None),
     ],
 )
 def test_activity_kinds_and_articles(units: UnitDirectory, text: str, types: list[str], articles: int | None) -> None:
