@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import find_triggers
-from handlers.parsing.normalize import mask
+from handlers.parsing.normalize import SENTENCE_ENDS, mask
 from handlers.parsing.numerals import find_quantities
 
 _PLAN_CUE = re.compile(
@@ -29,7 +29,6 @@ _PLAN_CUE = re.compile(
     r"|将(?:继续|持续|进一步|积极|加大|深入|开展|举办|组织|走访|推送|陆续)"
 )
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
-_SENTENCE_END = frozenset("；;。！!？?\n")
 _DONE = re.compile(r"了|已|完成")
 _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
@@ -43,7 +42,7 @@ def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]
     in_plan = False
     for clause in _CLAUSE.finditer(text):
         start, end = clause.span()
-        if start > 0 and text[start - 1] in _SENTENCE_END:
+        if start > 0 and text[start - 1] in SENTENCE_ENDS:
             in_plan = False
         dated = any(start <= d.start < end for d in dates)
         cue = _PLAN_CUE.search(clause.group())

@@ -22,6 +22,7 @@ _HALF_WIDTH = {
 }
 
 MASK = "□"  # stands in for text that keyword scans must not see (unit names, places)
+SENTENCE_ENDS = frozenset("；;。！!？?\n")
 
 
 def normalize(text: str) -> str:

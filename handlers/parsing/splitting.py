@@ -33,6 +33,7 @@ from handlers.parsing.counts import attribute
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
+from handlers.parsing.normalize import SENTENCE_ENDS
 from handlers.parsing.numerals import Quantity
 
 _ENUMERATOR = re.compile(
@@ -42,7 +43,6 @@ _ENUMERATOR = re.compile(
     r"|[①②③④⑤⑥⑦⑧⑨⑩]"
 )
 _BREAK = re.compile(r"[，,；;。！!？?：:\n]|\s+")
-_SENTENCE_END = frozenset("；;。！!？?\n")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
 # activity that has its own count or place, and never into publicity, which is what visits,
@@ -195,7 +195,7 @@ def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
 def _clauses(text: str) -> list[Clause]:
     cuts: dict[int, tuple[bool, bool, bool]] = {0: (True, False, False)}  # position -> Clause flags
     for match in _BREAK.finditer(text):
-        sentence = any(char in _SENTENCE_END for char in match.group())
+        sentence = any(char in SENTENCE_ENDS for char in match.group())
         cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)
