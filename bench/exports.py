@@ -33,11 +33,11 @@ from bot.demo import demo_photo
 from bot.exports import FORMATS, build_export
 from bot.runtime import Runtime
 from bot.workers import photo_store
-from handlers.wording import COUNT_LABELS, TYPE_LABELS
 from scheduler.clock import TZ, ManualClock
 from storage.imaging import process_photo
 from storage.models import Activity, Liaison, Unit
 from storage.photos import Photo, PhotoStatus
+from storage.wording import COUNT_LABELS, TYPE_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"

@@ -104,8 +104,9 @@ def _unit_codes(args: argparse.Namespace) -> int:
 
 def _export_filter(args: argparse.Namespace, settings: Settings) -> ExportFilter:
     from handlers.units import UnitDirectory
-    from handlers.wording import TYPE_LABELS, type_from_words
+    from handlers.wording import type_from_words
     from storage.export_queries import ExportFilter
+    from storage.wording import TYPE_LABELS
 
     directory = UnitDirectory(settings.units)
     units, types = set(), set()

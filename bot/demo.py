@@ -31,10 +31,10 @@ from bot.sandbox.platform import PlatformState, make_platform_app
 from bot.serve import sandboxed, start_site
 from bot.workers import open_background
 from handlers.binding import code_table
-from handlers.wording import TYPE_LABELS
 from scheduler.clock import TZ, ManualClock
 from storage.models import Activity, Unit
 from storage.photos import Photo, PhotoStatus
+from storage.wording import TYPE_LABELS
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.wechat_api import Media, WeChatAPIError
-from handlers.wording import say_date
 from scheduler.clock import Clock
 from storage import jobs
 from storage.db import Database
@@ -27,6 +26,7 @@ from storage.imaging import SAME_PHOTO_DISTANCE, NotAnImage, ProcessedPhoto, ham
 from storage.outbox import put
 from storage.photo_store import PhotoStore, StoredPaths
 from storage.photos import Photo, PhotoStatus
+from storage.wording import say_date
 
 log = logging.getLogger(__name__)
 

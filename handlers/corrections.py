@@ -11,8 +11,9 @@ from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
 from handlers.records import last_record, number_of, record_number, unit_records
 from handlers.router import Bound, Command, Context, Router
-from handlers.wording import FIELD_WORDS, say_activity, say_date, type_from_words
+from handlers.wording import FIELD_WORDS, type_from_words
 from storage.models import Activity
+from storage.wording import say_activity, say_date
 
 router = Router("corrections")
 

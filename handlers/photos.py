@@ -15,10 +15,10 @@ from sqlmodel import col, select
 
 from handlers.records import open_record, record_number, unit_records
 from handlers.router import Bound, Command, Context, MsgType, Router
-from handlers.wording import say_activity
 from storage.jobs import enqueue
 from storage.models import Activity
 from storage.photos import Photo, PhotoStatus
+from storage.wording import say_activity
 
 router = Router("photos")
 

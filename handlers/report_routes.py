@@ -10,8 +10,9 @@ from handlers.parsing import COUNT_FIELDS, Reading
 from handlers.records import open_record
 from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
 from handlers.router import Bound, Context, MsgType, Router
-from handlers.wording import TYPE_LABELS, say_activity, type_from_words
+from handlers.wording import type_from_words
 from storage.models import Activity
+from storage.wording import TYPE_LABELS, say_activity
 
 router = Router("reports")
 

@@ -9,8 +9,9 @@ from handlers.binding import audit
 from handlers.parsing import COUNT_FIELDS, ParsedActivity, Reading, parse_report
 from handlers.photos import attach_waiting_photos
 from handlers.router import Context
-from handlers.wording import CORRECTION_HINT, say_activity, say_date
+from handlers.wording import CORRECTION_HINT
 from storage.models import Activity, Unit
+from storage.wording import say_activity, say_date
 
 
 def read_message(ctx: Context) -> Reading:

@@ -17,7 +17,6 @@ from typing import Protocol
 from PIL import Image, ImageOps
 from sqlmodel import Session, col, or_, select
 
-from handlers.wording import COUNT_LABELS, TYPE_LABELS, clip
 from scheduler.audiences import reporting_units
 from scheduler.campaign import CampaignConfig, CeremonyConfig, UnitConfig, UnitKind
 from scheduler.clock import TZ
@@ -33,6 +32,7 @@ from storage.models import Activity, Liaison
 from storage.outbox import OutboxMessage
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
+from storage.wording import COUNT_LABELS, TYPE_LABELS, clip
 
 TILE = 240
 MAX_TILES = 12

@@ -18,10 +18,10 @@ from functools import cached_property
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from handlers.wording import COUNT_LABELS, TYPE_LABELS
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, summaries_by_unit
 from storage.models import Activity, Liaison, Unit
 from storage.photos import Photo, PhotoStatus
+from storage.wording import COUNT_LABELS, TYPE_LABELS
 
 # The Activity count columns, in the order they are said and printed.
 MEASURES: tuple[str, ...] = tuple(COUNT_LABELS)

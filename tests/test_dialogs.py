@@ -147,6 +147,6 @@ async def test_long_replies_fit_what_wechat_accepts(bot: Harness) -> None:
     assert reply is not None and len(reply.encode()) <= 2048
     assert "已报送35条，以下是最近10条" in reply and "\n26. " in reply and "\n35. " in reply and "\n25. " not in reply
     long_reply = "\n".join(f"第{n}行：" + "知识产权宣传" * 10 for n in range(40))
-    from handlers.wording import clip
+    from storage.wording import clip
 
     assert len(clip(long_reply).encode()) <= 2000 and clip(long_reply).endswith("（内容较长，已截断）")

@@ -10,12 +10,12 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from bot.runtime import open_database
-from handlers.wording import clip
 from scheduler.clock import TZ
 from scheduler.digest import MAX_TILES, TILE, DigestWriter, collage
 from storage.models import Activity, Unit
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
+from storage.wording import clip
 from tests.harness import make_settings
 
 DAY = date(2026, 4, 21)

@@ -29,7 +29,7 @@ from bot.channels.wire import (
 )
 from bot.config import OfficialAccountConfig
 from handlers.inbound import Inbound
-from handlers.wording import clip
+from storage.wording import clip
 
 
 class OfficialAccountChannel:

@@ -14,8 +14,8 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
 from handlers.inbound import Inbound, Link, Location
-from handlers.wording import clip
 from scheduler.clock import TZ
+from storage.wording import clip
 
 MAX_BODY = 64 * 1024
 

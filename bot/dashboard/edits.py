@@ -19,9 +19,9 @@ from sqlmodel import Session, col, update
 from bot.dashboard.desk import admin_of, desk_of, see_other
 from bot.dashboard.pages import activity_path, show_activity
 from bot.dashboard.session import Viewer
-from handlers.wording import COUNT_LABELS, TYPE_LABELS
 from storage.models import Activity, AuditLog
 from storage.photos import Photo
+from storage.wording import COUNT_LABELS, TYPE_LABELS
 
 MAX_LOCATION = 100
 MAX_COUNT = 10_000_000

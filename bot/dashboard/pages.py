@@ -16,8 +16,8 @@ from bot.dashboard import queries
 from bot.dashboard.desk import admin_of, check_unit, desk_of, not_found, render, see_other, viewer_of
 from bot.exports import FORMATS
 from handlers.desk_routes import DASHBOARD_PREFIX
-from handlers.wording import COUNT_LABELS, TYPE_LABELS
 from scheduler.plan import PushKind
+from storage.wording import COUNT_LABELS, TYPE_LABELS
 
 DONE_NOTES = {
     "edit": "已保存修改。",

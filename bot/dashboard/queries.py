@@ -16,13 +16,13 @@ from sqlmodel import Session, col, or_, select
 
 from bot.config import Settings
 from handlers.binding import UNBOUND
-from handlers.wording import TYPE_LABELS
 from scheduler.campaign import UnitKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, summaries_by_unit
 from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data
 from storage.models import Activity, AuditLog, Liaison, Unit
 from storage.outbox import OutboxMessage
 from storage.photos import Photo, PhotoStatus
+from storage.wording import TYPE_LABELS
 
 T = TypeVar("T")
 PAGE_SIZE = 50

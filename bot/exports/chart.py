@@ -23,8 +23,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
-from handlers.wording import TYPE_LABELS, WEEKDAYS
 from storage.export_queries import ExportData
+from storage.wording import TYPE_LABELS, WEEKDAYS
 
 # Families that cover simplified Chinese, Debian's package first.
 CJK_FAMILIES: tuple[str, ...] = (

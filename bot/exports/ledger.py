@@ -20,9 +20,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from handlers.wording import COUNT_LABELS, TYPE_LABELS
 from scheduler.clock import TZ
 from storage.export_queries import MEASURES, ActivityRow, ExportData, Totals
+from storage.wording import COUNT_LABELS, TYPE_LABELS
 
 MEASURE_TITLES = tuple(f"{label}（{unit}）" for label, unit in COUNT_LABELS.values())
 LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (

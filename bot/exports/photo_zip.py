@@ -19,9 +19,9 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from handlers.wording import TYPE_LABELS
 from storage.export_queries import ExportData, PhotoRow
 from storage.photo_store import PhotoStore
+from storage.wording import TYPE_LABELS
 
 log = logging.getLogger(__name__)
 

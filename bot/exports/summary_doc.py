@@ -26,12 +26,12 @@ from docx.styles.style import ParagraphStyle
 from bot.config import Settings
 from bot.exports.chart import day_chart
 from bot.exports.photo_zip import web_copy
-from handlers.wording import COUNT_LABELS, TYPE_LABELS, say_counts, say_date
 from scheduler.campaign import UnitKind
 from scheduler.digest import say_totals  # the digest's wording, so chat and document agree
 from scheduler.push_texts import date_label, moment_label, span_label
 from storage.export_queries import MEASURES, ActivityRow, ExportData, PhotoRow
 from storage.photo_store import PhotoStore
+from storage.wording import COUNT_LABELS, TYPE_LABELS, say_counts, say_date
 
 # The notice's five activity arrangements (五、具体活动安排), in its order; other types follow.
 NOTICE_ARRANGEMENTS = ("ceremony", "publicity", "visit", "exhibition", "training")

@@ -1,0 +1,68 @@
+"""How records are said to people (Chinese): type and count labels, dates, one-line records.
+
+In storage because every room says records the same way: chat replies (handlers), digests
+(scheduler), exports and the desk (bot).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from storage.models import Activity
+
+TYPE_LABELS: dict[str, str] = {
+    "ceremony": "启动仪式",
+    "publicity": "集中宣传",
+    "visit": "走访企业",
+    "exhibition": "成果展示",
+    "training": "培训讲座",
+    "media": "媒体宣传",
+    "other": "其他活动",
+}
+
+# field -> (label, unit of measure); the order is the order they are said in.
+COUNT_LABELS: dict[str, tuple[str, str]] = {
+    "materials": ("发放资料", "份"),
+    "consultations": ("咨询", "人次"),
+    "participants": ("参与", "人"),
+    "enterprises": ("企业", "家"),
+    "articles": ("稿件", "篇"),
+}
+
+WEEKDAYS = "一二三四五六日"
+
+# WeChat refuses text messages over 2048 bytes (passive replies and pushes alike); keep a margin.
+MAX_TEXT_BYTES = 2000
+CLIPPED = "……（内容较长，已截断）"
+
+
+def clip(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """``text`` cut at a line boundary to fit ``limit`` UTF-8 bytes, saying it was cut."""
+    if len(text.encode()) <= limit:
+        return text
+    room = limit - len(CLIPPED.encode())
+    kept = text.encode()[:room].decode("utf-8", errors="ignore")
+    return kept.rsplit("\n", 1)[0] + "\n" + CLIPPED
+
+
+def say_date(day: date) -> str:
+    return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+
+
+def say_counts(activity: Activity) -> str:
+    parts = []
+    for field, (label, measure) in COUNT_LABELS.items():
+        value = getattr(activity, field)
+        if value is not None:
+            approx = "约" if activity.approximate.get(field) else ""
+            parts.append(f"{label}{approx}{value}{measure}")
+    return "，".join(parts)
+
+
+def say_activity(activity: Activity) -> str:
+    parts = [say_date(activity.date), TYPE_LABELS.get(activity.type, activity.type)]
+    parts.append(activity.location or "地点未填")
+    counts = say_counts(activity)
+    if counts:
+        parts.append(counts)
+    return " · ".join(parts)
