@@ -17,26 +17,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.wechat_api.errors import (
+from scheduler.clock import Clock
+from scheduler.delivery import (
     ALL_RECIPIENTS_INVALID,
     FREQUENCY_LIMITED,
     OUTSIDE_SERVICE_WINDOW,
     SYSTEM_BUSY,
-    RetriesExhausted,
-    WeChatAPIError,
+    DeliveryError,
+    OfficialAccountSending,
+    WeComSending,
 )
-from bot.wechat_api.wecom import SendResult
-from scheduler.clock import Clock
 from storage.db import Database
 from storage.models import Liaison
 from storage.outbox import OutboxMessage
@@ -44,19 +42,6 @@ from storage.outbox import OutboxMessage
 log = logging.getLogger(__name__)
 
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
-
-
-class WeComSending(Protocol):
-    async def send_text(self, touser: Sequence[str], content: str) -> SendResult: ...
-    async def send_image(self, touser: Sequence[str], media_id: str) -> SendResult: ...
-    async def upload_image(self, data: bytes, filename: str) -> str: ...
-
-
-class OfficialAccountSending(Protocol):
-    async def send_custom_text(self, openid: str, content: str) -> None: ...
-    async def send_template(
-        self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
-    ) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -252,7 +237,7 @@ class OutboxSender:
             else:
                 media_id = await self.wecom.upload_image(Path(image).read_bytes(), Path(image).name)
                 result = await self.wecom.send_image(users, media_id)
-        except WeChatAPIError as exc:
+        except DeliveryError as exc:
             return [self._after_error(row, exc) for row in batch]
         except OSError as exc:  # the collage file is gone: nothing to retry
             return [Outcome(row.id, "failed", None, f"image unreadable: {exc}") for row in batch]
@@ -281,7 +266,7 @@ class OutboxSender:
             try:
                 await self.mp.send_custom_text(row.recipient, row.text)
                 return Outcome(row.id, "sent", via="custom")
-            except WeChatAPIError as exc:
+            except DeliveryError as exc:
                 # Our record of the window can be a little off from WeChat's: fall back below.
                 if exc.errcode != OUTSIDE_SERVICE_WINDOW:
                     return self._after_error(row, exc)
@@ -291,12 +276,12 @@ class OutboxSender:
             )
         try:
             await self.mp.send_template(row.recipient, self.template_id, {"content": row.text})
-        except WeChatAPIError as exc:
+        except DeliveryError as exc:
             return self._after_error(row, exc)
         return Outcome(row.id, "sent", via="template")
 
-    def _after_error(self, row: Claimed, exc: WeChatAPIError) -> Outcome:
-        transient = isinstance(exc, RetriesExhausted) or exc.errcode in (SYSTEM_BUSY, FREQUENCY_LIMITED)
+    def _after_error(self, row: Claimed, exc: DeliveryError) -> Outcome:
+        transient = exc.retried or exc.errcode in (SYSTEM_BUSY, FREQUENCY_LIMITED)
         status = "retry" if transient and row.attempts < self.policy.max_attempts else "failed"
         return Outcome(row.id, status, exc.errcode, str(exc)[:500])
 

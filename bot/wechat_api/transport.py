@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from bot.wechat_api.errors import SYSTEM_BUSY, TOKEN_ERRCODES, RetriesExhausted, WeChatAPIError
+from bot.wechat_api.errors import TOKEN_ERRCODES, RetriesExhausted, WeChatAPIError
 from bot.wechat_api.tokens import TokenCache
+from scheduler.delivery import SYSTEM_BUSY
 
 log = logging.getLogger(__name__)
 

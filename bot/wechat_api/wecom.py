@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -12,17 +11,10 @@ import aiohttp
 from bot.config import WeComConfig
 from bot.wechat_api.tokens import TokenCache
 from bot.wechat_api.transport import DEFAULT_POLICY, Media, RetryPolicy, WeChatTransport
+from scheduler.delivery import SendResult
 
 # message/send accepts at most this many userids per call.
 MAX_RECIPIENTS_PER_CALL = 1000
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What WeCom reported over all batches: userids it could not deliver to, and message ids."""
-
-    invalid_users: tuple[str, ...] = ()
-    msgids: tuple[str, ...] = ()
 
 
 def wecom_app_key(cfg: WeComConfig) -> str:

@@ -1,0 +1,47 @@
+"""What the outbox sender needs from a messaging platform, stated here so the scheduler does not
+depend on the client that provides it (bot.wechat_api implements these)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+# WeChat errcodes the sender reacts to.
+SYSTEM_BUSY = -1  # transient on WeChat's side
+FREQUENCY_LIMITED = 45009  # the app's call quota: try again later
+OUTSIDE_SERVICE_WINDOW = 45015  # Official Account: the user has not written to us in the last 48 h
+ALL_RECIPIENTS_INVALID = 81013  # none of the recipients is a member of the app
+
+
+class DeliveryError(Exception):
+    """A send failed. errcode is WeChat's, or None when the failure was HTTP or the network;
+    retried is True when the client already retried and gave up."""
+
+    errcode: int | None = None
+    retried: bool = False
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What WeCom reported over all batches: userids it could not deliver to, and message ids."""
+
+    invalid_users: tuple[str, ...] = ()
+    msgids: tuple[str, ...] = ()
+
+
+class WeComSending(Protocol):
+    async def send_text(
+        self, touser: Sequence[str], content: str, *, duplicate_check_seconds: int | None = None
+    ) -> SendResult: ...
+    async def send_image(
+        self, touser: Sequence[str], media_id: str, *, duplicate_check_seconds: int | None = None
+    ) -> SendResult: ...
+    async def upload_image(self, data: bytes, filename: str) -> str: ...
+
+
+class OfficialAccountSending(Protocol):
+    async def send_custom_text(self, openid: str, content: str) -> None: ...
+    async def send_template(
+        self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
+    ) -> int: ...
