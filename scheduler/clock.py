@@ -11,16 +11,11 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-TZ = ZoneInfo("Asia/Shanghai")
+# The campaign's zone and the conversion to it are defined with the column type that stores times.
+from storage.types import TZ, to_local
 
-
-def to_local(moment: datetime) -> datetime:
-    """Return an aware datetime in Asia/Shanghai; naive input is taken as already local."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=TZ)
-    return moment.astimezone(TZ)
+__all__ = ["TZ", "Clock", "ManualClock", "SystemClock", "VirtualClock", "clock_from_spec", "to_local"]
 
 
 class Clock(Protocol):

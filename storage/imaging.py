@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from PIL import ExifTags, Image, ImageOps
 
-from scheduler.clock import to_local
+from storage.types import to_local
 
 # Formats a phone or chat client sends; anything else (HEIC, TIFF, PSD, ...) is refused
 # up front rather than handed to a rarely used decoder. Value: file extension for the original.

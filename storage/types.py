@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-from scheduler.clock import TZ
+TZ = ZoneInfo("Asia/Shanghai")  # every time in weekbot is in the campaign's zone
+
+
+def to_local(moment: datetime) -> datetime:
+    """Return an aware datetime in Asia/Shanghai; naive input is taken as already local."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=TZ)
+    return moment.astimezone(TZ)
 
 
 class LocalDateTime(TypeDecorator[datetime]):
