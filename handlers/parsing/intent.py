@@ -9,9 +9,12 @@
   参会人员120人", "局长出席启动仪式并讲话" are reports);
 - ``summary`` needs a sending word: 发放/发布/宣传 are no sending ("宣传周总结数据：发放资料2000份"
   reports);
-- ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪"),
+- ``summary`` may be sent as an attachment ("附件是我单位宣传周工作总结，请审阅");
+- ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪", and
+  numbers asked about: "要发放多少份资料才合格？200份够吗"),
   promises with nothing done yet ("我局将积极开展宣传"), corrections of a message already sent
-  ("刚才人数写错了，应该是50人", "撤回上一条"; the correction dialog handles them) and remarks on
+  ("刚才人数写错了，应该是50人", "撤回上一条", the command "改 人数 500"; the correction dialog
+  handles them) and remarks on
   photos sent ("照片刚才发了三张，就是今天宣传的");
 - ``report``: anything with an activity word or a count. A write-up titled 总结 that itemises
   dated activities with counts ("宣传周活动总结（阶段）一、4月20日…") is a report, not the summary.
@@ -23,16 +26,21 @@ import re
 from dataclasses import dataclass
 
 from handlers.parsing.attendees import PHONE
+from handlers.wording import FIELD_WORDS
 
 REPORT, RSVP, SUMMARY, OTHER = "report", "rsvp", "summary", "other"
 
 _SUMMARY = re.compile(r"总结(?!会)|邮箱")
-_SENT = re.compile(r"已|了|发送|发至|发到|发往|发你|报送|上报|提交|交|(?<!宣)传|发过去|查收|发(?![放布出])")
+_SENT = re.compile(
+    r"已|了|附件|附上|随附|发送|发至|发到|发往|发你|报送|上报|提交|交|(?<!宣)传|发过去|查收|发(?![放布出])"
+)
 _DONE = re.compile(r"已|了|查收")
 # "总结今天下午能发，稍等": the summary is still to come.
 _NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|正在|准备|马上|争取|晚点|晚些")
-# A message that is one question ("上周五启动仪式的照片能发我一份吗") asks, whatever numbers it has.
+# A message that is one question ("上周五启动仪式的照片能发我一份吗"), or only questions
+# ("要发多少份？200份够吗"), asks, whatever numbers it has.
 _ONE_QUESTION = re.compile(r"[^。；;！!？?\n]+(?:[？?]|[吗呢么])[？?\s]*")
+_SENTENCE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?\n\s]*")
 _QUESTION = re.compile(
     r"[？?]|请问|怎么|如何|哪里|在哪|哪个|哪天|哪些|什么|何时|几点|几号|是否|能否|可否|可以吗|行吗|[吗呢么]\s*$"
 )
@@ -58,6 +66,8 @@ _REPORT_LATER = re.compile(r"到时候|届时(?!欢迎|请)|再报|后补|稍后
 _CORRECTION = re.compile(
     r"写错|写成了?|打错|填错|报错了|有误|更正|改为|改成|应为|应该是|撤回|作废|删掉|删除|以这条为准|以此为准"
     r"|少打|多打|修改一下|重复报送|报重了"
+    # the correction command itself: "改 人数 500", "改 2 地点 新华路商圈"
+    rf"|^\s*改\s*(?:\d+\s*)?(?:{'|'.join(FIELD_WORDS)})"
 )
 _PHOTO_REMARK = re.compile(
     r"(?:照片|图片|相片).*(?:刚才|上面|上条|前面|稍后|补发|就是)|(?:刚才|上面|前面).*(?:照片|图片)"
@@ -96,7 +106,7 @@ def classify(text: str, signals: Signals) -> str:
         return OTHER
     if _PHOTO_REMARK.search(text) and not (signals.has_counts or signals.has_location):
         return OTHER
-    if question and (not signals.has_counts or _ONE_QUESTION.fullmatch(text)):
+    if question and (not signals.has_counts or _only_questions(text)):
         return OTHER
     if _REPORT_LATER.search(text) and not signals.has_counts:
         return OTHER
@@ -104,6 +114,11 @@ def classify(text: str, signals: Signals) -> str:
     if not concrete and (_PROMISE.search(text) or _ACKNOWLEDGE.search(text)):
         return OTHER
     return REPORT if signals.has_trigger or signals.has_counts else OTHER
+
+
+def _only_questions(text: str) -> bool:
+    sentences = _SENTENCE.findall(text.strip())
+    return bool(sentences) and all(_ONE_QUESTION.fullmatch(sentence) for sentence in sentences)
 
 
 def _is_rsvp(text: str, signals: Signals) -> bool:

@@ -11,7 +11,7 @@ The types follow the notice's five arrangements, plus what liaisons also report:
   展览, 展销, 展会, 展出, …展);
 - ``training``: teaching (培训, 讲座, 专题课, 报告会, 宣讲会, 授课, 课堂, …课);
 - ``media``: publishing (推送, 刊发, 发布, 报道, 播放 articles, posts, videos) or a channel
-  (公众号, 微博, 抖音, 网站, 电视台, 日报, LED屏);
+  (公众号, 微博, 抖音, 网站, 电视台, 日报, LED屏, 微信群/QQ群);
 - ``other``: an activity outside these (座谈会, 执法检查, 专项行动) or one whose kind is not said.
 
 Precedence, in order:
@@ -53,7 +53,7 @@ _CHANNELS = (
     *("公众号", "微博", "抖音", "快手", "视频号", "头条", "网站", "官网", "门户", "电视台"),
     # 今日报送 is no 日报
     *("广播", "电台", "(?<![今昨当每])日报", "晚报", "报纸", "报社", "客户端", "融媒", "学习强国"),
-    *("朋友圈", "LED", "大屏", "显示屏", "电子屏", "短信", "直播", "新闻", "专栏"),
+    *("朋友圈", "微信群", "QQ群", "工作群", "LED", "大屏", "显示屏", "电子屏", "短信", "直播", "新闻", "专栏"),
 )
 _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (

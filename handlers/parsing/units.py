@@ -2,7 +2,8 @@
 
 1. A unit named as the subject wins: 【市发展改革委】…, 【公安】…, "市中院今天…", "喀左局 前天…".
    For a bound sender the subject must open the message (before the first activity word), so
-   "市中院法官为企业授课" from a county bureau stays the county bureau's report.
+   "市中院法官为企业授课" from a county bureau stays the county bureau's report; and the
+   sender's own unit named there wins over any other ("科技局、科协联合举办…" from the 科协).
 2. 我委/我局/本局… mean the sender's bound unit.
 3. Not subjects: a partner (联合/会同/协同/与/邀请… before it, …举办的 after it), a unit asked
    about (请问海关的活动…), a unit inside
@@ -50,6 +51,10 @@ def resolve_unit(
     subjects = [m for m in mentions if _is_subject(text, m, locations)]
     units = [m for m in subjects if not m.is_place]
     if bound_unit is not None:
+        # "科技局、科协今天联合举办…" from the 科协: the sender's unit named in the opening is
+        # one of those reporting, whichever is named first.
+        if any(m.unit == bound_unit and not m.is_place and m.start < head_end for m in mentions):
+            return bound_unit, TEXT
         units = [m for m in units if m.start < head_end]
     if units:
         return units[0].unit, TEXT

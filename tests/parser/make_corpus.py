@@ -28,6 +28,7 @@ FILES = {
     "blindd": "blind_d",
     "blinde": "blind_e",
     "blindf": "blind_f",
+    "blindg": "blind_g",
 }
 
 
