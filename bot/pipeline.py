@@ -11,14 +11,12 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
 from scheduler.clock import Clock
-from storage.db import Database
+from storage.db import Database, insert_ignoring_conflicts
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -36,8 +34,7 @@ class MessagePipeline:
         # Core statements on the table (not the ORM entity, whose bulk machinery costs more
         # than the SQL itself).
         table = InboundMessage.__table__
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        self._insert = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+        self._insert = insert_ignoring_conflicts(db.engine.dialect.name, table, ["dedupe_key"]).returning(table.c.id)
         self._set_reply = (
             update(table)
             .where(table.c.id == bindparam("message_id"))

@@ -15,7 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -31,6 +35,13 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5)
+
+
+def insert_ignoring_conflicts(dialect_name: str, table: Table, unique: list[str]) -> PgInsert | SqliteInsert:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, on SQLite or PostgreSQL: one statement, so two
+    writers racing for the same key cannot both insert."""
+    insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=unique)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

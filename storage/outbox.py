@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
 
+from storage.db import insert_ignoring_conflicts
 from storage.models import _at
 
 
@@ -39,12 +38,9 @@ class OutboxMessage(SQLModel, table=True):
 def insert_new(session: Session, table: type[SQLModel], values: Mapping[str, Any], unique: list[str]) -> bool:
     """INSERT unless a row with the same ``unique`` columns exists; True when a row was written.
 
-    One statement (ON CONFLICT DO NOTHING), so two processes racing for the same key cannot
-    both win, on SQLite and PostgreSQL alike.
+    One statement (see storage.db.insert_ignoring_conflicts), so racing writers cannot both win.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    stmt = insert_ignoring_conflicts(session.get_bind().dialect.name, table.__table__, unique).values(**values)
     return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
