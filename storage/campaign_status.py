@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import Activity, Unit, _at
+from storage.models import Activity, Unit, local_datetime_column
 from storage.outbox import insert_new
 
 
@@ -28,7 +28,7 @@ class CeremonyAttendee(SQLModel, table=True):
     name: str
     phone: str = ""
     registered_by: str  # actor, e.g. "wecom:wangl"
-    registered_at: datetime = _at(nullable=False)
+    registered_at: datetime = local_datetime_column(nullable=False)
 
 
 class CeremonyCheckIn(SQLModel, table=True):
@@ -42,7 +42,7 @@ class CeremonyCheckIn(SQLModel, table=True):
     name: str = ""
     how: str
     distance_m: float | None = None
-    at: datetime = _at(nullable=False)
+    at: datetime = local_datetime_column(nullable=False)
 
 
 class SummarySubmission(SQLModel, table=True):
@@ -52,7 +52,7 @@ class SummarySubmission(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", unique=True)
     actor: str
     how: str
-    at: datetime = _at(nullable=False)
+    at: datetime = local_datetime_column(nullable=False)
 
 
 class FiredPush(SQLModel, table=True):
@@ -60,7 +60,7 @@ class FiredPush(SQLModel, table=True):
 
     key: str = Field(primary_key=True)  # PlannedPush.key
     kind: str
-    fired_at: datetime = _at(nullable=False)
+    fired_at: datetime = local_datetime_column(nullable=False)
     recipients: int = 0
 
 

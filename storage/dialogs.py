@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from storage.models import _at
+from storage.models import local_datetime_column
 
 
 class DialogState(SQLModel, table=True):
@@ -16,4 +16,4 @@ class DialogState(SQLModel, table=True):
     user_id: str = Field(primary_key=True)
     state: str  # e.g. "ask_location"
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    expires_at: datetime = _at(nullable=False)
+    expires_at: datetime = local_datetime_column(nullable=False)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import _at
+from storage.models import local_datetime_column
 
 LEASE = timedelta(minutes=5)
 
@@ -21,11 +21,11 @@ class Job(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="queued", index=True)  # queued | running | done | failed
     attempts: int = 0
-    run_after: datetime = _at(nullable=False)
-    lease_until: datetime | None = _at(nullable=True)
+    run_after: datetime = local_datetime_column(nullable=False)
+    lease_until: datetime | None = local_datetime_column(nullable=True)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = _at(nullable=False)
-    finished_at: datetime | None = _at(nullable=True)
+    created_at: datetime = local_datetime_column(nullable=False)
+    finished_at: datetime | None = local_datetime_column(nullable=True)
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], now: datetime) -> Job:

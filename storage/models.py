@@ -12,7 +12,8 @@ from sqlmodel import Field, SQLModel
 from storage.types import LocalDateTime
 
 
-def _at(**kwargs: Any) -> Any:
+def local_datetime_column(**kwargs: Any) -> Any:
+    """A field stored with LocalDateTime (aware in, Asia/Shanghai out); kwargs go to the Column."""
     return Field(sa_column=Column(LocalDateTime(), **kwargs))
 
 
@@ -34,9 +35,9 @@ class Liaison(SQLModel, table=True):
     name: str = ""
     phone: str = ""
     role: str = "liaison"
-    bound_at: datetime = _at(nullable=False)
+    bound_at: datetime = local_datetime_column(nullable=False)
     # Last time the user wrote to us: the Official Account's 48 h customer-service window.
-    last_seen_at: datetime | None = _at(nullable=True)
+    last_seen_at: datetime | None = local_datetime_column(nullable=True)
 
 
 class InboundMessage(SQLModel, table=True):
@@ -47,12 +48,12 @@ class InboundMessage(SQLModel, table=True):
     dedupe_key: str = Field(unique=True)
     user_id: str = Field(index=True)
     msg_type: str
-    created_at: datetime = _at(nullable=False)  # WeChat's CreateTime
-    received_at: datetime = _at(nullable=False)
+    created_at: datetime = local_datetime_column(nullable=False)  # WeChat's CreateTime
+    received_at: datetime = local_datetime_column(nullable=False)
     content: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     raw_xml: str = Field(sa_column=Column(Text, nullable=False))
     reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    handled_at: datetime | None = _at(nullable=True)
+    handled_at: datetime | None = local_datetime_column(nullable=True)
 
 
 class Activity(SQLModel, table=True):
@@ -74,13 +75,13 @@ class Activity(SQLModel, table=True):
     approximate: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     status: str = Field(default="active", index=True)
-    created_at: datetime = _at(nullable=False)
-    updated_at: datetime = _at(nullable=False)
+    created_at: datetime = local_datetime_column(nullable=False)
+    updated_at: datetime = local_datetime_column(nullable=False)
 
 
 class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = _at(nullable=False)
+    at: datetime = local_datetime_column(nullable=False)
     actor: str  # "wecom:userid", "system", "admin:..."
     action: str  # bind, unbind, activity.create, activity.update, ...
     target: str = ""
@@ -92,5 +93,5 @@ class AccessToken(SQLModel, table=True):
 
     app_key: str = Field(primary_key=True)  # e.g. "wecom:<corp_id>:<agent_id>", "mp:<app_id>"
     token: str = ""
-    expires_at: datetime | None = _at(nullable=True)
-    refreshing_until: datetime | None = _at(nullable=True)
+    expires_at: datetime | None = local_datetime_column(nullable=True)
+    refreshing_until: datetime | None = local_datetime_column(nullable=True)

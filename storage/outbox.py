@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, Session, SQLModel
 
 from storage.db import insert_ignoring_conflicts
-from storage.models import _at
+from storage.models import local_datetime_column
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -25,14 +25,14 @@ class OutboxMessage(SQLModel, table=True):
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", index=True)  # pending | sent | failed | expired
     attempts: int = 0
-    next_attempt_at: datetime = _at(nullable=False)
-    not_after: datetime | None = _at(nullable=True)  # too late to be useful after this
+    next_attempt_at: datetime = local_datetime_column(nullable=False)
+    not_after: datetime | None = local_datetime_column(nullable=True)  # too late to be useful after this
     errcode: int | None = None
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = _at(nullable=False)
-    sent_at: datetime | None = _at(nullable=True)
+    created_at: datetime = local_datetime_column(nullable=False)
+    sent_at: datetime | None = local_datetime_column(nullable=True)
     # When the row reached sent, failed or expired: the digest lists failures since the last one.
-    finished_at: datetime | None = _at(nullable=True)
+    finished_at: datetime | None = local_datetime_column(nullable=True)
 
 
 def insert_new(session: Session, table: type[SQLModel], values: Mapping[str, Any], unique: list[str]) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Column, Text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from storage.models import _at
+from storage.models import local_datetime_column
 
 _TWO_TO_63 = 1 << 63
 _TWO_TO_64 = 1 << 64
@@ -64,7 +64,7 @@ class Photo(SQLModel, table=True):
     phash: int = Field(default=0, sa_column=Column(UnsignedInt64(), nullable=False, default=0))
     width: int = 0  # of the original as displayed (EXIF orientation applied)
     height: int = 0
-    taken_at: datetime | None = _at(nullable=True)  # from EXIF, if the camera wrote it
+    taken_at: datetime | None = local_datetime_column(nullable=True)  # from EXIF, if the camera wrote it
     # taken_at falls outside the campaign week: shown to the admin, not refused.
     outside_campaign: bool = False
     # Relative paths inside the PhotoStore root; "" until the files are stored.
@@ -73,4 +73,4 @@ class Photo(SQLModel, table=True):
     thumb_path: str = ""
     status: str = Field(default=PhotoStatus.PENDING, index=True)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    created_at: datetime = _at(nullable=False)
+    created_at: datetime = local_datetime_column(nullable=False)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import _at
+from storage.models import local_datetime_column
 
 TOKEN_BYTES = 32
 
@@ -27,9 +27,9 @@ class LoginLink(SQLModel, table=True):
     user_id: str
     unit_id: int = Field(foreign_key="unit.id")
     role: str  # admin | liaison, as bound when the link was issued
-    created_at: datetime = _at(nullable=False)
-    expires_at: datetime = _at(nullable=False)
-    used_at: datetime | None = _at(nullable=True)
+    created_at: datetime = local_datetime_column(nullable=False)
+    expires_at: datetime = local_datetime_column(nullable=False)
+    used_at: datetime | None = local_datetime_column(nullable=True)
 
 
 def hash_token(token: str) -> str:
