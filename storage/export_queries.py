@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import func
@@ -222,3 +222,13 @@ def _turnout(session: Session, names: dict[int | None, str], rank: dict[str, int
 def _in_order(names: Iterable[str], rank: dict[str, int]) -> tuple[str, ...]:
     """The names the filter keeps, in unit order."""
     return tuple(sorted((name for name in names if name in rank), key=rank.__getitem__))
+
+
+def report_days(
+    ceremony_day: date, week_start: date, week_end: date, data: ExportData | None = None
+) -> tuple[date, ...]:
+    """The campaign's days, from the launch ceremony (if it comes first) to the end of the week,
+    plus any other day ``data`` has records for."""
+    first = min(ceremony_day, week_start)
+    days = {first + timedelta(days=n) for n in range((week_end - first).days + 1)}
+    return tuple(sorted(days | set(data.by_day if data is not None else ())))

@@ -8,7 +8,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func
@@ -18,7 +18,7 @@ from bot.config import Settings
 from handlers.binding import UNBOUND
 from scheduler.campaign import UnitKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, summaries_by_unit
-from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data
+from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data, report_days
 from storage.models import Activity, AuditLog, Liaison, Unit
 from storage.outbox import OutboxMessage
 from storage.photos import Photo, PhotoStatus
@@ -111,11 +111,10 @@ class UnitPage:
     photo_total: int
 
 
-def campaign_days(settings: Settings) -> tuple[date, ...]:
-    """From the launch ceremony (if it comes first) to the last day of the week."""
-    first = min(settings.ceremony.at.date(), settings.campaign.week_start)
-    last = settings.campaign.week_end
-    return tuple(first + timedelta(days=n) for n in range((last - first).days + 1))
+def campaign_days(settings: Settings, data: ExportData | None = None) -> tuple[date, ...]:
+    """From the launch ceremony (if it comes first) to the last day of the week (+ days in data)."""
+    campaign = settings.campaign
+    return report_days(settings.ceremony.at.date(), campaign.week_start, campaign.week_end, data)
 
 
 def due_days(settings: Settings, today: date) -> frozenset[date]:
@@ -134,11 +133,6 @@ def _snapshot(session: Session, settings: Settings, unit: str | None = None) -> 
     """The figures the exports print (of every unit, or one), so the desk and the pack agree."""
     only = ExportFilter(units=frozenset({unit})) if unit else None
     return load_export_data(session, [u.name for u in settings.units], only)
-
-
-def _days(settings: Settings, data: ExportData) -> tuple[date, ...]:
-    """The campaign days, and any other day something was reported for."""
-    return tuple(sorted(set(campaign_days(settings)) | set(data.by_day)))
 
 
 def _unit_statuses(session: Session, settings: Settings, data: ExportData, days: Sequence[date]) -> list[UnitStatus]:
@@ -165,7 +159,7 @@ def _unit_statuses(session: Session, settings: Settings, data: ExportData, days:
 
 def overview(session: Session, settings: Settings, today: date) -> Overview:
     data = _snapshot(session, settings)
-    days = _days(settings, data)
+    days = campaign_days(settings, data)
     by_type = tuple((label, data.by_type[kind]) for kind, label in TYPE_LABELS.items() if kind in data.by_type)
     return Overview(
         days=days,
@@ -290,7 +284,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int, today: date) -
     if unit is None:
         return None
     data = _snapshot(session, settings, unit.name)
-    days = _days(settings, data)
+    days = campaign_days(settings, data)
     status = next((s for s in _unit_statuses(session, settings, data, days) if s.unit_id == unit_id), None)
     if status is None:
         return None  # a unit no longer in the config

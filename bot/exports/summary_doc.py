@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from bot.exports.photo_zip import web_copy
 from scheduler.campaign import UnitKind
 from scheduler.digest import say_totals  # the digest's wording, so chat and document agree
 from scheduler.push_texts import date_label, moment_label, span_label
-from storage.export_queries import MEASURES, ActivityRow, ExportData, PhotoRow
+from storage.export_queries import MEASURES, ActivityRow, ExportData, PhotoRow, report_days
 from storage.photo_store import PhotoStore
 from storage.wording import COUNT_LABELS, TYPE_LABELS, say_counts, say_date
 
@@ -94,11 +94,10 @@ def caption(photo: PhotoRow) -> str:
     return f"{photo.unit} · {say_date(photo.day)} · {photo.place or NO_PLACE}"
 
 
-def chart_days(data: ExportData, settings: Settings) -> list[date]:
+def chart_days(data: ExportData, settings: Settings) -> tuple[date, ...]:
     """The campaign's days (from the ceremony if it comes first) and any other day with records."""
-    first = min(settings.ceremony.at.date(), settings.campaign.week_start)
-    span = (settings.campaign.week_end - first).days + 1
-    return sorted({first + timedelta(days=n) for n in range(span)} | set(data.by_day))
+    campaign = settings.campaign
+    return report_days(settings.ceremony.at.date(), campaign.week_start, campaign.week_end, data)
 
 
 def _house_style(document: DocumentObject) -> None:
