@@ -57,7 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
-    # Hidden: WEEKBOT_CLOCK=virtual:<ISO start>:<speed> runs the service on fast virtual time.
+    # WEEKBOT_CLOCK=virtual:<ISO start>:<speed> runs the service on fast virtual time (a rehearsal).
     clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
     asyncio.run(serve(settings, clock, host, port))
     return 0

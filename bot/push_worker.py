@@ -79,7 +79,9 @@ async def start_push_worker(runtime: Runtime, background: Background) -> PushWor
     if isinstance(executor, SchedulerExecutor):
         await executor.start()
     else:
-        worker.tasks.append(asyncio.create_task(executor.follow(worker.stopping, tick), name="push-plan"))
+        worker.tasks.append(
+            asyncio.create_task(executor.follow(worker.stopping, tick, sender.drain_due), name="push-plan")
+        )
     worker.tasks.append(asyncio.create_task(sender.run(worker.stopping, tick), name="outbox-sender"))
     log.info("push worker started: %d planned pushes, %s", len(plan), type(executor).__name__)
     return worker

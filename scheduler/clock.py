@@ -50,6 +50,11 @@ class VirtualClock:
     Lets a real ``weekbot serve`` process live through a whole campaign in seconds (the restart
     test, rehearsals). Chosen with WEEKBOT_CLOCK=virtual:<ISO start>:<speed>. Time starts at the
     first reading, not at construction, so a slow start-up does not skip hours of the campaign.
+
+    ``hold_at`` stops time at a moment until released. At 150,000x a millisecond of real latency is
+    two and a half virtual minutes, so without it a push due at 08:20 and useless after 09:00 would
+    go out or expire by chance; the plan runner holds the clock at the next push until that push
+    has been fired and sent, and time then runs on from there.
     """
 
     def __init__(self, start: datetime, speed: float, monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -59,11 +64,22 @@ class VirtualClock:
         self.speed = speed
         self._monotonic = monotonic
         self._origin: float | None = None
+        self._hold: datetime | None = None
 
     def now(self) -> datetime:
+        reading = self._monotonic()
         if self._origin is None:
-            self._origin = self._monotonic()
-        return self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.speed)
+            self._origin = reading
+        moment = self.start + timedelta(seconds=(reading - self._origin) * self.speed)
+        if self._hold is not None and moment > self._hold:
+            # Re-anchor at the hold, so that on release time runs on from it instead of jumping.
+            self.start, self._origin = self._hold, reading
+            return self._hold
+        return moment
+
+    def hold_at(self, moment: datetime | None) -> None:
+        """Never read later than ``moment`` (not earlier than now: time does not go back); None releases."""
+        self._hold = None if moment is None else max(to_local(moment), self.now())
 
 
 def clock_from_spec(spec: str) -> Clock:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from scheduler.clock import TZ, Clock, ManualClock
+from scheduler.clock import TZ, Clock, ManualClock, VirtualClock
 from scheduler.firing import PushFiring
 from scheduler.plan import PlannedPush
 from storage.campaign_status import fired_keys
@@ -144,14 +144,33 @@ class VirtualRunner(_PlanRunner):
             clock.set(moment)
         return fired
 
-    async def follow(self, stop: asyncio.Event, tick: float) -> None:
+    async def follow(
+        self, stop: asyncio.Event, tick: float, settle: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
+        """Fire what is due each ``tick`` until ``stop``. On a ``VirtualClock`` the clock is held at
+        the next push, and after firing ``settle`` (the sender sending what is due) runs before time
+        moves on: real latency, multiplied by the clock's speed, never makes a push late."""
+        holdable = self.clock if isinstance(self.clock, VirtualClock) else None
+        if holdable is not None:
+            holdable.hold_at(holdable.now())  # until we know which pushes fired before
         await self.load_fired()
         while not stop.is_set():
+            fired = False
             for push in self.due(self.clock.now()):
                 try:
-                    await self.fire(push)
+                    fired = await self.fire(push) or fired
                 except Exception:
                     log.exception("firing %s failed; trying again at the next tick", push.key)
                     break
+            if fired and settle is not None:
+                try:
+                    await settle()
+                except Exception:
+                    log.exception("sending after a push failed; the sender's own loop retries")
+            if holdable is not None:
+                holdable.hold_at(self._next_at())
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
+
+    def _next_at(self) -> datetime | None:
+        return min((push.at for push in self.plan if push.key not in self.done), default=None)

@@ -18,7 +18,7 @@ from bot.serve import sandboxed
 from bot.wechat_api import RetryPolicy
 from bot.workers import open_background
 from handlers.binding import code_table
-from scheduler.clock import TZ, ManualClock
+from scheduler.clock import TZ, Clock, ManualClock
 from tests.conftest import EXAMPLE
 
 START = datetime(2026, 4, 20, 10, 5, tzinfo=TZ)
@@ -32,9 +32,7 @@ class Harness:
     """The bot app and the sandbox platform on loopback ports; background workers are not
     started, tests drive them (``await bot.background.media.run_until_idle()``)."""
 
-    def __init__(
-        self, settings: Settings, clock: ManualClock | None = None, platform: PlatformState | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, platform: PlatformState | None = None) -> None:
         self.clock = clock or ManualClock(START)
         # Passing the previous harness's platform keeps its media and records across a "restart".
         self.platform = platform or PlatformState(settings.channels.wecom, settings.channels.mp, clock=self.clock)

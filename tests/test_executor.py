@@ -1,5 +1,5 @@
 """APScheduler in production: jobs rebuilt from the plan, late pushes sent while still useful,
-expired and already-fired pushes never sent."""
+expired and already-fired pushes never sent; the virtual runner holding its clock for each push."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.push_worker import make_firing
+from bot.push_worker import make_firing, make_sender
 from bot.runtime import Runtime
-from scheduler.clock import SystemClock
-from scheduler.executor import SchedulerExecutor
+from bot.sandbox.platform import PlatformState
+from scheduler.clock import TZ, SystemClock, VirtualClock
+from scheduler.executor import SchedulerExecutor, VirtualRunner
 from scheduler.plan import Audience, PlannedPush, PushKind
 from storage.campaign_status import claim_push
 from storage.outbox import OutboxMessage
-from tests.harness import make_settings
+from tests.harness import Harness, make_settings
 
 
 async def test_scheduler_fires_due_and_late_pushes_once(tmp_path: Path) -> None:
@@ -79,3 +80,48 @@ async def test_a_failed_firing_is_retried_while_still_useful(tmp_path: Path) -> 
         await executor.stop()
         runtime.close()
     assert len(calls) == 2 and keys == {f"{push.key}:wecom:tianlin"}
+
+
+def test_a_held_virtual_clock_stops_and_runs_on_from_the_hold() -> None:
+    real = [0.0]
+    start = datetime(2026, 4, 17, 8, 0, tzinfo=TZ)
+    clock = VirtualClock(start, 60, monotonic=lambda: real[0])  # a real second is a virtual minute
+    assert clock.now() == start
+    real[0] = 10
+    clock.hold_at(start + timedelta(minutes=15))
+    real[0] = 100
+    assert clock.now() == start + timedelta(minutes=15)
+    clock.hold_at(start)  # never back in time: held where it is
+    real[0] = 200
+    assert clock.now() == start + timedelta(minutes=15)
+    clock.hold_at(None)
+    real[0] = 201
+    assert clock.now() == start + timedelta(minutes=16)
+
+
+async def test_on_a_fast_virtual_clock_narrow_pushes_are_neither_late_nor_lost(tmp_path: Path) -> None:
+    # 10^8 times real time: one millisecond of latency is more than a virtual day, so every one of
+    # these 40-minute windows would pass before its push could be sent unless the clock waits.
+    start = datetime(2026, 4, 13, 8, 0, tzinfo=TZ)
+    clock = VirtualClock(start, 1e8)
+    plan = [
+        PlannedPush(at, PushKind.CHECKIN_OPEN, Audience.CONTACT, f"签到{day}", at + timedelta(minutes=40))
+        for day in range(1, 6)
+        for at in [start + timedelta(days=day, minutes=20)]
+    ]
+    settings = make_settings(tmp_path)
+    platform = PlatformState(settings.channels.wecom, settings.channels.mp)  # on real time: tokens last
+    async with Harness(settings, clock, platform) as bot:
+        sender = make_sender(bot.runtime, bot.background)
+        runner = VirtualRunner(plan, clock, make_firing(bot.runtime), sender.wake)
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.follow(stop, 0.01, sender.drain_due))
+        for _ in range(500):
+            if len(platform.messages) == len(plan):
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await task
+        statuses = bot.runtime.db.call(lambda session: session.exec(select(OutboxMessage.status)).all())
+    assert [message.content for message in platform.messages] == [push.text for push in plan]
+    assert statuses == ["sent"] * len(plan)
