@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo run test lint install system-deps clean
 
-# What the browser tests and the Word export need from Debian: headless Chromium (driven by
-# Playwright, never downloaded) and a CJK font for matplotlib. Installed only when missing.
-SYSTEM_PACKAGES := chromium fonts-wqy-zenhei
+# What the tests and the Word export need from Debian: headless Chromium (driven by
+# Playwright, never downloaded), a CJK font for matplotlib, and PostgreSQL (the suite starts a
+# throwaway server and runs every database test on it as well as on SQLite). Installed only when missing.
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei postgresql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -34,7 +34,7 @@ class MessagePipeline:
         # Core statements on the table (not the ORM entity, whose bulk machinery costs more
         # than the SQL itself).
         table = InboundMessage.__table__
-        self._insert = insert_ignoring_conflicts(db.engine.dialect.name, table, ["dedupe_key"]).returning(table.c.id)
+        self._insert = insert_ignoring_conflicts(db.engine.dialect.name, table, ["dedupe_key"])
         self._set_reply = (
             update(table)
             .where(table.c.id == bindparam("message_id"))
@@ -48,13 +48,16 @@ class MessagePipeline:
     def _process(self, session: Session, msg: Inbound, now: datetime) -> str | None:
         message_id = self._store(session, msg, now)
         received_at = now
-        if message_id is None:  # seen before: a retry, a replay, or a message whose handling failed
-            # FOR UPDATE makes a concurrent retry on another worker (PostgreSQL) wait, then see
-            # it handled; SQLite has a single writer thread and ignores it.
+        # Whoever handles the message holds its row's lock until the reply is written, so a retry
+        # racing on another worker (PostgreSQL) waits, then finds it handled. The store has
+        # committed, so the first delivery must take the lock too: between that commit and its
+        # reply a retry could otherwise lock the row, see it unhandled and handle it again.
+        # SQLite ignores FOR UPDATE, and needs none: one writer thread runs whole transactions.
+        if message_id is None or not self.db.is_sqlite:
             row = session.exec(
                 select(InboundMessage).where(InboundMessage.dedupe_key == msg.dedupe_key).with_for_update()
             ).one()
-            if row.handled_at is not None:
+            if row.handled_at is not None:  # a retry, a replay, or a retry that waited for the first
                 return row.reply or None
             message_id, received_at = row.id, row.received_at
         try:

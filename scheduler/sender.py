@@ -100,6 +100,9 @@ class OutboxSender:
         self.template_id = template_id
         self.policy = policy
         self._wake = asyncio.Event()
+        # One drain at a time in this process: a claim's lease is counted on the injected clock,
+        # which on fast virtual time can lapse while the first drain still waits on the API.
+        self._draining = asyncio.Lock()
 
     def wake(self) -> None:
         """Something was queued: drain now rather than at the next poll."""
@@ -118,14 +121,15 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Send every row that is due now; returns how many rows were attempted."""
-        now = self.clock.now()
-        claimed = await self.db.run(lambda session: self._claim(session, now))
-        if not claimed:
-            return 0
-        outcomes = await self._send_wecom([row for row in claimed if row.channel == "wecom"], now)
-        outcomes += await self._send_mp([row for row in claimed if row.channel == "mp"], now)
-        await self.db.run(lambda session: self._record(session, outcomes, claimed, now))
-        return len(claimed)
+        async with self._draining:
+            now = self.clock.now()
+            claimed = await self.db.run(lambda session: self._claim(session, now))
+            if not claimed:
+                return 0
+            outcomes = await self._send_wecom([row for row in claimed if row.channel == "wecom"], now)
+            outcomes += await self._send_mp([row for row in claimed if row.channel == "mp"], now)
+            await self.db.run(lambda session: self._record(session, outcomes, claimed, now))
+            return len(claimed)
 
     async def drain_due(self) -> int:
         """Drain until nothing is due at this moment (more rows than one claim holds, say)."""

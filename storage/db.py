@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, event
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, SQLModel, create_engine
 
 T = TypeVar("T")
@@ -37,11 +36,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5)
 
 
-def insert_ignoring_conflicts(dialect_name: str, table: Table, unique: list[str]) -> PgInsert | SqliteInsert:
-    """INSERT … ON CONFLICT (unique) DO NOTHING, on SQLite or PostgreSQL: one statement, so two
-    writers racing for the same key cannot both insert."""
+def insert_ignoring_conflicts(dialect_name: str, table: Table, unique: list[str]) -> ReturningInsert[Any]:
+    """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING the primary key, on SQLite or PostgreSQL:
+    one statement, so two writers racing for the same key cannot both insert.
+
+    Whether a row was written is whether a row comes back. Not ``rowcount``: on PostgreSQL
+    SQLAlchemy adds RETURNING to fetch the new key and then reports -1 either way.
+    """
     insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=unique)
+    return insert(table).on_conflict_do_nothing(index_elements=unique).returning(*table.primary_key.columns)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -41,7 +41,7 @@ def insert_new(session: Session, table: type[SQLModel], values: Mapping[str, Any
     One statement (see storage.db.insert_ignoring_conflicts), so racing writers cannot both win.
     """
     stmt = insert_ignoring_conflicts(session.get_bind().dialect.name, table.__table__, unique).values(**values)
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    return session.execute(stmt).first() is not None
 
 
 def put(

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
+from sqlmodel import select
 
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
@@ -19,13 +20,22 @@ from bot.wechat_api import RetryPolicy
 from bot.workers import open_background
 from handlers.binding import code_table
 from scheduler.clock import TZ, Clock, ManualClock
+from tests import backends
 from tests.conftest import EXAMPLE
 
 START = datetime(2026, 4, 20, 10, 5, tzinfo=TZ)
 
 
+def database_url(tmp_path: Path) -> str:
+    """The database the ``backend`` fixture chose: a fresh PostgreSQL database, or SQLite in ``tmp_path``."""
+    return backends.current() or f"sqlite:///{tmp_path}/t.db"
+
+
 def make_settings(tmp_path: Path, **env: str) -> Settings:
-    return load_config(EXAMPLE, env={"WEEKBOT_DATA_DIR": str(tmp_path / "data"), **env})
+    """The example campaign with its data under ``tmp_path``, on the database the ``backend``
+    fixture chose (SQLite unless a test runs on PostgreSQL)."""
+    database = {"WEEKBOT_DATABASE_URL": backends.current()} if backends.current() else {}
+    return load_config(EXAMPLE, env={"WEEKBOT_DATA_DIR": str(tmp_path / "data"), **database, **env})
 
 
 class Harness:
@@ -91,6 +101,6 @@ class Harness:
         assert reply and reply.startswith("绑定成功"), reply
 
     def rows(self, model: Any) -> list[Any]:
-        from sqlmodel import select
-
-        return self.runtime.db.call(lambda s: list(s.exec(select(model)).all()))
+        """Every row of ``model``'s table in insertion (primary key) order, on either database."""
+        query = select(model).order_by(*model.__table__.primary_key.columns)
+        return self.runtime.db.call(lambda s: list(s.exec(query).all()))

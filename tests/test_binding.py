@@ -10,6 +10,8 @@ from handlers.binding import MAX_FAILED_ATTEMPTS_PER_HOUR, code_table, invite_co
 from storage.models import Activity, AuditLog, Liaison
 from tests.harness import Harness, make_settings
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 async def bot(tmp_path: Path):

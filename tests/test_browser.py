@@ -31,6 +31,8 @@ from tests.desk_fixtures import (
 )
 from tests.harness import Harness
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

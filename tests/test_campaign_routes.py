@@ -16,6 +16,8 @@ from storage.models import AuditLog
 from storage.outbox import OutboxMessage
 from tests.harness import Harness, make_settings
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 VENUE = (41.5718, 120.4506)
 
 

@@ -7,12 +7,16 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.config import Settings
 from scheduler.clock import TZ
 from storage.campaign_status import CeremonyCheckIn, SummarySubmission
 from storage.outbox import OutboxMessage
 from tests.harness import make_settings
 from tests.push_harness import Delivery, PushRig
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
 TEMPLATE = "tmpl-ipweek"
 MEMBERS = {"wangl": "市商务局", "lihg": "朝阳海关", "kjzhang": "市科技局"}

@@ -35,6 +35,8 @@ from tests.desk_fixtures import (
 )
 from tests.harness import Harness
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Harness]:

@@ -11,6 +11,8 @@ from storage.dialogs import DialogState
 from storage.models import Activity, AuditLog
 from tests.harness import Harness, make_settings
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 UNIT = "市商务局"
 
 

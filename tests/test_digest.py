@@ -6,6 +6,7 @@ from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
@@ -17,6 +18,8 @@ from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
 from storage.wording import clip
 from tests.harness import make_settings
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
 DAY = date(2026, 4, 21)
 NOON = datetime(2026, 4, 21, 12, 5, tzinfo=TZ)

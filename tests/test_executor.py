@@ -7,6 +7,7 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.push_worker import make_firing, make_sender
@@ -18,6 +19,8 @@ from scheduler.plan import Audience, PlannedPush, PushKind
 from storage.campaign_status import claim_push
 from storage.outbox import OutboxMessage
 from tests.harness import Harness, make_settings
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
 
 async def test_scheduler_fires_due_and_late_pushes_once(tmp_path: Path) -> None:

@@ -114,11 +114,12 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def built(tmp_path_factory: pytest.TempPathFactory, module_backend: str | None) -> Built:
     folder = tmp_path_factory.mktemp("exports")
+    database = {"WEEKBOT_DATABASE_URL": module_backend} if module_backend else {}
 
     async def seed_and_build() -> Built:
-        async with Harness(make_settings(folder)) as bot:
+        async with Harness(make_settings(folder, **database)) as bot:
             await seed_week(bot)
             photos = bot.rows(Photo)
             out = folder / "out"
@@ -268,6 +269,7 @@ def test_zip_filtered_by_type(built: Built) -> None:
         assert set(archive.namelist()) == {name for name in EXPECTED_MEMBERS if "_集中宣传_" in name}
 
 
+@pytest.mark.usefixtures("backend")
 async def test_empty_campaign_still_exports(tmp_path: Path) -> None:
     async with Harness(make_settings(tmp_path)) as bot:
         out = tmp_path / "out"
@@ -280,6 +282,7 @@ async def test_empty_campaign_still_exports(tmp_path: Path) -> None:
         assert archive.namelist() == []
 
 
+@pytest.mark.usefixtures("backend")
 async def test_missing_photo_file_is_left_out(tmp_path: Path) -> None:
     async with Harness(make_settings(tmp_path)) as bot:
         await bot.bound("wang", SHANGWU)
@@ -294,6 +297,7 @@ async def test_missing_photo_file_is_left_out(tmp_path: Path) -> None:
     assert len(docx.Document(str(draft)).inline_shapes) == 2  # the chart and the photo still there
 
 
+@pytest.mark.usefixtures("backend")
 async def test_unknown_format_is_refused_before_reading(tmp_path: Path) -> None:
     async with Harness(make_settings(tmp_path)) as bot:
         with pytest.raises(ValueError, match="unknown export format 'pdf'"):

@@ -31,6 +31,8 @@ from storage.models import AuditLog
 from tests.harness import Harness, make_settings
 from tests.test_exports import EXPECTED_TOTAL, seed_week
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 NAMES = ["宣传周活动台账.xlsx", "宣传周总结初稿.docx", "宣传周图片.zip"]
 USER, PASSWORD = "tianlin@example.test", "smtp-auth-code"
 

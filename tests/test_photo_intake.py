@@ -16,6 +16,8 @@ from storage.outbox import OutboxMessage
 from storage.photos import Photo, PhotoStatus
 from tests.harness import Harness, make_settings
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 UNIT = "市商务局"
 
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.config import Settings, load_config
+from bot.config import Settings
 from bot.runtime import open_database
 from bot.sandbox.platform import PlatformState, make_platform_app
 from scheduler.audiences import reporting_units
@@ -31,6 +32,9 @@ from scheduler.plan import Audience, PushKind, build_plan
 from storage.campaign_status import register_attendees
 from storage.models import Liaison, Unit
 from tests.conftest import EXAMPLE, ROOT
+from tests.harness import make_settings
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
 SPEED = 150_000  # a virtual day in about 0.6 s
 LIAISONS = {"wangl": "市商务局", "lihg": "朝阳海关", "kjzhang": "市科技局", "jpzhao": "建平县知识产权局"}
@@ -123,7 +127,7 @@ def received(messages: Messages, start: str) -> bool:
 
 
 async def test_sigkill_mid_campaign_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    settings = load_config(EXAMPLE, env={"WEEKBOT_DATA_DIR": str(tmp_path / "data")})
+    settings = make_settings(tmp_path)
     seed(settings)
     # The bot lives on virtual time 150,000x faster than the platform's clock: WeCom's duplicate
     # check (a real-time window) would drop a day-apart reminder here, so the outbox alone is tested.
@@ -134,6 +138,7 @@ async def test_sigkill_mid_campaign_loses_and_doubles_nothing(tmp_path: Path) ->
     env = {
         **os.environ,
         "WEEKBOT_DATA_DIR": str(tmp_path / "data"),
+        "WEEKBOT_DATABASE_URL": settings.storage.database_url,
         "WEEKBOT_SANDBOX": "false",
         "WEEKBOT_WECOM_API_BASE": base,
         "WEEKBOT_MP_API_BASE": base,

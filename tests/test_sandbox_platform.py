@@ -189,13 +189,13 @@ async def test_duplicate_check_drops_an_identical_message_within_the_interval(ai
     from scheduler.clock import ManualClock
     from storage.db import Database
     from tests.conftest import EXAMPLE
-    from tests.harness import START
+    from tests.harness import START, database_url
 
     settings = load_config(EXAMPLE, env={})
     clock = ManualClock(START)
     state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)
     client = await aiohttp_client(make_platform_app(state))
-    db = Database(f"sqlite:///{tmp_path}/t.db")
+    db = Database(database_url(tmp_path))
     db.create_all()
     cfg = settings.channels.wecom.model_copy(update={"api_base": str(client.make_url("")).rstrip("/")})
     wecom = WeComClient(client.session, cfg, TokenCache(db, clock), RetryPolicy(base_delay=0))

@@ -3,6 +3,7 @@ expiry, the Official Account's 48 h window, images, and a crash between lease an
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from scheduler.sender import OutboxSender, SenderPolicy
 from storage.models import Liaison
 from storage.outbox import OutboxMessage, put
 from tests.harness import Harness, make_settings
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
 NOW = datetime(2026, 4, 21, 19, 41, tzinfo=TZ)
 
@@ -207,4 +210,29 @@ async def test_crash_after_lease_is_retried_once_the_lease_lapses(bot: Harness) 
     assert await restarted.drain() == 1
     (row,) = rows(bot)
     assert (row.status, row.attempts) == ("sent", 2)
+    assert len(bot.platform.messages_to("wangl")) == 1
+
+
+async def test_drains_take_turns_so_a_lease_lapsing_mid_send_never_resends(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On fast virtual time a claim's two-minute lease can lapse while the API call is still out;
+    # a second drain in the same process (the virtual runner settling a push) must wait its turn.
+    queue(bot, ["wangl"])
+    worker = sender(bot, duplicate_check_seconds=0)
+    assert worker.wecom is not None
+    send_text = worker.wecom.send_text
+
+    async def slow_send_text(*args: object, **kwargs: object) -> object:
+        bot.clock.advance(timedelta(minutes=10))
+        await asyncio.sleep(0.05)
+        return await send_text(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(worker.wecom, "send_text", slow_send_text)
+
+    async def second_drain() -> int:
+        await asyncio.sleep(0.01)  # starts while the first is waiting on the API
+        return await worker.drain()
+
+    assert await asyncio.gather(worker.drain(), second_drain()) == [1, 0]
     assert len(bot.platform.messages_to("wangl")) == 1

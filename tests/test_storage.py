@@ -15,10 +15,13 @@ from scheduler.clock import TZ
 from storage.db import Database
 from storage.models import AuditLog, Unit
 from storage.types import LocalDateTime
+from tests.harness import database_url
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
 
 async def test_a_read_does_not_wait_for_a_slow_write(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path}/t.db")
+    db = Database(database_url(tmp_path))
     db.create_all()
     db.call(lambda s: s.add(Unit(name="市商务局", kind="member")))
     writing = threading.Event()
@@ -42,7 +45,7 @@ async def test_a_read_does_not_wait_for_a_slow_write(tmp_path: Path) -> None:
 
 
 def test_times_are_stored_as_utc_and_read_back_in_shanghai(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path}/t.db")
+    db = Database(database_url(tmp_path))
     db.create_all()
     moment = datetime(2026, 4, 20, 9, 5, tzinfo=TZ)
     db.call(lambda s: s.add(AuditLog(at=moment, actor="system", action="test")))

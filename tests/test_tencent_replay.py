@@ -15,6 +15,8 @@ from storage.models import InboundMessage
 from tests.fixtures.tencent_samples import CALLBACK_SAMPLES, CallbackSample
 from tests.harness import Harness, make_settings
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 PATHS = {"wecom": "/wechat/work", "mp": "/wechat/mp"}
 
 

@@ -12,6 +12,8 @@ from bot.sandbox.callbacks import message_xml, reply_content
 from storage.models import InboundMessage
 from tests.harness import Harness, make_settings
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 async def bot(tmp_path: Path):

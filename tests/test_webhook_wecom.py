@@ -13,6 +13,8 @@ from bot.sandbox.callbacks import WeComSealer, reply_content
 from storage.models import AuditLog, InboundMessage
 from tests.harness import Harness, make_settings
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 async def bot(tmp_path: Path):

@@ -26,6 +26,9 @@ from bot.wechat_api import (
 from scheduler.clock import TZ, ManualClock
 from storage.db import Database
 from storage.models import AccessToken
+from tests.harness import database_url
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
 START = datetime(2026, 4, 20, 9, 5, tzinfo=TZ)
 
@@ -73,7 +76,7 @@ async def world(aiohttp_server: Callable[..., TestServer], settings: Settings, t
     state = PlatformState(settings.channels.wecom, settings.channels.mp, clock)
     server = await aiohttp_server(make_platform_app(state))
     base = str(server.make_url("")).rstrip("/")
-    db_url = f"sqlite:///{tmp_path}/t.db"
+    db_url = database_url(tmp_path)
     setup = Database(db_url)
     setup.create_all()
     async with aiohttp.ClientSession() as http:
