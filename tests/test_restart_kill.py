@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlmodel import select
 
 from bot.config import Settings
 from bot.runtime import open_database
@@ -31,6 +32,7 @@ from scheduler.clock import TZ
 from scheduler.plan import Audience, PushKind, build_plan
 from storage.campaign_status import register_attendees
 from storage.models import Liaison, Unit
+from storage.outbox import OutboxMessage
 from tests.conftest import EXAMPLE, ROOT
 from tests.harness import make_settings
 
@@ -122,6 +124,19 @@ async def wait_for(
     raise AssertionError("timed out\n" + service.describe())
 
 
+async def wait_until_sent(settings: Settings, kind: str, service: Service) -> None:
+    db = open_database(settings)
+    try:
+        for _ in range(500):
+            statuses = db.call(lambda s: set(s.exec(select(OutboxMessage.status).where(OutboxMessage.kind == kind))))
+            if statuses == {"sent"}:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{kind} not recorded as sent: {statuses}\n" + service.describe())
+    finally:
+        db.close()
+
+
 def received(messages: Messages, start: str) -> bool:
     return any(m["content"].startswith(start) for m in messages)
 
@@ -149,7 +164,9 @@ async def test_sigkill_mid_campaign_loses_and_doubles_nothing(tmp_path: Path) ->
         async with aiohttp.ClientSession() as http:
             service.start(FIRST_START)
             await wait_for(http, url, lambda m: received(m, "2026年朝阳市知识产权宣传周今天开始"), service)
-            await asyncio.sleep(0.1)  # let it record the kickoff as sent; the next push is hours away
+            # Kill once the kickoff is recorded as sent (a kill between the API call and that
+            # record is the one resend the outbox cannot rule out); the next push is hours away.
+            await wait_until_sent(settings, "week_kickoff", service)
             assert service.signal(signal.SIGKILL) == -signal.SIGKILL
             before_kill = len(platform.messages)
 
