@@ -27,7 +27,8 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import WeComUser
-from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.sandbox.platform import make_platform_app
+from bot.sandbox.state import PlatformState
 from bot.serve import sandboxed, start_site
 from bot.workers import open_background
 from handlers.binding import code_table

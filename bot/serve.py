@@ -12,7 +12,8 @@ from aiohttp import web
 from bot.config import Settings
 from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
-from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.sandbox.platform import make_platform_app
+from bot.sandbox.state import PlatformState
 from bot.workers import open_background
 from scheduler.clock import Clock
 

@@ -14,7 +14,8 @@ from sqlmodel import select
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import MpSealer, WeComUser
-from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.sandbox.platform import make_platform_app
+from bot.sandbox.state import PlatformState
 from bot.serve import sandboxed
 from bot.wechat_api import RetryPolicy
 from bot.workers import open_background

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.push_worker import make_firing, make_sender
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import message_xml, new_msg_id, reply_content
-from bot.sandbox.platform import SentMessage
+from bot.sandbox.state import SentMessage
 from bot.wechat_api import RetryPolicy
 from bot.workers import Background, open_background
 from scheduler.clock import TZ, ManualClock

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.push_worker import make_firing, make_sender
 from bot.runtime import Runtime
-from bot.sandbox.platform import PlatformState
+from bot.sandbox.state import PlatformState
 from scheduler.clock import TZ, SystemClock, VirtualClock
 from scheduler.executor import SchedulerExecutor, VirtualRunner
 from scheduler.plan import Audience, PlannedPush, PushKind

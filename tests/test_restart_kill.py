@@ -26,7 +26,8 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.runtime import open_database
-from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.sandbox.platform import make_platform_app
+from bot.sandbox.state import PlatformState
 from scheduler.audiences import reporting_units
 from scheduler.clock import TZ
 from scheduler.plan import Audience, PushKind, build_plan

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestClient
 from yarl import URL
 
 from bot.config import Settings
-from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.sandbox.platform import make_platform_app
+from bot.sandbox.state import PlatformState
 from scheduler.clock import TZ, ManualClock
 
 
@@ -184,7 +185,8 @@ async def test_duplicate_check_drops_an_identical_message_within_the_interval(ai
     from datetime import timedelta
 
     from bot.config import load_config
-    from bot.sandbox.platform import PlatformState, make_platform_app
+    from bot.sandbox.platform import make_platform_app
+    from bot.sandbox.state import PlatformState
     from bot.wechat_api import RetryPolicy, TokenCache, WeComClient
     from scheduler.clock import ManualClock
     from storage.db import Database

@@ -14,7 +14,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.config import OfficialAccountConfig, Settings, WeComConfig
-from bot.sandbox.platform import PlatformState, make_platform_app
+from bot.sandbox.platform import make_platform_app
+from bot.sandbox.state import PlatformState
 from bot.wechat_api import (
     OfficialAccountClient,
     RetriesExhausted,

@@ -4,64 +4,24 @@ It answers like the real APIs (errcode/errmsg JSON, invaliduser, media bytes wit
 Content-Disposition), checks credentials and token expiry, records every message sent, and can
 be told to misbehave (``PlatformState.inject``) so retries are exercised over real HTTP. Both
 channels share one app: a token remembers which channel issued it. ``/_sandbox/*`` lets another
-process read what was sent, inject faults, seed media and reset.
+process read what was sent, inject faults, seed media and reset. The state itself is bot.sandbox.state.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.config import OfficialAccountConfig, WeComConfig
-from scheduler.clock import Clock, SystemClock
+from bot.sandbox.state import API_PREFIX, TOKEN_LIFETIME, Channel, PlatformState, SentMessage, StoredMedia
 
-API_PREFIX = "/cgi-bin/"
-TOKEN_LIFETIME = timedelta(hours=2)
 MAX_RECIPIENTS = 1000
-
-Channel = Literal["wecom", "mp"]
-
-
-@dataclass(frozen=True)
-class SentMessage:
-    endpoint: str  # message/send, message/custom/send, message/template/send
-    touser: tuple[str, ...]  # recipients that were valid
-    msgtype: str  # text, image, template
-    content: str  # the text, the image's media_id, or the template fields as "key: value" lines
-    agentid: int | None
-    payload: dict[str, Any]  # the request body as received
-    at: datetime | None = None  # when the platform accepted it (its clock)
-
-
-@dataclass(frozen=True)
-class StoredMedia:
-    data: bytes
-    content_type: str
-    filename: str | None
-
-
-@dataclass
-class _Fault:
-    endpoint: str
-    errcode: int | None
-    status: int | None
-    stall: float | None
-    times: int
-
-
-@dataclass
-class _IssuedToken:
-    channel: Channel
-    expires_at: datetime
 
 
 class FaultSpec(BaseModel):
@@ -73,102 +33,6 @@ class FaultSpec(BaseModel):
     status: int | None = Field(default=None, ge=400, le=599)
     stall: float | None = Field(default=None, ge=0)
     times: int = Field(default=1, ge=1)
-
-
-@dataclass
-class PlatformState:
-    wecom: WeComConfig
-    mp: OfficialAccountConfig
-    # Token expiry and upload times; a demo on virtual time may pass its ManualClock.
-    clock: Clock = field(default_factory=SystemClock)
-    messages: list[SentMessage] = field(default_factory=list)
-    media: dict[str, StoredMedia] = field(default_factory=dict)
-    # Every API call by endpoint (e.g. "gettoken", "message/send"), faulted ones included.
-    calls: list[str] = field(default_factory=list)
-    # Userids/openids the platform does not know: reported in invaliduser or rejected.
-    invalid_users: set[str] = field(default_factory=set)
-    # Honour message/send's enable_duplicate_check (measured on this state's clock). A test whose
-    # bot runs on faster virtual time than the platform turns it off: its intervals mean nothing.
-    duplicate_check: bool = True
-    _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
-    _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
-
-    def inject(
-        self,
-        endpoint: str = "*",
-        *,
-        errcode: int | None = None,
-        status: int | None = None,
-        stall: float | None = None,
-        times: int = 1,
-    ) -> None:
-        """Make the next ``times`` calls to ``endpoint`` ("*": any) stall, then fail as told.
-
-        A stall alone delays the normal answer (enough to trip a client timeout).
-        """
-        if errcode is None and status is None and stall is None:
-            raise ValueError("a fault needs errcode, status or stall")
-        if times < 1:
-            raise ValueError("times must be at least 1")
-        self._faults.append(_Fault(endpoint.removeprefix(API_PREFIX), errcode, status, stall, times))
-
-    def expire_tokens(self) -> None:
-        now = self.clock.now()
-        for issued in self._tokens.values():
-            issued.expires_at = now
-
-    def add_media(self, data: bytes, content_type: str, filename: str | None) -> str:
-        media_id = f"sandbox-media-{next(self._ids)}"
-        self.media[media_id] = StoredMedia(data, content_type, filename)
-        return media_id
-
-    def reset(self) -> None:
-        self.messages.clear()
-        self.media.clear()
-        self.calls.clear()
-        self.invalid_users.clear()
-        self._tokens.clear()
-        self._faults.clear()
-
-    def sent_recently(self, user: str, msgtype: str, content: str, since: datetime) -> bool:
-        return any(
-            user in m.touser and m.msgtype == msgtype and m.content == content and m.at is not None and m.at >= since
-            for m in self.messages
-        )
-
-    def messages_to(self, user: str) -> list[SentMessage]:
-        return [m for m in self.messages if user in m.touser]
-
-    def calls_to(self, endpoint: str) -> int:
-        return self.calls.count(endpoint)
-
-    def issue_token(self, channel: Channel) -> str:
-        token = secrets.token_hex(16)
-        self._tokens[token] = _IssuedToken(channel, self.clock.now() + TOKEN_LIFETIME)
-        return token
-
-    def token_error(self, token: str | None, channels: tuple[Channel, ...]) -> tuple[int, str] | None:
-        if not token:
-            return 41001, "access_token missing"
-        issued = self._tokens.get(token)
-        if issued is None or issued.channel not in channels:
-            return 40001, "invalid credential, access_token is invalid or not latest"
-        if issued.expires_at <= self.clock.now():
-            return 42001, "access_token expired"
-        return None
-
-    def take_fault(self, endpoint: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.endpoint in ("*", endpoint):
-                fault.times -= 1
-                if fault.times == 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def next_msgid(self) -> int:
-        return next(self._ids)
 
 
 STATE_KEY = web.AppKey("sandbox_platform_state", PlatformState)
