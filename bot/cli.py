@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_config
+from storage.schema import SchemaMismatch
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -245,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"weekbot: config error:\n{exc}", file=sys.stderr)
         return 2
-    except CommandError as exc:
+    except (CommandError, SchemaMismatch) as exc:
         print(f"weekbot {args.command}: {exc}", file=sys.stderr)
         return 2
 

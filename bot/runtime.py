@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -17,6 +18,8 @@ from handlers.units import UnitDirectory
 from scheduler.clock import Clock
 from storage.db import Database
 from storage.seed import sync_units
+
+log = logging.getLogger(__name__)
 
 
 def make_deps(settings: Settings) -> Deps:
@@ -38,7 +41,9 @@ def open_database(settings: Settings) -> Database:
     """Open (and create/upgrade) the database, with the configured units in it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
-    db.create_all()
+    added = db.create_all()
+    if added:
+        log.warning("database upgraded in place: added %s", ", ".join(added))
     db.call(lambda session: sync_units(session, [(u.name, u.kind.value) for u in settings.units]))
     return db
 

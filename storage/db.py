@@ -20,7 +20,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import ReturningInsert
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
+
+from storage.schema import upgrade_schema
 
 T = TypeVar("T")
 
@@ -66,8 +68,10 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=1 if self.is_sqlite else 4, thread_name_prefix="db")
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-read")
 
-    def create_all(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
+    def create_all(self) -> list[str]:
+        """Create missing tables and add the missing columns old rows can take (storage.schema);
+        returns the columns added. Raises SchemaMismatch for a difference it cannot bridge."""
+        return upgrade_schema(self.engine)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
