@@ -1,8 +1,9 @@
 """Webhook throughput: the full WeCom path vs a bare aiohttp echo server, in one run.
 
-    .venv/bin/python bench/webhook.py [--requests 4000] [--clients 32]
+    .venv/bin/python bench/webhook.py [--requests 4000] [--clients 32] [--database-url URL]
 
-The full path is the real app: signature check, AES decrypt, store (SQLite, WAL), parse the report,
+The full path is the real app: signature check, AES decrypt, store (SQLite, WAL; or the empty
+PostgreSQL database given with --database-url), parse the report,
 record activities, encrypted reply. Every request is a distinct report with its own MsgId, sealed
 before the clock starts. The echo server answers the same bodies with a fixed text. The load (32
 concurrent keep-alive clients on loopback) runs twice: from a separate process, which measures
@@ -107,9 +108,11 @@ async def echo(_request: web.Request) -> web.Response:
     return web.Response(text="success")
 
 
-async def main(count: int, clients: int) -> None:
+async def main(count: int, clients: int, database_url: str) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="weekbot-bench-"))
-    settings = load_config(ROOT / "config.example.toml", env={"WEEKBOT_DATA_DIR": str(data_dir)})
+    env = {"WEEKBOT_DATA_DIR": str(data_dir), "WEEKBOT_DATABASE_URL": database_url}
+    settings = load_config(ROOT / "config.example.toml", env=env)
+    print(f"database: {settings.database_url.split('@')[-1]}")
     runtime = Runtime.create(settings, SystemClock())
     users = [f"bench{i}" for i in range(26)]
     codes = {g.unit_name: c for c, g in code_table(runtime.deps).items() if g.role == "liaison"}
@@ -148,5 +151,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--database-url", default="", help="an empty PostgreSQL database (default: SQLite)")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.clients))
+    asyncio.run(main(args.requests, args.clients, args.database_url))
