@@ -9,8 +9,10 @@ A deciding word already followed by a number decides that one only ("咨询70人
 a staff noun right after a participation verb took part ("培训民警45名"). An edition with the
 pieces counted right after it holds them ("专版1期，稿件6篇" is 6).
 A number after 其中/包括 is a part of one already counted; one after 各 counts for each item
-listed before it ("A、B分别刊播各1篇" is 2). Within one activity the numbers of a
-field add up, unless one is a total (共/共计/累计/合计), which then stands alone.
+listed before it ("A、B分别刊播各1篇" is 2, "两个平台各1条" too). 个 counts people after a
+people noun ("果农来了六十多个"), and nothing before a place or channel ("两个乡", "两个平台").
+Within one activity the numbers of a field add up, unless one is a total (共/共计/累计/合计),
+which then stands alone.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, replace
 from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.model import COUNT_FIELDS
 from handlers.parsing.normalize import MASK
-from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE_NOUNS, Quantity, to_int
+from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE, PEOPLE_NOUNS, Quantity, to_int
 
 CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
     "consultations",
@@ -45,14 +47,15 @@ _WORDS: dict[str, str] = {
     "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
     HANDOUT: "发放|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
-    NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留"
+    # 代写法律文书三份: documents written for people, not handed out
+    NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
     # 阅读1.5万次, 浏览量: how often pieces were read, not pieces
     NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞",
     VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到|赴|指导|辅导|帮扶|服务|调研|跑了"
-    "|对接|检查|巡查|摸排|联系",
+    "|走了|挨家|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
 }
 # Units that count pieces published only in a media activity: "节目1期", "报道2次" are articles,
@@ -61,7 +64,7 @@ _MEDIA_ONLY_UNITS = ("期", "部", "集", "次")
 # What each unit can count, the deciding words it listens to, and its field when none decides.
 _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
     **dict.fromkeys(("人次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)),
-    **dict.fromkeys(("份", "册", "本", "张", "套"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
+    **dict.fromkeys(("份", "册", "本", "张", "套", "把"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
     **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
     **dict.fromkeys(("篇", "条", "则"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
     **dict.fromkeys(_MEDIA_ONLY_UNITS, ((ARTICLE, NOT_ARTICLE, CONSULT), None)),
@@ -91,6 +94,7 @@ _ENTERPRISE_NOUN = re.compile(r"\s*\w{0,4}?(?:企业|公司|商户|合作社|厂
 _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
 # "照片刚才发了三张": photos sent to the bot are no handouts.
 _PHOTO = re.compile("照片|图片|相片")
+_POSTER = re.compile("海报|长图|图文|漫画")
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
 )
@@ -103,6 +107,13 @@ _NAME_LIST = re.compile(
 # Items that are places or already counted ("朝阳县、建平县4家企业") are no company names.
 _PLACE_NAME = re.compile(r"(?:省|市|县|区|镇|乡|村|街道|社区|园区|开发区|广场|中心|学校|医院|\d|等)$")
 _COUNTED = re.compile(rf"[\d{CN_NUMERAL_CHARS}]+\s*[家户个]")
+# "果农来了六十多个", "学生五十个": 个 after a people noun counts people.
+_PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到了)?\s*$")
+# "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
+_NOT_PIECES_AFTER = re.compile(
+    "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
+)
+_N_ITEMS_EACH = re.compile(rf"(?P<n>[\d{CN_NUMERAL_CHARS}]+)个[\u4e00-\u9fff]{{1,4}}各\s*$")
 
 
 @dataclass(frozen=True)
@@ -141,10 +152,12 @@ def _is_edition(text: str, quantity: Quantity, quantities: list[Quantity]) -> bo
 
 
 def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
-    """ "公众号、电视台分别刊播报道各1篇": 各 counts once for every item listed before it."""
+    """ "公众号、电视台分别刊播报道各1篇": 各 counts once for every item listed before it, or as
+    many times as the items are counted ("两个平台各1条" is 2)."""
     if not text.endswith("各", clause[0], quantity.start):
         return quantity
-    listed = text.count("、", clause[0], quantity.start) + 1
+    counted = _N_ITEMS_EACH.search(text, clause[0], quantity.start)
+    listed = (to_int(counted.group("n")) if counted else None) or text.count("、", clause[0], quantity.start) + 1
     return replace(quantity, value=quantity.value * listed)
 
 
@@ -207,7 +220,12 @@ def _clause_around(text: str, position: int) -> tuple[int, int]:
 
 
 def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type: str) -> str | None:
-    categories, default = _UNIT_RULES.get(quantity.unit, ((), None))
+    unit = quantity.unit
+    if unit == "个" and _NOT_PIECES_AFTER.match(text, quantity.end):
+        return None
+    if unit == "个" and _PEOPLE_BEFORE.search(text, clause[0], quantity.start):
+        unit = "人"
+    categories, default = _UNIT_RULES.get(unit, ((), None))
     if not categories:
         return None
     pattern = _PATTERNS[categories]
@@ -224,21 +242,24 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         decided = after
     if decided is not None:
         category = decided.lastgroup
-    elif quantity.unit in ("家", "户") and activity_type == "visit":
+    elif unit in ("家", "户") and activity_type == "visit":
         category = VISIT
-    elif quantity.unit in ("个", "件", "期", "部", "集") and activity_type == "media":
+    elif unit in ("个", "件", "期", "部", "集") and activity_type == "media":
         category = ARTICLE
     else:
         category = default
-    if category == ARTICLE and quantity.unit in _MEDIA_ONLY_UNITS and activity_type != "media":
+    if category == ARTICLE and unit in _MEDIA_ONLY_UNITS and activity_type != "media":
         return None
-    if category == VISIT and quantity.unit == "件":
+    if category == VISIT and unit == "件":
         return None  # 指导注册商标2件: things, not enterprises
     # 深入3个村: places, not enterprises ("走访合作社2个", "3个企业" are)
-    if category == VISIT and quantity.unit == "个":
+    if category == VISIT and unit == "个":
         noun_after = _ENTERPRISE_NOUN.match(text, quantity.end) is not None
         if not noun_after and not _ENTERPRISE_BEFORE.search(text, clause[0], quantity.start):
             return None
-    if category == HANDOUT and quantity.unit == "张" and _PHOTO.search(text, clause[0], clause[1]):
+    if category == HANDOUT and unit == "张" and _PHOTO.search(text, clause[0], clause[1]):
         return None
+    # "公众号转了主题海报一张": a poster posted is a piece published, not a handout.
+    if category == HANDOUT and unit == "张" and activity_type == "media" and _POSTER.search(text, *clause):
+        return ARTICLE
     return category if category in COUNT_FIELDS else None

@@ -2,8 +2,9 @@
 
 Forms read: 今天/今早/今晚/昨天/昨晚/前天/大前天 (and 明天/后天, kept and flagged);
 周三/星期三/礼拜三/周日/周末, 本周一/这周一, 上周六/上上周五, 下周二; 21号/二十三日;
-4.21, 4-22, 4/22, 4月22日 (full-width digits are normalised first), 2026年4月23日, 2026-04-23,
-二〇二六年四月二十三日; ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三; lists 4月20日、22日, 周二、周三.
+4.21, 4-22, 4/22, 4·26, 4月22日 (full-width digits are normalised first), 2026年4月23日, 2026-04-23,
+二〇二六年四月二十三日, 世界知识产权日当天 (26 April); ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三;
+lists 4月20日、22日, 22、23号, 周二、周三.
 
 Resolution rules (never a silent future date):
 - a bare weekday name (周三) is the most recent such day not after the message day; 上周X is
@@ -33,7 +34,7 @@ _MONTH_DAY = re.compile(
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*)?(?P<d2>{_DAY})\s*(?:日|号)?)?"
 )
 _NUMERIC = re.compile(
-    r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./])(?P<d>\d{1,2})(?![\d])"
+    r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])"
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
 )
 _DAY_ONLY = re.compile(
@@ -41,6 +42,11 @@ _DAY_ONLY = re.compile(
     rf"(?:{_RANGE_JOIN}(?P<d2>{_DAY})\s*(?:日|号))?(?![楼院门线馆厅室栋单元号])"
 )
 _RELATIVE = re.compile("大前天|前天|前日|昨天|昨日|昨晚|昨夜|昨早|今天|今日|今早|今晨|今晚|明天|明日|后天")
+# World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
+_IP_DAY = re.compile(r"(?:世界)?知识产权日(?:当天|那天|这天)|(?:在|于)世界知识产权日(?![前来之期])")
+IP_DAY = (4, 26)
+# "22、23号两天": a bare day listed before one with 日/号 is a day too.
+_LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
 _RELATIVE_OFFSET = {"大前天": -3, "前天": -2, "前日": -2, "明天": 1, "明日": 1, "后天": 2}
 _WEEKDAY = re.compile(
     r"(?P<rel>上上|上|本|这|下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
@@ -73,7 +79,7 @@ def find_dates(text: str, today: dt.date) -> list[DateMention]:
     """All date mentions in ``text``, in order, non-overlapping (the earlier pattern wins)."""
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
-    for finder in (_month_day, _numeric, _weekday, _relative, _day_only):
+    for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only):
         for mention in finder(text, today):
             if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end):
                 continue
@@ -167,8 +173,9 @@ def _day_only(text: str, today: dt.date) -> list[DateMention]:
     found = []
     for match in _DAY_ONLY.finditer(text):
         token = match.group("d")
-        if not (match.group("suffix") or match.group("d2")):
-            continue  # a bare number; "20-22日" needs only the last 日
+        listed = token.isdigit() and _LISTED_BEFORE_DAY.match(text, match.end()) is not None
+        if not (match.group("suffix") or match.group("d2") or listed):
+            continue  # a bare number; "20-22日" needs only the last 日, "22、23号" the last 号
         if not token.isdigit() and len(token) < 2:
             continue  # 三日内, 十日: a single Chinese numeral is too often a number of days
         day = to_int(token)
@@ -189,6 +196,15 @@ def _relative(text: str, today: dt.date) -> list[DateMention]:
         word = match.group()
         offset = _RELATIVE_OFFSET.get(word, -1 if word.startswith("昨") else 0)
         found.append(DateMention(match.start(), match.end(), (today + dt.timedelta(days=offset),), False))
+    return found
+
+
+def _ip_day(text: str, today: dt.date) -> list[DateMention]:
+    found = []
+    for match in _IP_DAY.finditer(text):
+        day = _nearest_year(*IP_DAY, today)
+        if day is not None:
+            found.append(DateMention(match.start(), match.end(), (day,), False))
     return found
 
 

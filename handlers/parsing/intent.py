@@ -10,13 +10,15 @@
 - ``summary`` needs a sending word: 发放/发布/宣传 are no sending ("宣传周总结数据：发放资料2000份"
   reports);
 - ``summary`` may be sent as an attachment ("附件是我单位宣传周工作总结，请审阅");
-- ``other``: chit-chat ("收到", "好的，谢谢"), questions ("怎么报送？", "请问启动仪式在哪", and
+- ``other``: chit-chat ("收到", "好的，谢谢"), forwarded notices ("【转发】…的通知"), activities called
+  off ("计划的宣传取消了，不改期"), questions ("怎么报送？", "请问启动仪式在哪", and
   numbers asked about: "要发放多少份资料才合格？200份够吗"),
   promises with nothing done yet ("我局将积极开展宣传"), corrections of a message already sent
   ("刚才人数写错了，应该是50人", "撤回上一条", the command "改 人数 500"; the correction dialog
   handles them) and remarks on
   photos sent ("照片刚才发了三张，就是今天宣传的");
-- ``report``: anything with an activity word or a count. A write-up titled 总结 that itemises
+- ``report``: anything with an activity word or a count, or an event held (举办/开展…) on a day
+  or at a place. A write-up titled 总结 that itemises
   dated activities with counts ("宣传周活动总结（阶段）一、4月20日…") is a report, not the summary.
 """
 
@@ -33,6 +35,8 @@ REPORT, RSVP, SUMMARY, OTHER = "report", "rsvp", "summary", "other"
 _SUMMARY = re.compile(r"总结(?!会)|邮箱")
 _SENT = re.compile(
     r"已|了|附件|附上|随附|发送|发至|发到|发往|发你|报送|上报|提交|交|(?<!宣)传|发过去|查收|发(?![放布出])"
+    # "总结…通过邮箱发出": 发出 ending the sentence sends; "发出宣传单" hands out
+    r"|发出(?=[，,。；;！!\s]|$)"
 )
 _DONE = re.compile(r"已|了|查收")
 # "总结今天下午能发，稍等": the summary is still to come.
@@ -58,8 +62,15 @@ _ATTENDED = re.compile(r"(?:参会|出席|参加)了|举行|举办")
 _SPOKE = re.compile(r"并(?:在[^，。；]{0,8})?(?:讲话|致辞|发言|作[^，。；]{0,8}发言)")
 _AHEAD = re.compile(r"将|拟|计划|准备|届时")
 _CEREMONY = re.compile(r"仪式|启动会|开幕式")
+# "今天没有开展活动" held nothing.
+_HELD = re.compile(r"(?<!没有)(?<!没)(?<!未)(?<!不)(?:举办|举行|开展|召开|组织)")
 _PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
-_ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|辛苦|了解")
+_ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|感谢|辛苦|了解")
+# A forwarded notice ("【转发】…关于印发…的通知") passes on what others wrote.
+_FORWARDED = re.compile(r"^\s*(?:【转发】|\[转发\]|转发[:：]|转[:：])|关于印发")
+# "计划的宣传取消了，不改期": nothing happened (a postponement, 改期到周五, still reports).
+_CANCELLED = re.compile(r"取消")
+_MOVED = re.compile(r"改期到|改到|改在|改为|顺延|推迟到|延期到")
 # "启动仪式定在20号，到时候报给你们": a promise to report later, nothing done yet.
 # "届时欢迎指导" invites, it promises no report.
 _REPORT_LATER = re.compile(r"到时候|届时(?!欢迎|请)|再报|后补|稍后报|之后报|回头报")
@@ -100,9 +111,13 @@ def classify(text: str, signals: Signals) -> str:
     summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet
     if summary_sent and not itemised:
         return SUMMARY
+    if _FORWARDED.search(text):
+        return OTHER
     if _is_rsvp(text, signals):
         return RSVP
     if _CORRECTION.search(text):
+        return OTHER
+    if _CANCELLED.search(text) and not _MOVED.search(text) and not signals.has_counts:
         return OTHER
     if _PHOTO_REMARK.search(text) and not (signals.has_counts or signals.has_location):
         return OTHER
@@ -113,7 +128,9 @@ def classify(text: str, signals: Signals) -> str:
     concrete = signals.has_counts or signals.has_date or signals.has_location
     if not concrete and (_PROMISE.search(text) or _ACKNOWLEDGE.search(text)):
         return OTHER
-    return REPORT if signals.has_trigger or signals.has_counts else OTHER
+    # "4月24日在朝阳科技城举办…对接活动": an event held on a day or at a place, of no listed kind.
+    held = _HELD.search(text) is not None and (signals.has_date or signals.has_location)
+    return REPORT if signals.has_trigger or signals.has_counts or held else OTHER
 
 
 def _only_questions(text: str) -> bool:
@@ -139,7 +156,8 @@ def _is_rsvp(text: str, signals: Signals) -> bool:
     sending = _SENDING.search(text) is not None and not sent_already
     # "我们局长亲自参加启动仪式", "17号启动仪式我们单位去两个人" (before the 17th): going, not gone.
     ahead = (not signals.has_date or not signals.dates_past) and not signals.ceremony_past
-    going = ceremony and ahead and _GOING.search(text) is not None and not _DONE.search(text)
+    # "17号上午我和科长过去，我叫韩雪，电话186…" (before the ceremony): a name or phone going.
+    going = (ceremony or named) and ahead and _GOING.search(text) is not None and not _DONE.search(text)
     if going and not signals.has_activity_word:
         return True
     return sending or (_LISTING.search(text) is not None and not signals.has_counts)

@@ -20,7 +20,7 @@ _AT_VERBS = (
     "|搞了|搞完|摆了|摆摊|发了|发完|宣讲"
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
-    "|发资料|发宣传|发折页|发手册|发传单|座谈"
+    "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法"
 )
 # 关于/对于/由于… are no 于 of place.
 _IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
@@ -28,17 +28,20 @@ _AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PU
 # "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
 _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
-    "|街|路|场|院|集|店|城|景区|基地|大队"
+    "|街|路|场|院|集|店|城|景区|基地|大队|开发区|经开区|高新区|新区"
 )
 _AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=[，,；;。\s])")
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
 # Only at a clause's start (or after a day word) and only a short name ending in a public place.
 # A day word may come between the place and the verb: "龙城区联合乡今天宣传".
-_BARE_PLACE = "广场|社区|学校|商圈|商场|市场|公园|步行街|商业街|街道|集市|大集|大厅|景区|园区|镇|乡|村|馆|门口|门前"
+_BARE_PLACE = (
+    "广场|社区|学校|小学|中学|大学|医院|商圈|商场|市场|公园|步行街|商业街|街道|集市|大集|大厅|景区|园区|镇|乡|村|馆"
+    "|门口|门前"
+)
 _BARE = re.compile(
     rf"(?:今天|昨天|前天|今日|昨日|上午|下午|[日号]|[{_STOP}]|^)"
     rf"(?P<loc>[\u4e00-\u9fff]{{0,8}}?(?:{_BARE_PLACE}))"
-    r"(?=\s?(?:今天|昨天|今日|上午|下午)?\s?(?:宣传|开展|举办|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普))"
+    r"(?=\s?(?:今天|昨天|今日|上午|下午){0,2}\s?(?:宣传|开展|举办|举行|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普))"
 )
 # Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
 # "发折页1200份，医院门诊大厅".
@@ -54,15 +57,20 @@ _TO = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
 _TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$)")
 # "对朝阳商贸城20家商户开展指导", "指导北四家子乡2个村…": the place whose units are counted.
 _OBJECT_PLACE = re.compile(
-    rf"(?:对|指导)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=\s?[\d一二三四五六七八九十两]+\s?[家个户])"
+    rf"(?:对|指导)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
+    r"(?=\s?(?:上|近|约)?[\d一二三四五六七八九十两百千]+\s?[家个户])"
 )
-_INTO = re.compile(rf"(?:赴|走进|深入|来到|前往|进入|去了)(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)")
+_INTO = re.compile(
+    rf"(?:赴|走进|开进|深入|来到|前往|进入|去了)了?(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)"
+)
+# "今早赶西大营子镇大集": going to a market fair is being there.
+_FAIR = re.compile(rf"赶(?P<loc>[^{_STOP}]{{2,15}}?(?:大集|集市|庙会|集))(?=[，,；;。\s]|$)")
 _LABELLED = re.compile(rf"地点(?:[:：]|为|是|在|\s)\s*(?P<loc>[^{_STOP}]{{2,30}})")
 _NOT_A_PLACE = re.compile(
     "期间|之际|来临|前夕|基础上|过程中|活动中(?!心)|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"
-    "|的基础|以来|当天|当日|上午|下午|晚上|时候|之前|之后|了"
+    "|的基础|以来|当天|当日|上午|下午|晚上|中午|早上|傍晚|时候|之前|之后|了"
 )
-_SEVERAL_PLACES = re.compile(r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区)$")
+_SEVERAL_PLACES = re.compile(r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区)(?:的[\u4e00-\u9fff]{1,3})?$")
 _HOTLINE = re.compile(r"\d{5}[\u4e00-\u9fff]")
 _VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间"})
 
@@ -83,7 +91,7 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
     """
     searched = text if names_masked is None else names_masked
     found: list[Location] = []
-    for pattern in (_LABELLED, _AT, _AT_PLACE, _BARE, _TOKEN, _TRAILING, _TO, _TO_PLACE, _OBJECT_PLACE, _INTO):
+    for pattern in (_LABELLED, _AT, _AT_PLACE, _BARE, _FAIR, _TOKEN, _TRAILING, _TO, _TO_PLACE, _OBJECT_PLACE, _INTO):
         position = 0
         while (match := pattern.search(searched, position)) is not None:
             went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO)

@@ -1,5 +1,5 @@
 """Numbers as liaisons write them: 2000余份, 三百二十份, 两百多, 四十来人, 1.5万人次, 近百人, 2000 份;
-rough figures (十几, 三四百) count as their lower bound, approximate; 几十/数百 as nothing.
+rough figures (十几, 三四百, 百十来人) count as their lower bound, approximate; 几十/数百 as nothing.
 
 Numeral tokens are cut out with regexes and only the token is handed to cn2an (never its
 sentence transform, which would rewrite 一对一 or 十四五). A number is a count only when a
@@ -18,11 +18,15 @@ CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁
 NUMBER = rf"\d+[万千百](?:\d+[千百十]?)+|(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?|[{CN_NUMERAL_CHARS}]+"
 # "上千群众参与", "300师生", "五十多个居民", "60个人": a people noun right after the number (or
 # after 个) counts people like 人.
-_PEOPLE = ("群众", "市民", "居民", "师生", "学生", "游客", "村民", "农户", "干部", "职工", "观众", "听众")
-PEOPLE_NOUNS = (*_PEOPLE, *(f"个{noun}" for noun in ("人", *_PEOPLE)))
+PEOPLE = (
+    *("群众", "市民", "居民", "师生", "学生", "游客", "村民", "农户", "干部", "职工", "观众", "听众"),
+    *("老乡", "果农", "农民", "家长", "孩子", "老人", "员工", "工人"),
+)
+# "三百来号人": 号人 is spoken for people.
+PEOPLE_NOUNS = (*PEOPLE, "号人", *(f"个{noun}" for noun in ("人", *PEOPLE)))
 COUNT_UNITS = (
     *("人次", "人", "名", "位", *sorted(PEOPLE_NOUNS, key=len, reverse=True)),
-    *("份", "册", "本", "张", "套", "件", "个", "袋", "盒"),
+    *("份", "册", "本", "张", "套", "件", "个", "袋", "盒", "把"),
     *("篇", "条", "则", "期", "部", "集"),
     *("家", "户", "所"),
     *("次", "场"),
@@ -58,6 +62,7 @@ _WORD_AFTER_UNIT = {
     "期": "间",
     "本": "局单次市地部届月周年着轮期级",
     "名": "单称字义录",
+    "把": "手关握控",
 }
 # Before the number: 第一中学, 每人2份, 人均3份 are no counts; nor a digit run glued to letters.
 _NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·")
@@ -122,6 +127,8 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     if before[-1:] in ("几", "数", "好") and num[0] in "几十百千万拾佰仟":
         return None  # 几十人, 数百人, 好几百人: no figure given (人数二百人 is one)
     value, rough = to_int(num), False
+    if num == "百十":
+        value, rough = 100, True  # 百十来人: about a hundred, not 110
     if value is None:
         value, rough = _rough(num), True
     if value is None:

@@ -18,8 +18,9 @@ The message is cut into clauses at punctuation, line breaks, runs of spaces and 
   publicity: "集中宣传，发放资料500份，到2家企业上门指导" → publicity + visit,
   "发放资料5000余份，开展宣传活动6场，走访企业20家" → publicity + visit; in a terse note cut
   by spaces, when it has its own count, date or place ("走访企业5家 培训1场 参训30人");
-- a clause referring back (通过此次…, 活动现场…, 其中…) never starts one; a clause with only
-  counts continues the current activity.
+- a clause referring back (通过此次…, 活动现场…, 其中…) or telling of an outlet's coverage
+  (融媒体中心对活动进行了报道) never starts one, nor does the ceremony's own 座谈 (仪式后召开座谈会);
+  a clause with only counts continues the current activity.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ _GENERIC_UNITS = frozenset("个件袋盒")
 # "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
 _BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引)")
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
+# "同时区融媒体中心对活动进行了报道": an outlet covering the activity is no work of the unit's own.
+_COVERAGE = re.compile(
+    r"对(?:此次|本次|该|这次)?活动(?:进行了?|作了?|予以)(?:跟踪|宣传|专题)?报道|报道了(?:此次|本次|该|这次)?活动"
+)
+# "仪式后召开座谈会": the ceremony's own programme.
+_AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 
 
 @dataclass(frozen=True)
@@ -222,8 +229,12 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         return _SECTION_TITLE.match(found.masked, clause.start) is None
     if strong is None or _BACKREF.match(found.masked, clause.start):
         return False
-    # The notice's ceremony comes with a 座谈 ("参加启动仪式，并在座谈会上发言" is one activity).
-    if current.type == "ceremony" and strong.type == "other" and not clause.sentence_start:
+    if _COVERAGE.search(found.masked, clause.start, clause.end):
+        return False
+    # The notice's ceremony comes with a 座谈 ("参加启动仪式，并在座谈会上发言", "仪式后召开座谈会" are
+    # one activity).
+    after_ceremony = clause.sentence_start and _AFTER_CEREMONY.match(found.masked, clause.start) is not None
+    if current.type == "ceremony" and strong.type == "other" and (not clause.sentence_start or after_ceremony):
         return False
     date_here, date_now = _first(found.dates, clause), _first(found.dates, current)
     place_here, place_now = _first(found.locations, clause), _first(found.locations, current)

@@ -29,6 +29,7 @@ FILES = {
     "blinde": "blind_e",
     "blindf": "blind_f",
     "blindg": "blind_g",
+    "blindh": "blind_h",
 }
 
 
