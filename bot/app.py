@@ -87,8 +87,14 @@ def build_app(
         app.router.add_post(paths[name], receive)
     app.router.add_get("/healthz", _healthz)
     if dashboard is not None:
+        # A typed "/dash" lands on the desk too (registered first: the sub-app claims its prefix).
+        app.router.add_get(DASHBOARD_PREFIX, _to_dashboard)
         app.add_subapp(DASHBOARD_PREFIX, dashboard)
     return app
+
+
+async def _to_dashboard(_request: web.Request) -> web.Response:
+    raise web.HTTPFound(f"{DASHBOARD_PREFIX}/")
 
 
 async def _healthz(_request: web.Request) -> web.Response:

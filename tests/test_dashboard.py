@@ -120,6 +120,8 @@ async def test_opening_a_link_does_not_use_it_up(bot: Harness, desk: DeskClient)
 async def test_session_ends_when_it_expires_or_the_binding_changes(bot: Harness, desk: DeskClient) -> None:
     await desk.log_in(CONTACT)
     assert (await desk.get("/dash/"))[0] == 200
+    async with desk.http.get(bot.url("/dash")) as typed:  # the address typed without its slash
+        assert typed.status == 200 and str(typed.url).endswith("/dash/")
     bot.clock.advance(timedelta(hours=12, seconds=1))
     assert (await desk.get("/dash/"))[0] == 403
     async with DeskClient(bot) as liaison:
