@@ -40,20 +40,23 @@ CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, 
 _WORDS: dict[str, str] = {
     # 咨询台5个 counts desks, not people asking
     CONSULT: "咨询(?![台点站桌处])|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
-    PARTICIPATE: "参与|参加|参观|参会|参训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
+    PARTICIPATE: "参与|参加|参观|参会|参训|受训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
-    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派"
+    # "调研组一行4人": who went, not who was reached
+    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行"
     "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
     HANDOUT: "发放|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
     # 代写法律文书三份: documents written for people, not handed out
+    # 点赞126个: reactions to a post, not pieces or handouts
     NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
+    "|点赞|收藏|评论|播放量|阅读量|浏览量"
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
     # 阅读1.5万次, 浏览量: how often pieces were read, not pieces
-    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞",
+    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞|播放量|转发量|评论",
     VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到|赴|指导|辅导|帮扶|服务|调研|跑了"
     "|走了|挨家|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
@@ -77,7 +80,13 @@ _PATTERNS = {
 # verb that follows it, not of the verb before the preposition.
 _PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![面方])向|给")
 _PART_OF = re.compile(r"\s*(?:其中|包括|含)")
-_TOTAL = re.compile(r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*$")
+# "共计120人次", "全天共计接待46人次": a total, with or without the verb after it.
+_TOTAL = re.compile(
+    r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*"
+    r"(?:接待|发放|吸引|覆盖|走访|推送|发布|培训|服务|解答|受理)?\s*(?:各类|群众|宣传)?\s*(?:资料)?\s*$"
+)
+# "原计划发放500份，实际发放320份": what was planned is not what was done.
+_PLANNED = re.compile(r"原计划|原定|原本")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
 _SENTENCE = re.compile(r"[^；;。！!？?\n]+")
 _PIECE_UNITS = ("篇", "条", "则")
@@ -95,6 +104,9 @@ _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
 # "照片刚才发了三张": photos sent to the bot are no handouts.
 _PHOTO = re.compile("照片|图片|相片")
 _POSTER = re.compile("海报|长图|图文|漫画")
+_ISSUE_PUBLISHED = re.compile(
+    rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
+)
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
 )
@@ -130,6 +142,8 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> 
     for index, quantity in enumerate(quantities):
         clause = _clause_around(text, quantity.start)
         if _PART_OF.match(text, clause[0]) or _is_edition(text, quantity, quantities):
+            continue
+        if _PLANNED.search(text, clause[0], quantity.start):
             continue
         # A deciding word before an earlier number of the clause was that number's: in
         # "咨询七十人次 群众四百余人" 咨询 says nothing about the 400.
@@ -189,6 +203,11 @@ def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
         if any(c.quantity.approximate for c in chosen):
             approximate.add(field)
     return values, frozenset(approximate)
+
+
+def published_issue(text: str) -> bool:
+    """ "公众号推出“知识产权小课堂”第3期": an issue published, one piece, though no count is written."""
+    return _ISSUE_PUBLISHED.search(text) is not None
 
 
 def named_companies(text: str) -> int:

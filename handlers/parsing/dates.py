@@ -3,8 +3,9 @@
 Forms read: 今天/今早/今晚/昨天/昨晚/前天/大前天 (and 明天/后天, kept and flagged);
 周三/星期三/礼拜三/周日/周末, 本周一/这周一, 上周六/上上周五, 下周二; 21号/二十三日;
 4.21, 4-22, 4/22, 4·26, 4月22日 (full-width digits are normalised first), 2026年4月23日, 2026-04-23,
-二〇二六年四月二十三日, 世界知识产权日当天 (26 April); ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三;
-lists 4月20日、22日, 22、23号, 周二、周三.
+二〇二六年四月二十三日, 世界知识产权日当天 (26 April); ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三,
+4月21日起连续3天, 周末两天; lists 4月20日、22日, 22、23号, 周二、周三; 次日/翌日/当日 after a written date;
+a date restated in brackets (周末两天（25、26日）) and "次日继续…" (one more day of the same activity).
 
 Resolution rules (never a silent future date):
 - a bare weekday name (周三) is the most recent such day not after the message day; 上周X is
@@ -45,6 +46,15 @@ _RELATIVE = re.compile("大前天|前天|前日|昨天|昨日|昨晚|昨夜|昨�
 # World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
 _IP_DAY = re.compile(r"(?:世界)?知识产权日(?:当天|那天|这天)|(?:在|于)世界知识产权日(?![前来之期])")
 IP_DAY = (4, 26)
+# "4月21日…；次日到…": the day after (or the same day as) the date written before it.
+_FOLLOWING = re.compile(r"次日|翌日|第二天|隔天|当日|同日")
+_FOLLOWING_OFFSET = {"次日": 1, "翌日": 1, "第二天": 1, "隔天": 1, "当日": 0, "同日": 0}
+# "4月21日起连续3天", "20日起一连三天": a run of days from the date.
+_RUN_AFTER = re.compile(r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连)\s*(?P<n>\d|[两二三四五六七])\s*天")
+# "周末两天": Saturday and Sunday.
+_WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
+# "…；次日（周六）继续开放": the activity above goes on that day.
+_GOES_ON = re.compile(r"\s*(?:[（(][^）)]{1,8}[）)])?\s*(?:继续|仍然|照常|持续)")
 # "22、23号两天": a bare day listed before one with 日/号 is a day too.
 _LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
 _RELATIVE_OFFSET = {"大前天": -3, "前天": -2, "前日": -2, "明天": 1, "明日": 1, "后天": 2}
@@ -87,7 +97,7 @@ def find_dates(text: str, today: dt.date) -> list[DateMention]:
                 found.append(mention)
                 taken.append((mention.start, mention.end))
     found.sort(key=lambda m: m.start)
-    return _with_listed_days(text, found)
+    return _with_listed_days(text, _with_following_days(text, found))
 
 
 def _num(token: str | None) -> int | None:
@@ -199,6 +209,38 @@ def _relative(text: str, today: dt.date) -> list[DateMention]:
     return found
 
 
+def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMention]:
+    """Add 次日/当日… after a written date, and stretch a date into the run of days it starts."""
+    taken = [(m.start, m.end) for m in mentions]
+    for match in _FOLLOWING.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        before = [m for m in mentions if m.end <= match.start()]
+        if before:
+            day = max(before[-1].days) + dt.timedelta(days=_FOLLOWING_OFFSET[match.group()])
+            mentions.append(DateMention(match.start(), match.end(), (day,), False))
+    mentions.sort(key=lambda m: m.start)
+    stretched = []
+    for mention in mentions:
+        run = _RUN_AFTER.match(text, mention.end)
+        if run is not None and len(mention.days) == 1:
+            last = mention.days[0] + dt.timedelta(days=(to_int(run.group("n")) or 1) - 1)
+            mention = DateMention(mention.start, run.end(), _span(mention.days[0], last), mention.weekday_name)
+        elif (
+            mention.weekday_name
+            and text[mention.start : mention.end].endswith("周末")
+            and _WEEKEND_BOTH.match(text, mention.end)
+        ):
+            day = mention.days[0]
+            mention = DateMention(mention.start, mention.end, (day, day + dt.timedelta(days=1)), True)
+        stretched.append(mention)
+    return stretched
+
+
+def _goes_on(text: str, mention: DateMention) -> bool:
+    return text.startswith(tuple(_FOLLOWING_OFFSET), mention.start) and _GOES_ON.match(text, mention.end) is not None
+
+
 def _ip_day(text: str, today: dt.date) -> list[DateMention]:
     found = []
     for match in _IP_DAY.finditer(text):
@@ -234,16 +276,28 @@ def _weekday_date(relation: str | None, weekday: int, today: dt.date, monday: dt
 
 
 _LIST_JOIN = re.compile(r"\s*[、和及与]\s*")
+_RESTATED = re.compile(r"\s*(?:两天|三天|2天|3天)?\s*[（(]\s*")
 
 
 def _with_listed_days(text: str, mentions: list[DateMention]) -> list[DateMention]:
     """Fold listed days ("4月20日、22日", "周二、周三") into the first mention of the list."""
     merged: list[DateMention] = []
+    last_end = -1
     for mention in mentions:
         previous = merged[-1] if merged else None
+        restated = previous is not None and _RESTATED.fullmatch(text, last_end, mention.start) is not None
+        last_end = mention.end
         if previous and _LIST_JOIN.fullmatch(text, previous.end, mention.start):
             days = tuple(sorted({*previous.days, *mention.days}))
             merged[-1] = DateMention(previous.start, mention.end, days, previous.weekday_name)
-            continue
-        merged.append(mention)
+        elif previous and restated:
+            # "4月25日（周六）" names the weekday of the date; "周末两天（25、26日）" gives its days.
+            if previous.weekday_name and not mention.weekday_name:
+                merged[-1] = DateMention(previous.start, mention.end, mention.days, False)
+        elif previous and _goes_on(text, mention):
+            # "4月24日…举办成果展；次日（周六）继续开放": the same activity on one more day.
+            days = tuple(sorted({*previous.days, *mention.days}))
+            merged[-1] = DateMention(previous.start, previous.end, days, previous.weekday_name)
+        else:
+            merged.append(mention)
     return merged

@@ -1,5 +1,8 @@
 """What in a report is not an activity done: plans, recaps and a write-up's framing.
 
+- A copied write-up's apparatus (来源：…, 发布时间：…, （编辑：… 审核：…）, 附图：…, 【转自…】, 本报讯（记者…）)
+  is masked first: its dates and words are about the posting, not the activity; so is a bracket
+  breaking down the count before it ("1500份（20日500份、21日600份…）").
 - A plan clause ("明天还要去宝国老镇大集", "下午准备去开发区再走3家", "后续还将走访5家",
   "三、下一步打算 我局将持续开展…") is masked out when the rest of the message reports something
   done, with the clauses of its sentence that follow it and state no date of their own. A message
@@ -20,11 +23,11 @@ from collections.abc import Sequence
 
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import find_triggers
-from handlers.parsing.normalize import SENTENCE_ENDS, mask
+from handlers.parsing.normalize import MASK, SENTENCE_ENDS, mask
 from handlers.parsing.numerals import find_quantities
 
 _PLAN_CUE = re.compile(
-    r"(?<!按)计划(?!内)|(?<!精心|提前|充分|认真)准备(?!了|好|工作|的)|打算|(?<!草)拟(?!派|定|参加|出席)|预计"
+    r"(?<![按原])计划(?!内)|(?<!精心|提前|充分|认真)准备(?!了|好|工作|的)|打算|(?<!草)拟(?!派|定|参加|出席)|预计"
     r"|定于|定在|下一步|还要|还将|将要|将于|将在|后续|届时|到时候|明天|明日|后天|明后|下周"
     r"|将(?:继续|持续|进一步|积极|加大|深入|开展|举办|组织|走访|推送|陆续)"
 )
@@ -34,6 +37,32 @@ _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
     r"|宣传周期间[，,]?\s*(?:共|累计|先后共|合计))[^。\n]*"
 )
+
+
+# A copied write-up's apparatus: source, release time, editors, photo captions, a reprint's
+# byline. "发布时间：2026-04-24" is when it was posted, "附图：座谈交流" a caption, not activities.
+_APPARATUS = re.compile(
+    r"(?:^|(?<=\n))[ \t]*(?:信息来源|来源|发布时间|发布日期|责任编辑|编辑|审核|审校|校对|供稿|撰稿|摄影|配图|附图\d*)"
+    r"[:：][^\n]*"
+    r"|[（(](?:责任编辑|编辑|审核|供稿|撰稿|摄影)[:：][^）)\n]*[）)]"
+    r"|【转自[^】\n]*】|本报讯(?:[（(][^）)\n]*[）)])?"
+)
+
+
+def apparatus_spans(text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in _APPARATUS.finditer(text)]
+
+
+_BRACKET = re.compile(r"[（(][^（）()\n]{2,60}[）)]")
+
+
+def breakdown_spans(text: str) -> list[tuple[int, int]]:
+    """Brackets right after a count that break it down ("累计发放资料1500份（20日500份、21日600份…）"):
+    their days and numbers are parts of what is already counted."""
+    ends = {quantity.end for quantity in find_quantities(text)}
+    return [
+        match.span() for match in _BRACKET.finditer(text) if match.start() in ends and find_quantities(match.group())
+    ]
 
 
 def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]:
@@ -65,6 +94,10 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
 def without_plans_and_recaps(text: str, dates: Sequence[DateMention]) -> tuple[str, bool]:
     """``text`` with plans and recaps masked, unless nothing done would be left; and whether a
     plan was masked."""
+    apparatus = apparatus_spans(text) + breakdown_spans(text)
+    if apparatus:
+        text = mask(text, apparatus)
+        dates = [d for d in dates if text[d.start] != MASK]
     plans = plan_spans(text, dates)
     spans = plans + recap_spans(text, dates)
     if not spans:

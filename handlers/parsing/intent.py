@@ -32,13 +32,14 @@ from handlers.wording import FIELD_WORDS
 
 REPORT, RSVP, SUMMARY, OTHER = "report", "rsvp", "summary", "other"
 
-_SUMMARY = re.compile(r"总结(?!会)|邮箱")
+# "附件：…关于宣传周活动开展情况的报告.docx" is the summary under another name.
+_SUMMARY = re.compile(r"总结(?!会)|邮箱|(?:开展|工作|活动)情况的?报告")
 _SENT = re.compile(
     r"已|了|附件|附上|随附|发送|发至|发到|发往|发你|报送|上报|提交|交|(?<!宣)传|发过去|查收|发(?![放布出])"
     # "总结…通过邮箱发出": 发出 ending the sentence sends; "发出宣传单" hands out
     r"|发出(?=[，,。；;！!\s]|$)"
 )
-_DONE = re.compile(r"已|了|查收")
+_DONE = re.compile(r"已|(?<![不得])了|查收")  # 签不了字 is nothing done
 # "总结今天下午能发，稍等": the summary is still to come.
 _NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|正在|准备|马上|争取|晚点|晚些")
 # A message that is one question ("上周五启动仪式的照片能发我一份吗"), or only questions
@@ -81,7 +82,7 @@ _CORRECTION = re.compile(
     rf"|^\s*改\s*(?:\d+\s*)?(?:{'|'.join(FIELD_WORDS)})"
 )
 _PHOTO_REMARK = re.compile(
-    r"(?:照片|图片|相片).*(?:刚才|上面|上条|前面|稍后|补发|就是)|(?:刚才|上面|前面).*(?:照片|图片)"
+    r"(?:照片|图片|相片).*(?:刚才|上面|上条|前面|稍后|补发|就是|请查收|查收|如下)|(?:刚才|上面|前面).*(?:照片|图片)"
 )
 
 
@@ -108,11 +109,11 @@ def classify(text: str, signals: Signals) -> str:
     question = _QUESTION.search(text) is not None
     itemised = signals.has_activity_word and signals.has_counts and signals.has_date
     not_yet = (question or _NOT_YET.search(text) is not None) and not _DONE.search(text)
+    if _FORWARDED.search(text):
+        return OTHER
     summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet
     if summary_sent and not itemised:
         return SUMMARY
-    if _FORWARDED.search(text):
-        return OTHER
     if _is_rsvp(text, signals):
         return RSVP
     if _CORRECTION.search(text):

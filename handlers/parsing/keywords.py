@@ -93,6 +93,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("服务企业", "深入企业", "走企", "进企服务", rf"(?:去|到|赴|前往|深入)了?{_TO_ENTERPRISE}"),
             # "今天跑了4家": going round that many (enterprises)
             r"跑了(?=\s*[\d一二三四五六七八九十两几]+\s*家)",
+            # "为园区内11家企业提供知识产权服务": serving enterprises
+            r"为(?=[^，。；,;]{0,12}(?:企业|公司|商户)[^，。；,;]{0,4}提供[^，。；,;]{0,12}服务)",
         ),
         "visit",
         VISIT,

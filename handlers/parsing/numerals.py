@@ -38,7 +38,9 @@ _BARE_MAGNITUDE = re.compile(r"[百千万亿佰仟]+")
 _APPROXIMATE_PREFIXES = ("大约", "将近", "约计", "约", "近", "逾", "超过", "超", "上")
 # Rough figures: 十几 (10+), 二十几, 三四百 (300 to 400), read as their lower bound, approximate.
 _ROUGH = re.compile(
-    r"(?P<head>[一二三四五六七八九十百千万]*)几[十百千万]?|(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
+    r"(?P<head>[一二三四五六七八九十百千万]*)几[十百千万]?"
+    # 三四百, 一千五六百 (1500 to 1600)
+    r"|(?P<lead>[一二三四五六七八九两]+[千万])?(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
 )
 _QUANTITY = re.compile(
     rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
@@ -66,6 +68,8 @@ _WORD_AFTER_UNIT = {
 }
 # Before the number: 第一中学, 每人2份, 人均3份 are no counts; nor a digit run glued to letters.
 _NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·")
+# "每天1篇", "每天发布1条": a daily rate.
+_PER_DAY = re.compile(r"(?:每天|每日)(?:发布|推送|推出|刊发|发放|播出|播放|更新|发)?$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         pre = None
     start = match.start("num") if pre is None else match.start()
     before = text[: match.start("num")] if pre is None else text[: match.start()]
-    per_day = before.endswith(("每天", "每日"))
+    per_day = _PER_DAY.search(before) is not None
     per_head = before[-2:-1] == "每" and not per_day  # 每人2份, 每户1册: a rate, not a count
     if per_head or before.endswith(_NOT_A_COUNT_BEFORE) or (before[-1:].isascii() and before[-1:].isalnum()):
         return None
@@ -147,4 +151,4 @@ def _rough(token: str) -> int | None:
         return to_int(match.group("head")) if match.group("head") else None
     if "一二三四五六七八九".index(match.group("high")) != "一二三四五六七八九".index(match.group("low")) + 1:
         return None
-    return to_int(match.group("low") + match.group("size"))
+    return to_int((match.group("lead") or "") + match.group("low") + match.group("size"))

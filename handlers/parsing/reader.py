@@ -22,7 +22,7 @@ import datetime as dt
 import re
 
 from handlers.parsing.attendees import extract_attendees
-from handlers.parsing.counts import Count, attribute, labelled_quantities, named_companies, totals
+from handlers.parsing.counts import Count, attribute, labelled_quantities, named_companies, published_issue, totals
 from handlers.parsing.dates import DateMention, find_dates
 from handlers.parsing.framing import is_framing, without_plans_and_recaps
 from handlers.parsing.intent import REPORT, RSVP, Signals, classify
@@ -118,10 +118,15 @@ def _reported(segments: list[Segment], found: Found) -> list[Segment]:
     if len(segments) < 2:
         return segments
     own = [[d for d in found.dates if s.start <= d.start < s.end] for s in segments]
+    first_line_end = found.masked.find("\n")
     kept = []
     for index, segment in enumerate(segments):
-        substantive = (
-            any(segment.start <= q.start < segment.end for q in found.quantities)
+        counted = any(segment.start <= q.start < segment.end for q in found.quantities)
+        # A write-up's headline ("【工信动态】市工信局走进高新区开展…活动") names the place of the
+        # item below it; it is no activity of its own.
+        headline = index == 0 and not counted and first_line_end >= 0 and segment.end <= first_line_end + 1
+        substantive = not headline and (
+            counted
             or any(segment.start <= loc.start < segment.end for loc in found.locations)
             or named_companies(found.evidence[segment.start : segment.end]) > 0
         )
@@ -185,6 +190,8 @@ def _activities(
         named = named_companies(found.evidence[segment.start : segment.end])
         if named:
             values["enterprises"] = named
+    if kind == "media" and "articles" not in values and published_issue(found.evidence[segment.start : segment.end]):
+        values["articles"] = 1
     places = [loc for loc in found.locations if segment.start <= loc.start < segment.end]
     # 在/于 says where it happened, 到/走进 where someone went ("到凌源市开展宣传，在人民广场…").
     location = min(places, key=lambda loc: (not loc.where, loc.start)).text if places else None

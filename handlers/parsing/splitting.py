@@ -44,11 +44,14 @@ _ENUMERATOR = re.compile(
     r"|[①②③④⑤⑥⑦⑧⑨⑩]"
 )
 _BREAK = re.compile(r"[，,；;。！!？?：:\n]|\s+")
+_QUOTED = re.compile(r"“[^“”\n]{1,30}”|《[^《》\n]{1,40}》")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
 # activity that has its own count or place, and never into publicity, which is what visits,
 # lectures and shows also do: "深入辖区企业，开展知识产权宣传服务，共走访企业6家" is one visit).
-_NEW_ACTION = re.compile(r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|次日|当天|当日|上午|下午|晚上|中午|早上)")
+_NEW_ACTION = re.compile(
+    r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|回来后|返回后|结束后|次日|当天|当日|上午|下午|晚上|中午|早上)"
+)
 _NEXT_ACTION = re.compile(
     r"\s*(?:在|于|到|赴|走进|深入|来到|前往|通过|利用|依托|借助"
     r"|(?:又|已|共|累计)?(?:走访|举办|召开|推送|发布|刊发|开展|组织|上门))"
@@ -201,7 +204,10 @@ def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
 
 def _clauses(text: str) -> list[Clause]:
     cuts: dict[int, tuple[bool, bool, bool]] = {0: (True, False, False)}  # position -> Clause flags
+    quoted = [match.span() for match in _QUOTED.finditer(text)]
     for match in _BREAK.finditer(text):
+        if match.group().isspace() and any(start < match.start() < end for start, end in quoted):
+            continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
         sentence = any(char in SENTENCE_ENDS for char in match.group())
         cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
     for match in _ENUMERATOR.finditer(text):
@@ -235,6 +241,10 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     # one activity).
     after_ceremony = clause.sentence_start and _AFTER_CEREMONY.match(found.masked, clause.start) is not None
     if current.type == "ceremony" and strong.type == "other" and (not clause.sentence_start or after_ceremony):
+        return False
+    # "赴…企业开展专项调研，召开座谈会2场": talks held on a visit are part of it.
+    talks = found.masked.startswith(("座谈", "交流"), strong.start)
+    if current.type == "visit" and strong.type == "other" and talks and not clause.sentence_start:
         return False
     date_here, date_now = _first(found.dates, clause), _first(found.dates, current)
     place_here, place_now = _first(found.locations, clause), _first(found.locations, current)

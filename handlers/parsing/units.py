@@ -4,7 +4,7 @@
    For a bound sender the subject must open the message (before the first activity word), so
    "市中院法官为企业授课" from a county bureau stays the county bureau's report; and the
    sender's own unit named there wins over any other ("科技局、科协联合举办…" from the 科协).
-2. 我委/我局/本局… mean the sender's bound unit.
+2. 我委/我局/本局… mean the sender's bound unit; "市场监管局联合我局…" is the sender's report.
 3. Not subjects: a partner (联合/会同/协同/与/邀请… before it, …举办的 after it), a unit asked
    about (请问海关的活动…), a unit inside
    a location (在朝阳海关监管场所举行), and any place (凌源市, 建平县): places never override
@@ -27,6 +27,8 @@ _PARTNER_BEFORE = re.compile(
     r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同)\s*$"
 )
 _PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|召开|开展)的")
+# "市场监管局联合我局在…": the unit named is the sender's partner, the sender reports.
+_JOINED_BY_SENDER = re.compile(r"(?:联合|会同|协同|携手|联手|配合|和|与|同)(?:我局|我委|我院|我办|我单位|我们|本局)")
 
 _OFFICE_ENDINGS = ("", "局", "委", "院", "办")
 
@@ -54,6 +56,8 @@ def resolve_unit(
         # "科技局、科协今天联合举办…" from the 科协: the sender's unit named in the opening is
         # one of those reporting, whichever is named first.
         if any(m.unit == bound_unit and not m.is_place and m.start < head_end for m in mentions):
+            return bound_unit, TEXT
+        if _JOINED_BY_SENDER.search(text, 0, head_end):
             return bound_unit, TEXT
         units = [m for m in units if m.start < head_end]
     if units:

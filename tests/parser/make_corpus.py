@@ -30,6 +30,7 @@ FILES = {
     "blindf": "blind_f",
     "blindg": "blind_g",
     "blindh": "blind_h",
+    "blindi": "blind_i",
 }
 
 

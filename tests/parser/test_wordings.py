@@ -112,3 +112,89 @@ def test_types(units: UnitDirectory, text: str, types: list[str]) -> None:
 )
 def test_places(units: UnitDirectory, text: str, place: str) -> None:
     assert [a.location for a in parse_report(text, at(4, 24), BOUND, units).activities] == [place]
+
+
+# ---- the ninth blind batch ----
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "days"),
+    [
+        ("4月21日在A开展宣传；次日转至B讲解", dt.date(2026, 4, 22), [(4, 21), (4, 22)]),
+        ("4月23日上午设台；当日下午走访3家", dt.date(2026, 4, 24), [(4, 23), (4, 23)]),
+        ("视频号4月21日起连续3天每天发布1条", dt.date(2026, 4, 23), [(4, 21), (4, 22), (4, 23)]),
+        ("周末两天（25、26日）在县城人民广场举办展销", dt.date(2026, 4, 27), [(4, 25), (4, 26)]),
+        ("4月24日举办成果展；次日（周六）继续开放", dt.date(2026, 4, 25), [(4, 24), (4, 25)]),
+        ("4月25日（周六）在广场宣传", dt.date(2026, 4, 27), [(4, 25)]),
+    ],
+)
+def test_dates_relative_to_a_written_date(text: str, sent: dt.date, days: list[tuple[int, int]]) -> None:
+    found = [day for mention in find_dates(text, sent) for day in mention.days]
+    assert found == [dt.date(2026, month, day) for month, day in days]
+
+
+def test_a_chinese_range_after_thousands() -> None:
+    [quantity] = find_quantities("有一千五六百人")
+    assert (quantity.value, quantity.approximate) == (1500, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("今天在花园社区搞宣传，原计划发放资料500份，实际发放320份，有35人现场咨询", {"materials": 320}),
+        ("今天在A街道宣传，累计发放资料1500份（20日500份、21日600份），咨询共计120人次", {"materials": 1500}),
+        ("今天在检察服务中心，全天共计接待46人次", {"participants": 46}),
+        ("今天受训民警共计160人次，在警务培训基地举办培训", {"participants": 160}),
+        ("今天国资委调研组一行4人赴朝阳水务集团开展调研", {"participants": 0}),
+        ("今天在“喀左发布”公众号推送问答1篇，浏览量3500+，点赞126个", {"articles": 1}),
+        ("今天在“朝阳商务”公众号推出“知识产权小课堂”第3期", {"articles": 1}),
+        ("视频号4月21日起连续3天每天发布1条短视频，三条播放量合计1.6万次", {"articles": 3}),
+    ],
+)
+def test_totals_parts_and_what_is_not_counted(units: UnitDirectory, text: str, expected: dict[str, int]) -> None:
+    reading = parse_report(text, at(4, 24), BOUND, units)
+    for field, value in expected.items():
+        assert sum(getattr(a, field) or 0 for a in reading.activities) == value, field
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("【转发】市知识产权局提醒：周结束后2个工作日内将总结报送至邮箱", "other"),
+        ("下周一能否延期报总结？我们领导这两天出差，签不了字", "other"),
+        ("附件：市卫生健康委关于2026年知识产权宣传周活动开展情况的报告.docx（共5页）", "summary"),
+        ("今天上午展示活动的照片，请查收", "other"),
+    ],
+)
+def test_intents_of_notices_requests_and_attachments(units: UnitDirectory, text: str, intent: str) -> None:
+    assert parse_report(text, at(4, 25), BOUND, units).intent == intent
+
+
+def test_a_partner_joined_by_the_sender_leaves_the_report_the_senders(units: UnitDirectory) -> None:
+    text = "今天市场监管局联合我局在红旗社区开展知识产权进社区活动，我局发放资料300份"
+    assert parse_report(text, at(4, 21), BOUND, units).unit == BOUND
+
+
+@pytest.mark.parametrize(
+    ("text", "types"),
+    [
+        ("今天上午参加市里的启动仪式，回来后下午在政务服务中心开展宣传，发资料200份", ["ceremony", "publicity"]),
+        ("今天在朝阳工程技术学校开展“打击侵权假冒 守护校园”法治讲座，800余名师生收看", ["training"]),
+        ("今天调研组赴朝阳水务集团开展知识产权专项调研，召开座谈会2场", ["visit"]),
+    ],
+)
+def test_activities_of_a_write_up(units: UnitDirectory, text: str, types: list[str]) -> None:
+    reading = parse_report(text, at(4, 24), BOUND, units)
+    assert [a.type for a in reading.activities] == types
+    assert {a.date for a in reading.activities} == {at(4, 24).date()}
+
+
+def test_a_write_ups_apparatus_is_no_activity(units: UnitDirectory) -> None:
+    text = (
+        "【工信动态】市工信局走进高新区开展知识产权服务\n来源：科技与产业科　发布时间：2026-04-24\n"
+        "4月23日，市工信局组织专家走进高新区，为园区内11家企业提供知识产权服务。\n"
+        "附图：座谈交流\n（审核：刘东　编辑：孙悦）"
+    )
+    reading = parse_report(text, at(4, 24), BOUND, units)
+    assert [(a.type, a.date) for a in reading.activities] == [("visit", dt.date(2026, 4, 23))]
+    assert reading.activities[0].enterprises == 11
