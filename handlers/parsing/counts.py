@@ -39,19 +39,20 @@ CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, 
 )
 _WORDS: dict[str, str] = {
     # 咨询台5个 counts desks, not people asking
-    CONSULT: "咨询(?![台点站桌处])|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
+    # 资讯/咨训: what phones make of 咨询
+    CONSULT: "咨询(?![台点站桌处])|资讯|咨训|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
     PARTICIPATE: "参与|参加|参观|参会|参训|受训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
     # "调研组一行4人": who went, not who was reached
-    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行"
+    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获"
     "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
-    HANDOUT: "发放|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
+    HANDOUT: "发放|发方|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
     # 代写法律文书三份: documents written for people, not handed out
     # 点赞126个: reactions to a post, not pieces or handouts
     NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
-    "|点赞|收藏|评论|播放量|阅读量|浏览量"
+    "|制发|建议|点赞|收藏|评论|播放量|阅读量|浏览量"
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
@@ -71,6 +72,8 @@ _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
     **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
     **dict.fromkeys(("篇", "条", "则"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
     **dict.fromkeys(_MEDIA_ONLY_UNITS, ((ARTICLE, NOT_ARTICLE, CONSULT), None)),
+    # 二六集 is a market day; 集 only ever counts episodes
+    "集": ((ARTICLE, NOT_ARTICLE), None),
     **dict.fromkeys(("家", "户"), ((VISIT, NOT_VISIT), None)),
 }
 _PATTERNS = {
@@ -94,11 +97,17 @@ _PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
     r"(?P<key>咨询的人有|的人有|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
-    r"|发放资料|发放宣传资料|资料|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客)"
-    rf"[\s:：]*(?:为|达|共|约|近)?\s*(?P<num>\d+(?:\.\d+)?[万千]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多)?"
-    rf"(?![\d.,{CN_NUMERAL_CHARS}余多几来]|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|:|：))"
+    r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客"
+    # "发了600", "资料发出去四百五": handing out, the unit left off
+    r"|发了|发出去|发放了)"
+    r"[\s:：]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有|估么得有)?\s*"
+    rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+)?"
+    rf"(?![\d.{CN_NUMERAL_CHARS}余多几来]|,\d{{3}}|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|天|小时|遍|趟|轮|届|岁|点|:|：))"
 )
-_LABEL_FIELD = {"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE}
+_LABEL_FIELD = {
+    **{"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE},
+    **dict.fromkeys(("传单", "发了", "发出去", "发放了"), HANDOUT),
+}
 _ENTERPRISE_NOUN = re.compile(r"\s*\w{0,4}?(?:企业|公司|商户|合作社|厂|单位)")
 _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
 # "照片刚才发了三张": photos sent to the bot are no handouts.
@@ -108,7 +117,7 @@ _ISSUE_PUBLISHED = re.compile(
     rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
 )
 _COMPANY = re.compile(
-    r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|厂|合作社)"
+    r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团(?!有限|股份)|厂|合作社)"
 )
 
 # "到康泰药业、华锦制药走访": a list of names between the movement and the visit verb.
@@ -125,7 +134,9 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
 )
-_N_ITEMS_EACH = re.compile(rf"(?P<n>[\d{CN_NUMERAL_CHARS}]+)个[\u4e00-\u9fff]{{1,4}}各\s*$")
+_NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
+_EACH = re.compile(r"各(?:发了?|发放了?|推送了?|发布了?|刊发了?)?\s*$")
+_N_ITEMS_EACH = re.compile(rf"(?P<n>[\d{CN_NUMERAL_CHARS}]+)个[\u4e00-\u9fff]{{1,4}}各\S{{0,3}}\s*$")
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,7 @@ def _is_edition(text: str, quantity: Quantity, quantities: list[Quantity]) -> bo
 def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
     """ "公众号、电视台分别刊播报道各1篇": 各 counts once for every item listed before it, or as
     many times as the items are counted ("两个平台各1条" is 2)."""
-    if not text.endswith("各", clause[0], quantity.start):
+    if _EACH.search(text, clause[0], quantity.start) is None:
         return quantity
     counted = _N_ITEMS_EACH.search(text, clause[0], quantity.start)
     listed = (to_int(counted.group("n")) if counted else None) or text.count("、", clause[0], quantity.start) + 1
@@ -271,6 +282,8 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         return None
     if category == VISIT and unit == "件":
         return None  # 指导注册商标2件: things, not enterprises
+    if category == VISIT and _NOT_ENTERPRISES_AFTER.match(text, quantity.end):
+        return None  # 6家新闻媒体到场报道, 18家成员单位
     # 深入3个村: places, not enterprises ("走访合作社2个", "3个企业" are)
     if category == VISIT and unit == "个":
         noun_after = _ENTERPRISE_NOUN.match(text, quantity.end) is not None

@@ -35,14 +35,20 @@ _MONTH_DAY = re.compile(
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*)?(?P<d2>{_DAY})\s*(?:日|号)?)?"
 )
 _NUMERIC = re.compile(
-    r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])"
+    r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])(?:日|号)?"
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
 )
 _DAY_ONLY = re.compile(
     rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"
     rf"(?:{_RANGE_JOIN}(?P<d2>{_DAY})\s*(?:日|号))?(?![楼院门线馆厅室栋单元号])"
 )
-_RELATIVE = re.compile("大前天|前天|前日|昨天|昨日|昨晚|昨夜|昨早|今天|今日|今早|今晨|今晚|明天|明日|后天")
+# 昨儿个/今儿/前儿: the northern spoken forms.
+_RELATIVE = re.compile(
+    "大前天|前天|前日|前儿个|前儿|昨天|昨日|昨晚|昨夜|昨早|昨儿个|昨儿|今天|今日|今早|今晨|今晚|今儿个|今儿"
+    "|明天|明日|明儿|后天"
+)
+# "今儿跟大前天一样…": a day compared with, not the day of the activity.
+_COMPARED = re.compile(r"\s*(?:一样|似的|那样|相比)")
 # World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
 _IP_DAY = re.compile(r"(?:世界)?知识产权日(?:当天|那天|这天)|(?:在|于)世界知识产权日(?![前来之期])")
 IP_DAY = (4, 26)
@@ -57,7 +63,8 @@ _WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
 _GOES_ON = re.compile(r"\s*(?:[（(][^）)]{1,8}[）)])?\s*(?:继续|仍然|照常|持续)")
 # "22、23号两天": a bare day listed before one with 日/号 is a day too.
 _LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
-_RELATIVE_OFFSET = {"大前天": -3, "前天": -2, "前日": -2, "明天": 1, "明日": 1, "后天": 2}
+_RELATIVE_OFFSET = {"大前天": -3, "前天": -2, "前日": -2, "前儿个": -2, "前儿": -2, "明天": 1, "明日": 1}
+_RELATIVE_OFFSET.update({"明儿": 1, "后天": 2})
 _WEEKDAY = re.compile(
     r"(?P<rel>上上|上|本|这|下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
     r"(?:\s*(?:至|到|—|－|-|~|～)\s*(?:周|星期|礼拜)?(?P<d2>[一二三四五六日天1-7]))?"
@@ -91,7 +98,7 @@ def find_dates(text: str, today: dt.date) -> list[DateMention]:
     taken: list[tuple[int, int]] = []
     for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only):
         for mention in finder(text, today):
-            if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end):
+            if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end) or _COMPARED.match(text, mention.end):
                 continue
             if all(mention.end <= s or mention.start >= e for s, e in taken):
                 found.append(mention)

@@ -49,8 +49,21 @@ _APPARATUS = re.compile(
 )
 
 
+# Corrected as they typed: "在建平县实验中学，不对，是喀左县第三中学", "去了2家企业，哦不是3家".
+# The count taken back keeps its noun, which the right count still needs ("2家企业" → "企业…3家").
+_SELF_CORRECTED = re.compile(
+    r"(?P<said>(?<=[在于到赴去])[^，,。；;\s]{2,20}[，,]\s*(?:不对|说错了|错了)[，,]?\s*(?:是|应该是|应为))"
+    r"|(?P<number>[\d一二三四五六七八九十两]+\s*[家份人个张名])[\u4e00-\u9fff]{0,4}"
+    r"(?P<taken_back>[，,]\s*(?:哦|噢|呃)?\s*不是)(?=\s*[\d一二三四五六七八九十两])"
+)
+
+
 def apparatus_spans(text: str) -> list[tuple[int, int]]:
-    return [match.span() for match in _APPARATUS.finditer(text)]
+    """The apparatus of a copied write-up, and what its writer took back while typing."""
+    spans = [match.span() for match in _APPARATUS.finditer(text)]
+    for match in _SELF_CORRECTED.finditer(text):
+        spans += [match.span(group) for group in ("said", "number", "taken_back") if match.group(group)]
+    return spans
 
 
 _BRACKET = re.compile(r"[（(][^（）()\n]{2,60}[）)]")

@@ -46,12 +46,19 @@ _NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|
 # ("要发多少份？200份够吗"), asks, whatever numbers it has.
 _ONE_QUESTION = re.compile(r"[^。；;！!？?\n]+(?:[？?]|[吗呢么])[？?\s]*")
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?\n\s]*")
+_DONE_WITH_COUNT = re.compile(
+    r"[^，,。；;！!？?\n]*(?:发了|搞了|办了|开展了|举办了|走访了|去了|讲了)[^，,。；;！!？?\n]*\d"
+)
 _QUESTION = re.compile(
     r"[？?]|请问|怎么|如何|哪里|在哪|哪个|哪天|哪些|什么|何时|几点|几号|是否|能否|可否|可以吗|行吗|[吗呢么]\s*$"
+    r"|能不能|可不可以|行不行|有没有"
 )
+# "能不能给匀200份": asking for materials, not handing them out.
+_REQUEST = re.compile(r"(?:能不能|能否|可否|可不可以|麻烦)[^。；\n]{0,6}(?:给|匀|寄|送|再发|调)")
 # Sending someone (拟派, 报名) is a reply whatever else it says; a list heading (参会人员：) is
 # one only without counts ("参会人员120人" reports a ceremony held).
-_SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席")
+# "明天派王静参会": who is being sent
+_SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席|派[\u4e00-\u9fff]{1,6}(?:参会|出席)")
 _NOT_YET_SENT = re.compile(r"拟|将")
 _LISTING = re.compile(r"参会人员|参加人员|出席人员|参会名单|人员名单")
 # "17号的会我去", a reply slip (回执) with a name and phone.
@@ -68,7 +75,7 @@ _HELD = re.compile(r"(?<!没有)(?<!没)(?<!未)(?<!不)(?:举办|举行|开展|
 _PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
 _ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|感谢|辛苦|了解")
 # A forwarded notice ("【转发】…关于印发…的通知") passes on what others wrote.
-_FORWARDED = re.compile(r"^\s*(?:【转发】|\[转发\]|转发[:：]|转[:：])|关于印发")
+_FORWARDED = re.compile(r"^\s*(?:【转发】|\[转发\]|转发[:：]|转[:：]|转发[^，。：:\n]{0,12}通知)|关于印发")
 # "计划的宣传取消了，不改期": nothing happened (a postponement, 改期到周五, still reports).
 _CANCELLED = re.compile(r"取消")
 _MOVED = re.compile(r"改期到|改到|改在|改为|顺延|推迟到|延期到")
@@ -77,7 +84,7 @@ _MOVED = re.compile(r"改期到|改到|改在|改为|顺延|推迟到|延期到"
 _REPORT_LATER = re.compile(r"到时候|届时(?!欢迎|请)|再报|后补|稍后报|之后报|回头报")
 _CORRECTION = re.compile(
     r"写错|写成了?|打错|填错|报错了|有误|更正|改为|改成|应为|应该是|撤回|作废|删掉|删除|以这条为准|以此为准"
-    r"|少打|多打|修改一下|重复报送|报重了"
+    r"|少打|多打|修改一下|重复报送|报重了|报了两遍|发了两遍|发重了|删一条|删掉一条"
     # the correction command itself: "改 人数 500", "改 2 地点 新华路商圈"
     rf"|^\s*改\s*(?:\d+\s*)?(?:{'|'.join(FIELD_WORDS)})"
 )
@@ -124,6 +131,8 @@ def classify(text: str, signals: Signals) -> str:
         return OTHER
     if question and (not signals.has_counts or _only_questions(text)):
         return OTHER
+    if _REQUEST.search(text) and not (signals.has_date or signals.has_location):
+        return OTHER
     if _REPORT_LATER.search(text) and not signals.has_counts:
         return OTHER
     concrete = signals.has_counts or signals.has_date or signals.has_location
@@ -135,8 +144,13 @@ def classify(text: str, signals: Signals) -> str:
 
 
 def _only_questions(text: str) -> bool:
+    """ "要发多少份？200份够吗" only asks; "今天在集上发了300份，照片要几张？" tells of work done first."""
     sentences = _SENTENCE.findall(text.strip())
-    return bool(sentences) and all(_ONE_QUESTION.fullmatch(sentence) for sentence in sentences)
+    return (
+        bool(sentences)
+        and all(_ONE_QUESTION.fullmatch(sentence) for sentence in sentences)
+        and _DONE_WITH_COUNT.search(text) is None
+    )
 
 
 def _is_rsvp(text: str, signals: Signals) -> bool:

@@ -46,7 +46,9 @@ _HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
 _TO_ENTERPRISE = r"(?:(?!开展|举办|组织)[^，。；,;]){0,12}?(?:企业|公司|合作社|厂|商户)"
 _NOT_MATERIAL = "周|部|稿|资料|品|册|折页|手册|单页|页|片|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
 PUBLISH_VERBS = (
-    *("推送", "刊发", "刊登", "刊载", "刊播", "转发", "转载", "发布", "发表", "播出", "播发", "播放"),
+    # 发布可转化专利技术成果36项 offers results, it publishes nothing
+    *("推送", "刊发", "刊登", "刊载", "刊播", "转发", "转载", "发布(?![^，。；,;]{0,10}(?:成果|项目|需求|清单))"),
+    *("发表", "播出", "播发", "播放"),
     *("展播", "登载", "投放", "报道", "推出", "编发", "撰写", "播了"),
 )
 _CHANNELS = (
@@ -68,7 +70,10 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     ),
     (
         (
-            *("成果展示", "展示活动", "展示", "展览", "展销", "展会", "博览会", "展出", "参展", "布展"),
+            # 开展展会知识产权保护宣传: the show is where, not what
+            *("成果展示", "展示活动", "展示", "展览", "展销", "展会(?!知识产权)", "博览会", "展出", "参展", "布展"),
+            # 专利技术推介: showing what is on offer (an 对接会 alone stays other)
+            *("推介", "路演"),
             *("陈列", "成果展", "展厅", rf"(?<![开发进拓施延伸])展{_HAN_END}"),
         ),
         "exhibition",
@@ -80,6 +85,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("培训", "讲座", "专题课", "报告会", "宣讲会", "宣讲团", "专题宣讲", "集中宣讲", "授课"),
             *("讲堂", "课堂", "轮训", "研修", "训练营", "专题辅导", "辅导班", "辅导会", "学习会", "专题学习", "解读会"),
             *("堂课", "节课", "微课", "网课", "课程", "沙龙", "公开课", "微课堂", "听课", rf"课{_HAN_END}"),
+            # 讲完课了, 讲了一课, 上了堂课; 陪训 is how phones spell 培训
+            *("讲课", "讲完课", "讲了一课", "上课", "陪训"),
             # organised study is teaching; a bare 学习 stays weak (学习贯彻…精神)
             *("干部学习", "职工学习", "集体学习", "组织学习", "集中学习"),
         ),
@@ -92,7 +99,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("走访", "调研", "上门", "入企", "实地指导", "一对一", "帮扶", "问需", "送服务"),
             *("服务企业", "深入企业", "走企", "进企服务", rf"(?:去|到|赴|前往|深入)了?{_TO_ENTERPRISE}"),
             # "今天跑了4家": going round that many (enterprises)
-            r"跑了(?=\s*[\d一二三四五六七八九十两几]+\s*家)",
+            r"(?:跑了|转了)(?=\s*[\d一二三四五六七八九十两几]+\s*家)",
             # "为园区内11家企业提供知识产权服务": serving enterprises
             r"为(?=[^，。；,;]{0,12}(?:企业|公司|商户)[^，。；,;]{0,4}提供[^，。；,;]{0,12}服务)",
         ),
@@ -113,6 +120,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("进园区", "进万家", "进网格", "进景区", "知识竞赛", "有奖问答", "有奖竞答", "竞答"),
             *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲"),
             *("主题班会", "班会", "读书分享", "展板展示", f"宣传(?!{_NOT_MATERIAL})"),
+            # 晚上在社区广场放了场宣传片: a showing for the public
+            *("放映", "放了场", "放电影"),
         ),
         "publicity",
         PUBLICITY,
@@ -121,6 +130,9 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
         (
             *("发放", "派发", "分发", "赠送", "资料", "折页", "手册", "宣传册", "宣传品", "传单", "咨询", "答疑"),
+            *("发方", "资讯", "咨训"),
+            # "又发了500份": handed out, the thing left unsaid
+            r"发了(?=\s*[\d一二三四五六七八九十两几百千]+\s*(?:多|余|来)?\s*(?:份|张|本|册|套|把))",
             *("解答", "讲解", "展板", "横幅", "海报", "宣传栏", "张贴", "悬挂", "明白纸", "主题", "教育"),
         ),
         "publicity",
@@ -131,6 +143,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         (
             *("座谈会", "座谈", "研讨会", "交流会", "推进会", "部署会", "工作会", "会议", "执法检查"),
             *("专项检查", "专项行动", "检查", "打击", "查处", "查扣", "查获", "联合执法", "巡查"),
+            *("检察建议", "公益诉讼", "诉调对接"),
         ),
         "other",
         OTHER,
@@ -143,6 +156,7 @@ _MEDIA_EVIDENCE = re.compile(
 )
 
 _MASKED_RUN = re.compile(f"{MASK}+")
+_THEME = re.compile(r"以[“\"][^”\"]{1,40}[”\"]为主题")
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
 
 
@@ -242,6 +256,13 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
         if word in PUBLISH_VERBS and published:
             priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
+    # "以“检察护航知识产权 公益诉讼守护民生”为主题": a theme's words name no activity.
+    themes = [match.span() for match in _THEME.finditer(masked)]
+    found = [t for t in found if not any(start <= t.start < end for start, end in themes)]
+    # "电视台播出宣传周启动仪式…综合报道": a ceremony broadcast is media, not a ceremony.
+    if any(t.priority == MEDIA_PUBLISHED for t in found):
+        first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)
+        found = [t for t in found if not (t.type == "ceremony" and t.start > first_published)]
     # "在局公众号发了2篇": a place that is itself a channel says the work is media.
     for run in _MASKED_RUN.finditer(masked):
         if _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end()):

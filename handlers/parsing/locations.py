@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from handlers.parsing.keywords import PUBLISH_VERBS
+from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import find_quantities
 
 _STOP = '，。；,;！!？?\\s：:“”"（）()'
@@ -21,6 +22,7 @@ _AT_VERBS = (
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
     "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法|开班|开课|开讲|给"
+    "|讲完|讲课|上课|忙活|设点|开的|办的|发方"
 )
 # 关于/对于/由于… are no 于 of place.
 _IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
@@ -28,24 +30,35 @@ _AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PU
 # "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
 _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
-    "|街|路|场|院|集|店|城|景区|基地|大队|开发区|经开区|高新区|新区"
+    "|街|路|场|院|集|集市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会"
 )
-_AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=[，,；;。\s])")
+_AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:上|里|那边|那块)?(?=[，,；;。\s])")
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
 # Only at a clause's start (or after a day word) and only a short name ending in a public place.
 # A day word may come between the place and the verb: "龙城区联合乡今天宣传".
 _BARE_PLACE = (
     "广场|社区|学校|小学|中学|大学|医院|商圈|商场|市场|公园|步行街|商业街|街道|集市|大集|大厅|景区|园区|镇|乡|村|馆"
-    "|门口|门前"
+    "|门口|门前|中心|村部|村委会|礼堂|会议室"
 )
+# "利州街道那边今天搞了场…", "南哨街道社区服务中心办了场培训": the place, maybe a day word, the verb.
 _BARE = re.compile(
-    rf"(?:今天|昨天|前天|今日|昨日|上午|下午|[日号]|[{_STOP}]|^)"
-    rf"(?P<loc>[\u4e00-\u9fff]{{0,8}}?(?:{_BARE_PLACE}))"
-    r"(?=\s?(?:今天|昨天|今日|上午|下午){0,2}\s?(?:宣传|开展|举办|举行|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普))"
+    rf"(?:今天|昨天|前天|今日|昨日|今儿|昨儿|上午|下午|[日号]|[{_STOP}]|^)"
+    rf"(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_BARE_PLACE}))(?:那边|这边|那块)?"
+    r"(?=\s?(?:今天|昨天|今日|今儿|昨儿|上午|下午){0,2}\s?"
+    r"(?:宣传|开展|举办|举行|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普|搞|办了|开了|设了))"
+)
+# "依托双塔区公共法律服务中心开展…": the centre is where it happened.
+_RELYING_ON = re.compile(rf"(?:依托|借助)(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=开展|举办|组织|设立)")
+# "今天刀尔登赶集，…", "上午联合镇赶集设了个咨询台": the town whose market day it is.
+_MARKET_DAY = re.compile(rf"(?:今天|今儿个?|昨天|昨儿个?|上午|下午|[{_STOP}]|^)(?P<loc>[\u4e00-\u9fff]{{2,8}}?)赶集")
+# "去西大营子农贸市场转了一圈", "去建平县职教中心给学员上了堂课": going to a public place.
+_GO = re.compile(
+    rf"(?<![过回出进上下失])去(?!了)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
+    r"(?=转|走访|看|宣传|发|开展|搞|调研|给|参加|[，,。；;\s])"
 )
 # Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
 # "发折页1200份，医院门诊大厅".
-_TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))(?=\s)")
+_TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?(?:{_PLACE_END}))(?=\s|[,，](?=\S))")
 _TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))\s*$")
 _BARE_NOT = re.compile("进|开展|举办|到|赴|了|的|今天|昨天|前天|今日|昨日|上午|下午")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对"
@@ -58,14 +71,14 @@ _TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(
 # "对朝阳商贸城20家商户开展指导", "到南哨街道3家紫陶企业…", "走访了产业园内的5家企业": the place
 # whose units are counted.
 _OBJECT_PLACE = re.compile(
-    rf"(?:对|指导|到|赴|深入|走进|走访了?)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
+    rf"(?:对|指导|到|赴|深入|走进|走访了?|去了?)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
     r"(?=\s?(?:内的?|的)?(?:上|近|约)?[\d一二三四五六七八九十两百千]+\s?[家个户])"
 )
 _INTO = re.compile(
     rf"(?:赴|走进|开进|深入|来到|前往|进入|去了)了?(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)"
 )
 # "今早赶西大营子镇大集": going to a market fair is being there.
-_FAIR = re.compile(rf"赶(?P<loc>[^{_STOP}]{{2,15}}?(?:大集|集市|庙会|集))(?=[，,；;。\s]|$)")
+_FAIR = re.compile(rf"赶(?:上)?(?P<loc>[^{_STOP}]{{2,15}}?(?:大集|集市|庙会|集))(?=[，,；;。\s]|$)")
 _LABELLED = re.compile(rf"地点(?:[:：]|为|是|在|\s)\s*(?P<loc>[^{_STOP}]{{2,30}})")
 _NOT_A_PLACE = re.compile(
     "期间|之际|来临|前夕|基础上|过程中|活动中(?!心)|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"
@@ -73,7 +86,14 @@ _NOT_A_PLACE = re.compile(
 )
 _SEVERAL_PLACES = re.compile(r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区)(?:的[\u4e00-\u9fff]{1,3})?$")
 _HOTLINE = re.compile(r"\d{5}[\u4e00-\u9fff]")
-_VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间"})
+_VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间", "集上", "集市", "县里", "市里"})
+
+
+_PATTERNS = (
+    *(_LABELLED, _AT, _AT_PLACE, _RELYING_ON, _BARE, _FAIR, _MARKET_DAY, _TOKEN, _TRAILING),
+    *(_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO),
+)
+_BARE_KINDS = (_BARE, _TOKEN, _TRAILING, _MARKET_DAY)
 
 
 @dataclass(frozen=True)
@@ -92,12 +112,12 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
     """
     searched = text if names_masked is None else names_masked
     found: list[Location] = []
-    for pattern in (_LABELLED, _AT, _AT_PLACE, _BARE, _FAIR, _TOKEN, _TRAILING, _TO, _TO_PLACE, _OBJECT_PLACE, _INTO):
+    for pattern in _PATTERNS:
         position = 0
         while (match := pattern.search(searched, position)) is not None:
-            went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO)
+            went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO)
             location = _clean(text, match.start("loc"), match.end("loc"), not went)
-            if pattern in (_BARE, _TOKEN, _TRAILING) and location is not None and _BARE_NOT.search(location.text):
+            if pattern in _BARE_KINDS and location is not None and _BARE_NOT.search(location.text):
                 location = None
             if location is None or any(location.start < o.end and o.start < location.end for o in found):
                 position = match.start() + 1
@@ -108,6 +128,8 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
 
 
 def _clean(text: str, start: int, end: int, where: bool) -> Location | None:
+    while start < end and text[start] == MASK:  # "在[建平县实验中学，不对，是]喀左县第三中学"
+        start += 1
     value = text[start:end]
     if len(value) > 2 and value[-1] in "上中内里":
         value, end = value[:-1], end - 1

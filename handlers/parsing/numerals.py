@@ -15,7 +15,10 @@ import cn2an
 
 CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟廿"
 # "1千2百", "1万5千": digits with magnitudes between them, as phones write them.
-NUMBER = rf"\d+[万千百](?:\d+[千百十]?)+|(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?|[{CN_NUMERAL_CHARS}]+"
+NUMBER = (
+    rf"\d+[万千百](?:\d+[千百十]?)+|\d+(?:\.\d+)?[kK](?![a-zA-Z])|(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?"
+    rf"|[{CN_NUMERAL_CHARS}]+"
+)
 # "上千群众参与", "300师生", "五十多个居民", "60个人": a people noun right after the number (or
 # after 个) counts people like 人.
 PEOPLE = (
@@ -40,7 +43,7 @@ _APPROXIMATE_PREFIXES = ("大约", "将近", "约计", "约", "近", "逾", "超
 _ROUGH = re.compile(
     r"(?P<head>[一二三四五六七八九十百千万]*)几[十百千万]?"
     # 三四百, 一千五六百 (1500 to 1600)
-    r"|(?P<lead>[一二三四五六七八九两]+[千万])?(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
+    r"|(?P<lead>[一二三四五六七八九两]+[百千万])?(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
 )
 _QUANTITY = re.compile(
     rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
@@ -67,7 +70,8 @@ _WORD_AFTER_UNIT = {
     "把": "手关握控",
 }
 # Before the number: 第一中学, 每人2份, 人均3份 are no counts; nor a digit run glued to letters.
-_NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·")
+# 初二学生, 高一: school grades.
+_NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·", "初", "高")
 # "每天1篇", "每天发布1条": a daily rate.
 _PER_DAY = re.compile(r"(?:每天|每日)(?:发布|推送|推出|刊发|发放|播出|播放|更新|发)?$")
 
@@ -86,8 +90,10 @@ class Quantity:
 
 
 def to_int(token: str) -> int | None:
-    """The integer a numeral token means (Arabic, Chinese, 1.5万), or None if it is not one."""
+    """The integer a numeral token means (Arabic, Chinese, 1.5万, 1.2k), or None if it is not one."""
     token = token.replace(",", "")
+    if token[-1:] in "kK" and token[:-1].replace(".", "", 1).isdigit():
+        return int(float(token[:-1]) * 1000)
     if token and token[0] in "百千万亿佰仟":
         token = "一" + token
     try:
@@ -128,13 +134,14 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         return None
     if num == "一" and after == "一":
         return None  # 一人一档, 一户一策
+    if unit == "集" and len(num) > 1 and not any(c in num for c in "十百千万"):
+        return None  # 二六集, 三八集: the market days, not episodes
     if before[-1:] in ("几", "数", "好") and num[0] in "几十百千万拾佰仟":
         return None  # 几十人, 数百人, 好几百人: no figure given (人数二百人 is one)
-    value, rough = to_int(num), False
-    if num == "百十":
-        value, rough = 100, True  # 百十来人: about a hundred, not 110
+    # 七八个, 一百三四十: rough before exact (cn2an reads 七八 as 78); 百十来人 is about a hundred.
+    value, rough = (100, True) if num == "百十" else (_rough(num), True)
     if value is None:
-        value, rough = _rough(num), True
+        value, rough = to_int(num), False
     if value is None:
         return None
     value *= _MAGNITUDE.get(match.group("mag") or "", 1)

@@ -48,6 +48,9 @@ _EDGES = " ，,；;。！!？?：:\n"
 _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|延期到|延期至|延至|顺延到|顺延至|挪到)\s*$")
 
 
+AFTER_MIDNIGHT = dt.timedelta(hours=4)
+
+
 def parse_report(
     text: str,
     now: dt.datetime,
@@ -58,7 +61,8 @@ def parse_report(
 ) -> Reading:
     """``ceremony_day``: the launch ceremony's day, when known; once it has come, an undated
     "局长出席启动仪式" tells of the ceremony attended (on that day), not of who will go."""
-    today = to_local(now).date()
+    # Written after midnight ("刚到家 今天在集上忙活一天", 00:40), 今天 is the day just lived.
+    today = (to_local(now) - AFTER_MIDNIGHT).date()
     ceremony_past = ceremony_day is not None and ceremony_day <= today
     written = normalize(text)
     dates = find_dates(written, today)

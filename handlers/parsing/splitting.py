@@ -43,15 +43,18 @@ _ENUMERATOR = re.compile(
     r"|\d{1,2}[、.)）](?!\d)|第[一二三四五六七八九十]+[，,、：:]|首先|其次|再次|最后)"
     r"|[①②③④⑤⑥⑦⑧⑨⑩]"
 )
-_BREAK = re.compile(r"[，,；;。！!？?：:\n]|\s+")
+# "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
+_BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
 _QUOTED = re.compile(r"“[^“”\n]{1,30}”|《[^《》\n]{1,40}》")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
 # activity that has its own count or place, and never into publicity, which is what visits,
 # lectures and shows also do: "深入辖区企业，开展知识产权宣传服务，共走访企业6家" is one visit).
 _NEW_ACTION = re.compile(
-    r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|回来后|返回后|结束后|次日|当天|当日|上午|下午|晚上|中午|早上)"
+    r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|回来后|返回后|结束后|完事|完了|次日|当天|当日|上午|下午|晚上|中午|早上)"
 )
+_ALONG = re.compile(r"\s*并")
+_TIME_OPENER = re.compile(r"\s*(?:完了|完事|然后|又)?\s*(?:上午|中午|下午|晚上|早上|傍晚)")
 _NEXT_ACTION = re.compile(
     r"\s*(?:在|于|到|赴|走进|深入|来到|前往|通过|利用|依托|借助"
     r"|(?:又|已|共|累计)?(?:走访|举办|召开|推送|发布|刊发|开展|组织|上门))"
@@ -142,7 +145,14 @@ def split_activities(found: Found) -> list[Segment]:
         opener = strong
         weakest = best(weak)
         joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != "publicity"
-        if strong is None and has_count and ((clause.sentence_start and _first(found.locations, clause)) or joined):
+        # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
+        # piece of the day's work, a handout included.
+        timed = _TIME_OPENER.match(found.masked, clause.start) is not None
+        if (
+            strong is None
+            and has_count
+            and ((clause.sentence_start and _first(found.locations, clause)) or joined or timed)
+        ):
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
@@ -152,7 +162,9 @@ def split_activities(found: Found) -> list[Segment]:
         if strong is None and _is_lead_in(clause, found):
             held = clause
             continue
-        if not (strong or weak or has_count):
+        # "(2)4月22日，在…设立诉调对接窗口，…调解纠纷3件": a dated item is an activity of its own.
+        dated_item = clause.enumerated and _first(found.dates, clause) is not None
+        if not (strong or weak or has_count or dated_item):
             held = clause
             continue
         held = None
@@ -236,6 +248,13 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if strong is None or _BACKREF.match(found.masked, clause.start):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
+        return False
+    # "组织…骨干80余人，举办…专题讲座": what came before had no kind; this clause gives it one.
+    if current.head is None and not current.weak and not clause.sentence_start:
+        return False
+    # "开展版权专项检查，并现场宣讲…": an accompanying word, with no count or place of its own.
+    accompanying = _ALONG.match(found.masked, clause.start) is not None
+    if accompanying and strong.type == "publicity" and not has_count and _first(found.locations, clause) is None:
         return False
     # The notice's ceremony comes with a 座谈 ("参加启动仪式，并在座谈会上发言", "仪式后召开座谈会" are
     # one activity).

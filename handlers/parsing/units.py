@@ -24,7 +24,7 @@ from handlers.units import UnitDirectory, UnitMention
 _HEADER = re.compile(r"^\s*[【\[]([^】\]]{2,20})[】\]]")
 _PARTNER_BEFORE = re.compile(
     r"(?:联合|会同|协同|携手|联手|配合|邀请|邀|协调|会商|与|和|同|及|、|向|到|赴|走进|深入|参加|参与"
-    r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同)\s*$"
+    r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同|至)\s*$"
 )
 _PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|召开|开展)的")
 # "市场监管局联合我局在…": the unit named is the sender's partner, the sender reports.

@@ -31,6 +31,8 @@ FILES = {
     "blindg": "blind_g",
     "blindh": "blind_h",
     "blindi": "blind_i",
+    "blindj": "blind_j",
+    "blindk": "blind_k",
 }
 
 

@@ -198,3 +198,102 @@ def test_a_write_ups_apparatus_is_no_activity(units: UnitDirectory) -> None:
     reading = parse_report(text, at(4, 24), BOUND, units)
     assert [(a.type, a.date) for a in reading.activities] == [("visit", dt.date(2026, 4, 23))]
     assert reading.activities[0].enterprises == 11
+
+
+# ---- the tenth and eleventh blind batches ----
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "day"),
+    [
+        ("科技局昨儿去凌源走访了2家企业", at(4, 24, 9), dt.date(2026, 4, 23)),
+        ("今儿个在县城广场发资料300份", at(4, 24, 18), dt.date(2026, 4, 24)),
+        ("刚到家 今天在木头城子集上忙活一天 发资料600多", at(4, 23, 0), dt.date(2026, 4, 22)),
+        ("今儿跟大前天一样还是在召都巴镇集上，又发了500份", at(4, 26), dt.date(2026, 4, 26)),
+        ("4/22日上午去西大营子农贸市场转了一圈，发出去350份", at(4, 22), dt.date(2026, 4, 22)),
+    ],
+)
+def test_spoken_and_typed_days(units: UnitDirectory, text: str, sent: dt.datetime, day: dt.date) -> None:
+    assert [a.date for a in parse_report(text, sent, BOUND, units).activities] == [day]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("上园化石市场今天上午宣传了一下，发了1.2k份资料", "materials", 1200),
+        ("今天在锦绣社区居委会门口发了两百来份资料 问的人不多 也就七八个", "consultations", 7),
+        ("今天在刀尔登镇中学讲了一课（初二学生260人）", "participants", 260),
+        ("今天在叶柏寿步行街发宣传单 发了600，有20多人过来咨询", "materials", 600),
+        ("今天在县城广场搞宣传，资料发出去四百五，咨询的四十多人", "materials", 450),
+        ("今天在大板镇集市发方宣传单500份 咨训80人次", "consultations", 80),
+        ("今天赶上胜利镇二六集 在集上设点 发了800份 咨询的七十来个", "consultations", 70),
+        ("4/22日、4/23日两天在南八家子乡集市 各发了300份资料", "materials", 600),
+        ("今天下午回城去了2家企业，哦不是3家", "enterprises", 3),
+        ("今天我委赴朝阳重型机器有限公司、辽宁朝阳水泥集团有限公司开展调研", "enterprises", 2),
+        ("今天召开新闻发布会，6家新闻媒体到场报道", "enterprises", 0),
+        ("今天我局开展打假集中行动，抓获犯罪嫌疑人3名", "participants", 0),
+    ],
+)
+def test_counts_as_typed(units: UnitDirectory, text: str, field: str, value: int) -> None:
+    reading = parse_report(text, at(4, 22), BOUND, units)
+    assert sum(getattr(a, field) or 0 for a in reading.activities) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("叶柏寿街道社区服务中心,今天上午,宣传资料:300,咨询 25人次。", "叶柏寿街道社区服务中心"),
+        ("利州街道那边今天搞了场进社区宣传,发资料150份", "利州街道"),
+        ("今天刀尔登赶集，在集上发了大概800份传单", "刀尔登"),
+        ("宋杖子镇村部 今天下午 开了个专利知识讲座 来了四十几个村民", "宋杖子镇村部"),
+        ("今天下午在建平县实验中学，不对，是喀左县第三中学搞了知识产权进校园", "喀左县第三中学"),
+        ("今天去建平县职教中心给学员上了堂商标课，学员八十来人", "建平县职教中心"),
+        ("今天依托双塔区公共法律服务中心开展公共法律服务宣传，解答咨询65人次", "双塔区公共法律服务中心"),
+    ],
+)
+def test_places_as_typed(units: UnitDirectory, text: str, place: str) -> None:
+    assert [a.location for a in parse_report(text, at(4, 22), BOUND, units).activities] == [place]
+
+
+@pytest.mark.parametrize(
+    ("text", "types"),
+    [
+        ("今天在羊山镇集上发了300份，照片要几张？", ["publicity"]),
+        ("上午在西山村村委会开了个商标陪训会 三十几号人参加", ["training"]),
+        ("上午在县城广场发资料500份，完事中午扒拉口饭下午又跑了两家企业", ["publicity", "visit"]),
+        ("晚上又在社区广场放了场宣传片 看的有一百多人", ["publicity"]),
+        ("朱碌科镇 半天转了6家小米加工企业", ["visit"]),
+        ("卫健委今天组织药剂科骨干80余人，举办药品专利链接制度专题讲座", ["training"]),
+        ("今天对城区6家印刷企业开展版权专项检查，并现场宣讲著作权法", ["other"]),
+        ("今天在市科技大市场举办专利技术推介活动，发布可转化专利技术成果36项", ["exhibition"]),
+        ("朝阳电视台今天播出宣传周启动仪式综合报道", ["media"]),
+        ("今天依法向相关行政机关制发检察建议1份", ["other"]),
+    ],
+)
+def test_kinds_as_typed(units: UnitDirectory, text: str, types: list[str]) -> None:
+    assert [a.type for a in parse_report(text, at(4, 22), BOUND, units).activities] == types
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("收到,,龙城区局明天派王静参会", "rsvp"),
+        ("宣传折页不够了 市局还有吗 能不能给匀200份", "other"),
+        ("4.21号那条我报了两遍 删一条吧", "other"),
+        ("转发组委会办公室通知：宣传周工作总结会定于4月29日上午9时召开", "other"),
+    ],
+)
+def test_intents_as_typed(units: UnitDirectory, text: str, intent: str) -> None:
+    assert parse_report(text, at(4, 16), BOUND, units).intent == intent
+
+
+def test_a_summary_sent_to_the_chair_is_the_senders(units: UnitDirectory) -> None:
+    text = "我局宣传周工作总结已通过OA系统发送至市市场监督管理局知识产权科"
+    reading = parse_report(text, at(4, 28), "市工业和信息化局", units)
+    assert (reading.intent, reading.unit) == ("summary", "市工业和信息化局")
+
+
+def test_a_dated_item_without_words_is_an_activity(units: UnitDirectory) -> None:
+    text = "工作情况\n(1)4月20日，在建平县人民法院开展巡回审判，40余人旁听；\n(2)4月22日，设立诉调对接窗口；"
+    reading = parse_report(text, at(4, 25), BOUND, units)
+    assert [(a.type, a.date.day) for a in reading.activities] == [("publicity", 20), ("other", 22)]
