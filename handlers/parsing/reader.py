@@ -13,7 +13,8 @@ unless a time of day (上午, 下午) was written, and a note. A range or list o
 4月20日、22日) gives one activity per day, up to a week: the counts, stated once for the whole
 span, go on the first day's activity so totals are not multiplied. A date after the message day
 is kept, with a note asking to confirm it; a planned one (明天计划…) next to activities done is
-left out.
+left out. The message day is the day just lived until 04:00: written at 00:40, "今天在集上忙活一天"
+is the day before.
 """
 
 from __future__ import annotations
