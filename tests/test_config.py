@@ -46,7 +46,7 @@ def test_short_aes_key_is_refused_with_its_variable(tmp_path: Path) -> None:
 
 
 def test_alias_claimed_by_two_units_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, 'aliases = ["教育局"]', 'aliases = ["教育局", "商务局"]')
+    path = _write(tmp_path, 'aliases = ["教育局", "教育口"]', 'aliases = ["教育局", "教育口", "商务局"]')
     with pytest.raises(ConfigError, match="商务局"):
         load_config(path, env={})
 

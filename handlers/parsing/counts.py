@@ -45,7 +45,7 @@ _WORDS: dict[str, str] = {
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
     # "调研组一行4人": who went, not who was reached
-    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获"
+    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获|去了"
     "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
     HANDOUT: "发放|发方|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
@@ -57,8 +57,9 @@ _WORDS: dict[str, str] = {
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
     # 阅读1.5万次, 浏览量: how often pieces were read, not pieces
-    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞|播放量|转发量|评论",
-    VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到|赴|指导|辅导|帮扶|服务|调研|跑了"
+    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞|播放量|转发量|评论"
+    "|留言|弹幕",
+    VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到(?!场|会)|赴|指导|辅导|帮扶|服务|调研|跑了"
     "|走了|挨家|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
 }
@@ -97,16 +98,17 @@ _PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
     r"(?P<key>咨询的人有|的人有|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
-    r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客"
+    r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客|问的人"
     # "发了600", "资料发出去四百五": handing out, the unit left off
     r"|发了|发出去|发放了)"
-    r"[\s:：]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有|估么得有)?\s*"
-    rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+)?"
-    rf"(?![\d.{CN_NUMERAL_CHARS}余多几来]|,\d{{3}}|\s*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|天|小时|遍|趟|轮|届|岁|点|:|：))"
+    r"[\s:：|]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有|估么得有)?\s*"
+    rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+|上下|左右)?"
+    rf"(?![\d.{CN_NUMERAL_CHARS}余多几来]|,\d{{3}}|[\s|]*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|天|小时|遍|趟|轮|届|岁|点|:|：))"
 )
 _LABEL_FIELD = {
     **{"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE},
     **dict.fromkeys(("传单", "发了", "发出去", "发放了"), HANDOUT),
+    "问的人": CONSULT,
 }
 _ENTERPRISE_NOUN = re.compile(r"\s*\w{0,4}?(?:企业|公司|商户|合作社|厂|单位)")
 _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
@@ -134,6 +136,7 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
 )
+_HOUSEHOLDS_BEFORE = re.compile(r"(?:农户|住户|居民|村民|家庭|群众)\s*$")
 _NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
 _EACH = re.compile(r"各(?:发了?|发放了?|推送了?|发布了?|刊发了?)?\s*$")
 _N_ITEMS_EACH = re.compile(rf"(?P<n>[\d{CN_NUMERAL_CHARS}]+)个[\u4e00-\u9fff]{{1,4}}各\S{{0,3}}\s*$")
@@ -267,9 +270,13 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         decided = before[-2] if before[-2].end() == before[-1].start() else decided
     if before and after and _PREPOSITION.search(text, before[-1].end(), quantity.start):
         decided = after
-    # "律师和企业法务人员40人参加": a participation verb right after the number says who came.
+    # "律师和企业法务人员40人参加": a participation verb right after the number says who came,
+    # and so does one right after a staff noun there ("60名民警参加").
     if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end:
         decided = after
+    elif after and after.lastgroup == STAFF and after.start() == quantity.end:
+        joined = pattern.match(text, after.end())
+        decided = joined if joined is not None and joined.lastgroup == PARTICIPATE else decided
     if decided is not None:
         category = decided.lastgroup
     elif unit in ("家", "户") and activity_type == "visit":
@@ -284,6 +291,10 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         return None  # 指导注册商标2件: things, not enterprises
     if category == VISIT and _NOT_ENTERPRISES_AFTER.match(text, quantity.end):
         return None  # 6家新闻媒体到场报道, 18家成员单位
+    if category == VISIT and unit == "户" and _HOUSEHOLDS_BEFORE.search(text, clause[0], quantity.start):
+        return None  # 走访农户56户: households, not enterprises
+    if unit == "次" and decided is after and after is not None:
+        return None  # "各举办了一次知识产权法律咨询日": sessions; 咨询40余次 has its word first
     # 深入3个村: places, not enterprises ("走访合作社2个", "3个企业" are)
     if category == VISIT and unit == "个":
         noun_after = _ENTERPRISE_NOUN.match(text, quantity.end) is not None

@@ -62,6 +62,8 @@ _WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
 # "…；次日（周六）继续开放": the activity above goes on that day.
 _GOES_ON = re.compile(r"\s*(?:[（(][^）)]{1,8}[）)])?\s*(?:继续|仍然|照常|持续)")
 # "22、23号两天": a bare day listed before one with 日/号 is a day too.
+# "20、21、22三天": bare days listed before the number of days.
+_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:、\d{1,2})+(?=\s*[两二三四五六七]天)")
 _LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
 _RELATIVE_OFFSET = {"大前天": -3, "前天": -2, "前日": -2, "前儿个": -2, "前儿": -2, "明天": 1, "明日": 1}
 _RELATIVE_OFFSET.update({"明儿": 1, "后天": 2})
@@ -188,9 +190,11 @@ def _numeric(text: str, today: dt.date) -> list[DateMention]:
 
 def _day_only(text: str, today: dt.date) -> list[DateMention]:
     found = []
+    runs = [match.span() for match in _BARE_RUN.finditer(text)]
     for match in _DAY_ONLY.finditer(text):
         token = match.group("d")
-        listed = token.isdigit() and _LISTED_BEFORE_DAY.match(text, match.end()) is not None
+        in_run = any(start <= match.start() < end for start, end in runs)
+        listed = token.isdigit() and (_LISTED_BEFORE_DAY.match(text, match.end()) is not None or in_run)
         if not (match.group("suffix") or match.group("d2") or listed):
             continue  # a bare number; "20-22日" needs only the last 日, "22、23号" the last 号
         if not token.isdigit() and len(token) < 2:
@@ -294,7 +298,11 @@ def _with_listed_days(text: str, mentions: list[DateMention]) -> list[DateMentio
         previous = merged[-1] if merged else None
         restated = previous is not None and _RESTATED.fullmatch(text, last_end, mention.start) is not None
         last_end = mention.end
-        if previous and _LIST_JOIN.fullmatch(text, previous.end, mention.start):
+        # "周六周日": two weekdays written side by side are a list too
+        side_by_side = previous is not None and previous.weekday_name and mention.weekday_name
+        if previous and (
+            _LIST_JOIN.fullmatch(text, previous.end, mention.start) or (side_by_side and previous.end == mention.start)
+        ):
             days = tuple(sorted({*previous.days, *mention.days}))
             merged[-1] = DateMention(previous.start, mention.end, days, previous.weekday_name)
         elif previous and restated:

@@ -15,7 +15,8 @@
   numbers asked about: "要发放多少份资料才合格？200份够吗"),
   promises with nothing done yet ("我局将积极开展宣传"), corrections of a message already sent
   ("刚才人数写错了，应该是50人", "撤回上一条", the command "改 人数 500"; the correction dialog
-  handles them) and remarks on
+  handles them), bare answers of a few characters with no day or place ("讲座", "大概两百份吧": the
+  dialog asked for them) and remarks on
   photos sent ("照片刚才发了三张，就是今天宣传的");
 - ``report``: anything with an activity word or a count, or an event held (举办/开展…) on a day
   or at a place. A write-up titled 总结 that itemises
@@ -41,7 +42,14 @@ _SENT = re.compile(
 )
 _DONE = re.compile(r"已|(?<![不得])了|查收")  # 签不了字 is nothing done
 # "总结今天下午能发，稍等": the summary is still to come.
-_NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|正在|准备|马上|争取|晚点|晚些")
+# "请于4月28日前报送总结": asking for it
+_NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|正在|准备|马上|争取|晚点|晚些|请于|请在|请各")
+# "总结写好了，等盖完章就发", "总结今天下午发": written maybe, sent later.
+_SEND_LATER_SENTENCE = re.compile(r"(?:就|再|才|下午|明天|晚点|晚些|稍后|一会儿?)(?:发|报)(?!了|过)|还在审")
+# "喀左局总结已收到": the contact person acknowledging, nobody sending.
+_RECEIVED = re.compile(r"已收到|收到了|都收到|均已收到")
+# "今天的启动仪式来不了了": a reply too.
+_DECLINED = re.compile(r"来不了|去不了|参加不了|不能参加|无法参加|不参加了|去不成")
 # A message that is one question ("上周五启动仪式的照片能发我一份吗"), or only questions
 # ("要发多少份？200份够吗"), asks, whatever numbers it has.
 _ONE_QUESTION = re.compile(r"[^。；;！!？?\n]+(?:[？?]|[吗呢么])[？?\s]*")
@@ -70,6 +78,8 @@ _ATTENDED = re.compile(r"(?:参会|出席|参加)了|举行|举办")
 _SPOKE = re.compile(r"并(?:在[^，。；]{0,8})?(?:讲话|致辞|发言|作[^，。；]{0,8}发言)")
 _AHEAD = re.compile(r"将|拟|计划|准备|届时")
 _CEREMONY = re.compile(r"仪式|启动会|开幕式")
+_WORDS_ONLY = re.compile(r"[\s，,。.！!？?、；;：:~～…]+")
+BARE_ANSWER_CHARS = 6
 # "今天没有开展活动" held nothing.
 _HELD = re.compile(r"(?<!没有)(?<!没)(?<!未)(?<!不)(?:举办|举行|开展|召开|组织)")
 _PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
@@ -79,12 +89,18 @@ _FORWARDED = re.compile(r"^\s*(?:【转发】|\[转发\]|转发[:：]|转[:：]|
 # "计划的宣传取消了，不改期": nothing happened (a postponement, 改期到周五, still reports).
 _CANCELLED = re.compile(r"取消")
 _MOVED = re.compile(r"改期到|改到|改在|改为|顺延|推迟到|延期到")
+# "请问资料发放数量按实际发出去的填…？印了1000份，发出去800": a question, whatever numbers follow.
+_ASKING_FIRST = re.compile(r"\s*(?:请问|问一下|想问|请教一下|咨询一下)")
+# "外出宣传没搞成", "没有安排宣传活动": nothing done.
+_NOTHING_DONE = re.compile(r"没(?:有)?(?:搞|办|开展|去)成|没有安排|没安排|未能开展|没能开展")
 # "启动仪式定在20号，到时候报给你们": a promise to report later, nothing done yet.
 # "届时欢迎指导" invites, it promises no report.
 _REPORT_LATER = re.compile(r"到时候|届时(?!欢迎|请)|再报|后补|稍后报|之后报|回头报")
 _CORRECTION = re.compile(
     r"写错|写成了?|打错|填错|报错了|有误|更正|改为|改成|应为|应该是|撤回|作废|删掉|删除|以这条为准|以此为准"
     r"|少打|多打|修改一下|重复报送|报重了|报了两遍|发了两遍|发重了|删一条|删掉一条"
+    # "不是宣传，是培训": the type of the record just made
+    r"|^\s*不是[^，,。]{1,6}[，,]\s*(?:而)?是"
     # the correction command itself: "改 人数 500", "改 2 地点 新华路商圈"
     rf"|^\s*改\s*(?:\d+\s*)?(?:{'|'.join(FIELD_WORDS)})"
 )
@@ -107,6 +123,8 @@ class Signals:
     dates_past: bool = False
     # The message is sent on or after the configured ceremony day.
     ceremony_past: bool = False
+    # A date written is the configured ceremony day ("17号我们局来2个人").
+    names_ceremony_day: bool = False
 
 
 def classify(text: str, signals: Signals) -> str:
@@ -118,14 +136,21 @@ def classify(text: str, signals: Signals) -> str:
     not_yet = (question or _NOT_YET.search(text) is not None) and not _DONE.search(text)
     if _FORWARDED.search(text):
         return OTHER
-    summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet
-    if summary_sent and not itemised:
+    later = _SEND_LATER_SENTENCE.search(text) is not None
+    summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet and not later
+    if summary_sent and not itemised and not _RECEIVED.search(text):
         return SUMMARY
+    if _SUMMARY.search(text) and (later or _RECEIVED.search(text)) and not itemised:
+        return OTHER
     if _is_rsvp(text, signals):
         return RSVP
     if _CORRECTION.search(text):
         return OTHER
+    if _DECLINED.search(text) and _CEREMONY.search(text):
+        return RSVP
     if _CANCELLED.search(text) and not _MOVED.search(text) and not signals.has_counts:
+        return OTHER
+    if _ASKING_FIRST.match(text) or (_NOTHING_DONE.search(text) and not signals.has_counts):
         return OTHER
     if _PHOTO_REMARK.search(text) and not (signals.has_counts or signals.has_location):
         return OTHER
@@ -137,6 +162,12 @@ def classify(text: str, signals: Signals) -> str:
         return OTHER
     concrete = signals.has_counts or signals.has_date or signals.has_location
     if not concrete and (_PROMISE.search(text) or _ACKNOWLEDGE.search(text)):
+        return OTHER
+    # "讲座", "大概两百份吧": an answer in a conversation, not a report of its own.
+    # ("走访3家", with its work and its count, is a terse report.)
+    terse_report = signals.has_activity_word and signals.has_counts
+    bare = not (signals.has_date or signals.has_location or terse_report)
+    if bare and len(_WORDS_ONLY.sub("", text)) <= BARE_ANSWER_CHARS:
         return OTHER
     # "4月24日在朝阳科技城举办…对接活动": an event held on a day or at a place, of no listed kind.
     held = _HELD.search(text) is not None and (signals.has_date or signals.has_location)
@@ -172,7 +203,8 @@ def _is_rsvp(text: str, signals: Signals) -> bool:
     # "我们局长亲自参加启动仪式", "17号启动仪式我们单位去两个人" (before the 17th): going, not gone.
     ahead = (not signals.has_date or not signals.dates_past) and not signals.ceremony_past
     # "17号上午我和科长过去，我叫韩雪，电话186…" (before the ceremony): a name or phone going.
-    going = (ceremony or named) and ahead and _GOING.search(text) is not None and not _DONE.search(text)
+    going = (ceremony or named or signals.names_ceremony_day) and ahead
+    going = going and _GOING.search(text) is not None and not _DONE.search(text)
     if going and not signals.has_activity_word:
         return True
     return sending or (_LISTING.search(text) is not None and not signals.has_counts)

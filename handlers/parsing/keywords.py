@@ -49,7 +49,7 @@ PUBLISH_VERBS = (
     # 发布可转化专利技术成果36项 offers results, it publishes nothing
     *("推送", "刊发", "刊登", "刊载", "刊播", "转发", "转载", "发布(?![^，。；,;]{0,10}(?:成果|项目|需求|清单))"),
     *("发表", "播出", "播发", "播放"),
-    *("展播", "登载", "投放", "报道", "推出", "编发", "撰写", "播了"),
+    *("展播", "登载", "投放", "报道(?!业务|能力|技能)", "推出", "编发", "撰写", "播了"),
 )
 _CHANNELS = (
     *("公众号", "微博", "抖音", "快手", "视频号", "头条", "网站", "官网", "门户", "电视台"),
@@ -61,7 +61,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
         # 升旗仪式, 颁奖仪式…: a ceremony of the day, not a launch
         tuple(
-            f"{word}(?!后|前|之后|结束)"
+            f"{word}(?!后|前|之后|结束|开始前|开始之前)"
             for word in ("启动仪式", "启动式", "开幕式", "启动会", "揭牌仪式", "(?<!升旗|颁奖|签约|开学|毕业)仪式")
         ),
         "ceremony",
@@ -72,6 +72,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         (
             # 开展展会知识产权保护宣传: the show is where, not what
             *("成果展示", "展示活动", "展示", "展览", "展销", "展会(?!知识产权)", "博览会", "展出", "参展", "布展"),
+            *("展区", "展位"),
             # 专利技术推介: showing what is on offer (an 对接会 alone stays other)
             *("推介", "路演"),
             *("陈列", "成果展", "展厅", rf"(?<![开发进拓施延伸])展{_HAN_END}"),
@@ -86,7 +87,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("讲堂", "课堂", "轮训", "研修", "训练营", "专题辅导", "辅导班", "辅导会", "学习会", "专题学习", "解读会"),
             *("堂课", "节课", "微课", "网课", "课程", "沙龙", "公开课", "微课堂", "听课", rf"课{_HAN_END}"),
             # 讲完课了, 讲了一课, 上了堂课; 陪训 is how phones spell 培训
-            *("讲课", "讲完课", "讲了一课", "上课", "陪训"),
+            *("讲课", "讲完课", "讲了一课", "上课", "陪训", "讲授"),
             # organised study is teaching; a bare 学习 stays weak (学习贯彻…精神)
             *("干部学习", "职工学习", "集体学习", "组织学习", "集中学习"),
         ),
@@ -96,8 +97,19 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     ),
     (
         (
-            *("走访", "调研", "上门", "入企", "实地指导", "一对一", "帮扶", "问需", "送服务"),
-            *("服务企业", "深入企业", "走企", "进企服务", rf"(?:去|到|赴|前往|深入)了?{_TO_ENTERPRISE}"),
+            # 走访农户 in 入户宣传 is publicity door to door
+            *(
+                "走访(?!农户|群众|居民|村民|住户)",
+                "调研",
+                "上门",
+                "入企",
+                "实地指导",
+                "一对一",
+                "帮扶",
+                "问需",
+                "送服务",
+            ),
+            *("服务企业", "深入企业", "走企", "进企服务", rf"(?:去|到|赴|前往|深入)(?!场|会)了?{_TO_ENTERPRISE}"),
             # "今天跑了4家": going round that many (enterprises)
             r"(?:跑了|转了)(?=\s*[\d一二三四五六七八九十两几]+\s*家)",
             # "为园区内11家企业提供知识产权服务": serving enterprises
@@ -109,7 +121,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     ),
     (("指导", "帮助企业"), "visit", VISIT, False),
     # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
-    (("学习", "观看", "观影", "辅导"), "training", TRAINING, False),
+    # "给重点项目单位讲了知识产权政策": telling a group, weakly a lesson
+    (("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲了)"), "training", TRAINING, False),
     (PUBLISH_VERBS, "media", MEDIA, True),
     (_CHANNELS, "media", MEDIA, True),
     (

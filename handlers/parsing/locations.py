@@ -22,7 +22,7 @@ _AT_VERBS = (
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
     "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法|开班|开课|开讲|给"
-    "|讲完|讲课|上课|忙活|设点|开的|办的|发方"
+    "|讲完|讲课|上课|忙活|设点|开的|办的|发方|设知识产权|放了|放映|送到|送出|送达"
 )
 # 关于/对于/由于… are no 于 of place.
 _IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
@@ -48,7 +48,11 @@ _BARE = re.compile(
     r"(?:宣传|开展|举办|举行|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普|搞|办了|开了|设了))"
 )
 # "依托双塔区公共法律服务中心开展…": the centre is where it happened.
-_RELYING_ON = re.compile(rf"(?:依托|借助)(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=开展|举办|组织|设立)")
+_RELYING_ON = re.compile(
+    rf"(?:依托|借助|利用)(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=开展|举办|组织|设立|提前|宣传)"
+)
+# "组织企业代表参观市规划展览馆知识产权成果展区": the place visited.
+_VISITED = re.compile(rf"参观(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))")
 # "今天刀尔登赶集，…", "上午联合镇赶集设了个咨询台": the town whose market day it is.
 _MARKET_DAY = re.compile(rf"(?:今天|今儿个?|昨天|昨儿个?|上午|下午|[{_STOP}]|^)(?P<loc>[\u4e00-\u9fff]{{2,8}}?)赶集")
 # "去西大营子农贸市场转了一圈", "去建平县职教中心给学员上了堂课": going to a public place.
@@ -72,26 +76,28 @@ _TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(
 # whose units are counted.
 _OBJECT_PLACE = re.compile(
     rf"(?:对|指导|到|赴|深入|走进|走访了?|去了?)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
-    r"(?=\s?(?:内的?|的)?(?:上|近|约)?[\d一二三四五六七八九十两百千]+\s?[家个户])"
+    r"(?=\s?(?:内的?|的)?(?:上|近|约)?[\d一二三四五六七八九十两百千]+\s?[家个户所])"
 )
 _INTO = re.compile(
     rf"(?:赴|走进|开进|深入|来到|前往|进入|去了)了?(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS}|[，。；,;]|$)"
 )
 # "今早赶西大营子镇大集": going to a market fair is being there.
 _FAIR = re.compile(rf"赶(?:上)?(?P<loc>[^{_STOP}]{{2,15}}?(?:大集|集市|庙会|集))(?=[，,；;。\s]|$)")
-_LABELLED = re.compile(rf"地点(?:[:：]|为|是|在|\s)\s*(?P<loc>[^{_STOP}]{{2,30}})")
+_LABELLED = re.compile(rf"地点(?:[:：|]|为|是|在|\s)\s*(?P<loc>[^{_STOP}|]{{2,30}})")
 _NOT_A_PLACE = re.compile(
     "期间|之际|来临|前夕|基础上|过程中|活动中(?!心)|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"
     "|的基础|以来|当天|当日|上午|下午|晚上|中午|早上|傍晚|时候|之前|之后|了"
 )
-_SEVERAL_PLACES = re.compile(r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区)(?:的[\u4e00-\u9fff]{1,3})?$")
+_SEVERAL_PLACES = re.compile(
+    r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区|点|地方)(?:的[\u4e00-\u9fff]{1,3}|同时)?$"
+)
 _HOTLINE = re.compile(r"\d{5}[\u4e00-\u9fff]")
 _VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间", "集上", "集市", "县里", "市里"})
 
 
 _PATTERNS = (
     *(_LABELLED, _AT, _AT_PLACE, _RELYING_ON, _BARE, _FAIR, _MARKET_DAY, _TOKEN, _TRAILING),
-    *(_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO),
+    *(_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED),
 )
 _BARE_KINDS = (_BARE, _TOKEN, _TRAILING, _MARKET_DAY)
 
@@ -115,7 +121,7 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
     for pattern in _PATTERNS:
         position = 0
         while (match := pattern.search(searched, position)) is not None:
-            went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO)
+            went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED)
             location = _clean(text, match.start("loc"), match.end("loc"), not went)
             if pattern in _BARE_KINDS and location is not None and _BARE_NOT.search(location.text):
                 location = None
@@ -131,7 +137,8 @@ def _clean(text: str, start: int, end: int, where: bool) -> Location | None:
     while start < end and text[start] == MASK:  # "在[建平县实验中学，不对，是]喀左县第三中学"
         start += 1
     value = text[start:end]
-    if len(value) > 2 and value[-1] in "上中内里":
+    # "新华路商圈上", "活动现场内" — but 市三中 is a school
+    if len(value) > 2 and value[-1] in "上中内里" and not (value[-1] == "中" and value[-2] in "一二三四五六七八九十"):
         value, end = value[:-1], end - 1
     if (several := _SEVERAL_PLACES.search(value)) and several.start() >= 2:
         value, end = value[: several.start()], end - len(several.group())  # 波罗赤镇、木头城子镇两个镇

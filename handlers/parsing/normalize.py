@@ -15,7 +15,7 @@ _HALF_WIDTH = {
     **{code: code - 0xFEE0 for code in range(ord("０"), ord("９") + 1)},
     **{code: code - 0xFEE0 for code in range(ord("Ａ"), ord("Ｚ") + 1)},
     **{code: code - 0xFEE0 for code in range(ord("ａ"), ord("ｚ") + 1)},
-    **{ord(char): ord(char) - 0xFEE0 for char in "．／－＋％"},
+    **{ord(char): ord(char) - 0xFEE0 for char in "．／－＋％｜"},
     ord("\u3000"): ord(" "),
     ord("\xa0"): ord(" "),
     ord("\r"): ord("\n"),

@@ -48,7 +48,8 @@ _ROUGH = re.compile(
 _QUANTITY = re.compile(
     rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
     rf"(?P<num>{NUMBER}|[{CN_NUMERAL_CHARS}]*几[十百千万]?)"
-    r"(?P<more>余|多|来)?(?P<mag>[万千])?(?P<more2>余|多)? ?"
+    # "资料|500|份": a table's cells
+    r"(?P<more>余|多|来)?(?P<mag>[万千])?(?P<more2>余|多)?[ |]?"
     rf"(?P<unit>{'|'.join(COUNT_UNITS)})"
     r"(?P<post>左右|上下|以上|之多)?"
 )
@@ -57,7 +58,7 @@ _QUANTITY = re.compile(
 _WORD_AFTER_UNIT = {
     "人": "民大才口工",
     "部": "门分署长队",
-    "家": "庭长属乡人园具居子",
+    "家": "庭长属乡人园具居子镇村屯堡",
     "户": "外口籍型",
     "位": "置于",
     "所": "以有在属谓",
@@ -73,7 +74,8 @@ _WORD_AFTER_UNIT = {
 # 初二学生, 高一: school grades.
 _NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·", "初", "高")
 # "每天1篇", "每天发布1条": a daily rate.
-_PER_DAY = re.compile(r"(?:每天|每日)(?:发布|推送|推出|刊发|发放|播出|播放|更新|发)?$")
+# "每天1篇", "每天发布1条", "每天发放资料约300份", "每次发资料200份": a rate per day or per time.
+_PER_DAY = re.compile(r"(?:每天|每日|每次|每场)[\u4e00-\u9fff]{0,4}?(?:约|近|大约)?$")
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ def parse_report(
         has_attendees=bool(attendees),
         dates_past=bool(found.dates) and all(max(d.days) <= today for d in found.dates),
         ceremony_past=ceremony_past,
+        names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
     )
     intent = classify(written, signals)
     head_end = min(

@@ -63,7 +63,7 @@ _SECTION_TITLE = re.compile(
     r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
-_GENERIC_UNITS = frozenset("个件袋盒")
+_GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
 # "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
 _BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引)")
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
@@ -147,7 +147,10 @@ def split_activities(found: Found) -> list[Segment]:
         joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != "publicity"
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
-        timed = _TIME_OPENER.match(found.masked, clause.start) is not None
+        # So does a day of its own: "…，昨天发了260份，今天发了310份".
+        timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
+            segments and _opens_new_day(clause, segments[-1], found)
+        )
         if (
             strong is None
             and has_count

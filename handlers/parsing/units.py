@@ -24,11 +24,15 @@ from handlers.units import UnitDirectory, UnitMention
 _HEADER = re.compile(r"^\s*[【\[]([^】\]]{2,20})[】\]]")
 _PARTNER_BEFORE = re.compile(
     r"(?:联合|会同|协同|携手|联手|配合|邀请|邀|协调|会商|与|和|同|及|、|向|到|赴|走进|深入|参加|参与"
-    r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同|至)\s*$"
+    r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同|至|应)\s*$"
 )
 _PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|召开|开展)的")
 # "市场监管局联合我局在…": the unit named is the sender's partner, the sender reports.
-_JOINED_BY_SENDER = re.compile(r"(?:联合|会同|协同|携手|联手|配合|和|与|同)(?:我局|我委|我院|我办|我单位|我们|本局)")
+_JOINED_BY_SENDER = re.compile(
+    r"(?:联合|会同|协同|携手|联手|配合|和|与|同)(?:我局|我委|我院|我办|我单位|我们|本局)"
+    # "市公安局到我们市三中开展…，我局组织师生320人参加": the sender's part in another's event
+    r"|(?:我局|我委|我院|我办|我单位)(?:组织|派|选派|安排|协助|配合)"
+)
 
 _OFFICE_ENDINGS = ("", "局", "委", "院", "办")
 
@@ -57,7 +61,7 @@ def resolve_unit(
         # one of those reporting, whichever is named first.
         if any(m.unit == bound_unit and not m.is_place and m.start < head_end for m in mentions):
             return bound_unit, TEXT
-        if _JOINED_BY_SENDER.search(text, 0, head_end):
+        if _JOINED_BY_SENDER.search(text):
             return bound_unit, TEXT
         units = [m for m in units if m.start < head_end]
     if units:

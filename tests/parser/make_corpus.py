@@ -33,6 +33,8 @@ FILES = {
     "blindi": "blind_i",
     "blindj": "blind_j",
     "blindk": "blind_k",
+    "blindl": "blind_l",
+    "blindm": "blind_m",
 }
 
 

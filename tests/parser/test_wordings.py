@@ -15,6 +15,7 @@ from handlers.units import UnitDirectory
 from scheduler.clock import TZ
 
 BOUND = "双塔区知识产权局"
+CEREMONY_DAY = dt.date(2026, 4, 17)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,12 @@ def at(month: int, day: int, hour: int = 18) -> dt.datetime:
         ),
         ("4月24日举办成果展；次日（周六）继续开放", dt.date(2026, 4, 25), [dt.date(2026, 4, 24), dt.date(2026, 4, 25)]),
         ("4月25日（周六）在广场宣传", dt.date(2026, 4, 27), [dt.date(2026, 4, 25)]),
+        (
+            "20、21、22三天在三个镇轮流宣传",
+            dt.date(2026, 4, 22),
+            [dt.date(2026, 4, 20), dt.date(2026, 4, 21), dt.date(2026, 4, 22)],
+        ),
+        ("周六周日在市科技馆设了展区", dt.date(2026, 4, 27), [dt.date(2026, 4, 25), dt.date(2026, 4, 26)]),
     ],
 )
 def test_dates(text: str, sent: dt.date, days: list[dt.date]) -> None:
@@ -111,6 +118,15 @@ def test_spoken_counts(text: str, value: int, unit: str) -> None:
         ("今天我委赴朝阳重型机器有限公司、辽宁朝阳水泥集团有限公司开展调研", "enterprises", 2),
         ("今天召开新闻发布会，6家新闻媒体到场报道", "enterprises", 0),
         ("今天我局开展打假集中行动，抓获犯罪嫌疑人3名", "participants", 0),
+        ("4月22日集中宣传数据\n地点｜公营子镇中心广场\n资料｜500｜份\n咨询｜62｜人次", "materials", 500),
+        ("4月20日至22日在万达广场设立咨询台，每天发放资料约300份", "materials", 900),
+        ("20号、22号、24号分三次到三个社区开展宣传，每次发资料200份", "materials", 600),
+        ("今天在公营子镇宣传，问的人三十上下", "consultations", 30),
+        ("今天到王营子乡两个村入户宣传，走访农户56户，发放明白纸120份", "enterprises", 0),
+        ("这周二和周四各举办了一次法律咨询日，两次共接待咨询92人次", "consultations", 92),
+        ("今天上午参加了启动仪式，我办去了2人", "participants", 0),
+        ("今晚在视频号直播间开了一场科普直播，观看2600人次，互动留言300多条", "articles", 0),
+        ("今天为市公安局经侦民警举办专题讲座，60名民警参加", "participants", 60),
     ],
 )
 def test_what_each_number_counts(units: UnitDirectory, text: str, field: str, value: int) -> None:
@@ -137,10 +153,22 @@ def test_what_each_number_counts(units: UnitDirectory, text: str, field: str, va
         ("宣传折页不够了 市局还有吗 能不能给匀200份", at(4, 16), "other"),
         ("4.21号那条我报了两遍 删一条吧", at(4, 16), "other"),
         ("转发组委会办公室通知：宣传周工作总结会定于4月29日上午9时召开", at(4, 16), "other"),
+        ("17号我们局来2个人，刘强和孙悦", at(4, 16, 15), "rsvp"),
+        ("不好意思，今天的启动仪式来不了了", at(4, 17, 7), "rsvp"),
+        ("请问资料按实际发出去的填，还是按印的数量填？印了1000份，发出去800", at(4, 23, 10), "other"),
+        ("各位联络员：请于4月28日前报送总结，模板见群文件", at(4, 19, 16), "other"),
+        ("今天下雨，外出宣传没搞成，明天看天气", at(4, 21, 15), "other"),
+        ("今天局里开党组会，没有安排宣传活动", at(4, 22, 17), "other"),
+        ("总结写好了，等盖完章就发", at(4, 27, 10), "other"),
+        ("喀左局总结已收到", at(4, 28, 18), "other"),
+        ("讲座", at(4, 24, 18), "other"),
+        ("大概两百份吧", at(4, 23, 19), "other"),
+        ("不是宣传，是培训", at(4, 22, 17), "other"),
+        ("走访3家", at(4, 22, 17), "report"),
     ],
 )
 def test_intents(units: UnitDirectory, text: str, sent: dt.datetime, intent: str) -> None:
-    assert parse_report(text, sent, BOUND, units).intent == intent
+    assert parse_report(text, sent, BOUND, units, ceremony_day=CEREMONY_DAY).intent == intent
 
 
 @pytest.mark.parametrize(
@@ -163,6 +191,14 @@ def test_intents(units: UnitDirectory, text: str, sent: dt.datetime, intent: str
         ("今天在市科技大市场举办专利技术推介活动，发布可转化专利技术成果36项", ["exhibition"]),
         ("朝阳电视台今天播出宣传周启动仪式综合报道", ["media"]),
         ("今天依法向相关行政机关制发检察建议1份", ["other"]),
+        ("17号早上趁仪式开始前在大楼门口摆了宣传台，发了150多份资料；9点参加了启动仪式", ["publicity", "ceremony"]),
+        ("今天在苗木基地召开培训会，林农及企业代表65人参加，到场企业9家", ["training"]),
+        ("今天组织全市新闻单位知识产权报道业务培训，参训记者编辑40人", ["training"]),
+        (
+            "4月21日在文化广场开展宣传，发资料300份；4月23日在同一地点又搞了一次，发资料260份",
+            ["publicity", "publicity"],
+        ),
+        ("今天我院干警走进朝阳师范高等专科学校，为300余名师生讲授商业秘密保护知识", ["training"]),
     ],
 )
 def test_kinds(units: UnitDirectory, text: str, types: list[str]) -> None:
@@ -185,6 +221,14 @@ def test_kinds(units: UnitDirectory, text: str, types: list[str]) -> None:
         ("今天下午在建平县实验中学，不对，是喀左县第三中学搞了知识产权进校园", "喀左县第三中学"),
         ("今天去建平县职教中心给学员上了堂商标课，学员八十来人", "建平县职教中心"),
         ("今天依托双塔区公共法律服务中心开展公共法律服务宣传，解答咨询65人次", "双塔区公共法律服务中心"),
+        ("22号晚上在凌源市热水汤街道广场放了一场知识产权宣传电影", "凌源市热水汤街道广场"),
+        ("今天在深井镇集市和马场镇政府门前两个点同时宣传，共发放资料900份", "深井镇集市和马场镇政府门前"),
+        ("本周四巡讲走进双塔区第二小学、燕都中学2所学校，受益师生1500人", "双塔区第二小学、燕都中学"),
+        ("上周日利用张家营子镇大集提前预热宣传，发资料300份", "张家营子镇大集"),
+        ("今天中午五十余个环保袋在东大屯乡便民服务中心送到了群众手中", "东大屯乡便民服务中心"),
+        ("我局执法人员深入中三家镇12家个体工商户开展商标使用指导", "中三家镇"),
+        ("今天组织企业代表参观市规划展览馆知识产权成果展区", "市规划展览馆"),
+        ("市公安局今天到我们市三中开展进校园宣传，我局组织师生320人参加", "我们市三中"),
     ],
 )
 def test_places(units: UnitDirectory, text: str, place: str) -> None:
@@ -221,3 +265,16 @@ def test_a_dated_item_without_words_is_an_activity(units: UnitDirectory) -> None
     text = "工作情况\n(1)4月20日，在建平县人民法院开展巡回审判，40余人旁听；\n(2)4月22日，设立诉调对接窗口；"
     reading = parse_report(text, at(4, 25), BOUND, units)
     assert [(a.type, a.date.day) for a in reading.activities] == [("publicity", 20), ("other", 22)]
+
+
+@pytest.mark.parametrize(
+    ("text", "bound", "unit"),
+    [
+        ("卫健：4月21日在市第二医院住院部大厅开展宣传，发放手册260册", None, "市卫生健康委"),
+        ("我是文旅的小韩，今天在凤凰山景区游客中心摆了宣传展板", None, "市文化和旅游局"),
+        ("市公安局今天到我们市三中开展进校园宣传，我局组织师生320人参加", "市教育局", "市教育局"),
+        ("应市中院邀请，组织12家企业法务人员到中院旁听庭审", "市工业和信息化局", "市工业和信息化局"),
+    ],
+)
+def test_who_reports(units: UnitDirectory, text: str, bound: str | None, unit: str) -> None:
+    assert parse_report(text, at(4, 22), bound, units).unit == unit
