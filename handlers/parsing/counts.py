@@ -45,7 +45,9 @@ _WORDS: dict[str, str] = {
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
     # "调研组一行4人": who went, not who was reached
+    # "我办2名同志参加了启动仪式": the unit's own people
     STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获|去了"
+    "|我局|我办|我院|我委|我单位"
     "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
     HANDOUT: "发放|发方|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
@@ -98,17 +100,18 @@ _PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
     r"(?P<key>咨询的人有|的人有|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
-    r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客|问的人"
+    r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客"
+    r"|问的人有|问的人|问的农户|问的"
     # "发了600", "资料发出去四百五": handing out, the unit left off
     r"|发了|发出去|发放了)"
     r"[\s:：|]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有|估么得有)?\s*"
-    rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+|上下|左右)?"
+    rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+|上下|左右|好几)?"
     rf"(?![\d.{CN_NUMERAL_CHARS}余多几来]|,\d{{3}}|[\s|]*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|天|小时|遍|趟|轮|届|岁|点|:|：))"
 )
 _LABEL_FIELD = {
     **{"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE},
     **dict.fromkeys(("传单", "发了", "发出去", "发放了"), HANDOUT),
-    "问的人": CONSULT,
+    **dict.fromkeys(("问的人有", "问的人", "问的农户", "问的"), CONSULT),
 }
 _ENTERPRISE_NOUN = re.compile(r"\s*\w{0,4}?(?:企业|公司|商户|合作社|厂|单位)")
 _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
@@ -117,6 +120,8 @@ _PHOTO = re.compile("照片|图片|相片")
 _POSTER = re.compile("海报|长图|图文|漫画")
 _ISSUE_PUBLISHED = re.compile(
     rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
+    # "推送了《植物新品种保护知多少》一文"
+    rf"|(?:{'|'.join(PUBLISH_VERBS)})了?[^，,；;。\n]{{0,6}}《[^》]{{1,40}}》一文"
 )
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团(?!有限|股份)|厂|合作社)"
@@ -138,6 +143,7 @@ _NOT_PIECES_AFTER = re.compile(
 )
 _HOUSEHOLDS_BEFORE = re.compile(r"(?:农户|住户|居民|村民|家庭|群众)\s*$")
 _NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
+_ITEM_JOIN = re.compile("[、和及与]")
 _EACH = re.compile(r"各(?:发了?|发放了?|推送了?|发布了?|刊发了?)?\s*$")
 _N_ITEMS_EACH = re.compile(rf"(?P<n>[\d{CN_NUMERAL_CHARS}]+)个[\u4e00-\u9fff]{{1,4}}各\S{{0,3}}\s*$")
 
@@ -185,7 +191,8 @@ def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
     if _EACH.search(text, clause[0], quantity.start) is None:
         return quantity
     counted = _N_ITEMS_EACH.search(text, clause[0], quantity.start)
-    listed = (to_int(counted.group("n")) if counted else None) or text.count("、", clause[0], quantity.start) + 1
+    joins = len(_ITEM_JOIN.findall(text, clause[0], quantity.start))  # 官网和公众号各发布了1条
+    listed = (to_int(counted.group("n")) if counted else None) or joins + 1
     return replace(quantity, value=quantity.value * listed)
 
 

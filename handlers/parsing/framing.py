@@ -33,6 +33,17 @@ _PLAN_CUE = re.compile(
 )
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
 _DONE = re.compile(r"了|已|完成")
+# "分日：", "分天看：", "具体如下——", a line opening with "——": the detail of a total before it.
+_DETAIL_MARKER = re.compile(r"(?:分日|分天看|分天|具体如下|具体情况如下|明细如下)[：:—\-]*|(?<=\n)\s*——")
+_TOTAL_WORD = re.compile(r"一共|共计|合计|累计|总计|共(?:发放|走访|接待|举办|开展)")
+_TOTAL_THEN_PARTS = re.compile(
+    r"[^。；;\n：:]*?(?:一共|共计|合计|累计)[^。；;\n：:]*?[\d一二三四五六七八九十百千万]+\s*(?:份|册|人次|人|家|篇|条)[：:]"
+)
+# "周二培训那场已经报了", "（23日的讲堂和答题已单独报过，不再列）": said before, not again.
+_ALREADY_REPORTED = re.compile(
+    r"[（(][^（）()\n]*?(?:已经?(?:单独)?报(?:过|了)|报过了)[^（）()\n]*[）)]"
+    r"|[^。；;\n，,（(：:\s]*(?:已经?(?:单独)?报(?:过|了)|都报过了|报过了)[^。；;\n，,\s]*"
+)
 _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
     r"|宣传周期间[，,]?\s*(?:共|累计|先后共|合计))[^。\n]*"
@@ -60,7 +71,7 @@ _SELF_CORRECTED = re.compile(
 
 def apparatus_spans(text: str) -> list[tuple[int, int]]:
     """The apparatus of a copied write-up, and what its writer took back while typing."""
-    spans = [match.span() for match in _APPARATUS.finditer(text)]
+    spans = [match.span() for pattern in (_APPARATUS, _ALREADY_REPORTED) for match in pattern.finditer(text)]
     for match in _SELF_CORRECTED.finditer(text):
         spans += [match.span(group) for group in ("said", "number", "taken_back") if match.group(group)]
     return spans
@@ -98,8 +109,19 @@ def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]
 
 
 def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]:
-    """Recap sentences, when the message also itemises two or more dated activities."""
+    """Recap sentences, when the message also itemises two or more dated activities; and a total
+    stated before its own breakdown ("…合计发放资料2600份。分天看：…", "一共发出去1100份：上午…")."""
     recaps = [match.span() for match in _RECAP.finditer(text)]
+    for marker in _DETAIL_MARKER.finditer(text):
+        stop = marker.start()
+        while stop > 0 and text[stop - 1] in "。\n ：:":  # the marker may open a sentence of its own
+            stop -= 1
+        start = max(text.rfind(end, 0, stop) for end in "。\n") + 1
+        if _TOTAL_WORD.search(text, start, stop):
+            recaps.append((start, marker.start()))
+    recaps += [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
+    if any(match for match in _DETAIL_MARKER.finditer(text)) or _TOTAL_THEN_PARTS.search(text):
+        return recaps
     outside = [d for d in dates if not any(s <= d.start < e for s, e in recaps)]
     return recaps if len(outside) >= 2 else []
 

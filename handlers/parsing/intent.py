@@ -45,14 +45,20 @@ _DONE = re.compile(r"已|(?<![不得])了|查收")  # 签不了字 is nothing do
 # "请于4月28日前报送总结": asking for it
 _NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|正在|准备|马上|争取|晚点|晚些|请于|请在|请各")
 # "总结写好了，等盖完章就发", "总结今天下午发": written maybe, sent later.
-_SEND_LATER_SENTENCE = re.compile(r"(?:就|再|才|下午|明天|晚点|晚些|稍后|一会儿?)(?:发|报)(?!了|过)|还在审")
+_SEND_LATER_SENTENCE = re.compile(
+    r"(?:就|再|才|下午|明天|晚点|晚些|稍后|一会儿?)(?:发|报)(?![^，,。]{0,4}[了过])|还在审"
+)
 # "喀左局总结已收到": the contact person acknowledging, nobody sending.
-_RECEIVED = re.compile(r"已收到|收到了|都收到|均已收到")
+_RECEIVED = re.compile(r"(?:已收到|收到了|都收到|均已收到)(?!吗|没|么)")
 # "今天的启动仪式来不了了": a reply too.
+# "今早的启动仪式我们局换成办公室的李娜参加": who goes instead.
+_SWAPPED = re.compile(r"(?:换成|改由|改成|变更为|改为)[^，。；]{1,12}(?:参加|参会|出席)")
 _DECLINED = re.compile(r"来不了|去不了|参加不了|不能参加|无法参加|不参加了|去不成")
 # A message that is one question ("上周五启动仪式的照片能发我一份吗"), or only questions
 # ("要发多少份？200份够吗"), asks, whatever numbers it has.
-_ONE_QUESTION = re.compile(r"[^。；;！!？?\n]+(?:[？?]|[吗呢么])[？?\s]*")
+_ONE_QUESTION = re.compile(r"[^。；;！!？?\n]+(?:[？?]|[吗呢么]|算不算[^。；;！!？?\n]*)[？?\s]*")
+# "我们还需要单独报吗？…当时发了200份": a question about reporting, whatever it tells.
+_ABOUT_REPORTING = re.compile(r"(?:需要|要|用|还)[^。？?\n]{0,8}(?:报|填|算)[^。？?\n]{0,6}(?:吗|么|[？?])")
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?\n\s]*")
 _DONE_WITH_COUNT = re.compile(
     r"[^，,。；;！!？?\n]*(?:发了|搞了|办了|开展了|举办了|走访了|去了|讲了)[^，,。；;！!？?\n]*\d"
@@ -62,11 +68,14 @@ _QUESTION = re.compile(
     r"|能不能|可不可以|行不行|有没有"
 )
 # "能不能给匀200份": asking for materials, not handing them out.
-_REQUEST = re.compile(r"(?:能不能|能否|可否|可不可以|麻烦)[^。；\n]{0,6}(?:给|匀|寄|送|再发|调)")
+_REQUEST = re.compile(
+    r"(?:能不能|能否|可否|可不可以|麻烦)[^。；\n]{0,6}(?:给|匀|寄|送|再发|调)"
+    r"|想(?:要|领|再领|申请)|方便的话[^。；\n]{0,4}(?:发|给)"
+)
 # Sending someone (拟派, 报名) is a reply whatever else it says; a list heading (参会人员：) is
 # one only without counts ("参会人员120人" reports a ceremony held).
 # "明天派王静参会": who is being sent
-_SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席|派[\u4e00-\u9fff]{1,6}(?:参会|出席)")
+_SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席|派[\u4e00-\u9fff]{1,6}(?:参会|出席)|参会回执")
 _NOT_YET_SENT = re.compile(r"拟|将")
 _LISTING = re.compile(r"参会人员|参加人员|出席人员|参会名单|人员名单")
 # "17号的会我去", a reply slip (回执) with a name and phone.
@@ -82,17 +91,23 @@ _WORDS_ONLY = re.compile(r"[\s，,。.！!？?、；;：:~～…]+")
 BARE_ANSWER_CHARS = 6
 # "今天没有开展活动" held nothing.
 _HELD = re.compile(r"(?<!没有)(?<!没)(?<!未)(?<!不)(?:举办|举行|开展|召开|组织)")
-_PROMISE = re.compile(r"将|会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
-_ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|感谢|辛苦|了解")
+# 会 promises ("会尽快报"), unless it ends a word (座谈会, 推进会)
+_PROMISE = re.compile(r"将|(?<![谈议讨流进署作班展博运盛晚])会|要|准备|计划|拟|争取|打算|抓紧|尽快|按要求|积极|马上")
+# 了解 alone acknowledges; "了解企业…情况" is work done
+_ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|感谢|辛苦|了解(?=[，,。！!\s]|$)")
 # A forwarded notice ("【转发】…关于印发…的通知") passes on what others wrote.
-_FORWARDED = re.compile(r"^\s*(?:【转发】|\[转发\]|转发[:：]|转[:：]|转发[^，。：:\n]{0,12}通知)|关于印发")
+_FORWARDED = re.compile(
+    r"^\s*(?:【转发】|\[转发\]|转发[:：]|转[:：]|转发[^，。：:\n]{0,12}(?:通知|新闻|消息|文章))|关于印发"
+    # the contact person to everyone: "各位联络员：…请各单位…报送"
+    r"|^\s*各位(?:联络员|同事|老师)?[：:，,]|请各(?:单位|位)"
+)
 # "计划的宣传取消了，不改期": nothing happened (a postponement, 改期到周五, still reports).
 _CANCELLED = re.compile(r"取消")
 _MOVED = re.compile(r"改期到|改到|改在|改为|顺延|推迟到|延期到")
 # "请问资料发放数量按实际发出去的填…？印了1000份，发出去800": a question, whatever numbers follow.
 _ASKING_FIRST = re.compile(r"\s*(?:请问|问一下|想问|请教一下|咨询一下)")
 # "外出宣传没搞成", "没有安排宣传活动": nothing done.
-_NOTHING_DONE = re.compile(r"没(?:有)?(?:搞|办|开展|去)成|没有安排|没安排|未能开展|没能开展")
+_NOTHING_DONE = re.compile(r"没(?:有)?(?:搞|办|开展|去)成|没有安排|没安排|未能开展|没能开展|先停了|暂停了")
 # "启动仪式定在20号，到时候报给你们": a promise to report later, nothing done yet.
 # "届时欢迎指导" invites, it promises no report.
 _REPORT_LATER = re.compile(r"到时候|届时(?!欢迎|请)|再报|后补|稍后报|之后报|回头报")
@@ -105,7 +120,8 @@ _CORRECTION = re.compile(
     rf"|^\s*改\s*(?:\d+\s*)?(?:{'|'.join(FIELD_WORDS)})"
 )
 _PHOTO_REMARK = re.compile(
-    r"(?:照片|图片|相片).*(?:刚才|上面|上条|前面|稍后|补发|就是|请查收|查收|如下)|(?:刚才|上面|前面).*(?:照片|图片)"
+    r"(?:照片|图片|相片).*(?:刚才|上面|上条|前面|稍后|补发|就是|请查收|查收|如下|发不出去|传不上去|太大)"
+    r"|(?:刚才|上面|前面).*(?:照片|图片)"
 )
 
 
@@ -137,7 +153,8 @@ def classify(text: str, signals: Signals) -> str:
     if _FORWARDED.search(text):
         return OTHER
     later = _SEND_LATER_SENTENCE.search(text) is not None
-    summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet and not later
+    # "参会回执已经填好发到邮箱了": the reply slip, not the summary
+    summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet and not later and "回执" not in text
     if summary_sent and not itemised and not _RECEIVED.search(text):
         return SUMMARY
     if _SUMMARY.search(text) and (later or _RECEIVED.search(text)) and not itemised:
@@ -146,11 +163,15 @@ def classify(text: str, signals: Signals) -> str:
         return RSVP
     if _CORRECTION.search(text):
         return OTHER
-    if _DECLINED.search(text) and _CEREMONY.search(text):
+    if (_DECLINED.search(text) or _SWAPPED.search(text)) and _CEREMONY.search(text):
         return RSVP
     if _CANCELLED.search(text) and not _MOVED.search(text) and not signals.has_counts:
         return OTHER
-    if _ASKING_FIRST.match(text) or (_NOTHING_DONE.search(text) and not signals.has_counts):
+    first_sentence = _SENTENCE.match(text.strip())
+    asks_about_reporting = first_sentence is not None and _ABOUT_REPORTING.search(first_sentence.group())
+    if _ASKING_FIRST.match(text) or asks_about_reporting:
+        return OTHER
+    if _NOTHING_DONE.search(text) and not signals.has_counts:
         return OTHER
     if _PHOTO_REMARK.search(text) and not (signals.has_counts or signals.has_location):
         return OTHER

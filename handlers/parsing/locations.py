@@ -19,7 +19,7 @@ _STOP = '，。；,;！!？?\\s：:“”"（）()'
 _AT_VERBS = (
     "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|办完|开了|开完"
     "|搞了|搞完|搞|摆了|摆摊|发了|发完|宣讲"
-    "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向|对|启动|开设|宣传|走访|联合"
+    "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向(?![阳东西南北前])|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
     "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法|开班|开课|开讲|给"
     "|讲完|讲课|上课|忙活|设点|开的|办的|发方|设知识产权|放了|放映|送到|送出|送达"
@@ -30,7 +30,7 @@ _AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PU
 # "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
 _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
-    "|街|路|场|院|集|集市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会"
+    "|街|路|场|院|集|集市|早市|夜市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会"
 )
 _AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:上|里|那边|那块)?(?=[，,；;。\s])")
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
@@ -62,9 +62,9 @@ _GO = re.compile(
 )
 # Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
 # "发折页1200份，医院门诊大厅".
-_TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?(?:{_PLACE_END}))(?=\s|[,，](?=\S))")
+_TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?(?:{_PLACE_END}))(?:这边|那边)?(?=\s|[,，](?=\S))")
 _TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))\s*$")
-_BARE_NOT = re.compile("进|开展|举办|到|赴|了|的|今天|昨天|前天|今日|昨日|上午|下午")
+_BARE_NOT = re.compile("进|开展|举办|到|赴|去|了|的|今天|昨天|前天|今日|昨日|上午|下午")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对"
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
@@ -92,7 +92,26 @@ _SEVERAL_PLACES = re.compile(
     r"[两二三四五六七八九十\d]+个(?:镇|乡|村|街道|社区|点|地方)(?:的[\u4e00-\u9fff]{1,3}|同时)?$"
 )
 _HOTLINE = re.compile(r"\d{5}[\u4e00-\u9fff]")
-_VAGUE = frozenset({"现场", "活动", "会上", "线上", "线下", "网上", "此", "期间", "集上", "集市", "县里", "市里"})
+_VAGUE = frozenset(
+    {
+        "现场",
+        "活动",
+        "会上",
+        "线上",
+        "线下",
+        "网上",
+        "此",
+        "期间",
+        "集上",
+        "集市",
+        "县里",
+        "市里",
+        "这儿",
+        "那儿",
+        "这里",
+        "那里",
+    }
+)
 
 
 _PATTERNS = (
@@ -108,6 +127,7 @@ class Location:
     start: int
     end: int
     where: bool  # said where it happened (在/于/地点), not where someone went (到/走进)
+    labelled: bool = False  # written as 地点：…, which outranks a place guessed from a verb
 
 
 def find_locations(text: str, names_masked: str | None = None) -> list[Location]:
@@ -122,7 +142,7 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
         position = 0
         while (match := pattern.search(searched, position)) is not None:
             went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED)
-            location = _clean(text, match.start("loc"), match.end("loc"), not went)
+            location = _clean(text, match.start("loc"), match.end("loc"), not went, pattern is _LABELLED)
             if pattern in _BARE_KINDS and location is not None and _BARE_NOT.search(location.text):
                 location = None
             if location is None or any(location.start < o.end and o.start < location.end for o in found):
@@ -133,7 +153,7 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
     return sorted(found, key=lambda loc: loc.start)
 
 
-def _clean(text: str, start: int, end: int, where: bool) -> Location | None:
+def _clean(text: str, start: int, end: int, where: bool, labelled: bool = False) -> Location | None:
     while start < end and text[start] == MASK:  # "在[建平县实验中学，不对，是]喀左县第三中学"
         start += 1
     value = text[start:end]
@@ -148,4 +168,4 @@ def _clean(text: str, start: int, end: int, where: bool) -> Location | None:
     numbered = value[0].isdigit() and _HOTLINE.match(value) is None
     if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or find_quantities(value):
         return None
-    return Location(value, start, end, where)
+    return Location(value, start, end, where, labelled)

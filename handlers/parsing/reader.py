@@ -50,6 +50,8 @@ _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|�
 
 
 AFTER_MIDNIGHT = dt.timedelta(hours=4)
+# "到朝阳天翼新能源公司发放宣传资料": a company named as where the work went, whatever its kind.
+_TO_COMPANY = re.compile(r"(?:到|去|赴|走进|深入)(?=[^，。；,;]{2,25}?(?:公司|集团|厂|合作社))")
 
 
 def parse_report(
@@ -192,7 +194,9 @@ def _activities(
     ]
     values, approximate = totals(c for c in counts if not c.quantity.per_day)
     daily, daily_approximate = totals(c for c in counts if c.quantity.per_day)
-    if kind == "visit" and "enterprises" not in values:
+    if (
+        kind == "visit" or _TO_COMPANY.search(found.evidence, segment.start, segment.end)
+    ) and "enterprises" not in values:
         named = named_companies(found.evidence[segment.start : segment.end])
         if named:
             values["enterprises"] = named
@@ -200,7 +204,7 @@ def _activities(
         values["articles"] = 1
     places = [loc for loc in found.locations if segment.start <= loc.start < segment.end]
     # 在/于 says where it happened, 到/走进 where someone went ("到凌源市开展宣传，在人民广场…").
-    location = min(places, key=lambda loc: (not loc.where, loc.start)).text if places else None
+    location = min(places, key=lambda loc: (not loc.labelled, not loc.where, loc.start)).text if places else None
     source = original[segment.start : segment.end].strip(_EDGES)
     return [
         ParsedActivity(

@@ -35,6 +35,8 @@ FILES = {
     "blindk": "blind_k",
     "blindl": "blind_l",
     "blindm": "blind_m",
+    "blindn": "blind_n",
+    "blindo": "blind_o",
 }
 
 
