@@ -118,6 +118,7 @@ _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
 # "照片刚才发了三张": photos sent to the bot are no handouts.
 _PHOTO = re.compile("照片|图片|相片")
 _POSTER = re.compile("海报|长图|图文|漫画")
+_TO_COMPANY = re.compile(r"(?:到|去|赴|走进|深入)(?=[^，。；,;]{2,25}?(?:公司|集团|厂|合作社))")
 _ISSUE_PUBLISHED = re.compile(
     rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
     # "推送了《植物新品种保护知多少》一文"
@@ -229,6 +230,12 @@ def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
 def published_issue(text: str) -> bool:
     """ "公众号推出“知识产权小课堂”第3期": an issue published, one piece, though no count is written."""
     return _ISSUE_PUBLISHED.search(text) is not None
+
+
+def companies_visited(text: str, kind: str) -> int:
+    """Companies named count as enterprises on a visit, or wherever the work went to one
+    ("到朝阳天翼新能源公司发放宣传资料" is publicity at one enterprise)."""
+    return named_companies(text) if kind == "visit" or _TO_COMPANY.search(text) else 0
 
 
 def named_companies(text: str) -> int:

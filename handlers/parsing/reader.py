@@ -23,7 +23,15 @@ import datetime as dt
 import re
 
 from handlers.parsing.attendees import extract_attendees
-from handlers.parsing.counts import Count, attribute, labelled_quantities, named_companies, published_issue, totals
+from handlers.parsing.counts import (
+    Count,
+    attribute,
+    companies_visited,
+    labelled_quantities,
+    named_companies,
+    published_issue,
+    totals,
+)
 from handlers.parsing.dates import DateMention, find_dates
 from handlers.parsing.framing import is_framing, without_plans_and_recaps
 from handlers.parsing.intent import REPORT, RSVP, Signals, classify
@@ -50,8 +58,6 @@ _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|�
 
 
 AFTER_MIDNIGHT = dt.timedelta(hours=4)
-# "到朝阳天翼新能源公司发放宣传资料": a company named as where the work went, whatever its kind.
-_TO_COMPANY = re.compile(r"(?:到|去|赴|走进|深入)(?=[^，。；,;]{2,25}?(?:公司|集团|厂|合作社))")
 
 
 def parse_report(
@@ -194,13 +200,10 @@ def _activities(
     ]
     values, approximate = totals(c for c in counts if not c.quantity.per_day)
     daily, daily_approximate = totals(c for c in counts if c.quantity.per_day)
-    if (
-        kind == "visit" or _TO_COMPANY.search(found.evidence, segment.start, segment.end)
-    ) and "enterprises" not in values:
-        named = named_companies(found.evidence[segment.start : segment.end])
-        if named:
-            values["enterprises"] = named
-    if kind == "media" and "articles" not in values and published_issue(found.evidence[segment.start : segment.end]):
+    stretch = found.evidence[segment.start : segment.end]
+    if "enterprises" not in values and (named := companies_visited(stretch, kind)):
+        values["enterprises"] = named
+    if kind == "media" and "articles" not in values and published_issue(stretch):
         values["articles"] = 1
     places = [loc for loc in found.locations if segment.start <= loc.start < segment.end]
     # 在/于 says where it happened, 到/走进 where someone went ("到凌源市开展宣传，在人民广场…").
