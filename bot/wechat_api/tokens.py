@@ -90,11 +90,19 @@ class TokenCache:
         token = self._read_fresh(session, app_key, now)
         if token:
             return token, False
+        # The lease is won only while the token is still stale: on PostgreSQL the holder may
+        # commit its fresh token (and clear its lease) between our read and this update, which
+        # then sees the new row; without the staleness test we would fetch a second token.
         won = session.exec(
             update(AccessToken)
             .where(
                 col(AccessToken.app_key) == app_key,
                 or_(col(AccessToken.refreshing_until).is_(None), col(AccessToken.refreshing_until) < now),
+                or_(
+                    col(AccessToken.token) == "",
+                    col(AccessToken.expires_at).is_(None),
+                    col(AccessToken.expires_at) <= now + self._refresh_margin,
+                ),
             )
             .values(refreshing_until=now + self._lease)
         )
