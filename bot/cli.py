@@ -187,6 +187,38 @@ def _send_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from bot.backup import BackupError, make_backup
+    from bot.exports import size_label
+    from scheduler.clock import clock_from_spec
+
+    clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
+    try:
+        out = make_backup(load_config(args.config), Path(args.out), clock=clock)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"已备份：{out}（{size_label(out.stat().st_size)}）")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.backup import BackupError, restore_backup
+
+    settings = load_config(args.config)
+    try:
+        manifest = restore_backup(settings, Path(args.file), force=args.force)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    made = f"{manifest.created_at} 的备份，{sum(manifest.row_counts.values())} 行，{manifest.photo_count} 张照片"
+    print(f"已恢复：{args.file}（{made}）→ {settings.data_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weekbot", description="宣传周报送助手")
     parser.add_argument("--config", help="config file (default: $WEEKBOT_CONFIG or config.toml)")
@@ -235,6 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("send-summary", parents=[common], help="build the three exports and mail them ([mail])")
     p.set_defaults(func=_send_summary)
+
+    p = sub.add_parser("backup", parents=[common], help="write the database and the photos to one file")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(func=_backup)
+
+    p = sub.add_parser("restore", parents=[common], help="restore a backup into an empty data directory/database")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="replace a data directory/database that holds data")
+    p.set_defaults(func=_restore)
     return parser
 
 

@@ -6,6 +6,7 @@ Errors name the file, the key and what is wrong, e.g.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -120,6 +121,18 @@ class MailConfig(Strict):
         return self
 
 
+class BackupConfig(Strict):
+    """The daily backup inside `weekbot serve` (`weekbot backup --out FILE` makes one any time)."""
+
+    enabled: bool = False
+    keep_days: int = Field(default=7, ge=1, description="archives of the last N campaign days are kept")
+    time: dt.time = dt.time(3, 0)  # campaign time (Asia/Shanghai, the injected clock)
+    dir: str = ""  # empty: <data_dir>/backups
+
+    def directory(self, data_dir: Path) -> Path:
+        return Path(self.dir) if self.dir else data_dir / "backups"
+
+
 class Settings(Strict):
     campaign: CampaignConfig
     ceremony: CeremonyConfig
@@ -134,6 +147,7 @@ class Settings(Strict):
     pushes: PushConfig = PushConfig()
     dashboard: DashboardConfig = DashboardConfig()
     mail: MailConfig = MailConfig()
+    backup: BackupConfig = BackupConfig()
 
     @model_validator(mode="after")
     def _units_consistent(self) -> Settings:

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
+from bot.backup.daily import DailyBackup
 from bot.config import Settings
 from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
@@ -57,6 +58,8 @@ async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
         stack.push_async_callback(background.close)
         url = await start_site(runtime.web_app(), host, port, stack)
         stack.push_async_callback((await start_push_worker(runtime, background)).stop)
+        if settings.backup.enabled:
+            stack.push_async_callback(DailyBackup(settings, runtime.db, clock).start().stop)
         log.info("weekbot listening on %s (WeCom: /wechat/work, Official Account: /wechat/mp)", url)
         print(f"weekbot: serving on {url}", flush=True)
         await _until_signalled()
