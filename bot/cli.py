@@ -51,10 +51,14 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
     import os
 
+    from bot.preflight import refusal, startup_problems
     from bot.serve import serve
     from scheduler.clock import clock_from_spec
 
     settings = load_config(args.config)
+    problems = startup_problems(settings)
+    if problems:
+        raise CommandError(refusal(problems))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
@@ -62,6 +66,12 @@ def _serve(args: argparse.Namespace) -> int:
     clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
     asyncio.run(serve(settings, clock, host, port))
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.preflight import run_check
+
+    return run_check(load_config(args.config), online=args.online, out=sys.stdout)
 
 
 def _say(args: argparse.Namespace) -> int:
@@ -238,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser("check", parents=[common], help="is the config ready to go live? (exit 0 when it is)")
+    p.add_argument("--online", action="store_true", help="also call the WeCom / Official Account APIs")
+    p.set_defaults(func=_check)
 
     p = sub.add_parser("say", parents=[common], help="send one WeCom text through the running server")
     p.add_argument("--as", dest="as_user", required=True, metavar="USERID")

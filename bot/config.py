@@ -40,7 +40,9 @@ class StorageConfig(Strict):
 
 
 class SandboxConfig(Strict):
-    enabled: bool = True
+    # Off unless the config or $WEEKBOT_SANDBOX turns it on: a production config that leaves out
+    # [sandbox] must never send its pushes to the fake platform.
+    enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8089, ge=0, le=65535)
 
@@ -177,6 +179,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "WEEKBOT_DATABASE_URL": "storage.database_url",
     "WEEKBOT_DATA_DIR": "storage.data_dir",
     "WEEKBOT_SANDBOX": "sandbox.enabled",
+    "WEEKBOT_PUBLIC_URL": "server.public_url",
     "WEEKBOT_INVITE_SECRET": "binding.invite_secret",
     "WEEKBOT_WECOM_CORP_ID": "channels.wecom.corp_id",
     "WEEKBOT_WECOM_AGENT_ID": "channels.wecom.agent_id",
@@ -231,11 +234,15 @@ def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, st
         raise ConfigError(_describe(source, exc)) from None
 
 
+def key_label(key: str) -> str:
+    """A dotted config key as operators see it: with the environment variable that overrides it."""
+    env_var = next((v for v, k in ENV_OVERRIDES.items() if k == key), None)
+    return f"{key} (or ${env_var})" if env_var else key
+
+
 def _describe(source: Path, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        env_var = next((v for v, k in ENV_OVERRIDES.items() if k == key), None)
-        hint = f" (or ${env_var})" if env_var else ""
-        lines.append(f"{source}: {key}{hint}: {err['msg']}")
+        lines.append(f"{source}: {key_label(key)}: {err['msg']}")
     return "\n".join(lines)

@@ -35,6 +35,7 @@ from storage.campaign_status import register_attendees
 from storage.models import Liaison, Unit
 from storage.outbox import OutboxMessage
 from tests.conftest import EXAMPLE, ROOT
+from tests.golive import PRODUCTION_ENV
 from tests.harness import make_settings
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -143,7 +144,8 @@ def received(messages: Messages, start: str) -> bool:
 
 
 async def test_sigkill_mid_campaign_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+    # Production values: with the sandbox off, serve refuses to start on the example's demo secrets.
+    settings = make_settings(tmp_path, **PRODUCTION_ENV)
     seed(settings)
     # The bot lives on virtual time 150,000x faster than the platform's clock: WeCom's duplicate
     # check (a real-time window) would drop a day-apart reminder here, so the outbox alone is tested.
@@ -153,9 +155,9 @@ async def test_sigkill_mid_campaign_loses_and_doubles_nothing(tmp_path: Path) ->
     base = str(server.make_url("")).rstrip("/")
     env = {
         **os.environ,
+        **PRODUCTION_ENV,
         "WEEKBOT_DATA_DIR": str(tmp_path / "data"),
         "WEEKBOT_DATABASE_URL": settings.storage.database_url,
-        "WEEKBOT_SANDBOX": "false",
         "WEEKBOT_WECOM_API_BASE": base,
         "WEEKBOT_MP_API_BASE": base,
     }

@@ -19,7 +19,16 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.sandbox.state import API_PREFIX, TOKEN_LIFETIME, Channel, PlatformState, SentMessage, StoredMedia
+from bot.sandbox.state import (
+    API_PREFIX,
+    CALLBACK_IPS,
+    ROOT_DEPARTMENT,
+    TOKEN_LIFETIME,
+    Channel,
+    PlatformState,
+    SentMessage,
+    StoredMedia,
+)
 
 MAX_RECIPIENTS = 1000
 
@@ -46,6 +55,9 @@ def make_platform_app(state: PlatformState) -> web.Application:
     app.router.add_post(API_PREFIX + "message/send", _wecom_send)
     app.router.add_post(API_PREFIX + "message/custom/send", _mp_custom_send)
     app.router.add_post(API_PREFIX + "message/template/send", _mp_template_send)
+    app.router.add_get(API_PREFIX + "agent/get", _wecom_agent_get)
+    app.router.add_get(API_PREFIX + "user/get", _wecom_user_get)
+    app.router.add_get(API_PREFIX + "getcallbackip", _callback_ips)
     app.router.add_get(API_PREFIX + "media/get", _media_get)
     app.router.add_post(API_PREFIX + "media/upload", _media_upload)
     app.router.add_get("/_sandbox/messages", _control_messages)
@@ -72,6 +84,14 @@ async def _faults_middleware(request: web.Request, handler: Any) -> web.StreamRe
             return web.Response(status=fault.status, text="sandbox: injected failure")
         if fault.errcode is not None:
             return _error(fault.errcode, "sandbox: injected error")
+    token_channel = state.token_channel(request.query.get("access_token"))
+    if token_channel == "wecom" and not state.wecom_ip_trusted:
+        # WeCom's wording, whose "from ip" tells the operator which address to add.
+        return _error(
+            60020,
+            f"not allow to access from your ip, hint: [sandbox], from ip: {request.remote}, "
+            "more info at https://open.work.weixin.qq.com/devtool/query?e=60020",
+        )
     return await handler(request)
 
 
@@ -100,9 +120,53 @@ async def _mp_token(request: web.Request) -> web.Response:
         return _error(40013, "invalid appid")
     if request.query.get("secret") != state.mp.secret:
         return _error(40001, "invalid credential")
+    if not state.mp_ip_whitelisted:
+        return _error(40164, f"invalid ip {request.remote}, not in whitelist rid: sandbox")
     # The real endpoint answers success without errcode.
     token = state.issue_token("mp")
     return web.json_response({"access_token": token, "expires_in": int(TOKEN_LIFETIME.total_seconds())})
+
+
+async def _wecom_agent_get(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    problem = state.token_error(request.query.get("access_token"), ("wecom",))
+    if problem:
+        return _error(*problem)
+    if request.query.get("agentid") != str(state.wecom.agent_id):
+        return _error(40056, "invalid agentid")
+    return _ok(
+        agentid=state.wecom.agent_id,
+        name=state.agent_name,
+        allow_userinfos={"user": [{"userid": user} for user in sorted(state.visible_userids)]},
+        allow_partys={"partyid": list(state.visible_party_ids)},
+        allow_tags={"tagid": []},
+        close=0,
+    )
+
+
+async def _wecom_user_get(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    problem = state.token_error(request.query.get("access_token"), ("wecom",))
+    if problem:
+        return _error(*problem)
+    userid = request.query.get("userid", "")
+    if not userid or userid in state.invalid_users:
+        return _error(60111, "userid not found")
+    if not state.can_see(userid):
+        return _error(60011, "no privilege to access/modify contact/party/agent")
+    return _ok(userid=userid, name=userid, department=[ROOT_DEPARTMENT], status=1)
+
+
+async def _callback_ips(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    token = request.query.get("access_token")
+    problem = state.token_error(token, ("wecom", "mp"))
+    if problem:
+        return _error(*problem)
+    if state.token_channel(token) == "mp":
+        # The Official Account answers success without errcode.
+        return web.json_response({"ip_list": list(CALLBACK_IPS)})
+    return _ok(ip_list=list(CALLBACK_IPS))
 
 
 async def _authorised_body(request: web.Request, *channels: Channel) -> dict[str, Any] | web.Response:

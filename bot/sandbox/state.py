@@ -14,6 +14,10 @@ from scheduler.clock import Clock, SystemClock
 
 API_PREFIX = "/cgi-bin/"
 TOKEN_LIFETIME = timedelta(hours=2)
+# WeCom's root department: an app visible to it is visible to the whole company.
+ROOT_DEPARTMENT = 1
+# What getcallbackip answers: the sandbox's callbacks come from loopback.
+CALLBACK_IPS = ("127.0.0.1",)
 
 Channel = Literal["wecom", "mp"]
 
@@ -66,6 +70,16 @@ class PlatformState:
     # Honour message/send's enable_duplicate_check (measured on this state's clock). A test whose
     # bot runs on faster virtual time than the platform turns it off: its intervals mean nothing.
     duplicate_check: bool = True
+    # The WeCom app as agent/get shows it: its name and visible range (可见范围). By default the
+    # whole company (the root department), as when an admin makes an app visible to everyone.
+    agent_name: str = "宣传周报送助手"
+    visible_userids: set[str] = field(default_factory=set)
+    visible_party_ids: list[int] = field(default_factory=lambda: [ROOT_DEPARTMENT])
+    # Whether the caller's IP is in the WeCom app's 企业可信IP (else every tokened WeCom call answers
+    # 60020; gettoken still works, as on WeCom) and in the Official Account's IP白名单 (else its
+    # token request answers 40164).
+    wecom_ip_trusted: bool = True
+    mp_ip_whitelisted: bool = True
     _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
     _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
@@ -123,6 +137,14 @@ class PlatformState:
         token = secrets.token_hex(16)
         self._tokens[token] = _IssuedToken(channel, self.clock.now() + TOKEN_LIFETIME)
         return token
+
+    def token_channel(self, token: str | None) -> Channel | None:
+        issued = self._tokens.get(token or "")
+        return issued.channel if issued else None
+
+    def can_see(self, userid: str) -> bool:
+        """Whether the WeCom app's visible range includes ``userid`` (every member is in the root department)."""
+        return userid in self.visible_userids or ROOT_DEPARTMENT in self.visible_party_ids
 
     def token_error(self, token: str | None, channels: tuple[Channel, ...]) -> tuple[int, str] | None:
         if not token:

@@ -50,6 +50,10 @@ class OfficialAccountClient:
         reply = await self._api.call_json("POST", "/cgi-bin/message/template/send", body=body)
         return int(reply.get("msgid") or 0)
 
+    async def callback_ips(self) -> list[str]:
+        """The addresses WeChat sends callbacks from; the call also proves the token request works."""
+        return await self._api.callback_ips()
+
     async def get_media(self, media_id: str) -> Media:
         return await self._api.get_media("/cgi-bin/media/get", media_id)
 

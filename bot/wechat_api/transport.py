@@ -100,6 +100,11 @@ class WeChatTransport:
 
         return await self._with_retries(endpoint, attempt, tokened=True)
 
+    async def callback_ips(self) -> list[str]:
+        """getcallbackip: the same path and answer on WeCom and the Official Account."""
+        reply = await self.call_json("GET", "/cgi-bin/getcallbackip")
+        return [str(ip) for ip in reply.get("ip_list") or []]
+
     async def get_media(self, path: str, media_id: str) -> Media:
         endpoint = _endpoint(path)
 

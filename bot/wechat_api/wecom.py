@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,17 @@ from scheduler.delivery import SendResult
 
 # message/send accepts at most this many userids per call.
 MAX_RECIPIENTS_PER_CALL = 1000
+
+
+@dataclass(frozen=True)
+class AgentDetails:
+    """The app as agent/get describes it; the visible range (可见范围) decides who can receive its messages."""
+
+    name: str
+    user_ids: tuple[str, ...]
+    party_ids: tuple[int, ...]
+    tag_ids: tuple[int, ...]
+    closed: bool
 
 
 def wecom_app_key(cfg: WeComConfig) -> str:
@@ -66,6 +78,25 @@ class WeComClient:
 
     async def get_media(self, media_id: str) -> Media:
         return await self._api.get_media("/cgi-bin/media/get", media_id)
+
+    async def get_agent(self) -> AgentDetails:
+        reply = await self._api.call_json("GET", "/cgi-bin/agent/get", params={"agentid": str(self._agent_id)})
+        users = (reply.get("allow_userinfos") or {}).get("user") or []
+        return AgentDetails(
+            name=str(reply.get("name") or ""),
+            user_ids=tuple(str(user.get("userid")) for user in users if isinstance(user, dict)),
+            party_ids=tuple(int(party) for party in (reply.get("allow_partys") or {}).get("partyid") or []),
+            tag_ids=tuple(int(tag) for tag in (reply.get("allow_tags") or {}).get("tagid") or []),
+            closed=bool(reply.get("close")),
+        )
+
+    async def get_user(self, userid: str) -> dict[str, Any]:
+        """A member's details; errcode 60011 when the member is outside the app's visible range."""
+        return await self._api.call_json("GET", "/cgi-bin/user/get", params={"userid": userid})
+
+    async def callback_ips(self) -> list[str]:
+        """The addresses WeCom sends callbacks from (for a firewall in front of the webhook)."""
+        return await self._api.callback_ips()
 
     async def _send(
         self, touser: Sequence[str], msgtype: str, payload: dict[str, Any], duplicate_check_seconds: int | None
