@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 
 # What the tests and the Word export need from Debian: headless Chromium (driven by
 # Playwright, never downloaded), a CJK font for matplotlib, and PostgreSQL (the suite starts a
-# throwaway server and runs every database test on it as well as on SQLite). Installed only when missing.
-SYSTEM_PACKAGES := chromium fonts-wqy-zenhei postgresql
+# throwaway server and runs every database test on it as well as on SQLite), and the validators of
+# the deployment files: nginx (`nginx -t` and a loopback run of deploy/nginx-weekbot.conf) and systemd
+# (`systemd-analyze verify deploy/weekbot.service`). Installed only when missing.
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei postgresql nginx systemd
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
