@@ -76,11 +76,13 @@ def nginx_test_config(
     temp files in ``directory``, loopback high ports instead of 80/443 (nginx -t binds them too).
     Returns the main config's path."""
     cert, key = make_certificate(directory)
+    (directory / "verify").mkdir()
     site = NGINX_SITE.read_text(encoding="utf-8")
     replacements = {
         "/etc/nginx/ssl/weekbot.crt": str(cert),
         "/etc/nginx/ssl/weekbot.key": str(key),
         "server 127.0.0.1:8080;": f"server 127.0.0.1:{upstream_port};",
+        "root /etc/weekbot/verify;": f"root {directory / 'verify'};",
     }
     for old, new in replacements.items():
         assert old in site, f"{NGINX_SITE.name} no longer contains {old!r}; update the test's rewrite"

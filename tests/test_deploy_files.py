@@ -137,7 +137,7 @@ def _request(
         conn.close()
 
 
-def test_nginx_publishes_only_callbacks_and_desk(live_site) -> None:
+def test_nginx_publishes_only_callbacks_and_desk(live_site, tmp_path: Path) -> None:
     http_port, https_port, seen, tls = live_site
     status, _, body = _request(https_port, "GET", "/wechat/work?msg_signature=s&echostr=e", tls)
     assert status == 200
@@ -155,6 +155,16 @@ def test_nginx_publishes_only_callbacks_and_desk(live_site) -> None:
     for hidden in ("/_sandbox/messages", "/sandbox", "/healthz", "/", "/cgi-bin/gettoken", "/dashboard"):
         assert _request(https_port, "GET", hidden, tls)[0] == 404, hidden
     assert [record["path"] for record in seen] == reached, "a hidden path reached the app"
+
+    # The consoles' domain verification files (the fixture's tmp_path holds the site's verify/ root).
+    (tmp_path / "verify" / "WW_verify_AbC123.txt").write_text("AbC123")
+    (tmp_path / "verify" / "weekbot.env").write_text("WEEKBOT_INVITE_SECRET=x")
+    status, _, body = _request(https_port, "GET", "/WW_verify_AbC123.txt", tls)
+    assert (status, body) == (200, b"AbC123")
+    assert _request(https_port, "GET", "/MP_verify_Missing1.txt", tls)[0] == 404
+    assert _request(https_port, "GET", "/weekbot.env", tls)[0] == 404
+    assert _request(https_port, "GET", "/WW_verify_../weekbot.env", tls)[0] in (400, 404)
+    assert [record["path"] for record in seen] == reached
 
     # Plain HTTP only redirects to the https site, whatever Host the client claims.
     status, headers, _ = _request(http_port, "GET", "/wechat/work?echostr=e")
