@@ -45,13 +45,14 @@ test: $(STAMP) system-deps
 
 # A folder to carry to a server without internet (a USB stick): wheels of weekbot and every runtime
 # dependency for this machine's Python and platform (build it on the server's Debian release), the
-# deployment files, the go-live guide, and the one command that installs it all (INSTALL.txt).
+# deployment files, the example config, the go-live guide, and the one command that installs it all (INSTALL.txt).
 WHEELHOUSE ?= wheelhouse
 wheelhouse: $(STAMP)
 	rm -rf $(WHEELHOUSE)
 	$(PY) -m pip wheel -q --wheel-dir $(WHEELHOUSE) .
 	cp -r deploy $(WHEELHOUSE)/deploy
 	cp docs/deploy.md $(WHEELHOUSE)/deploy.md
+	cp config.example.toml $(WHEELHOUSE)/
 	echo 'python3 -m venv /opt/weekbot && /opt/weekbot/bin/pip install --no-index --find-links . weekbot' \
 		> $(WHEELHOUSE)/INSTALL.txt
 	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE)/*.whl | wc -l) wheels; install: cd $(WHEELHOUSE) && sh INSTALL.txt"

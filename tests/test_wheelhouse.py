@@ -40,7 +40,7 @@ def test_wheelhouse_installs_offline(tmp_path: Path) -> None:
     wheels = {path.name.split("-")[0].lower() for path in wheelhouse.glob("*.whl")}
     assert {"weekbot", "aiohttp", "wechatpy", "sqlmodel", "pillow", "psycopg"} <= wheels
     assert (wheelhouse / "deploy" / "weekbot.service").is_file()
-    assert (wheelhouse / "deploy.md").is_file()
+    assert (wheelhouse / "deploy.md").is_file() and (wheelhouse / "config.example.toml").is_file()
 
     # The written command, as an operator runs it in the folder, into a venv of our choosing.
     command = (wheelhouse / "INSTALL.txt").read_text(encoding="utf-8").strip()
@@ -56,7 +56,7 @@ def test_wheelhouse_installs_offline(tmp_path: Path) -> None:
     assert "宣传周报送助手" in shown.stdout
     # The installed package runs for real: the example campaign's push plan, read from its config.
     plan = subprocess.run(
-        [weekbot, "--config", str(ROOT / "config.example.toml"), "plan"],
+        [weekbot, "--config", str(wheelhouse / "config.example.toml"), "plan"],
         capture_output=True,
         text=True,
         env=env,
