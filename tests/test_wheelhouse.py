@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,9 @@ def test_wheelhouse_installs_offline(tmp_path: Path) -> None:
     command = (wheelhouse / "INSTALL.txt").read_text(encoding="utf-8").strip()
     assert "\n" not in command and "--no-index" in command
     venv = tmp_path / "opt-weekbot"
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}
+    # `python3` in the command is the Python the wheels were built for: the suite's base interpreter.
+    path = os.pathsep.join([sysconfig.get_config_var("BINDIR"), os.environ["PATH"]])
+    env = {"PATH": path, "HOME": str(tmp_path), "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}
     subprocess.run(
         ["sh", "-c", command.replace(INSTALL_PREFIX, str(venv))], cwd=wheelhouse, env=env, check=True, timeout=900
     )
