@@ -4,12 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint install system-deps clean
+.PHONY: demo run test lint install system-deps wheelhouse clean
 
 # What the tests and the Word export need from Debian: headless Chromium (driven by
 # Playwright, never downloaded), a CJK font for matplotlib, and PostgreSQL (the suite starts a
-# throwaway server and runs every database test on it as well as on SQLite). Installed only when missing.
-SYSTEM_PACKAGES := chromium fonts-wqy-zenhei postgresql
+# throwaway server and runs every database test on it as well as on SQLite), and the validators of
+# the deployment files: nginx (`nginx -t` and a loopback run of deploy/nginx-weekbot.conf) and systemd
+# (`systemd-analyze verify deploy/weekbot.service`). Installed only when missing.
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei postgresql nginx systemd
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,5 +43,19 @@ test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
+# A folder to carry to a server without internet (a USB stick): wheels of weekbot and every runtime
+# dependency for this machine's Python and platform (build it on the server's Debian release), the
+# deployment files, the example config, the go-live guide, and the one command that installs it all (INSTALL.txt).
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(STAMP)
+	rm -rf $(WHEELHOUSE)
+	$(PY) -m pip wheel -q --wheel-dir $(WHEELHOUSE) .
+	cp -r deploy $(WHEELHOUSE)/deploy
+	cp docs/deploy.md $(WHEELHOUSE)/deploy.md
+	cp config.example.toml $(WHEELHOUSE)/
+	echo 'python3 -m venv /opt/weekbot && /opt/weekbot/bin/pip install --no-index --find-links . weekbot' \
+		> $(WHEELHOUSE)/INSTALL.txt
+	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE)/*.whl | wc -l) wheels; install: cd $(WHEELHOUSE) && sh INSTALL.txt"
+
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data wheelhouse
