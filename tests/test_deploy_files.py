@@ -36,9 +36,6 @@ from tests.deploy_tools import (
     system_tool,
 )
 
-# Variables the example env file names that other branches add to ENV_OVERRIDES (issue 10's
-# `weekbot check` / safe defaults). The lead empties this set when merging them.
-EXPECTED_FROM_OTHER_BRANCHES = {"WEEKBOT_PUBLIC_URL"}
 # Read by the CLI itself rather than mapped onto a config key.
 CLI_VARIABLES = {"WEEKBOT_CLOCK"}
 
@@ -240,7 +237,7 @@ def _env_lines(text: str) -> dict[str, str]:
 def test_env_example_names_every_override() -> None:
     variables = _env_lines(ENV_EXAMPLE.read_text(encoding="utf-8"))
     assert set(ENV_OVERRIDES) <= set(variables), "add the missing variables to deploy/weekbot.env.example"
-    assert set(variables) <= set(ENV_OVERRIDES) | EXPECTED_FROM_OTHER_BRANCHES | CLI_VARIABLES
+    assert set(variables) <= set(ENV_OVERRIDES) | CLI_VARIABLES
     assert {name: value for name, value in variables.items() if value} == {"WEEKBOT_SANDBOX": "false"}
 
 
