@@ -4,6 +4,7 @@ what is wrong."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,17 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
-from bot.health import LoopWatch
+from bot.config import load_config
+from bot.health import HealthMonitor, LoopWatch
 from bot.push_worker import PushWorker, start_push_worker
 from bot.runtime import Runtime
 from bot.workers import Background, open_background
 from scheduler.clock import SystemClock
 from scheduler.executor import SchedulerExecutor
 from scheduler.heartbeat import Heartbeat
+from tests.conftest import EXAMPLE
 from tests.harness import Harness, make_settings
+from tests.postgres import PostgresServer
 
 on_both_databases = pytest.mark.usefixtures("backend")  # the test runs on SQLite and on PostgreSQL
 
@@ -126,3 +130,43 @@ def test_a_loop_silent_too_long_is_stuck() -> None:
     heartbeat.beat()
     now[0] += 301
     assert watch() == "stuck: no progress for 301 s"
+
+
+async def test_the_database_check_is_not_queued_behind_a_busy_writer_or_readers(service: Service) -> None:
+    db, release = service.runtime.db, threading.Event()
+    busy = [
+        db.run(lambda _s: release.wait(60)),
+        db.read(lambda _s: release.wait(60)),
+        db.read(lambda _s: release.wait(60)),
+    ]
+    tasks = [asyncio.ensure_future(work) for work in busy]
+    try:
+        status, body = await health(service.healthz)
+        assert status == 200 and body["checks"]["database"] == "ok"
+    finally:
+        release.set()
+        await asyncio.gather(*tasks)
+
+
+async def test_a_database_that_does_not_answer_times_out(tmp_path: Path, postgres_server: PostgresServer) -> None:
+    url = postgres_server.new_database()
+    runtime = Runtime.create(
+        load_config(EXAMPLE, env={"WEEKBOT_DATABASE_URL": url, "WEEKBOT_DATA_DIR": str(tmp_path)}), SystemClock()
+    )
+    monitor = HealthMonitor(runtime.db, runtime.clock, database_timeout=0.5)
+    address = make_url(url)
+    try:
+        with psycopg.connect(
+            f"host={address.host} port={address.port} user={address.username} dbname={address.database}"
+        ) as lock:
+            lock.execute("LOCK TABLE unit IN ACCESS EXCLUSIVE MODE")  # held until this transaction ends
+            assert await monitor.checks() == {"database": "no answer within 0.5 s"}
+            # A poll while the first query still hangs waits on that query, not on a new one behind it.
+            first = monitor._query
+            assert await monitor.checks() == {"database": "no answer within 0.5 s"}
+            assert monitor._query is first
+        monitor.database_timeout = 30
+        assert await monitor.checks() == {"database": "ok"}
+    finally:
+        monitor.close()
+        runtime.close()
