@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.channels.wire import MAX_BODY, Rejected, bad_request
+from bot.health import HealthMonitor
 from bot.pipeline import MessagePipeline
 from handlers.desk_routes import DASHBOARD_PREFIX
 from handlers.inbound import Inbound
@@ -77,6 +78,7 @@ def build_app(
     channels: dict[str, Channel],
     pipeline: MessagePipeline,
     clock: Clock,
+    health: HealthMonitor,
     dashboard: web.Application | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[refuse_cleanly], client_max_size=MAX_BODY + 1)
@@ -85,7 +87,7 @@ def build_app(
         verify, receive = callback_routes(channel, pipeline, clock)
         app.router.add_get(paths[name], verify)
         app.router.add_post(paths[name], receive)
-    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/healthz", health.handle)
     if dashboard is not None:
         # A typed "/dash" lands on the desk too (registered first: the sub-app claims its prefix).
         app.router.add_get(DASHBOARD_PREFIX, _to_dashboard)
@@ -95,7 +97,3 @@ def build_app(
 
 async def _to_dashboard(_request: web.Request) -> web.Response:
     raise web.HTTPFound(f"{DASHBOARD_PREFIX}/")
-
-
-async def _healthz(_request: web.Request) -> web.Response:
-    return web.Response(text="ok")

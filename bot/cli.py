@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
+from bot.closed_pipe import quiet_when_pipe_closes
 from bot.config import ConfigError, Settings, load_config
+from bot.datalock import DataDirBusy
 from storage.schema import SchemaMismatch
 
 if TYPE_CHECKING:
@@ -48,9 +50,9 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
-    import logging
     import os
 
+    from bot.logs import install_logging
     from bot.preflight import refusal, startup_problems
     from bot.serve import serve
     from scheduler.clock import clock_from_spec
@@ -59,11 +61,11 @@ def _serve(args: argparse.Namespace) -> int:
     problems = startup_problems(settings)
     if problems:
         raise CommandError(refusal(problems))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     # WEEKBOT_CLOCK=virtual:<ISO start>:<speed> runs the service on fast virtual time (a rehearsal).
     clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
+    install_logging(clock)
     asyncio.run(serve(settings, clock, host, port))
     return 0
 
@@ -218,10 +220,13 @@ def _restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.backup import BackupError, restore_backup
+    from bot.datalock import hold_data_dir
 
     settings = load_config(args.config)
     try:
-        manifest = restore_backup(settings, Path(args.file), force=args.force)
+        # Restoring writes the data directory: never under a running serve or demo.
+        with hold_data_dir(settings.data_dir, "restore"):
+            manifest = restore_backup(settings, Path(args.file), force=args.force)
     except BackupError as exc:
         raise CommandError(str(exc)) from None
     made = f"{manifest.created_at} 的备份，{sum(manifest.row_counts.values())} 行，{manifest.photo_count} 张照片"
@@ -293,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_when_pipe_closes
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -301,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"weekbot: config error:\n{exc}", file=sys.stderr)
         return 2
-    except (CommandError, SchemaMismatch) as exc:
+    except (CommandError, SchemaMismatch, DataDirBusy) as exc:
         print(f"weekbot {args.command}: {exc}", file=sys.stderr)
         return 2
 

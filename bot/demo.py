@@ -25,6 +25,7 @@ from PIL import ExifTags, Image, ImageDraw
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.datalock import hold_data_dir
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import WeComUser
 from bot.sandbox.platform import make_platform_app
@@ -81,6 +82,7 @@ async def run_demo(settings: Settings) -> int:
     start = datetime.combine(settings.campaign.week_start, datetime.min.time(), TZ) + timedelta(days=1, hours=9)
     clock = ManualClock(start)
     async with AsyncExitStack() as stack:
+        stack.enter_context(hold_data_dir(settings.data_dir, "demo"))
         platform = PlatformState(settings.channels.wecom, settings.channels.mp)
         platform_url = await start_site(make_platform_app(platform), "127.0.0.1", 0, stack)
         settings = sandboxed(settings, platform_url)

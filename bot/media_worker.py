@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.wechat_api import Media, WeChatAPIError
 from scheduler.clock import Clock
+from scheduler.heartbeat import Heartbeat
 from storage import jobs
 from storage.db import Database
 from storage.imaging import SAME_PHOTO_DISTANCE, NotAnImage, ProcessedPhoto, hamming, process_photo
@@ -51,9 +52,11 @@ class MediaWorker:
         self.store = store
         self.campaign_days = campaign_days
         self.poll_seconds = poll_seconds
+        self.heartbeat = Heartbeat()
 
     async def run_forever(self) -> None:
         while True:
+            self.heartbeat.beat()
             try:
                 worked = await self.run_once()
             except Exception:

@@ -78,10 +78,13 @@ async def start_push_worker(runtime: Runtime, background: Background) -> PushWor
     worker = PushWorker(sender, executor)
     if isinstance(executor, SchedulerExecutor):
         await executor.start()
+        runtime.health.watch("scheduler", executor.problem)
     else:
-        worker.tasks.append(
-            asyncio.create_task(executor.follow(worker.stopping, tick, sender.drain_due), name="push-plan")
-        )
-    worker.tasks.append(asyncio.create_task(sender.run(worker.stopping, tick), name="outbox-sender"))
+        follow = asyncio.create_task(executor.follow(worker.stopping, tick, sender.drain_due), name="push-plan")
+        worker.tasks.append(follow)
+        runtime.health.watch_loop("scheduler", follow, executor.heartbeat)
+    sending = asyncio.create_task(sender.run(worker.stopping, tick), name="outbox-sender")
+    worker.tasks.append(sending)
+    runtime.health.watch_loop("outbox_sender", sending, sender.heartbeat)
     log.info("push worker started: %d planned pushes, %s", len(plan), type(executor).__name__)
     return worker

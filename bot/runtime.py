@@ -11,6 +11,7 @@ from bot.app import Channel, build_app
 from bot.channels.mp import OfficialAccountChannel
 from bot.channels.wecom import WeComChannel
 from bot.config import Settings
+from bot.health import HealthMonitor
 from bot.pipeline import MessagePipeline
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
@@ -56,6 +57,7 @@ class Runtime:
     deps: Deps
     pipeline: MessagePipeline
     channels: dict[str, Channel]
+    health: HealthMonitor
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
@@ -67,13 +69,14 @@ class Runtime:
         if settings.channels.mp.enabled:
             channels["mp"] = OfficialAccountChannel(settings.channels.mp)
         pipeline = MessagePipeline(db, Dispatcher(deps), clock)
-        return cls(settings, clock, db, deps, pipeline, channels)
+        return cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
 
     def web_app(self) -> web.Application:
         # Imported here: the desk reads this Runtime, so importing it at the top would be a cycle.
         from bot.dashboard import dashboard_app
 
-        return build_app(self.channels, self.pipeline, self.clock, dashboard=dashboard_app(self))
+        return build_app(self.channels, self.pipeline, self.clock, self.health, dashboard=dashboard_app(self))
 
     def close(self) -> None:
+        self.health.close()
         self.db.close()

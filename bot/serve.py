@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.backup.daily import DailyBackup
 from bot.config import Settings
+from bot.datalock import hold_data_dir
 from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
 from bot.sandbox.platform import make_platform_app
@@ -44,6 +45,7 @@ async def start_site(app: web.Application, host: str, port: int, stack: AsyncExi
 
 async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
     async with AsyncExitStack() as stack:
+        stack.enter_context(hold_data_dir(settings.data_dir, "serve"))
         if settings.sandbox.enabled:
             # The platform keeps the bot's time, so token expiry and duplicate checks agree with it.
             state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)

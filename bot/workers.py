@@ -53,5 +53,7 @@ async def open_background(runtime: Runtime, *, policy: RetryPolicy | None = None
     )
     background = Background(http, tokens, wecom, mp, media)
     if run:
-        background.tasks.append(asyncio.create_task(media.run_forever(), name="media-worker"))
+        task = asyncio.create_task(media.run_forever(), name="media-worker")
+        background.tasks.append(task)
+        runtime.health.watch_loop("media_worker", task, media.heartbeat)
     return background

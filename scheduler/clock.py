@@ -77,6 +77,17 @@ class VirtualClock:
             return self._hold
         return moment
 
+    def peek(self) -> datetime:
+        """What ``now`` would read, without starting the clock or re-anchoring it.
+
+        For onlookers (log lines, /healthz): were they to call ``now``, the first log line of a
+        slow start-up would start the campaign's time early.
+        """
+        if self._origin is None:
+            return self.start
+        moment = self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.speed)
+        return moment if self._hold is None else min(moment, self._hold)
+
     def hold_at(self, moment: datetime | None) -> None:
         """Never read later than ``moment`` (not earlier than now: time does not go back); None releases."""
         self._hold = None if moment is None else max(to_local(moment), self.now())

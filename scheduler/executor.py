@@ -16,10 +16,12 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 
 from scheduler.clock import TZ, Clock, ManualClock, VirtualClock
 from scheduler.firing import PushFiring
+from scheduler.heartbeat import Heartbeat
 from scheduler.plan import PlannedPush
 from storage.campaign_status import fired_keys
 
@@ -37,6 +39,7 @@ class _PlanRunner:
         # Keys fired or past their expiry: never looked at again by this process.
         self.done: set[str] = set()
         self._loaded = False
+        self.heartbeat = Heartbeat()
 
     async def load_fired(self) -> None:
         """Learn which pushes fired before this process started (once)."""
@@ -107,6 +110,12 @@ class SchedulerExecutor(_PlanRunner):
             log.exception("firing %s failed; retrying at %s", push.key, retry_at.isoformat())
             self._schedule(push, retry_at, max(1, int((push.expires_at - retry_at).total_seconds())))
 
+    def problem(self) -> str | None:
+        """None while APScheduler runs its jobs; else its state (for /healthz)."""
+        if self.scheduler.state == STATE_RUNNING:
+            return None
+        return "paused" if self.scheduler.state == STATE_PAUSED else "not running"
+
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -155,6 +164,7 @@ class VirtualRunner(_PlanRunner):
             holdable.hold_at(holdable.now())  # until we know which pushes fired before
         await self.load_fired()
         while not stop.is_set():
+            self.heartbeat.beat()
             fired = False
             for push in self.due(self.clock.now()):
                 try:

@@ -35,6 +35,7 @@ from scheduler.delivery import (
     OfficialAccountSending,
     WeComSending,
 )
+from scheduler.heartbeat import Heartbeat
 from storage.db import Database
 from storage.models import Liaison
 from storage.outbox import OutboxMessage
@@ -103,6 +104,7 @@ class OutboxSender:
         # One drain at a time in this process: a claim's lease is counted on the injected clock,
         # which on fast virtual time can lapse while the first drain still waits on the API.
         self._draining = asyncio.Lock()
+        self.heartbeat = Heartbeat()
 
     def wake(self) -> None:
         """Something was queued: drain now rather than at the next poll."""
@@ -111,6 +113,7 @@ class OutboxSender:
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Drain until ``stop`` is set, waking every ``interval`` seconds or when woken."""
         while not stop.is_set():
+            self.heartbeat.beat()
             try:
                 await self.drain()
             except Exception:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
+import logging
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -413,3 +416,26 @@ async def test_mail_button_says_why_nothing_was_sent(tmp_path: Path) -> None:
         await desk.log_in(CONTACT)
         status, page = await desk.post("/dash/mail", {"csrf": await desk.csrf()})
     assert status == 502 and "邮件未发出" in page
+
+
+# ---- downloads ----
+
+
+async def test_downloads_arrive_whole_and_log_no_error(
+    bot: Harness, desk: DeskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await desk.log_in(CONTACT)
+    caplog.set_level(logging.INFO)
+    for fmt in ("xlsx", "docx", "zip"):
+        async with desk.http.get(bot.url(f"/dash/export/{fmt}")) as response:
+            body = await response.read()
+            assert response.status == 200, body[:200]
+            assert response.headers["Content-Disposition"].startswith("attachment;")
+            assert int(response.headers["Content-Length"]) == len(body)
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:  # xlsx, docx and zip are all ZIP containers
+            assert archive.testzip() is None, fmt
+    # The server logs after the body has left; closing it waits for its request handlers to end.
+    assert bot.server is not None
+    await bot.server.close()
+    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []

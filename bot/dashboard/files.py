@@ -6,8 +6,12 @@ goes through PhotoStore.path, which refuses anything that would leave the store.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from aiohttp import web
@@ -18,7 +22,10 @@ from bot.exports.chart import MissingFontError
 from bot.mailer import MailError, send_summary
 from storage.photos import Photo, PhotoStatus
 
+log = logging.getLogger(__name__)
+
 PHOTO_SIZES = ("thumb", "web", "original")
+DOWNLOAD_CHUNK = 256 * 1024
 
 
 def _stored_path(photo: Photo, size: str) -> str:
@@ -60,11 +67,31 @@ async def export_file(request: web.Request) -> web.StreamResponse:
             built = await build_export(runtime, fmt, Path(workdir) / filename)
         except MissingFontError as exc:
             raise Refused(500, "导出失败", f"服务器缺少中文字体，无法生成图表，请联系系统管理员（{exc}）。") from exc
-        headers = {**SAFE_HEADERS, "Content-Type": content_type, "Content-Disposition": _attachment(filename)}
-        response = web.FileResponse(built, headers=headers)
-        # Send it while the file still exists; the directory goes when the with-block ends.
-        await response.prepare(request)
-        await response.write_eof()
+        # Opened before the directory goes: the open file outlives its name, so the temporary
+        # directory is gone at once however long the download takes (or if it is abandoned).
+        source = built.open("rb")
+    headers = {**SAFE_HEADERS, "Content-Type": content_type, "Content-Disposition": _attachment(filename)}
+    with source:
+        return await _stream(request, source, headers)
+
+
+async def _stream(request: web.Request, source: BinaryIO, headers: dict[str, str]) -> web.StreamResponse:
+    """Send an open file as the whole response body.
+
+    Not a FileResponse: that stats its path again whenever aiohttp prepares it, and a path in a
+    temporary directory is gone by then (it logged a FileNotFoundError on every download).
+    """
+    response = web.StreamResponse(headers=headers)
+    response.content_length = os.fstat(source.fileno()).st_size
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    try:
+        while chunk := await loop.run_in_executor(None, source.read, DOWNLOAD_CHUNK):
+            await response.write(chunk)
+    except ConnectionResetError:
+        log.info("download of %s abandoned by the client", request.path)
+        return response  # aiohttp ends the response quietly on a closed connection
+    await response.write_eof()
     return response
 
 

@@ -1,0 +1,42 @@
+"""Log lines carry the campaign's time, marked [virtual] on a rehearsal clock, without moving it."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime
+
+from bot.logs import campaign_log_handler
+from scheduler.clock import TZ, SystemClock, VirtualClock
+
+START = datetime(2026, 4, 20, 20, 0, tzinfo=TZ)
+
+
+def _logged(clock: object, text: str) -> str:
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.campaign_time")
+    handler = campaign_log_handler(clock, stream)  # type: ignore[arg-type]
+    logger.addHandler(handler)
+    logger.propagate, logger.level = False, logging.INFO
+    try:
+        logger.info(text)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_a_line_on_a_virtual_clock_carries_the_virtual_time_and_does_not_start_it() -> None:
+    real = [1000.0]
+    clock = VirtualClock(START, speed=3000, monotonic=lambda: real[0])
+    real[0] += 5  # start-up takes a while before anything reads the campaign's time
+    assert _logged(clock, "sandbox up") == "2026-04-20 20:00:00+08:00 [virtual] INFO tests.campaign_time: sandbox up\n"
+    assert clock.now() == START  # the log line did not start the clock
+    real[0] += 1.2
+    assert _logged(clock, "later").startswith("2026-04-20 21:00:00+08:00 [virtual] INFO")
+
+
+def test_a_line_on_the_system_clock_has_no_tag() -> None:
+    line = _logged(SystemClock(), "hello")
+    assert "[virtual]" not in line
+    stamp = datetime.fromisoformat(line.split(" INFO ", 1)[0])
+    assert abs((stamp - datetime.now(TZ)).total_seconds()) < 3600 and stamp.utcoffset() == START.utcoffset()
