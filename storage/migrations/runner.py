@@ -26,6 +26,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from storage.migrations import DatabaseTooNew, SchemaMismatch
@@ -96,7 +97,12 @@ def upgrade(engine: Engine) -> list[str]:
     with _exclusive(engine) as conn:
         applied = [describe(script) for script in pending(conn)]  # again: another process may have done it
         if applied:
-            command.upgrade(alembic_config(conn), "heads")
+            try:
+                command.upgrade(alembic_config(conn), "heads")
+            except DBAPIError as exc:  # e.g. rows that break a unique key a revision adds
+                raise SchemaMismatch(
+                    f"upgrading the database ({_where(conn)}) failed and was rolled back: {exc.orig}"
+                ) from exc
     return applied
 
 
@@ -154,6 +160,8 @@ def new_revision(message: str) -> tuple[Path, list[Any]]:
             _format_with_ruff(config)
             written = command.revision(config, message=message, autogenerate=True)
         engine.dispose()
+    scripts.cache_clear()  # a revision more than this process has read
+    known_revisions.cache_clear()
     assert isinstance(written, Script)
     return Path(written.path), differences
 
