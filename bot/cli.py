@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.closed_pipe import quiet_when_pipe_closes
 from bot.config import ConfigError, Settings, load_config
 from bot.datalock import DataDirBusy
-from storage.schema import SchemaMismatch
+from storage.migrations import SchemaMismatch
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -112,6 +112,25 @@ def _unit_codes(args: argparse.Namespace) -> int:
     for code, grant in code_table(make_deps(settings)).items():
         who = "联系人（管理员）" if grant.role == "admin" else "联络员"
         print(f"{code}\t{grant.unit_name}\t{who}")
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from storage.migrations import runner
+
+    if args.db_command == "revision":
+        path, differences = runner.new_revision(args.message)
+        print(f"wrote {path}" if differences else f"wrote {path}: the models match the revisions, write it by hand")
+        return 0
+    db = Database(load_config(args.config).database_url)
+    try:
+        if args.db_command == "upgrade":
+            applied = db.create_all()
+            print("\n".join(f"已升级：{revision}" for revision in applied) or "已是最新，无需升级")
+        print(f"当前版本：{runner.current_description(db.engine)}")
+    finally:
+        db.close()
     return 0
 
 
@@ -283,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="first", type=date.fromisoformat, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD")
     p.set_defaults(func=_export)
+
+    p = sub.add_parser("db", parents=[common], help="the database's schema revisions (Alembic)")
+    db_sub = p.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", parents=[common], help="apply the revisions the database lacks").set_defaults(func=_db)
+    db_sub.add_parser("current", parents=[common], help="print the revision the database is at").set_defaults(func=_db)
+    p = db_sub.add_parser("revision", parents=[common], help="(development) write a revision for the models' changes")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(func=_db)
 
     p = sub.add_parser("send-summary", parents=[common], help="build the three exports and mail them ([mail])")
     p.set_defaults(func=_send_summary)

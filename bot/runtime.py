@@ -42,9 +42,10 @@ def open_database(settings: Settings) -> Database:
     """Open (and create/upgrade) the database, with the configured units in it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
-    added = db.create_all()
-    if added:
-        log.warning("database upgraded in place: added %s", ", ".join(added))
+    # The one place start-up changes the database's shape (Alembic revisions, storage.migrations).
+    applied = db.create_all()
+    if applied:
+        log.warning("database upgraded: applied %s", ", ".join(applied))
     db.call(lambda session: sync_units(session, [(u.name, u.kind.value) for u in settings.units]))
     return db
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, create_engine
 
-from storage.schema import upgrade_schema
+from storage.migrations import runner
 
 T = TypeVar("T")
 
@@ -60,7 +60,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 class Database:
     def __init__(self, url: str) -> None:
-        import storage.tables  # noqa: F401  (register every table before create_all)
+        import storage.tables  # noqa: F401  (every table registered: the models the revisions must match)
 
         self.url = url
         self.engine = make_engine(url)
@@ -69,9 +69,11 @@ class Database:
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-read")
 
     def create_all(self) -> list[str]:
-        """Create missing tables and add the missing columns old rows can take (storage.schema);
-        returns the columns added. Raises SchemaMismatch for a difference it cannot bridge."""
-        return upgrade_schema(self.engine)
+        """Bring the database to this code's tables: apply the Alembic revisions it lacks
+        (storage.migrations); returns them ("id (message)"), [] when it was up to date. Raises
+        DatabaseTooNew for a database a newer weekbot upgraded, SchemaMismatch (changing nothing)
+        for an older one the baseline cannot bridge."""
+        return runner.upgrade(self.engine)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

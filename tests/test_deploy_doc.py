@@ -15,9 +15,6 @@ from bot.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "deploy.md"
-# Subcommands the guide documents that other issue-10 branches add (`weekbot check`, backups,
-# Alembic). The lead removes each name when its branch is merged; the test below insists on it.
-EXPECTED_FROM_OTHER_BRANCHES = {"db"}
 # How the guide runs weekbot: directly, from the venv, or through deploy/weekbot-admin.
 WEEKBOT_PROGRAMS = {"weekbot", "weekbot-admin"}
 SEPARATORS = {"&&", "||", "|", ";"}
@@ -57,12 +54,6 @@ def weekbot_invocations() -> list[list[str]]:
     return [words[1:] for words in commands if words and Path(words[0]).name in WEEKBOT_PROGRAMS]
 
 
-def _subcommands() -> set[str]:
-    parser = build_parser()
-    actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    return set(actions[0].choices)
-
-
 def test_guide_runs_the_commands_an_operator_needs() -> None:
     used = {args[0] for args in weekbot_invocations()}
     assert {"check", "units", "serve", "plan", "backup", "restore", "db", "export", "send-summary"} <= used
@@ -70,19 +61,12 @@ def test_guide_runs_the_commands_an_operator_needs() -> None:
 
 @pytest.mark.parametrize("args", weekbot_invocations(), ids=" ".join)
 def test_every_weekbot_command_parses(args: list[str]) -> None:
-    if args[0] in EXPECTED_FROM_OTHER_BRANCHES and args[0] not in _subcommands():
-        return  # documented ahead of its branch; see EXPECTED_FROM_OTHER_BRANCHES
     errors = io.StringIO()
     with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
         try:
             build_parser().parse_args(args)
         except SystemExit as exc:
             pytest.fail(f"weekbot {shlex.join(args)}: exit {exc.code}: {errors.getvalue()}")
-
-
-def test_branches_still_expected_are_still_missing() -> None:
-    merged = EXPECTED_FROM_OTHER_BRANCHES & _subcommands()
-    assert not merged, f"merged now; remove {sorted(merged)} from EXPECTED_FROM_OTHER_BRANCHES"
 
 
 def test_a_wrong_command_would_be_caught() -> None:
