@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from aiohttp import ClientPayloadError, web
+from aiohttp import web
 
 from bot.channels.replay import ReplayGuard
 from bot.channels.wire import MAX_BODY, Decoded, Rejected, bad_request
@@ -66,7 +66,7 @@ async def read_body(request: web.Request, timeout: float) -> bytes:
             body = await request.read()
     except TimeoutError:
         raise Rejected(REQUEST_TIMEOUT, f"body not received within {timeout:g} s") from None
-    except (ConnectionError, ClientPayloadError):
+    except (ConnectionError, web.RequestPayloadError):  # gone mid-body, or a broken chunked body
         raise bad_request("upload aborted by the client") from None
     if len(body) > MAX_BODY:
         raise bad_request("body too large")
