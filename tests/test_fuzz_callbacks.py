@@ -7,7 +7,7 @@ cut short, and random query strings. Whatever comes in: never a 5xx, nothing sto
 refused request, and /healthz still answers promptly afterwards.
 
 Bounded for `make test`: a fixed number of examples per backend, derandomized, so a CI run sees
-the same cases every time (about 20 s for the file on the 2-core development machine).
+the same cases every time (the file took 32 s, both backends, on the 2-core development machine).
 """
 
 from __future__ import annotations
