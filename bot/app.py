@@ -6,17 +6,18 @@ anything slow (media download, image work, pushes) is queued for a background wo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.channels.wire import MAX_BODY, Rejected, bad_request
+from bot.channels.replay import ReplayGuard
+from bot.channels.wire import MAX_BODY, Decoded, Rejected, bad_request
 from bot.health import HealthMonitor
 from bot.pipeline import MessagePipeline
 from handlers.desk_routes import DASHBOARD_PREFIX
-from handlers.inbound import Inbound
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class Channel(Protocol):
     name: str
 
     def verify_url(self, query: Any) -> str: ...
-    def decode(self, query: Any, body: bytes) -> tuple[Inbound, Any]: ...
+    def decode(self, query: Any, body: bytes) -> Decoded: ...
     def encode_reply(self, fields: Any, text: str, query: Any, now: Any) -> str: ...
 
 
@@ -40,7 +41,10 @@ async def refuse_cleanly(request: web.Request, handler: Route) -> web.StreamResp
         return await handler(request)
     except Rejected as exc:
         log.info("rejected %s %s: %s", request.method, request.path, exc.reason)
-        return web.Response(status=exc.status, text=exc.reason)
+        response = web.Response(status=exc.status, text=exc.reason)
+        if exc.status == REQUEST_TIMEOUT:
+            response.force_close()  # the rest of a slow body is not waited for
+        return response
     except web.HTTPRequestEntityTooLarge:
         return web.Response(status=400, text="body too large")
     except web.HTTPException:
@@ -50,25 +54,41 @@ async def refuse_cleanly(request: web.Request, handler: Route) -> web.StreamResp
         return web.Response(status=500, text="internal error")
 
 
-async def read_body(request: web.Request) -> bytes:
+REQUEST_TIMEOUT = 408
+
+
+async def read_body(request: web.Request, timeout: float) -> bytes:
+    """The callback's body, read within ``timeout`` seconds; a sender that gives up halfway or
+    trickles its body is answered in one log line, not a traceback."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise bad_request("body too large")
-    body = await request.read()
+    try:
+        async with asyncio.timeout(timeout):
+            body = await request.read()
+    except TimeoutError:
+        raise Rejected(REQUEST_TIMEOUT, f"body not received within {timeout:g} s") from None
+    except (ConnectionError, web.RequestPayloadError):  # gone mid-body, or a broken chunked body
+        raise bad_request("upload aborted by the client") from None
     if len(body) > MAX_BODY:
         raise bad_request("body too large")
     return body
 
 
-def callback_routes(channel: Channel, pipeline: MessagePipeline, clock: Clock) -> tuple[Route, Route]:
+def callback_routes(
+    channel: Channel, pipeline: MessagePipeline, clock: Clock, replay_guard: ReplayGuard, body_timeout: float
+) -> tuple[Route, Route]:
     async def verify(request: web.Request) -> web.Response:
         return web.Response(text=channel.verify_url(request.query))
 
     async def receive(request: web.Request) -> web.Response:
-        inbound, fields = channel.decode(request.query, await read_body(request))
-        reply = await pipeline.process(inbound)
+        decoded = channel.decode(request.query, await read_body(request, body_timeout))
+        if decoded.unsigned_body is not None:
+            # Plaintext mode: the signature does not cover the body (bot.channels.replay).
+            await replay_guard.admit(channel.name, decoded.unsigned_body, decoded.inbound.dedupe_key)
+        reply = await pipeline.process(decoded.inbound)
         if not reply:
             return web.Response(text="success")
-        xml = channel.encode_reply(fields, reply, request.query, clock.now())
+        xml = channel.encode_reply(decoded.fields, reply, request.query, clock.now())
         return web.Response(text=xml, content_type="application/xml")
 
     return verify, receive
@@ -79,12 +99,14 @@ def build_app(
     pipeline: MessagePipeline,
     clock: Clock,
     health: HealthMonitor,
+    replay_guard: ReplayGuard,
+    body_timeout: float,
     dashboard: web.Application | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[refuse_cleanly], client_max_size=MAX_BODY + 1)
     paths = {"wecom": "/wechat/work", "mp": "/wechat/mp"}
     for name, channel in channels.items():
-        verify, receive = callback_routes(channel, pipeline, clock)
+        verify, receive = callback_routes(channel, pipeline, clock, replay_guard, body_timeout)
         app.router.add_get(paths[name], verify)
         app.router.add_post(paths[name], receive)
     app.router.add_get("/healthz", health.handle)

@@ -29,6 +29,12 @@ class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = "http://127.0.0.1:8080"
+    # A connection must deliver a request's complete headers within this time of connecting (or of
+    # its previous response), and a callback its body within body_timeout_seconds: slow senders
+    # cannot hold sockets open. At most max_connections are open at once; more are closed at once.
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    max_connections: int = Field(default=256, ge=1)
 
 
 class StorageConfig(Strict):
@@ -74,6 +80,12 @@ class OfficialAccountConfig(Strict):
     aes_key: str = Field(default="", description="43 chars; empty for plaintext-only mode")
     api_base: str = "https://api.weixin.qq.com"
     template_id: str = ""
+    # With an aes_key set, plaintext posts (signed over token, timestamp and nonce, not the body)
+    # are refused unless this is true, e.g. while the account is switched over in compatible mode.
+    allow_plaintext: bool = False
+    # A plaintext post is accepted only within this many seconds of its timestamp, and its
+    # (timestamp, nonce) pair only once (remembered in the database for this long).
+    plaintext_window_seconds: int = Field(default=300, ge=1, le=86400)
 
     @model_validator(mode="after")
     def _key_length(self) -> OfficialAccountConfig:

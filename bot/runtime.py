@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.app import Channel, build_app
 from bot.channels.mp import OfficialAccountChannel
+from bot.channels.replay import ReplayGuard
 from bot.channels.wecom import WeComChannel
 from bot.config import Settings
 from bot.health import HealthMonitor
@@ -76,7 +77,16 @@ class Runtime:
         # Imported here: the desk reads this Runtime, so importing it at the top would be a cycle.
         from bot.dashboard import dashboard_app
 
-        return build_app(self.channels, self.pipeline, self.clock, self.health, dashboard=dashboard_app(self))
+        replay_guard = ReplayGuard(self.db, self.clock, self.settings.channels.mp.plaintext_window_seconds)
+        return build_app(
+            self.channels,
+            self.pipeline,
+            self.clock,
+            self.health,
+            replay_guard,
+            body_timeout=self.settings.server.body_timeout_seconds,
+            dashboard=dashboard_app(self),
+        )
 
     def close(self) -> None:
         self.health.close()

@@ -10,7 +10,8 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 
 from bot.backup.daily import DailyBackup
-from bot.config import Settings
+from bot.config import ServerConfig, Settings
+from bot.connections import ConnectionGuard, GuardedSite
 from bot.datalock import hold_data_dir
 from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
@@ -33,11 +34,26 @@ def sandboxed(settings: Settings, platform_url: str) -> Settings:
     return settings.model_copy(update={"channels": channels})
 
 
-async def start_site(app: web.Application, host: str, port: int, stack: AsyncExitStack) -> str:
-    runner = web.AppRunner(app, access_log=None)
+async def start_site(
+    app: web.Application, host: str, port: int, stack: AsyncExitStack, limits: ServerConfig | None = None
+) -> str:
+    """Serve ``app`` on host:port with bounded connections (bot.connections; ``limits`` defaults
+    to [server]'s defaults) until ``stack`` closes; returns its URL."""
+    limits = limits or ServerConfig()
+    # The keep-alive timer is the header deadline of a kept-alive connection's next request; a body
+    # the app did not read (refused early, or too slow: 408) is drained for at most the body
+    # deadline before the connection is closed.
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        keepalive_timeout=limits.header_timeout_seconds,
+        lingering_time=limits.body_timeout_seconds,
+    )
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
-    site = web.TCPSite(runner, host, port)
+    assert runner.server is not None
+    guard = ConnectionGuard(runner.server, limits.header_timeout_seconds, limits.max_connections)
+    site = GuardedSite(runner, host, port, guard)
     await site.start()
     bound_port = runner.addresses[0][1]
     return f"http://{host}:{bound_port}"
@@ -58,7 +74,7 @@ async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
         stack.callback(runtime.close)
         background = await open_background(runtime)
         stack.push_async_callback(background.close)
-        url = await start_site(runtime.web_app(), host, port, stack)
+        url = await start_site(runtime.web_app(), host, port, stack, settings.server)
         stack.push_async_callback((await start_push_worker(runtime, background)).stop)
         if settings.backup.enabled:
             stack.push_async_callback(DailyBackup(settings, runtime.db, clock).start().stop)

@@ -1,5 +1,25 @@
 """Importing this module registers every table with SQLModel's metadata (for create_all)."""
 
-from storage import backup_runs, campaign_status, dialogs, jobs, models, outbox, photos, web_sessions
+from storage import (
+    backup_runs,
+    callback_nonces,
+    campaign_status,
+    dialogs,
+    jobs,
+    models,
+    outbox,
+    photos,
+    web_sessions,
+)
 
-ALL_TABLE_MODULES = (models, dialogs, jobs, outbox, photos, campaign_status, web_sessions, backup_runs)
+ALL_TABLE_MODULES = (
+    models,
+    dialogs,
+    jobs,
+    outbox,
+    photos,
+    campaign_status,
+    web_sessions,
+    backup_runs,
+    callback_nonces,
+)

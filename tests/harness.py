@@ -39,6 +39,12 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
     return load_config(EXAMPLE, env={"WEEKBOT_DATA_DIR": str(tmp_path / "data"), **database, **env})
 
 
+def with_mp(settings: Settings, **changes: object) -> Settings:
+    """``settings`` with the Official Account's config changed (e.g. ``allow_plaintext=True``)."""
+    mp = settings.channels.mp.model_copy(update=changes)
+    return settings.model_copy(update={"channels": settings.channels.model_copy(update={"mp": mp})})
+
+
 class Harness:
     """The bot app and the sandbox platform on loopback ports; background workers are not
     started, tests drive them (``await bot.background.media.run_until_idle()``)."""

@@ -91,13 +91,14 @@ class PushRig:
         return await self.bot.say(user, text)
 
     async def mp_say(self, openid: str, text: str) -> str | None:
-        """A text from an Official Account follower, posted in plaintext mode."""
+        """A text from an Official Account follower, posted in safe (AES) mode."""
         now = self.clock.now()
         xml = message_xml(
             self.settings.channels.mp.app_id, openid, now, "text", {"Content": text, "MsgId": new_msg_id()}
         )
-        sealed = self.bot.mp_sealer().seal(xml, int(now.timestamp()), encrypted=False)
+        sealer = self.bot.mp_sealer()
+        sealed = sealer.seal(xml, int(now.timestamp()))
         assert self.bot.http is not None
         async with self.bot.http.post(self.bot.url("/wechat/mp"), params=sealed.query, data=sealed.body) as resp:
             assert resp.status == 200
-            return reply_content(await resp.text())
+            return reply_content(sealer.open_reply(await resp.text()))

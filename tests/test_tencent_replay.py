@@ -6,14 +6,17 @@ WEEKBOT_* variables, exactly as an operator would configure it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from yarl import URL
 
+from bot.config import Settings
+from scheduler.clock import TZ, ManualClock
 from storage.models import InboundMessage
 from tests.fixtures.tencent_samples import CALLBACK_SAMPLES, CallbackSample
-from tests.harness import Harness, make_settings
+from tests.harness import Harness, make_settings, with_mp
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
 
@@ -33,6 +36,15 @@ def _env(sample: CallbackSample) -> dict[str, str]:
     return env
 
 
+def _sample_bot(tmp_path: Path, sample: CallbackSample) -> Harness:
+    """The server configured with the sample's credentials, its clock at the sample's moment (a
+    plaintext post is accepted only within minutes of its timestamp)."""
+    settings: Settings = make_settings(tmp_path, **_env(sample))
+    if sample.channel == "mp" and not sample.aes_key:
+        settings = with_mp(settings, aes_key="")  # a plaintext-only account
+    return Harness(settings, clock=ManualClock(datetime.fromtimestamp(int(sample.timestamp), TZ)))
+
+
 async def _send(bot: Harness, sample: CallbackSample) -> tuple[int, str]:
     url = URL(bot.url(PATHS[sample.channel]) + "?" + sample.query_string, encoded=True)
     assert bot.http is not None
@@ -42,7 +54,7 @@ async def _send(bot: Harness, sample: CallbackSample) -> tuple[int, str]:
 
 @pytest.mark.parametrize("sample", CALLBACK_SAMPLES, ids=lambda s: s.name)
 async def test_published_sample_is_accepted_and_decrypted(tmp_path: Path, sample: CallbackSample) -> None:
-    async with Harness(make_settings(tmp_path, **_env(sample))) as bot:
+    async with _sample_bot(tmp_path, sample) as bot:
         status, body = await _send(bot, sample)
         assert status == 200, body
         if sample.method == "GET":
@@ -54,7 +66,7 @@ async def test_published_sample_is_accepted_and_decrypted(tmp_path: Path, sample
 
 @pytest.mark.parametrize("sample", CALLBACK_SAMPLES, ids=lambda s: s.name)
 async def test_published_sample_with_changed_signature_is_403(tmp_path: Path, sample: CallbackSample) -> None:
-    async with Harness(make_settings(tmp_path, **_env(sample))) as bot:
+    async with _sample_bot(tmp_path, sample) as bot:
         status, _ = await _send(bot, sample.tampered())
         assert status == 403
         assert bot.rows(InboundMessage) == []

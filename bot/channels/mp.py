@@ -2,6 +2,13 @@
 
 The message format is chosen in the account's settings; Tencent's current documentation shows
 JSON pushes, older accounts use XML. A reply goes back in the format and mode it came in.
+
+Modes: a post with encrypt_type=aes (safe mode, and compatible mode, whose body carries the
+plaintext fields beside Encrypt) is read from the ciphertext, which msg_signature covers. A
+plaintext post is signed over token, timestamp and nonce only, never the body, so anyone who
+saw one query string could post anything under it: once an aes_key is configured such posts are
+refused unless ``allow_plaintext`` says the account is still switching over, and every one that
+is accepted must pass the freshness and replay check (bot.channels.replay) before it is stored.
 """
 
 from __future__ import annotations
@@ -17,19 +24,24 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from bot.channels.wire import (
+    Decoded,
+    SignedNonce,
     bad_request,
     check_xml,
     decode_text,
     forbidden,
-    message_fields,
+    json_object,
+    normalise,
     require,
     text_reply_xml,
     to_inbound,
     unseal,
+    xml_fields,
 )
 from bot.config import OfficialAccountConfig
-from handlers.inbound import Inbound
 from storage.wording import clip
+
+FORMAT = "__format"  # the body's format, kept beside the fields for the reply
 
 
 class OfficialAccountChannel:
@@ -55,24 +67,31 @@ class OfficialAccountChannel:
     def encrypted(query: Mapping[str, str]) -> bool:
         return query.get("encrypt_type", "raw").lower() == "aes"
 
-    def decode(self, query: Mapping[str, str], body: bytes) -> tuple[Inbound, dict[str, Any]]:
+    def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
         text = decode_text(body)
         is_json = text.lstrip().startswith("{")
-        envelope: dict[str, Any] | str = _json_object(text) if is_json else text
+        envelope: dict[str, Any] | str = json_object(text) if is_json else text
         if not is_json:
             check_xml(text)
+        unsigned_body = None
         if self.encrypted(query):
             plaintext = self._decrypt(query, envelope)
         else:
-            self._check_plain_signature(query)
+            unsigned_body = self._check_plaintext_post(query)
             plaintext = text
         if is_json:
-            fields = _json_object(plaintext)
+            fields = normalise(json_object(plaintext))
         else:
             check_xml(plaintext)
-            fields = message_fields(plaintext)
-        fields["__format"] = "json" if is_json else "xml"
-        return to_inbound(self.name, fields, plaintext), fields
+            fields = normalise(xml_fields(plaintext))
+        inbound = to_inbound(self.name, fields, plaintext)
+        return Decoded(inbound, fields | {FORMAT: "json" if is_json else "xml"}, unsigned_body)
+
+    def _check_plaintext_post(self, query: Mapping[str, str]) -> SignedNonce:
+        if self.crypto is not None and not self.cfg.allow_plaintext:
+            raise forbidden("plaintext callback refused: an aes_key is configured (safe mode)")
+        self._check_plain_signature(query)
+        return SignedNonce(query["timestamp"], query["nonce"])
 
     def _decrypt(self, query: Mapping[str, str], envelope: dict[str, Any] | str) -> str:
         if self.crypto is None:
@@ -85,7 +104,7 @@ class OfficialAccountChannel:
         return unseal(lambda: crypto.decrypt_message(envelope, signature, timestamp, nonce))
 
     def encode_reply(self, fields: Mapping[str, Any], text: str, query: Mapping[str, str], now: datetime) -> str:
-        as_json = fields.get("__format") == "json"
+        as_json = fields.get(FORMAT) == "json"
         if as_json:
             plain = json.dumps(
                 {
@@ -106,13 +125,3 @@ class OfficialAccountChannel:
             return sealed
         parts = xmltodict.parse(sealed)["xml"]
         return json.dumps({k: parts[k] for k in ("Encrypt", "MsgSignature", "TimeStamp", "Nonce")})
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise bad_request("malformed JSON") from None
-    if not isinstance(value, dict):
-        raise bad_request("JSON body is not an object")
-    return value

@@ -6,12 +6,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels.wire import check_xml, decode_text, require, text_reply_xml, to_inbound, unseal
+from bot.channels.wire import (
+    Decoded,
+    check_xml,
+    decode_text,
+    normalise,
+    require,
+    text_reply_xml,
+    to_inbound,
+    unseal,
+    xml_fields,
+)
 from bot.config import WeComConfig
-from handlers.inbound import Inbound
 
 
 class WeComChannel:
@@ -25,16 +33,17 @@ class WeComChannel:
         signature, timestamp, nonce, echostr = require(query, "msg_signature", "timestamp", "nonce", "echostr")
         return unseal(lambda: self.crypto.check_signature(signature, timestamp, nonce, echostr))
 
-    def decode(self, query: Mapping[str, str], body: bytes) -> tuple[Inbound, Any]:
+    def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
         signature, timestamp, nonce = require(query, "msg_signature", "timestamp", "nonce")
         envelope = decode_text(body)
         check_xml(envelope)
         plaintext = unseal(lambda: self.crypto.decrypt_message(envelope, signature, timestamp, nonce))
         check_xml(plaintext)
-        # WeCom's own parser, for its message types (AgentID etc.).
-        fields = dict(parse_message(plaintext)._data)
-        return to_inbound(self.name, fields, plaintext), fields
+        fields = normalise(xml_fields(plaintext))
+        # The signature covers the ciphertext, so the body is authentic: no replay check needed
+        # beyond de-duplication by MsgId.
+        return Decoded(to_inbound(self.name, fields, plaintext), fields)
 
-    def encode_reply(self, fields: Any, text: str, query: Mapping[str, str], now: datetime) -> str:
+    def encode_reply(self, fields: Mapping[str, Any], text: str, query: Mapping[str, str], now: datetime) -> str:
         xml = text_reply_xml(fields, text, now)
         return str(self.crypto.encrypt_message(xml, query["nonce"], query["timestamp"]))

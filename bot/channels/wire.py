@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+import math
+import struct
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import xmltodict
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from wechatpy import parse_message
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
@@ -18,6 +22,17 @@ from scheduler.clock import TZ
 from storage.wording import clip
 
 MAX_BODY = 64 * 1024
+# WeChat's deepest callback (SendPicsInfo > PicList > item > PicMd5Sum under <xml>) is 5 levels.
+MAX_NESTING = 8
+# Ids go into unique and plain indexes: PostgreSQL refuses an index entry over ~2,700 bytes, so a
+# megabyte-long MsgId would fail at the INSERT (a 500) instead of here (a 400).
+MAX_ID_LENGTH = 128
+# The fields the bot reads; each must be one scalar (not nested, not repeated) if present.
+READ_FIELDS = (
+    "ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "EventKey", "Content",
+    "Recognition", "MediaId", "PicUrl", "Location_X", "Location_Y", "Label", "Title", "Description", "Url",
+)  # fmt: skip
+ID_FIELDS = ("FromUserName", "CreateTime", "MsgType", "MsgId", "Event")
 
 
 class Rejected(Exception):
@@ -44,8 +59,9 @@ def require(query: Any, *names: str) -> list[str]:
     return [query[n] for n in names]
 
 
-# Anything the AES/base64/PKCS#7 layer can raise on a tampered payload.
-CIPHER_ERRORS = (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError)
+# Anything the AES/base64/PKCS#7 layer can raise on a tampered payload: struct.error when the
+# plaintext is too short for its length prefix (a padding byte of 0, a ciphertext cut short).
+CIPHER_ERRORS = (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError, struct.error)
 
 
 def unseal(action: Callable[[], str | bytes]) -> str:
@@ -72,6 +88,43 @@ def check_xml(text: str) -> None:
         raise bad_request(f"malformed XML: {type(exc).__name__}") from None
     if root.tag != "xml":
         raise bad_request("root element is not <xml>")
+    if nested_too_deep(root, lambda element: element):
+        raise bad_request("XML nested too deep")
+
+
+Node = TypeVar("Node")
+
+
+def nested_too_deep(root: Node, children: Callable[[Node], Iterable[Node]]) -> bool:
+    """Whether a tree goes deeper than MAX_NESTING; iterative, so depth itself cannot overflow."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return True
+        stack.extend((child, depth + 1) for child in children(node))
+    return False
+
+
+def _json_children(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        return value.values()
+    return value if isinstance(value, list) else ()
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """A JSON object no deeper than MAX_NESTING, or 400."""
+    try:
+        value = json.loads(text)
+    except RecursionError:  # the C scanner's own guard, some thousands of levels down
+        raise bad_request("JSON nested too deep") from None
+    except ValueError:
+        raise bad_request("malformed JSON") from None
+    if not isinstance(value, dict):
+        raise bad_request("JSON body is not an object")
+    if nested_too_deep(value, _json_children):
+        raise bad_request("JSON nested too deep")
+    return value
 
 
 def decode_text(data: bytes) -> str:
@@ -81,44 +134,96 @@ def decode_text(data: bytes) -> str:
         raise bad_request("body is not UTF-8") from None
 
 
-def message_fields(plaintext_xml: str) -> dict[str, Any]:
-    """The fields of a callback message, as wechatpy's parser reads them."""
-    return dict(parse_message(plaintext_xml)._data)  # wechatpy keeps the parsed fields in _data
+def xml_fields(plaintext_xml: str) -> dict[str, Any]:
+    """The fields of a callback message (already through check_xml), as xmltodict reads them:
+    text or None for a leaf, a dict for a nested element, a list for a repeated one.
+
+    Not wechatpy's parse_message: it calls .lower() on whatever MsgType and Event hold, so a
+    repeated or missing one raised there (a 500) before anything could say 400.
+    """
+    fields = xmltodict.parse(plaintext_xml)["xml"]
+    if not isinstance(fields, dict):
+        raise bad_request("message has no fields")
+    return dict(fields)
 
 
-def to_inbound(channel: str, data: Mapping[str, Any], raw: str) -> Inbound:
-    """Normalise a callback message's fields (from XML or JSON)."""
-    msg_type = str(data.get("MsgType", "")).lower()
-    user_id = str(data.get("FromUserName") or "")
+@dataclass(frozen=True)
+class SignedNonce:
+    """The query of a callback whose signature covers token, timestamp and nonce but not the
+    body (the Official Account's plaintext mode): it needs a freshness and replay check."""
+
+    timestamp: str
+    nonce: str
+
+
+@dataclass(frozen=True)
+class Decoded:
+    inbound: Inbound
+    fields: dict[str, Any]  # the scalar fields read (normalise), for the reply
+    unsigned_body: SignedNonce | None = None
+
+
+def normalise(data: Mapping[str, Any]) -> dict[str, str]:
+    """The fields the bot reads, each as one string; 400 for one that is nested or repeated, is
+    not storable text (a lone surrogate or NUL from a JSON escape), or is an over-long id."""
+    fields: dict[str, str] = {}
+    for name in READ_FIELDS:
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise bad_request(f"{name} is not a single value")
+        text = str(value)
+        if "\x00" in text or not _encodable(text):
+            raise bad_request(f"{name} is not valid text")
+        if name in ID_FIELDS and len(text) > MAX_ID_LENGTH:
+            raise bad_request(f"{name} is too long")
+        fields[name] = text
+    return fields
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def to_inbound(channel: str, data: Mapping[str, str], raw: str) -> Inbound:
+    """Normalise a callback message's fields (from XML or JSON, through normalise)."""
+    msg_type = data.get("MsgType", "").strip().lower()
+    user_id = data.get("FromUserName", "").strip()
     try:
         created = datetime.fromtimestamp(int(data.get("CreateTime") or 0), TZ)
-    except (TypeError, ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):
         raise bad_request("CreateTime is not a timestamp") from None
     if not user_id or not msg_type:
         raise bad_request("FromUserName or MsgType missing")
-    event = str(data["Event"]).lower() if msg_type == "event" and data.get("Event") else None
+    event = data.get("Event", "").strip().lower() if msg_type == "event" else None
+    if event == "":
+        raise bad_request("event without Event")
     msg_id = data.get("MsgId")
     dedupe = f"{channel}:{msg_id}" if msg_id else f"{channel}:{user_id}:{data.get('CreateTime')}:{event}"
     fields: dict[str, Any] = {}
     if msg_type == "text":
-        fields["content"] = str(data.get("Content") or "")
+        fields["content"] = data.get("Content", "")
     elif msg_type == "voice":
-        fields["content"] = str(data.get("Recognition") or "")
+        fields["content"] = data.get("Recognition", "")
         fields["media_id"] = data.get("MediaId")
     elif msg_type == "image":
         fields["media_id"] = data.get("MediaId")
         fields["pic_url"] = data.get("PicUrl")
     elif msg_type == "location":
         try:
-            fields["location"] = Location(
-                float(data["Location_X"]), float(data["Location_Y"]), str(data.get("Label") or "")
-            )
-        except (KeyError, TypeError, ValueError):
+            latitude, longitude = float(data["Location_X"]), float(data["Location_Y"])
+        except (KeyError, ValueError):
             raise bad_request("location message without coordinates") from None
+        if not (math.isfinite(latitude) and math.isfinite(longitude)):
+            raise bad_request("location message without coordinates")
+        fields["location"] = Location(latitude, longitude, data.get("Label", ""))
     elif msg_type == "link":
-        fields["link"] = Link(
-            str(data.get("Title") or ""), str(data.get("Description") or ""), str(data.get("Url") or "")
-        )
+        fields["link"] = Link(data.get("Title", ""), data.get("Description", ""), data.get("Url", ""))
     elif event:
         fields["event"] = event
         fields["event_key"] = data.get("EventKey")

@@ -1,0 +1,136 @@
+"""Bounded connections for `weekbot serve`: a deadline for request headers, a connection cap.
+
+aiohttp reads headers with no deadline of its own: a client that sends one byte a second holds
+its socket (and a slot) for as long as it likes. Its keep-alive timer only runs between requests
+and, before 3.10, not before the first one. So every connection is wrapped here:
+
+- at ``connection_made`` a timer is armed; it is disarmed when the request reaches the
+  application (the server's request factory runs only once the headers are complete). A
+  connection whose headers have not arrived when it fires is closed, with one INFO line.
+- for further requests on a kept-alive connection the deadline is aiohttp's keep-alive timer, set
+  to the same limit (``keepalive_timeout``): it starts when the previous response is done and
+  closes the connection if no complete request has arrived by then, whatever partial bytes came.
+- beyond ``max_connections`` open at once, a new connection is closed as soon as it is accepted,
+  so the sockets and file descriptors the process holds stay bounded.
+
+Slow bodies are the callback route's business: it reads them under a deadline (bot.app.read_body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionGuard:
+    """The protocol factory for ``loop.create_server``: aiohttp's handlers, each wrapped."""
+
+    def __init__(self, server: web.Server, header_timeout: float, max_connections: int) -> None:
+        self.server = server
+        self.header_timeout = header_timeout
+        self.max_connections = max_connections
+        self.open: dict[RequestHandler, GuardedConnection] = {}
+        self._at_limit = False
+        make_request = server.request_factory
+
+        def request_reached_app(message: Any, payload: Any, protocol: RequestHandler, *rest: Any) -> web.BaseRequest:
+            connection = self.open.get(protocol)
+            if connection is not None:
+                connection.headers_complete()
+            return make_request(message, payload, protocol, *rest)
+
+        # Handlers copy the factory when they are made, so this must happen before the first one.
+        server.request_factory = request_reached_app
+
+    def __call__(self) -> GuardedConnection:
+        return GuardedConnection(self, self.server())
+
+    def admit(self, connection: GuardedConnection) -> bool:
+        if len(self.open) >= self.max_connections:
+            if not self._at_limit:  # one line per episode, not one per refused connection
+                log.warning("connection limit (%d) reached: closing new connections", self.max_connections)
+                self._at_limit = True
+            return False
+        self.open[connection.handler] = connection
+        return True
+
+    def release(self, connection: GuardedConnection) -> None:
+        if self.open.pop(connection.handler, None) is not None and len(self.open) < self.max_connections:
+            self._at_limit = False
+
+
+class GuardedConnection(asyncio.Protocol):
+    """Forwards the transport's events to aiohttp's RequestHandler, with the header deadline."""
+
+    def __init__(self, guard: ConnectionGuard, handler: RequestHandler) -> None:
+        self.guard = guard
+        self.handler = handler
+        self.transport: asyncio.Transport | None = None
+        self.admitted = False
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if not self.guard.admit(self):
+            transport.abort()
+            return
+        self.admitted = True
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.call_later(self.guard.header_timeout, self._headers_too_slow)
+        self.handler.connection_made(transport)
+
+    def headers_complete(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._deadline = None
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        log.info("closed connection from %s: no complete request within %g s", peer, self.guard.header_timeout)
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.headers_complete()
+        if self.admitted:
+            self.guard.release(self)
+            self.handler.connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self.handler.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.handler.eof_received()
+
+    def pause_writing(self) -> None:
+        self.handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.handler.resume_writing()
+
+
+class GuardedSite(web.BaseSite):
+    """A TCP site whose connections go through a ConnectionGuard."""
+
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, guard: ConnectionGuard) -> None:
+        super().__init__(runner)
+        self._host = host
+        self._port = port
+        self._guard = guard
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._guard, self._host, self._port)
