@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.channels.wire import MAX_BODY, Rejected, bad_request
-from bot.pipeline import MessagePipeline
+from bot.pipeline import HandlingFailed, MessagePipeline
 from handlers.desk_routes import DASHBOARD_PREFIX
 from handlers.inbound import Inbound
 from scheduler.clock import Clock
@@ -64,7 +64,12 @@ def callback_routes(channel: Channel, pipeline: MessagePipeline, clock: Clock) -
 
     async def receive(request: web.Request) -> web.Response:
         inbound, fields = channel.decode(request.query, await read_body(request))
-        reply = await pipeline.process(inbound)
+        try:
+            reply = await pipeline.process(inbound)
+        except HandlingFailed:
+            # Stored, not handled (the pipeline logged why): no 200, so WeChat retries and the
+            # retry handles the stored row; bot.rehandler takes what outlasts the retries.
+            return web.Response(status=503, text="stored; handling failed, retry later")
         if not reply:
             return web.Response(text="success")
         xml = channel.encode_reply(fields, reply, request.query, clock.now())

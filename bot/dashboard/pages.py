@@ -25,6 +25,7 @@ from bot.dashboard.desk import (
     viewer_of,
 )
 from bot.exports import FORMATS
+from bot.rehandler import RehandlePush
 from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.plan import PushKind
 from storage.wording import COUNT_LABELS, TYPE_LABELS
@@ -58,6 +59,8 @@ PUSH_LABELS = {
     PushKind.FINAL_ROLLUP: "截止汇总",
     "manual_nudge": "手动提醒",
     "photo_notice": "图片通知",
+    RehandlePush.REPLY: "补发回复",
+    RehandlePush.GAVE_UP: "未能处理通知",
 }
 # Labels for the export buttons; the formats themselves come from bot.exports.FORMATS.
 EXPORT_LABELS = {"xlsx": "Excel 活动台账", "docx": "Word 总结初稿", "zip": "照片包（ZIP）"}
@@ -204,7 +207,15 @@ async def photo_view(request: web.Request) -> web.Response:
 
 async def pushes(request: web.Request) -> web.Response:
     admin_of(request)
-    rows = await desk_of(request).read(queries.failed_pushes)
+    desk = desk_of(request)
+    rows = await desk.read(queries.failed_pushes)
+    unhandled = await desk.read(queries.unhandled_messages)
     return render(
-        request, "pushes.html", nav="pushes", rows=rows, shown=queries.FAILED_PUSHES_SHOWN, push_labels=PUSH_LABELS
+        request,
+        "pushes.html",
+        nav="pushes",
+        rows=rows,
+        unhandled=unhandled,
+        shown=queries.FAILED_PUSHES_SHOWN,
+        push_labels=PUSH_LABELS,
     )
