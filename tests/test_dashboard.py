@@ -389,7 +389,9 @@ async def test_an_invalid_edit_changes_nothing(bot: Harness, desk: DeskClient) -
     await desk.log_in(CONTACT)
     record = records(bot, UNIT)[0]
     csrf = await desk.csrf()
-    for bad in ({"participants": "-5"}, {"materials": "很多"}, {"date": "4月20日"}, {"type": "party"}):
+    bad_forms = ({"participants": "-5"}, {"materials": "很多"}, {"date": "4月20日"}, {"type": "party"})
+    # A NUL or other control character in the place: PostgreSQL refuses NUL in text (was a 500).
+    for bad in (*bad_forms, {"location": "海关\x00大厅"}, {"location": "海关\x1b大厅"}, {"materials": "9" * 5000}):
         status, page = await desk.post(f"/dash/activities/{record.id}/edit", edit_form(record, csrf, **bad))
         assert status == 400 and "banner err" in page, bad
     assert records(bot, UNIT)[0] == record

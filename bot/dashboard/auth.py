@@ -45,7 +45,10 @@ async def guard(request: web.Request, handler: web.RequestHandler) -> web.Stream
                 raise Refused(403, "请先登录", "请在企业微信里向报送助手发送“后台”，点开收到的链接登录。")
             request[VIEWER] = viewer
             if request.method == "POST":
-                form = await request.post()
+                try:
+                    form = await request.post()  # parsed once; the views read aiohttp's cached copy
+                except ValueError:  # not form data in UTF-8 (UnicodeDecodeError is a ValueError)
+                    raise Refused(400, "请求格式不对", "提交的内容无法识别，请返回上一页，刷新后再提交。") from None
                 if not desk_of(request).signer.csrf_ok(viewer.cookie, str(form.get("csrf", ""))):
                     raise Refused(403, "页面已过期", "请返回上一页，刷新后再提交。")
         return await handler(request)

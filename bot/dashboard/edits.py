@@ -52,6 +52,8 @@ def parse_edit(form: Form) -> RecordEdit:
     location = str(form.get("location", "")).strip()
     if len(location) > MAX_LOCATION:
         raise EditRefused(f"地点请不超过{MAX_LOCATION}个字。")
+    if not location.isprintable():  # control characters; PostgreSQL refuses NUL in text outright
+        raise EditRefused("地点里有无法显示的字符，请重新输入。")
     counts: dict[str, int | None] = {}
     for field, (label, _) in COUNT_LABELS.items():
         raw = str(form.get(field, "")).strip()
