@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.channels.replay import ReplayGuard
 from bot.channels.wire import MAX_BODY, Decoded, Rejected, bad_request
 from bot.health import HealthMonitor
-from bot.pipeline import MessagePipeline
+from bot.pipeline import HandlingFailed, MessagePipeline
 from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.clock import Clock
 
@@ -85,7 +85,12 @@ def callback_routes(
         if decoded.unsigned_body is not None:
             # Plaintext mode: the signature does not cover the body (bot.channels.replay).
             await replay_guard.admit(channel.name, decoded.unsigned_body, decoded.inbound.dedupe_key)
-        reply = await pipeline.process(decoded.inbound)
+        try:
+            reply = await pipeline.process(decoded.inbound)
+        except HandlingFailed:
+            # Stored, not handled (the pipeline logged why): no 200, so WeChat retries and the
+            # retry handles the stored row; bot.rehandler takes what outlasts the retries.
+            return web.Response(status=503, text="stored; handling failed, retry later")
         if not reply:
             return web.Response(text="success")
         xml = channel.encode_reply(decoded.fields, reply, request.query, clock.now())

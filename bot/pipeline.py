@@ -3,11 +3,16 @@
 The message row is committed before any handler runs, so nothing WeChat delivered is lost even
 if handling fails; its dedupe_key is unique, so a retry (WeChat retries three times when it does
 not get an answer in 5 s) or a replay returns the stored reply and changes nothing.
+
+When handling fails, its writes are rolled back, the row stays unhandled and process() raises
+HandlingFailed: the webhook answers 503 so WeChat retries, and a retry handles the stored row.
+What is still unhandled after WeChat's retries, bot.rehandler handles in the background.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
@@ -15,13 +20,20 @@ from sqlmodel import Session, select
 
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
+from handlers.router import Reply
 from scheduler.clock import Clock
 from storage.db import Database, insert_ignoring_conflicts
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
-BUSY_REPLY = "系统繁忙，刚才的消息已保存，请稍后再发一次或联系联系人。"
+# Called inside the transaction that records a reply (session, message id, reply), so whatever it
+# writes commits with the handling or not at all.
+OnHandled = Callable[[Session, int, Reply], None]
+
+
+class HandlingFailed(Exception):
+    """The message is stored but its handling failed (and was rolled back); it is still unhandled."""
 
 
 class MessagePipeline:
@@ -41,11 +53,12 @@ class MessagePipeline:
             .values(reply=bindparam("reply_text"), handled_at=bindparam("handled"))
         )
 
-    async def process(self, msg: Inbound) -> str | None:
+    async def process(self, msg: Inbound, on_handled: OnHandled | None = None) -> str | None:
+        """Store (once), then handle unless handled before; the reply. Raises HandlingFailed."""
         now = self.clock.now()
-        return await self.db.run(lambda session: self._process(session, msg, now))
+        return await self.db.run(lambda session: self._process(session, msg, now, on_handled))
 
-    def _process(self, session: Session, msg: Inbound, now: datetime) -> str | None:
+    def _process(self, session: Session, msg: Inbound, now: datetime, on_handled: OnHandled | None) -> str | None:
         message_id = self._store(session, msg, now)
         received_at = now
         # Whoever handles the message holds its row's lock until the reply is written, so a retry
@@ -65,11 +78,13 @@ class MessagePipeline:
             session.connection().execute(
                 self._set_reply, {"message_id": message_id, "reply_text": reply or "", "handled": received_at}
             )
+            if on_handled is not None:
+                on_handled(session, message_id, reply)
             session.commit()
-        except Exception:
+        except Exception as exc:
             session.rollback()
             log.exception("handling %s failed; stored unhandled", msg.dedupe_key)
-            return BUSY_REPLY
+            raise HandlingFailed(f"{type(exc).__name__}: {exc}") from exc
         return reply
 
     def _store(self, session: Session, msg: Inbound, now: datetime) -> int | None:

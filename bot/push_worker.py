@@ -1,4 +1,5 @@
-"""The scheduled pushes inside `weekbot serve`: the plan executor and the outbox sender loop.
+"""The scheduled pushes inside `weekbot serve`: the plan executor, the outbox sender loop, and the
+re-handler of inbound messages whose handling failed (bot.rehandler; its replies are pushes).
 
 On the system clock the plan runs on APScheduler; on any other clock (WEEKBOT_CLOCK=virtual:…)
 the virtual runner follows it. Both wake the sender as soon as a push has queued its rows. The
@@ -12,6 +13,7 @@ import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
 
+from bot.rehandler import Rehandler
 from bot.runtime import Runtime
 from bot.workers import Background, photo_store
 from scheduler.calendar import CampaignCalendar
@@ -86,5 +88,7 @@ async def start_push_worker(runtime: Runtime, background: Background) -> PushWor
     sending = asyncio.create_task(sender.run(worker.stopping, tick), name="outbox-sender")
     worker.tasks.append(sending)
     runtime.health.watch_loop("outbox_sender", sending, sender.heartbeat)
+    rehandler = Rehandler(runtime.db, runtime.clock, runtime.pipeline, sender.wake)
+    worker.tasks.append(asyncio.create_task(rehandler.run(worker.stopping), name="rehandler"))
     log.info("push worker started: %d planned pushes, %s", len(plan), type(executor).__name__)
     return worker

@@ -26,6 +26,21 @@ from storage.migrations import runner
 
 T = TypeVar("T")
 
+# The largest value every integer column holds on both databases: SQLModel's ``int`` columns are
+# INTEGER, 32 bits on PostgreSQL (64 on SQLite). No row id or page number can be larger.
+MAX_INTEGER = 2**31 - 1
+
+
+def parse_integer(text: str) -> int | None:
+    """``text`` as a number an integer column can hold, or None unless it is plain ASCII decimal
+    digits (no sign, space or other script's digits, all of which ``int`` or ``str.isdigit`` take)
+    within MAX_INTEGER. Ids from URLs and forms go through here, so a query never sees a value the
+    database driver would reject with an overflow."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_INTEGER)):
+        return None
+    value = int(text)
+    return value if value <= MAX_INTEGER else None
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):

@@ -9,6 +9,7 @@ from storage import (
     models,
     outbox,
     photos,
+    rehandling,
     web_sessions,
 )
 
@@ -22,4 +23,5 @@ ALL_TABLE_MODULES = (
     web_sessions,
     backup_runs,
     callback_nonces,
+    rehandling,
 )

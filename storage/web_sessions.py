@@ -1,9 +1,14 @@
-"""One-time login links to the web desk (后台).
+"""One-time login links to the web desk (后台), and the desk sessions they start.
 
 ``后台`` in chat issues a link; opening it once, before it expires, starts a browser session
-(a signed cookie, see bot.dashboard.auth). Only the SHA-256 of the token is stored, so the table
-or a backup of it cannot be used to log in. The role and unit are copied from the binding when
-the link is issued, and checked against the binding again when it is used.
+(a signed cookie, see bot.dashboard.auth, naming a DeskSession row). Only the SHA-256 of either
+token is stored, so the tables or a backup of them cannot be used to log in. The role and unit are
+copied from the binding when the link is issued, and checked against the binding again when it is
+used and on every request.
+
+A session is live only while its row is: the server, not the cookie, decides. Logging out ends the
+row, so every copy of the cookie stops working at once (a signed cookie alone would stay valid
+until it expired).
 """
 
 from __future__ import annotations
@@ -30,6 +35,18 @@ class LoginLink(SQLModel, table=True):
     created_at: datetime = local_datetime_column(nullable=False)
     expires_at: datetime = local_datetime_column(nullable=False)
     used_at: datetime | None = local_datetime_column(nullable=True)
+
+
+class DeskSession(SQLModel, table=True):
+    """A browser session on the desk, started by redeeming a LoginLink."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)  # hex SHA-256 of the token inside the session cookie
+    channel: str
+    user_id: str
+    started_at: datetime = local_datetime_column(nullable=False)
+    expires_at: datetime = local_datetime_column(nullable=False)
+    ended_at: datetime | None = local_datetime_column(nullable=True)  # logged out
 
 
 def hash_token(token: str) -> str:
@@ -84,3 +101,36 @@ def redeem_login_link(session: Session, token: str, now: datetime) -> LoginLink 
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.exec(select(LoginLink).where(LoginLink.token_hash == token_hash)).one()
+
+
+def start_desk_session(session: Session, *, channel: str, user_id: str, now: datetime, ttl: timedelta) -> str:
+    """Store a new session and return its token (for the cookie; stored only as its hash)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        DeskSession(
+            token_hash=hash_token(token), channel=channel, user_id=user_id, started_at=now, expires_at=now + ttl
+        )
+    )
+    session.flush()
+    return token
+
+
+def live_desk_session(session: Session, token: str, now: datetime) -> DeskSession | None:
+    """The session if it is known, not ended and not expired."""
+    return session.exec(
+        select(DeskSession).where(
+            DeskSession.token_hash == hash_token(token),
+            col(DeskSession.ended_at).is_(None),
+            col(DeskSession.expires_at) > now,
+        )
+    ).first()
+
+
+def end_desk_session(session: Session, token: str, now: datetime) -> bool:
+    """End the session (logging out); True when a live session was ended."""
+    ended = session.execute(
+        update(DeskSession)
+        .where(col(DeskSession.token_hash) == hash_token(token), col(DeskSession.ended_at).is_(None))
+        .values(ended_at=now)
+    )
+    return ended.rowcount == 1  # type: ignore[attr-defined]

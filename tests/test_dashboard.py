@@ -3,6 +3,7 @@ photo files, and edits/merges/withdrawals with their audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -150,6 +151,94 @@ async def test_a_tampered_cookie_is_refused(bot: Harness, desk: DeskClient) -> N
     for value in (f"{promoted}.{mac}", f"{body}.{mac[:-2]}xx", body, "garbage"):
         assert await status_with(value) == 403, value
     assert await status_with(cookie.value) == 200
+
+
+async def desk_cookie(desk: DeskClient) -> str:
+    [cookie] = [c for c in desk.http.cookie_jar if c.key == "weekbot_desk"]
+    return cookie.value
+
+
+async def status_with_cookie(bot: Harness, path: str, cookie: bytes) -> int:
+    """GET with a raw Cookie header, its bytes as they are (a client may send anything; aiohttp's
+    client would re-encode them), over a plain socket."""
+    assert bot.server is not None
+    reader, writer = await asyncio.open_connection(bot.server.host, bot.server.port)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode() + b"Cookie: " + cookie + b"\r\n\r\n"
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    return int(status_line.split()[1])
+
+
+async def test_a_cookie_that_is_not_ascii_is_refused(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    body, _mac = (await desk_cookie(desk)).split(".")
+    for mac in ("é".encode(), "中文".encode(), b"\xff\xfe", "\u00b2".encode()):
+        for value in (body.encode() + b"." + mac, mac, b"." + mac):
+            assert await status_with_cookie(bot, "/dash/", b"weekbot_desk=" + value) == 403, value
+
+
+async def test_logging_out_ends_the_session_on_the_server(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    async with DeskClient(bot) as phone:  # the same person on a second device
+        await phone.log_in(CONTACT)
+        old = await desk_cookie(desk)
+        status, page = await desk.post("/dash/logout", {"csrf": await desk.csrf()})
+        assert status == 200 and "已退出" in page
+        # A copy of the cookie (a shared computer, a stolen cookie) is dead too, not just dropped.
+        assert await status_with_cookie(bot, "/dash/", f"weekbot_desk={old}".encode()) == 403
+        assert (await desk.get("/dash/"))[0] == 403
+        assert (await phone.get("/dash/"))[0] == 200  # only the session that logged out ends
+    assert await desk.log_in(CONTACT) == "/dash/"  # and a new link starts a new one
+
+
+# ---- malformed ids and form values ----
+
+HUGE_IDS = (str(2**31), str(2**63), str(2**64 + 7), "9" * 40)
+# Digits str.isdigit() or the route's \d accept that are not ASCII decimals: superscript two,
+# Arabic-Indic three, fullwidth one.
+ODD_DIGITS = ("\u00b2", "\u0663", "\uff11")
+
+
+async def test_ids_beyond_the_database_or_not_ascii_are_not_found(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    for raw in HUGE_IDS + ODD_DIGITS:
+        for path in (
+            f"/dash/activities/{raw}",
+            f"/dash/units/{raw}",
+            f"/dash/photos/{raw}",
+            f"/dash/photo-files/{raw}/thumb",
+        ):
+            assert (await desk.get(path))[0] == 404, path
+    csrf = await desk.csrf()
+    before = bot.rows(Activity)
+    for raw in HUGE_IDS:
+        for action in ("withdraw", "merge", "edit"):
+            status, _ = await desk.post(f"/dash/activities/{raw}/{action}", {"csrf": csrf, "other": "1"})
+            assert status == 404, (raw, action)
+    assert bot.rows(Activity) == before
+
+
+async def test_malformed_query_numbers_are_a_bad_request(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    for raw in HUGE_IDS + ODD_DIGITS + ("-1", "1.5", "abc"):
+        for page in ("/dash/activities", "/dash/photos"):
+            for name in ("unit", "page"):
+                status, body = await desk.get(f"{page}?{name}={raw}")
+                assert status == 400 and "请求参数不对" in body, (page, name, raw)
+    assert (await desk.get("/dash/activities?page=1&unit="))[0] == 200  # empty means "not given"
+
+
+async def test_merge_with_a_malformed_other_record_changes_nothing(bot: Harness, desk: DeskClient) -> None:
+    await desk.log_in(CONTACT)
+    first, second = records(bot, UNIT)
+    csrf = await desk.csrf()
+    for other in (*HUGE_IDS, *ODD_DIGITS, "", "-1", f"{second.id}x"):
+        status, page = await desk.post(f"/dash/activities/{first.id}/merge", {"csrf": csrf, "other": other})
+        assert status == 400 and "请选择要并入的记录" in page, other
+    assert records(bot, UNIT) == [first, second]
 
 
 # ---- nothing without a session ----
@@ -303,7 +392,9 @@ async def test_an_invalid_edit_changes_nothing(bot: Harness, desk: DeskClient) -
     await desk.log_in(CONTACT)
     record = records(bot, UNIT)[0]
     csrf = await desk.csrf()
-    for bad in ({"participants": "-5"}, {"materials": "很多"}, {"date": "4月20日"}, {"type": "party"}):
+    bad_forms = ({"participants": "-5"}, {"materials": "很多"}, {"date": "4月20日"}, {"type": "party"})
+    # A NUL or other control character in the place: PostgreSQL refuses NUL in text (was a 500).
+    for bad in (*bad_forms, {"location": "海关\x00大厅"}, {"location": "海关\x1b大厅"}, {"materials": "9" * 5000}):
         status, page = await desk.post(f"/dash/activities/{record.id}/edit", edit_form(record, csrf, **bad))
         assert status == 400 and "banner err" in page, bad
     assert records(bot, UNIT)[0] == record

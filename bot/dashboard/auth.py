@@ -18,7 +18,14 @@ from bot.dashboard.session import ADMIN, SessionClaims, Viewer
 from handlers.binding import load_liaison
 from handlers.desk_routes import DASHBOARD_PREFIX
 from storage.models import AuditLog, Unit
-from storage.web_sessions import LoginLink, redeem_login_link, usable_login_link
+from storage.web_sessions import (
+    LoginLink,
+    end_desk_session,
+    live_desk_session,
+    redeem_login_link,
+    start_desk_session,
+    usable_login_link,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +45,10 @@ async def guard(request: web.Request, handler: web.RequestHandler) -> web.Stream
                 raise Refused(403, "请先登录", "请在企业微信里向报送助手发送“后台”，点开收到的链接登录。")
             request[VIEWER] = viewer
             if request.method == "POST":
-                form = await request.post()
+                try:
+                    form = await request.post()  # parsed once; the views read aiohttp's cached copy
+                except ValueError:  # not form data in UTF-8 (UnicodeDecodeError is a ValueError)
+                    raise Refused(400, "请求格式不对", "提交的内容无法识别，请返回上一页，刷新后再提交。") from None
                 if not desk_of(request).signer.csrf_ok(viewer.cookie, str(form.get("csrf", ""))):
                     raise Refused(403, "页面已过期", "请返回上一页，刷新后再提交。")
         return await handler(request)
@@ -54,16 +64,21 @@ async def guard(request: web.Request, handler: web.RequestHandler) -> web.Stream
 async def _session_viewer(request: web.Request) -> Viewer | None:
     cookie = request.cookies.get(COOKIE, "")
     desk = desk_of(request)
-    claims = desk.signer.unseal(cookie, desk.runtime.clock.now()) if cookie else None
+    now = desk.runtime.clock.now()
+    claims = desk.signer.unseal(cookie, now) if cookie else None
     if claims is None:
         return None
 
     def still_bound(session: Session) -> Viewer | None:
+        if live_desk_session(session, claims.token, now) is None:  # logged out
+            return None
         liaison, unit = load_liaison(session, claims.channel, claims.user_id)
         if liaison is None or unit is None or (liaison.role, liaison.unit_id) != (claims.role, claims.unit_id):
             return None
         name = liaison.name or claims.user_id
-        return Viewer(claims.channel, claims.user_id, claims.role, claims.unit_id, unit.name, name, cookie)
+        return Viewer(
+            claims.channel, claims.user_id, claims.role, claims.unit_id, unit.name, name, cookie, claims.token
+        )
 
     return await desk.run(still_bound)
 
@@ -102,8 +117,9 @@ async def log_in(request: web.Request) -> web.Response:
     """Use the link up, check the binding still matches it, and start the session."""
     desk, token = desk_of(request), request.match_info["token"]
     now = desk.runtime.clock.now()
+    lifetime = timedelta(hours=desk.runtime.settings.dashboard.session_hours)
 
-    def claim(session: Session) -> LoginLink | None:
+    def claim(session: Session) -> tuple[LoginLink, str] | None:
         link = redeem_login_link(session, token, now)
         if link is None:
             return None
@@ -112,13 +128,14 @@ async def log_in(request: web.Request) -> web.Response:
             return None
         actor = f"web:{link.channel}:{link.user_id}"
         session.add(AuditLog(at=now, actor=actor, action="desk.login", target=unit.name, detail={"role": link.role}))
-        return link
+        return link, start_desk_session(session, channel=link.channel, user_id=link.user_id, now=now, ttl=lifetime)
 
-    link = await desk.run(claim)
-    if link is None:
+    claimed = await desk.run(claim)
+    if claimed is None:
         raise _link_refused(request)
-    lifetime = timedelta(hours=desk.runtime.settings.dashboard.session_hours)
-    claims = SessionClaims(link.channel, link.user_id, link.role, link.unit_id, (now + lifetime).timestamp())
+    link, session_token = claimed
+    expires_at = (now + lifetime).timestamp()
+    claims = SessionClaims(link.channel, link.user_id, link.role, link.unit_id, expires_at, session_token)
     response = see_other(landing(link.role, link.unit_id))
     response.set_cookie(
         COOKIE,
@@ -133,7 +150,15 @@ async def log_in(request: web.Request) -> web.Response:
 
 
 async def log_out(request: web.Request) -> web.Response:
-    request.pop(VIEWER)  # the page after logging out shows no one as logged in
+    """End the session on the server (every copy of the cookie stops working) and drop the cookie."""
+    desk, viewer = desk_of(request), request.pop(VIEWER)  # the page after shows no one as logged in
+    now = desk.runtime.clock.now()
+
+    def end(session: Session) -> None:
+        if end_desk_session(session, viewer.session_token, now):
+            session.add(AuditLog(at=now, actor=viewer.actor, action="desk.logout", target=viewer.unit_name, detail={}))
+
+    await desk.run(end)
     response = notice(request, 200, "已退出", "如需再次进入，请在企业微信里发送“后台”。")
     response.del_cookie(COOKIE, path=DASHBOARD_PREFIX)
     return response

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlmodel import Session
 
 from bot.dashboard.session import SessionSigner, Viewer
+from storage.db import parse_integer
 from storage.photo_store import PhotoStore
 
 if TYPE_CHECKING:
@@ -74,6 +75,24 @@ def check_unit(viewer: Viewer, unit_id: int) -> None:
 
 def not_found(what: str) -> Refused:
     return Refused(404, "没有找到", f"{what}不存在或已删除。")
+
+
+def path_id(request: web.Request, name: str, what: str) -> int:
+    """The id in the URL; 404 unless the database could hold it (the route's \\d+ also matches
+    other scripts' digits, and any length)."""
+    value = parse_integer(request.match_info[name])
+    if value is None:
+        raise not_found(what)
+    return value
+
+
+def query_number(request: web.Request, name: str) -> int | None:
+    """A number in the query string; None when absent or empty, 400 when it is not one."""
+    raw = request.query.get(name, "")
+    value = parse_integer(raw)
+    if raw and value is None:
+        raise Refused(400, "请求参数不对", f"地址里的“{name}”应当是一个数字，请从页面上的链接进入。")
+    return value
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:

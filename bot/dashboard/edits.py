@@ -16,9 +16,10 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlmodel import Session, col, update
 
-from bot.dashboard.desk import admin_of, desk_of, see_other
+from bot.dashboard.desk import admin_of, desk_of, path_id, see_other
 from bot.dashboard.pages import activity_path, show_activity
 from bot.dashboard.session import Viewer
+from storage.db import parse_integer
 from storage.models import Activity, AuditLog
 from storage.photos import Photo
 from storage.wording import COUNT_LABELS, TYPE_LABELS
@@ -51,13 +52,16 @@ def parse_edit(form: Form) -> RecordEdit:
     location = str(form.get("location", "")).strip()
     if len(location) > MAX_LOCATION:
         raise EditRefused(f"地点请不超过{MAX_LOCATION}个字。")
+    if not location.isprintable():  # control characters; PostgreSQL refuses NUL in text outright
+        raise EditRefused("地点里有无法显示的字符，请重新输入。")
     counts: dict[str, int | None] = {}
     for field, (label, _) in COUNT_LABELS.items():
         raw = str(form.get(field, "")).strip()
+        count = parse_integer(raw)
         if not raw:
             counts[field] = None
-        elif raw.isascii() and raw.isdigit() and int(raw) <= MAX_COUNT:
-            counts[field] = int(raw)
+        elif count is not None and count <= MAX_COUNT:
+            counts[field] = count
         else:
             raise EditRefused(f"“{label}”请填不小于0的整数，或留空。")
     return RecordEdit(day, kind, location or None, counts)
@@ -155,7 +159,7 @@ Change = Callable[[Session, int, Form, Viewer, datetime], object]
 async def _apply(request: web.Request, change: Change, done: str) -> web.Response:
     """Run a change for the contact person; a refusal re-shows the record with the reason."""
     viewer, desk = admin_of(request), desk_of(request)
-    activity_id = int(request.match_info["activity_id"])
+    activity_id = path_id(request, "activity_id", "这条记录")
     form = await request.post()
     now = desk.runtime.clock.now()
     try:
@@ -170,10 +174,10 @@ def _edit(session: Session, activity_id: int, form: Form, viewer: Viewer, now: d
 
 
 def _merge(session: Session, activity_id: int, form: Form, viewer: Viewer, now: datetime) -> object:
-    other = str(form.get("other", ""))
-    if not other.isdigit():
+    other = parse_integer(str(form.get("other", "")))
+    if other is None:
         raise EditRefused("请选择要并入的记录。")
-    return merge_records(session, activity_id, int(other), viewer, now)
+    return merge_records(session, activity_id, other, viewer, now)
 
 
 def _withdraw(session: Session, activity_id: int, _form: Form, viewer: Viewer, now: datetime) -> object:

@@ -16,7 +16,17 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.dashboard.desk import SAFE_HEADERS, Refused, admin_of, check_unit, desk_of, not_found, notice, viewer_of
+from bot.dashboard.desk import (
+    SAFE_HEADERS,
+    Refused,
+    admin_of,
+    check_unit,
+    desk_of,
+    not_found,
+    notice,
+    path_id,
+    viewer_of,
+)
 from bot.exports import FORMATS, build_export
 from bot.exports.chart import MissingFontError
 from bot.mailer import MailError, send_summary
@@ -34,7 +44,7 @@ def _stored_path(photo: Photo, size: str) -> str:
 
 async def photo_file(request: web.Request) -> web.StreamResponse:
     viewer, desk = viewer_of(request), desk_of(request)
-    photo_id, size = int(request.match_info["photo_id"]), request.match_info["size"]
+    photo_id, size = path_id(request, "photo_id", "这张照片"), request.match_info["size"]
     photo = await desk.read(lambda s: s.get(Photo, photo_id))
     if photo is None or photo.status != PhotoStatus.READY:
         raise not_found("这张照片")

@@ -13,8 +13,19 @@ from aiohttp import web
 from sqlmodel import Session
 
 from bot.dashboard import queries
-from bot.dashboard.desk import admin_of, check_unit, desk_of, not_found, render, see_other, viewer_of
+from bot.dashboard.desk import (
+    admin_of,
+    check_unit,
+    desk_of,
+    not_found,
+    path_id,
+    query_number,
+    render,
+    see_other,
+    viewer_of,
+)
 from bot.exports import FORMATS
+from bot.rehandler import RehandlePush
 from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.plan import PushKind
 from storage.wording import COUNT_LABELS, TYPE_LABELS
@@ -48,6 +59,8 @@ PUSH_LABELS = {
     PushKind.FINAL_ROLLUP: "截止汇总",
     "manual_nudge": "手动提醒",
     "photo_notice": "图片通知",
+    RehandlePush.REPLY: "补发回复",
+    RehandlePush.GAVE_UP: "未能处理通知",
 }
 # Labels for the export buttons; the formats themselves come from bot.exports.FORMATS.
 EXPORT_LABELS = {"xlsx": "Excel 活动台账", "docx": "Word 总结初稿", "zip": "照片包（ZIP）"}
@@ -57,13 +70,8 @@ def activity_path(activity_id: int) -> str:
     return f"{DASHBOARD_PREFIX}/activities/{activity_id}"
 
 
-def _int_arg(request: web.Request, name: str) -> int | None:
-    raw = request.query.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
 def _page_arg(request: web.Request) -> int:
-    return max(1, _int_arg(request, "page") or 1)
+    return max(1, query_number(request, "page") or 1)
 
 
 def _page_links(request: web.Request, paged: queries.Paged[Any]) -> dict[str, str | None]:
@@ -104,7 +112,7 @@ async def home(request: web.Request) -> web.Response:
 
 async def activities(request: web.Request) -> web.Response:
     viewer, desk = viewer_of(request), desk_of(request)
-    unit_id = _int_arg(request, "unit")
+    unit_id = query_number(request, "unit")
     if viewer.is_admin:
         units = await _units(request)
     else:
@@ -116,8 +124,8 @@ async def activities(request: web.Request) -> web.Response:
     except ValueError:
         day = None
     kind = request.query.get("type") if request.query.get("type") in TYPE_LABELS else None
-    wanted = queries.ActivityFilter(unit_id, day, kind)
-    page = await desk.read(lambda s: queries.activity_page(s, wanted, _page_arg(request)))
+    wanted, page_number = queries.ActivityFilter(unit_id, day, kind), _page_arg(request)
+    page = await desk.read(lambda s: queries.activity_page(s, wanted, page_number))
     return render(
         request,
         "activities.html",
@@ -134,7 +142,7 @@ async def activities(request: web.Request) -> web.Response:
 async def show_activity(request: web.Request, error: str = "", status: int = 200) -> web.Response:
     """A record with its photos and history; for the contact person, the forms to change it."""
     viewer, desk = viewer_of(request), desk_of(request)
-    activity_id = int(request.match_info["activity_id"])
+    activity_id = path_id(request, "activity_id", "这条记录")
     row = await desk.read(lambda s: queries.activity_row(s, activity_id))
     if row is None:
         raise not_found("这条记录")
@@ -157,7 +165,7 @@ async def activity_page(request: web.Request) -> web.Response:
 
 async def unit_view(request: web.Request) -> web.Response:
     viewer, desk = viewer_of(request), desk_of(request)
-    unit_id = int(request.match_info["unit_id"])
+    unit_id = path_id(request, "unit_id", "这个单位")
     check_unit(viewer, unit_id)
     today = desk.runtime.clock.now().date()
     found = await desk.read(lambda s: queries.unit_page(s, desk.runtime.settings, unit_id, today))
@@ -168,12 +176,12 @@ async def unit_view(request: web.Request) -> web.Response:
 
 async def photo_wall(request: web.Request) -> web.Response:
     viewer, desk = viewer_of(request), desk_of(request)
-    unit_id = _int_arg(request, "unit")
+    unit_id, page_number = query_number(request, "unit"), _page_arg(request)
     if unit_id is not None:
         check_unit(viewer, unit_id)
     if not viewer.is_admin:
         unit_id = viewer.unit_id
-    page = await desk.read(lambda s: queries.photo_page(s, unit_id, _page_arg(request)))
+    page = await desk.read(lambda s: queries.photo_page(s, unit_id, page_number))
     units = await _units(request) if viewer.is_admin else []
     return render(
         request,
@@ -189,7 +197,7 @@ async def photo_wall(request: web.Request) -> web.Response:
 
 async def photo_view(request: web.Request) -> web.Response:
     viewer, desk = viewer_of(request), desk_of(request)
-    photo_id = int(request.match_info["photo_id"])
+    photo_id = path_id(request, "photo_id", "这张照片")
     row = await desk.read(lambda s: queries.photo_row(s, photo_id))
     if row is None:
         raise not_found("这张照片")
@@ -199,7 +207,15 @@ async def photo_view(request: web.Request) -> web.Response:
 
 async def pushes(request: web.Request) -> web.Response:
     admin_of(request)
-    rows = await desk_of(request).read(queries.failed_pushes)
+    desk = desk_of(request)
+    rows = await desk.read(queries.failed_pushes)
+    unhandled = await desk.read(queries.unhandled_messages)
     return render(
-        request, "pushes.html", nav="pushes", rows=rows, shown=queries.FAILED_PUSHES_SHOWN, push_labels=PUSH_LABELS
+        request,
+        "pushes.html",
+        nav="pushes",
+        rows=rows,
+        unhandled=unhandled,
+        shown=queries.FAILED_PUSHES_SHOWN,
+        push_labels=PUSH_LABELS,
     )

@@ -19,9 +19,10 @@ from handlers.binding import UNBOUND
 from scheduler.campaign import UnitKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, summaries_by_unit
 from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data, report_days
-from storage.models import Activity, AuditLog, Liaison, Unit
+from storage.models import Activity, AuditLog, InboundMessage, Liaison, Unit
 from storage.outbox import OutboxMessage
 from storage.photos import Photo, PhotoStatus
+from storage.rehandling import InboundRetry, given_up
 from storage.wording import TYPE_LABELS
 
 T = TypeVar("T")
@@ -318,3 +319,8 @@ def failed_pushes(session: Session) -> list[OutboxMessage]:
             .limit(FAILED_PUSHES_SHOWN)
         ).all()
     )
+
+
+def unhandled_messages(session: Session) -> list[tuple[InboundMessage, InboundRetry]]:
+    """Inbound messages the background re-handler gave up on (bot.rehandler), latest first."""
+    return given_up(session, FAILED_PUSHES_SHOWN)

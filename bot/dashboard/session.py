@@ -1,9 +1,11 @@
 """The desk's browser session: a signed cookie naming who is logged in, and CSRF tokens bound to it.
 
-The cookie carries channel, user id, role, unit and expiry, signed with HMAC-SHA256 under the
-configured secret. It is not trusted alone: every request checks it against the live binding
-(bot.dashboard.auth), so unbinding or re-binding someone in chat ends their desk session too;
-logging out drops the cookie, and changing the secret ends every session at once.
+The cookie carries channel, user id, role, unit, expiry and the token of its server-side session
+(storage.web_sessions.DeskSession), signed with HMAC-SHA256 under the configured secret. It is not
+trusted alone: every request checks that the session row is live and the binding still matches
+(bot.dashboard.auth), so logging out ends the session for every copy of the cookie, unbinding or
+re-binding someone in chat ends their desk session too, and changing the secret ends every
+session at once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class SessionClaims:
     role: str
     unit_id: int
     expires_at: float  # POSIX seconds
+    token: str  # names the DeskSession row
 
 
 class SessionSigner:
@@ -53,19 +56,26 @@ class SessionSigner:
 
     def seal(self, claims: SessionClaims) -> str:
         payload = {"c": claims.channel, "u": claims.user_id, "r": claims.role, "n": claims.unit_id}
-        payload["x"] = int(claims.expires_at)
+        payload["x"], payload["s"] = int(claims.expires_at), claims.token
         body = _b64(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
         return f"{body}.{self._mac('session', body)}"
 
     def unseal(self, cookie: str, now: datetime) -> SessionClaims | None:
         """The claims of a genuine, unexpired cookie; None for anything else."""
+        if not cookie.isascii():  # what we seal is ASCII; anything else (bytes aiohttp kept as
+            return None  # surrogates included) cannot be genuine, nor go through .encode()
         body, _, mac = cookie.partition(".")
         if not body or not hmac.compare_digest(mac.encode(), self._mac("session", body).encode()):
             return None
         try:
             payload: dict[str, Any] = json.loads(_unb64(body))
             claims = SessionClaims(
-                str(payload["c"]), str(payload["u"]), str(payload["r"]), int(payload["n"]), float(payload["x"])
+                str(payload["c"]),
+                str(payload["u"]),
+                str(payload["r"]),
+                int(payload["n"]),
+                float(payload["x"]),
+                str(payload["s"]),
             )
         except (binascii.Error, ValueError, KeyError, TypeError):
             return None
@@ -75,7 +85,7 @@ class SessionSigner:
         return self._mac("csrf", cookie)
 
     def csrf_ok(self, cookie: str, token: str) -> bool:
-        return hmac.compare_digest(token.encode(), self.csrf_token(cookie).encode())
+        return token.isascii() and hmac.compare_digest(token.encode(), self.csrf_token(cookie).encode())
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class Viewer:
     unit_name: str
     name: str
     cookie: str  # the sealed session; CSRF tokens derive from it
+    session_token: str  # the DeskSession it names; logging out ends it
 
     @property
     def actor(self) -> str:
