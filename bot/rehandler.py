@@ -12,7 +12,6 @@ as failed: logged once at ERROR, listed on the desk's failures page and the send
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from contextlib import suppress
@@ -22,7 +21,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from bot.channels.wire import check_xml, message_fields, to_inbound
+from bot.channels.wire import plaintext_fields, to_inbound
 from bot.pipeline import MessagePipeline
 from handlers.inbound import Inbound
 from handlers.router import Reply
@@ -64,14 +63,7 @@ def stored_inbound(row: InboundMessage) -> Inbound:
     """The message as its channel decoded it, read again from the stored plaintext (XML, or JSON
     from an Official Account in JSON mode), under the stored dedupe key."""
     raw = row.raw_xml
-    if raw.lstrip().startswith("{"):
-        fields = json.loads(raw)
-        if not isinstance(fields, dict):
-            raise ValueError("stored JSON message is not an object")
-    else:
-        check_xml(raw)
-        fields = message_fields(raw)
-    return replace(to_inbound(row.channel, fields, raw), dedupe_key=row.dedupe_key)
+    return replace(to_inbound(row.channel, plaintext_fields(raw), raw), dedupe_key=row.dedupe_key)
 
 
 def poll_seconds(clock: Clock, every: timedelta) -> float:

@@ -17,7 +17,7 @@ from bot.pipeline import MessagePipeline
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
 from handlers.units import UnitDirectory
-from scheduler.clock import Clock
+from scheduler.clock import Clock, SystemClock
 from storage.db import Database
 from storage.seed import sync_units
 
@@ -39,16 +39,29 @@ def make_deps(settings: Settings) -> Deps:
     )
 
 
-def open_database(settings: Settings) -> Database:
+def open_database(settings: Settings, clock: Clock | None = None) -> Database:
     """Open (and create/upgrade) the database, with the configured units in it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
+    if settings.backup.enabled and db.upgrade_due():
+        backup_before_upgrade(settings, clock or SystemClock())
     # The one place start-up changes the database's shape (Alembic revisions, storage.migrations).
     applied = db.create_all()
     if applied:
         log.warning("database upgraded: applied %s", ", ".join(applied))
     db.call(lambda session: sync_units(session, [(u.name, u.kind.value) for u in settings.units]))
     return db
+
+
+def backup_before_upgrade(settings: Settings, clock: Clock) -> None:
+    """With [backup] on, an upgrade of an existing database starts from a fresh backup: a revision
+    that goes wrong on real data can then be undone with `weekbot restore`."""
+    from bot.backup import make_backup  # only when an upgrade is due: it pulls in the archive code
+
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    folder = settings.backup.directory(settings.data_dir)
+    out = make_backup(settings, folder / f"weekbot-before-upgrade-{stamp}.zip", clock=clock)
+    log.warning("database upgrade due: backed up first to %s", out)
 
 
 @dataclass
@@ -63,7 +76,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
-        db = db or open_database(settings)
+        db = db or open_database(settings, clock)
         deps = make_deps(settings)
         channels: dict[str, Channel] = {}
         if settings.channels.wecom.enabled:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -89,6 +89,11 @@ class Database:
         DatabaseTooNew for a database a newer weekbot upgraded, SchemaMismatch (changing nothing)
         for an older one the baseline cannot bridge."""
         return runner.upgrade(self.engine)
+
+    def upgrade_due(self) -> bool:
+        """An existing database (it has tables) lacks revisions: what a backup should precede."""
+        with self.engine.connect() as conn:
+            return bool(inspect(conn).get_table_names()) and bool(runner.pending(conn))
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -182,6 +182,15 @@ def normalise(data: Mapping[str, Any]) -> dict[str, str]:
     return fields
 
 
+def plaintext_fields(plaintext: str) -> dict[str, str]:
+    """The read fields of a message's plaintext, JSON or XML by its first character (a stored
+    message read again: its format is not in a query any more)."""
+    if plaintext.lstrip().startswith("{"):
+        return normalise(json_object(plaintext))
+    check_xml(plaintext)
+    return normalise(xml_fields(plaintext))
+
+
 def _encodable(text: str) -> bool:
     try:
         text.encode("utf-8")
