@@ -13,8 +13,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
+from bot.prereading import pre_read
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
+from handlers.prereading import PreReading
 from scheduler.clock import Clock
 from storage.db import Database, insert_ignoring_conflicts
 from storage.models import InboundMessage
@@ -43,9 +45,10 @@ class MessagePipeline:
 
     async def process(self, msg: Inbound) -> str | None:
         now = self.clock.now()
-        return await self.db.run(lambda session: self._process(session, msg, now))
+        pre_reading = await pre_read(self.db, self.dispatcher.deps, msg, now)
+        return await self.db.run(lambda session: self._process(session, msg, now, pre_reading))
 
-    def _process(self, session: Session, msg: Inbound, now: datetime) -> str | None:
+    def _process(self, session: Session, msg: Inbound, now: datetime, pre_reading: PreReading | None) -> str | None:
         message_id = self._store(session, msg, now)
         received_at = now
         # Whoever handles the message holds its row's lock until the reply is written, so a retry
@@ -61,7 +64,7 @@ class MessagePipeline:
                 return row.reply or None
             message_id, received_at = row.id, row.received_at
         try:
-            reply = self.dispatcher.handle(session, msg, received_at, message_id)
+            reply = self.dispatcher.handle(session, msg, received_at, message_id, pre_reading)
             session.connection().execute(
                 self._set_reply, {"message_id": message_id, "reply_text": reply or "", "handled": received_at}
             )
