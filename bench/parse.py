@@ -1,4 +1,6 @@
-"""Parse time per message over the parser's corpus: mean and p99 (figures only, no pass/fail).
+"""Parse time per message over the parser's corpus: mean, p99 and the longest; and how parse time
+grows with length (1, 4, 16, 64 KB of 'a' and of a real report repeated; the ratio per 4x should
+be about 4, linear). Figures only, no pass/fail.
 
 Run from the repo root: .venv/bin/python bench/parse.py [--rounds N]
 """
@@ -40,6 +42,22 @@ def main() -> None:
     p99 = timings[min(len(timings) - 1, round(0.99 * len(timings)))]
     print(f"{len(cases)} messages x {args.rounds} rounds")
     print(f"mean {statistics.fmean(timings) * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms, max {timings[-1] * 1000:.3f} ms")
+    longest = max(cases, key=lambda case: len(case[0]))
+    for name, unit in (("'a'", "a"), ("a real report repeated", longest[0])):
+        previous = None
+        for kilobytes in (1, 4, 16, 64):
+            text = _utf8_prefix(unit * (kilobytes * 1024 // len(unit.encode()) + 1), kilobytes * 1024)
+            start = time.perf_counter()
+            parse_report(text, longest[1], longest[2], units)
+            elapsed = time.perf_counter() - start
+            ratio = f", x{elapsed / previous:.1f} per 4x" if previous else ""
+            print(f"{name}: {kilobytes} KB ({len(text)} chars) {elapsed * 1000:.1f} ms{ratio}")
+            previous = elapsed
+
+
+def _utf8_prefix(text: str, size: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 takes at most ``size`` bytes."""
+    return text.encode()[:size].decode(errors="ignore")
 
 
 if __name__ == "__main__":

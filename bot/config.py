@@ -60,6 +60,7 @@ class BindingConfig(Strict):
 class DialogConfig(Strict):
     photo_window_minutes: int = Field(default=30, ge=1)
     question_timeout_minutes: int = Field(default=60, ge=1)
+    max_text_chars: int = Field(default=3000, ge=100)
 
 
 class WeComConfig(Strict):

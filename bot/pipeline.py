@@ -18,8 +18,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
+from bot.prereading import pre_read
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
+from handlers.prereading import PreReading
 from handlers.router import Reply
 from scheduler.clock import Clock
 from storage.db import Database, insert_ignoring_conflicts
@@ -56,9 +58,17 @@ class MessagePipeline:
     async def process(self, msg: Inbound, on_handled: OnHandled | None = None) -> str | None:
         """Store (once), then handle unless handled before; the reply. Raises HandlingFailed."""
         now = self.clock.now()
-        return await self.db.run(lambda session: self._process(session, msg, now, on_handled))
+        pre_reading = await pre_read(self.db, self.dispatcher.deps, msg, now)
+        return await self.db.run(lambda session: self._process(session, msg, now, pre_reading, on_handled))
 
-    def _process(self, session: Session, msg: Inbound, now: datetime, on_handled: OnHandled | None) -> str | None:
+    def _process(
+        self,
+        session: Session,
+        msg: Inbound,
+        now: datetime,
+        pre_reading: PreReading | None,
+        on_handled: OnHandled | None,
+    ) -> str | None:
         message_id = self._store(session, msg, now)
         received_at = now
         # Whoever handles the message holds its row's lock until the reply is written, so a retry
@@ -74,7 +84,7 @@ class MessagePipeline:
                 return row.reply or None
             message_id, received_at = row.id, row.received_at
         try:
-            reply = self.dispatcher.handle(session, msg, received_at, message_id)
+            reply = self.dispatcher.handle(session, msg, received_at, message_id, pre_reading)
             session.connection().execute(
                 self._set_reply, {"message_id": message_id, "reply_text": reply or "", "handled": received_at}
             )

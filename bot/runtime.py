@@ -36,6 +36,7 @@ def make_deps(settings: Settings) -> Deps:
         login_link_minutes=settings.dashboard.login_link_minutes,
         photo_window_minutes=settings.dialog.photo_window_minutes,
         question_timeout_minutes=settings.dialog.question_timeout_minutes,
+        max_text_chars=settings.dialog.max_text_chars,
     )
 
 

@@ -21,3 +21,5 @@ class Deps:
     login_link_minutes: int
     photo_window_minutes: int = 30
     question_timeout_minutes: int = 60
+    # A longer text is stored but not read (see handlers.prereading).
+    max_text_chars: int = 3000

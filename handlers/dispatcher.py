@@ -11,6 +11,7 @@ from handlers import campaign_routes, commands, corrections, desk_routes, photos
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
+from handlers.prereading import PreReading
 from handlers.router import Context, NotHandled, Reply, Router
 
 
@@ -53,8 +54,16 @@ class Dispatcher:
         self.deps = deps
         self.router = build_router()
 
-    def handle(self, session: Session, msg: Inbound, now: datetime, message_id: int | None) -> Reply:
-        ctx = Context(msg=msg, session=session, now=now, deps=self.deps, data={"message_id": message_id})
+    def handle(
+        self,
+        session: Session,
+        msg: Inbound,
+        now: datetime,
+        message_id: int | None,
+        pre_reading: PreReading | None = None,
+    ) -> Reply:
+        data = {"message_id": message_id, "pre_reading": pre_reading}
+        ctx = Context(msg=msg, session=session, now=now, deps=self.deps, data=data)
         try:
             return self.router.dispatch(ctx)
         except NotHandled:

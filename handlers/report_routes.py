@@ -7,6 +7,7 @@ from handlers import dialog
 from handlers.binding import audit
 from handlers.dialog import InState
 from handlers.parsing import COUNT_FIELDS, Reading
+from handlers.prereading import TEXTUAL, too_long
 from handlers.records import open_record
 from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
 from handlers.router import Bound, Context, MsgType, Router
@@ -23,7 +24,6 @@ NOT_A_REPORT = (
 ASK_TYPE = "请问这是哪类活动？回复：集中宣传 / 走访企业 / 成果展示 / 培训讲座 / 媒体宣传 / 其他。"
 ASK_LOCATION = "请问活动在什么地点？直接回复地点（如“新华路商圈”），也可以发送位置；不需要请回复“无”。"
 SKIP_WORDS = ("无", "没有", "不用", "跳过", "算了", "不需要")
-TEXTUAL = ("text", "voice")
 
 
 def report(ctx: Context, reading: Reading) -> str:
@@ -55,6 +55,17 @@ def is_new_report(reading: Reading) -> bool:
         a.type_stated and (a.date_stated or a.location or any(getattr(a, f) is not None for f in COUNT_FIELDS))
         for a in reading.activities
     )
+
+
+TOO_LONG = (
+    "这条消息太长，没法自动识别，已原样保存。"
+    "请分几条简短报送，一条消息写一项活动，例如“今天在新华路商圈集中宣传，发放资料200份”。"
+)
+
+
+@router.message(MsgType(*TEXTUAL), Bound, lambda ctx: too_long(ctx.deps, ctx.msg))
+def on_too_long(ctx: Context) -> str:
+    return TOO_LONG
 
 
 @router.message(MsgType(*TEXTUAL), Bound, InState("ask_type", "ask_location"))

@@ -6,8 +6,9 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from handlers.binding import audit
-from handlers.parsing import COUNT_FIELDS, ParsedActivity, Reading, parse_report
+from handlers.parsing import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.photos import attach_waiting_photos
+from handlers.prereading import UNREAD, PreReading, read_text, too_long
 from handlers.router import Context
 from handlers.wording import CORRECTION_HINT
 from storage.models import Activity, Unit
@@ -15,11 +16,17 @@ from storage.wording import say_activity, say_date
 
 
 def read_message(ctx: Context) -> Reading:
-    """The parser's reading of this message, computed once however many routes ask."""
+    """The parser's reading of this message, computed once however many routes ask: taken
+    from the bot's pre-reading when it fits (see handlers.prereading); a text too long is not read."""
     if "reading" not in ctx.data:
         bound = ctx.unit.name if ctx.unit else None
-        ceremony_day = ctx.deps.ceremony.at.date()
-        ctx.data["reading"] = parse_report(ctx.msg.text, ctx.now, bound, ctx.deps.directory, ceremony_day=ceremony_day)
+        pre: PreReading | None = ctx.data.get("pre_reading")
+        if too_long(ctx.deps, ctx.msg):
+            ctx.data["reading"] = UNREAD
+        elif pre is not None and pre.fits(ctx.msg.text, ctx.now, bound):
+            ctx.data["reading"] = pre.reading
+        else:
+            ctx.data["reading"] = read_text(ctx.deps, ctx.msg.text, ctx.now, bound)
     return ctx.data["reading"]
 
 

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from handlers.parsing.dates import DateMention
@@ -34,18 +35,24 @@ _PLAN_CUE = re.compile(
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
 _DONE = re.compile(r"了|已|完成")
 # "分日：", "分天看：", "具体如下——", a line opening with "——": the detail of a total before it.
-_DETAIL_MARKER = re.compile(r"(?:分日|分天看|分天|具体如下|具体情况如下|明细如下)[：:—\-]*|(?<=\n)\s*——")
+_DETAIL_MARKER = re.compile(r"(?:分日|分天看|分天|具体如下|具体情况如下|明细如下)[：:—\-]*|(?<=\n)\s*+——")
 _TOTAL_WORD = re.compile(r"一共|共计|合计|累计|总计|共(?:发放|走访|接待|举办|开展)")
+# Linear: tried only where a piece between delimiters starts (a later start in the piece could
+# only match if its start did); the first total word is as good as any later one (atomic); a
+# numeral run is taken whole (no unit is a numeral).
 _TOTAL_THEN_PARTS = re.compile(
-    r"[^。；;\n：:]*?(?:一共|共计|合计|累计)[^。；;\n：:]*?[\d一二三四五六七八九十百千万]+\s*(?:份|册|人次|人|家|篇|条)[：:]"
+    r"(?<![^。；;\n：:])(?>[^。；;\n：:]*?(?:一共|共计|合计|累计))"
+    r"[^。；;\n：:]*?(?<![\d一二三四五六七八九十百千万])[\d一二三四五六七八九十百千万]++\s*(?:份|册|人次|人|家|篇|条)[：:]"
 )
 # "周二培训那场已经报了", "（23日的讲堂和答题已单独报过，不再列）": said before, not again.
+# Reaches are bounded (a bracket, a clause) so a long run without a delimiter costs linear time;
+# the corpus's longest clause is 74 characters.
 _ALREADY_REPORTED = re.compile(
-    r"[（(][^（）()\n]*?(?:已经?(?:单独)?报(?:过|了)|报过了)[^（）()\n]*[）)]"
-    r"|[^。；;\n，,（(：:\s]*(?:已经?(?:单独)?报(?:过|了)|都报过了|报过了)[^。；;\n，,\s]*"
+    r"[（(][^（）()\n]{0,100}?(?:已经?(?:单独)?报(?:过|了)|报过了)[^（）()\n]{0,100}[）)]"
+    r"|[^。；;\n，,（(：:\s]{0,100}(?:已经?(?:单独)?报(?:过|了)|都报过了|报过了)[^。；;\n，,\s]{0,100}"
 )
 _RECAP = re.compile(
-    r"(?:^|(?<=[。；;！!\n]))\s*(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
+    r"(?:^|(?<=[。；;！!\n]))\s*+(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
     r"|宣传周期间[，,]?\s*(?:共|累计|先后共|合计))[^。\n]*"
 )
 
@@ -55,8 +62,8 @@ _RECAP = re.compile(
 _APPARATUS = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?:信息来源|来源|发布时间|发布日期|责任编辑|编辑|审核|审校|校对|供稿|撰稿|摄影|配图|附图\d*)"
     r"[:：][^\n]*"
-    r"|[（(](?:责任编辑|编辑|审核|供稿|撰稿|摄影)[:：][^）)\n]*[）)]"
-    r"|【转自[^】\n]*】|本报讯(?:[（(][^）)\n]*[）)])?"
+    r"|[（(](?:责任编辑|编辑|审核|供稿|撰稿|摄影)[:：][^）)\n]{0,200}[）)]"
+    r"|【转自[^】\n]{0,200}】|本报讯(?:[（(][^）)\n]{0,200}[）)])?"
 )
 
 
@@ -64,7 +71,7 @@ _APPARATUS = re.compile(
 # The count taken back keeps its noun, which the right count still needs ("2家企业" → "企业…3家").
 _SELF_CORRECTED = re.compile(
     r"(?P<said>(?<=[在于到赴去])[^，,。；;\s]{2,20}[，,]\s*(?:不对|说错了|错了)[，,]?\s*(?:是|应该是|应为))"
-    r"|(?P<number>[\d一二三四五六七八九十两]+\s*[家份人个张名])[\u4e00-\u9fff]{0,4}"
+    r"|(?P<number>(?<![\d一二三四五六七八九十两])[\d一二三四五六七八九十两]++\s*[家份人个张名])[\u4e00-\u9fff]{0,4}"
     r"(?P<taken_back>[，,]\s*(?:哦|噢|呃)?\s*不是)(?=\s*[\d一二三四五六七八九十两])"
 )
 
@@ -93,11 +100,13 @@ def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]
     """The [start, end) spans of ``text`` that are plans, not activities done."""
     spans: list[tuple[int, int]] = []
     in_plan = False
+    date_starts = sorted(d.start for d in dates)
     for clause in _CLAUSE.finditer(text):
         start, end = clause.span()
         if start > 0 and text[start - 1] in SENTENCE_ENDS:
             in_plan = False
-        dated = any(start <= d.start < end for d in dates)
+        first_date = bisect_left(date_starts, start)
+        dated = first_date < len(date_starts) and date_starts[first_date] < end
         cue = _PLAN_CUE.search(clause.group())
         if cue is not None and not _DONE.search(clause.group(), cue.end()):
             in_plan = True
@@ -112,12 +121,19 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
     """Recap sentences, when the message also itemises two or more dated activities; and a total
     stated before its own breakdown ("…合计发放资料2600份。分天看：…", "一共发出去1100份：上午…")."""
     recaps = [match.span() for match in _RECAP.finditer(text)]
+    sentence_ends = [index for index, char in enumerate(text) if char in "。\n"]
+    first_total: dict[int, re.Match[str] | None] = {}  # by sentence start: one scan per sentence
     for marker in _DETAIL_MARKER.finditer(text):
         stop = marker.start()
         while stop > 0 and text[stop - 1] in "。\n ：:":  # the marker may open a sentence of its own
             stop -= 1
-        start = max(text.rfind(end, 0, stop) for end in "。\n") + 1
-        if _TOTAL_WORD.search(text, start, stop):
+        before = bisect_left(sentence_ends, stop)
+        start = sentence_ends[before - 1] + 1 if before else 0
+        if start not in first_total:
+            first_total[start] = _TOTAL_WORD.search(text, start)
+        total = first_total[start]
+        inside = total is not None and total.start() < stop
+        if inside and (total.end() <= stop or _TOTAL_WORD.search(text, start, stop)):
             recaps.append((start, marker.start()))
     recaps += [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
     if any(match for match in _DETAIL_MARKER.finditer(text)) or _TOTAL_THEN_PARTS.search(text):

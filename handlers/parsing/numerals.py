@@ -15,9 +15,12 @@ import cn2an
 
 CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟廿"
 # "1千2百", "1万5千": digits with magnitudes between them, as phones write them.
+# Runs are bounded (no count has more than 15 digits or 20 Chinese numerals) so that a long run of
+# digits, which every position would rescan to its end, costs linear time.
 NUMBER = (
-    rf"\d+[万千百](?:\d+[千百十]?)+|\d+(?:\.\d+)?[kK](?![a-zA-Z])|(?:\d+(?:,\d{{3}})+|\d+(?:\.\d+)?)[十百千万亿]?"
-    rf"|[{CN_NUMERAL_CHARS}]+"
+    r"\d{1,15}[万千百](?:\d{1,15}[千百十]?){1,4}|\d{1,15}(?:\.\d{1,15})?[kK](?![a-zA-Z])"
+    r"|(?:\d{1,15}(?:,\d{3}){1,5}|\d{1,15}(?:\.\d{1,15})?)[十百千万亿]?"
+    rf"|[{CN_NUMERAL_CHARS}]{{1,20}}"
 )
 # "上千群众参与", "300师生", "五十多个居民", "60个人": a people noun right after the number (or
 # after 个) counts people like 人.
@@ -47,7 +50,7 @@ _ROUGH = re.compile(
 )
 _QUANTITY = re.compile(
     rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
-    rf"(?P<num>{NUMBER}|[{CN_NUMERAL_CHARS}]*几[十百千万]?)"
+    rf"(?P<num>{NUMBER}|[{CN_NUMERAL_CHARS}]{{0,20}}几[十百千万]?)"
     # "资料|500|份": a table's cells
     r"(?P<more>余|多|来)?(?P<mag>[万千])?(?P<more2>余|多)?[ |]?"
     rf"(?P<unit>{'|'.join(COUNT_UNITS)})"
@@ -124,7 +127,9 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
     if pre == "上" and not bare:
         pre = None
     start = match.start("num") if pre is None else match.start()
-    before = text[: match.start("num")] if pre is None else text[: match.start()]
+    # The few characters before are all the checks below look at (_PER_DAY spans at most 8).
+    before_end = match.start("num") if pre is None else match.start()
+    before = text[max(0, before_end - 12) : before_end]
     per_day = _PER_DAY.search(before) is not None
     per_head = before[-2:-1] == "每" and not per_day  # 每人2份, 每户1册: a rate, not a count
     if per_head or before.endswith(_NOT_A_COUNT_BEFORE) or (before[-1:].isascii() and before[-1:].isalnum()):

@@ -1,0 +1,26 @@
+"""Read a text before it reaches the database writer (see handlers.prereading for why).
+
+The sender's unit comes from a read on the database's reader threads; the parse runs on the
+event loop's default executor, so a slow text delays its own answer only: the writer thread,
+the event loop and other senders' messages go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from handlers.deps import Deps
+from handlers.inbound import Inbound
+from handlers.prereading import PreReading, needs_reading, read_text, sender_unit
+from storage.db import Database
+
+
+async def pre_read(db: Database, deps: Deps, msg: Inbound, now: datetime) -> PreReading | None:
+    """The message's reading, or None for what is not read (not text, empty, or too long)."""
+    if not needs_reading(deps, msg):
+        return None
+    bound_unit = await db.read(lambda session: sender_unit(session, deps, msg))
+    text = msg.text
+    reading = await asyncio.get_running_loop().run_in_executor(None, read_text, deps, text, now, bound_unit)
+    return PreReading(text, now, bound_unit, reading)
