@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers import campaign_routes, commands, corrections, desk_routes, photos, report_routes
+from handlers import campaign_routes, commands, contact_routes, corrections, desk_routes, photos, report_routes
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
@@ -41,6 +41,7 @@ def build_router() -> Router:
     root.middleware(identify)
     root.include(commands.router)
     root.include(desk_routes.router)
+    root.include(contact_routes.router)
     root.include(campaign_routes.router)
     root.include(corrections.router)
     root.include(photos.router)
