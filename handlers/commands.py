@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.binding import audit, bind, grant_for_code, too_many_failures, unbind
 from handlers.deps import Deps
+from handlers.names import ask_name_once
 from handlers.router import Bound, Command, Context, MsgType, Regex, Router
 
 router = Router("commands")
@@ -72,7 +73,7 @@ def on_code(ctx: Context) -> str:
         return "邀请码不正确，请核对后重发（8位字母数字）。"
     bind(ctx, grant, how="invite_code")
     role = "（联系人/管理员）" if grant.role == "admin" else ""
-    return f"绑定成功：{grant.unit_name}{role}。\n" + help_text(ctx)
+    return ask_name_once(ctx, f"绑定成功：{grant.unit_name}{role}。\n" + help_text(ctx))
 
 
 @router.message(Command("绑定"))

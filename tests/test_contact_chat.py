@@ -154,3 +154,30 @@ async def test_reports_with_similar_words_stay_reports(bot: Harness) -> None:
     reply = await bot.say("wangl", "今天在开发区举办了不对外开放的企业培训，参加人数50人") or ""
     assert "已记录" in reply or "记下" in reply or reply.startswith("已"), reply
     assert len(active(bot)) == 1
+
+
+async def test_a_new_liaison_is_asked_their_name_once(bot: Harness) -> None:
+    reply = await bot.say("zhaoj", f"绑定 {bot.code_for('朝阳海关')}") or ""
+    assert "请回复您的姓名" in reply
+    answer = await bot.say("zhaoj", "赵军 13900002222") or ""
+    assert answer.startswith("好的，赵军，手机13900002222")
+    listing = await bot.say("tianlin", "联络员") or ""
+    assert "朝阳海关：赵军·企业微信" in listing
+
+
+async def test_the_name_question_never_swallows_a_command_or_a_report(bot: Harness) -> None:
+    await bot.say("zhaoj", f"绑定 {bot.code_for('朝阳海关')}")
+    mine = await bot.say("zhaoj", "我的") or ""
+    assert "还没有报送记录" in mine
+    await bot.say("zhaoj", "今天在海关大厅开展集中宣传，发放资料100份")
+    assert len(active(bot)) == 1
+    # asked once: a name sent later is not taken as the answer any more
+    assert not (await bot.say("zhaoj", "赵军") or "").startswith("好的，赵军")
+
+
+async def test_configured_userids_are_asked_their_name_on_first_contact(tmp_path: Path) -> None:
+    async with Harness(make_settings(tmp_path)) as harness:
+        first = await harness.say("tianlin", "进度") or ""  # bound from config by this very message
+        assert "请回复您的姓名" in first
+        assert (await harness.say("tianlin", "田林") or "").startswith("好的，田林")
+        assert "姓名" not in (await harness.say("tianlin", "进度") or "")
