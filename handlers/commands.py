@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.binding import audit, bind, grant_for_code, too_many_failures, unbind
 from handlers.deps import Deps
+from handlers.names import ask_name_once
 from handlers.router import Bound, Command, Context, MsgType, Regex, Router
 
 router = Router("commands")
@@ -20,16 +21,38 @@ def greeting(deps: Deps) -> str:
     )
 
 
+LIAISON_COMMANDS = (
+    "我的 — 查看本单位已报送记录（序号固定不变）\n"
+    "改 人数 500 — 更正最近一条（改 2 地点 … 更正第2条；也可直接说“刚才那条人数应该是350人”）\n"
+    "撤回 2 — 撤回第2条（不写序号撤回最近一条），恢复 2 — 撤销撤回\n"
+    "图 2 — 把刚发的图片关联到第2条\n"
+    "后台 — 网页查看本单位记录\n"
+    "解绑 — 解除绑定"
+)
+CONTACT_COMMANDS = (
+    "联系人指令：\n"
+    "进度 — 今天各单位报送进度\n"
+    "未报 — 今天还没报送的单位\n"
+    "提醒 单位名 — 单独提醒一个单位\n"
+    "汇总 — 当天（宣传周后为全周）汇总\n"
+    "参会 — 启动仪式参会回执\n"
+    "总结 — 工作总结提交情况；已交 单位名 — 登记某单位已交\n"
+    "邀请码 — 各单位邀请码；邀请码 单位名 — 可转发的邀请文字\n"
+    "联络员 — 各单位绑定情况\n"
+    "通知 全部|未报 文字 — 群发通知（需回复“确认”）\n"
+    "后台 — 网页后台登录链接"
+)
+
+
 def help_text(ctx: Context) -> str:
+    """Each role sees its own commands: the contact person's come first for them."""
     who = f"您已绑定：{ctx.unit.name}。\n" if ctx.unit else ""
+    if ctx.is_admin:
+        return f"{who}{CONTACT_COMMANDS}"
     return (
         f"{who}直接发消息报送活动，例如：\n"
         "“今天上午在新华路商圈开展集中宣传，发放资料200份，咨询40人次”\n"
-        "可随时补发现场图片。常用指令：\n"
-        "我的 — 查看本单位已报送记录\n"
-        "改 人数 500 — 更正最近一条（改 2 地点 … 更正第2条）\n"
-        "撤回 — 撤回最近一条\n"
-        "解绑 — 解除绑定"
+        "可随时补发现场图片。常用指令：\n" + LIAISON_COMMANDS
     )
 
 
@@ -50,7 +73,7 @@ def on_code(ctx: Context) -> str:
         return "邀请码不正确，请核对后重发（8位字母数字）。"
     bind(ctx, grant, how="invite_code")
     role = "（联系人/管理员）" if grant.role == "admin" else ""
-    return f"绑定成功：{grant.unit_name}{role}。\n" + help_text(ctx)
+    return ask_name_once(ctx, f"绑定成功：{grant.unit_name}{role}。\n" + help_text(ctx))
 
 
 @router.message(Command("绑定"))

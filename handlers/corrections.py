@@ -1,16 +1,20 @@
-"""Looking at and fixing what was recorded: 我的, 撤回, 改."""
+"""Looking at and fixing what was recorded: 我的, 撤回, 恢复, 改, and corrections said in plain words."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from handlers import dialog
 from handlers.binding import audit
+from handlers.dialog import InState
 from handlers.parsing.dates import find_dates
 from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
-from handlers.records import last_record, number_of, record_number, unit_records
-from handlers.router import Bound, Command, Context, Router
+from handlers.records import ACTIVE, WITHDRAWN, last_record, number_of, numbered_records, record_number
+from handlers.reports import read_message
+from handlers.router import Bound, Command, Context, FilterResult, MsgType, Router
+from handlers.said_corrections import SaidCorrection, has_reference, read_correction
 from handlers.wording import FIELD_WORDS, type_from_words
 from storage.models import Activity
 from storage.wording import say_activity, say_date
@@ -22,6 +26,13 @@ MAX_LISTED = 10
 APPROXIMATE = re.compile(r"[约近余多来左右]")
 FIELD_ALTERNATIVES = "|".join(sorted(FIELD_WORDS, key=len, reverse=True))
 CORRECTION = re.compile(rf"^(?:(\d+)\s*)?({FIELD_ALTERNATIVES})\s*[:：为是]?\s*(.+)$")
+TEXTUAL = ("text", "voice")
+ASK_FIELD = "ask_correction_field"
+# The first word FIELD_WORDS lists for each field names it in questions.
+FIELD_LABELS: dict[str, str] = {}
+for _word, _field in FIELD_WORDS.items():
+    FIELD_LABELS.setdefault(_field, _word)
+FIELD_CHOICES = "、".join(FIELD_LABELS.values())
 USAGE = (
     "更正格式：“改 人数 500”（最近一条）或“改 2 地点 新华路商圈”（第2条）。"
     "可改：日期、类型、地点、资料、咨询、人数、企业、稿件。"
@@ -31,22 +42,23 @@ USAGE = (
 @router.message(Command("我的", "我的记录", "记录"), Bound)
 def on_mine(ctx: Context) -> str:
     assert ctx.unit is not None
-    records = unit_records(ctx)
+    records = numbered_records(ctx)
     if not records:
         return f"{ctx.unit.name}还没有报送记录。直接发文字即可报送。"
     shown = records[-MAX_LISTED:]
-    first = len(records) - len(shown) + 1
     lines = [
         f"{ctx.unit.name}已报送{len(records)}条"
         + ("：" if len(shown) == len(records) else f"，以下是最近{len(shown)}条（全部请发“后台”查看）：")
     ]
-    lines += [f"{n}. {say_activity(a)}" for n, a in enumerate(shown, first)]
-    lines.append("更正发“改 序号 字段 新值”（如“改 2 人数 300”），撤回发“撤回 序号”。")
+    lines += [f"{n}. {say_activity(a)}" for n, a in shown]
+    lines.append("序号固定不变。更正发“改 序号 字段 新值”（如“改 2 人数 300”），撤回发“撤回 序号”。")
     return "\n".join(lines)
 
 
 def _target(ctx: Context, number: str | None) -> Activity | str:
     if number:
+        if not number.isdecimal():
+            return "序号请写数字，发“我的”查看序号。"
         found = record_number(ctx, int(number))
         return found if found is not None else f"没有第{number}条记录，发“我的”查看序号。"
     found = last_record(ctx)
@@ -56,16 +68,34 @@ def _target(ctx: Context, number: str | None) -> Activity | str:
 @router.message(Command("撤回", "撤销", "删除"), Bound)
 def on_withdraw(ctx: Context) -> str:
     args = ctx.data["args"]
-    if args and not args.isdigit():
+    if args and not args.isdecimal():
         return "撤回最近一条发“撤回”，撤回某一条发“撤回 序号”。"
     record = _target(ctx, args or None)
     if isinstance(record, str):
         return record
-    number = number_of(ctx, record)
-    record.status, record.updated_at = "withdrawn", ctx.now
+    record.status, record.updated_at = WITHDRAWN, ctx.now
     ctx.session.add(record)
     audit(ctx, "activity.withdraw", f"activity:{record.id}")
-    return f"已撤回第{number}条：{say_activity(record)}"
+    number = number_of(ctx, record)
+    return f"已撤回第{number}条：{say_activity(record)}\n撤回错了可发“恢复 {number}”。"
+
+
+@router.message(Command("恢复", "取消撤回"), Bound)
+def on_restore(ctx: Context) -> str:
+    args = ctx.data["args"]
+    if args.isdecimal():
+        record = record_number(ctx, int(args), status=WITHDRAWN)
+        if record is None:
+            return f"第{args}条没有被撤回，无需恢复。发“我的”查看记录。"
+    else:
+        withdrawn = numbered_records(ctx, status=WITHDRAWN)
+        if not withdrawn:
+            return "没有撤回过的记录。"
+        record = max((a for _, a in withdrawn), key=lambda a: (a.updated_at, a.id or 0))
+    record.status, record.updated_at = "active", ctx.now
+    ctx.session.add(record)
+    audit(ctx, "activity.restore", f"activity:{record.id}")
+    return f"已恢复第{number_of(ctx, record)}条：{say_activity(record)}"
 
 
 @router.message(Command("改", "更正", "修改"), Bound)
@@ -77,8 +107,57 @@ def on_correct(ctx: Context) -> str:
     record = _target(ctx, number)
     if isinstance(record, str):
         return record
-    field = FIELD_WORDS[word]
-    value = parse_field_value(field, raw_value.strip(), ctx)
+    return _correct(ctx, record, FIELD_WORDS[word], raw_value.strip(), word)
+
+
+def SaidCorrectionOf(ctx: Context) -> FilterResult:  # noqa: N802  (named like the router's filters)
+    """A correction said in plain words. A message the parser reads as a report stays a report
+    unless it points at a record ("今天在不对外开放的展厅…" is not a correction)."""
+    if ctx.msg.msg_type not in TEXTUAL or not ctx.msg.text:
+        return False
+    said = read_correction(ctx.msg.text, ctx.now.date())
+    if said is None or (read_message(ctx).intent == "report" and not has_reference(ctx.msg.text)):
+        return False
+    return {"said": said}
+
+
+@router.message(Bound, SaidCorrectionOf)
+def on_said_correction(ctx: Context) -> str:
+    said: SaidCorrection = ctx.data["said"]
+    record = _target(ctx, str(said.number) if said.number is not None else None)
+    if isinstance(record, str):
+        return record
+    number = number_of(ctx, record)
+    if said.field is None and said.value_text:
+        question = f"第{number}条（{say_activity(record)}）要把哪一项改成“{said.value_text}”？回复：{FIELD_CHOICES}。"
+        return dialog.ask(ctx, ASK_FIELD, question, activity_id=record.id, value=said.value_text)
+    if said.field is None or not said.value_text:
+        field_word = FIELD_LABELS.get(said.field or "", "哪一项")
+        return f"第{number}条的{field_word}应该改成什么？例如“人数应该是350人”，或发“改 {number} 人数 350”。"
+    return _correct(ctx, record, said.field, said.value_text, FIELD_LABELS[said.field])
+
+
+def NamesAField(ctx: Context) -> FilterResult:  # noqa: N802
+    """The whole answer is a field's name (“人数”, “是咨询的”)."""
+    word = ctx.msg.text.strip(" 。.！!").removeprefix("是").removesuffix("的")
+    return {"field": FIELD_WORDS[word]} if word in FIELD_WORDS else False
+
+
+@router.message(MsgType(*TEXTUAL), Bound, InState(ASK_FIELD), NamesAField)
+def on_field_answer(ctx: Context) -> str:
+    state = dialog.current(ctx)
+    assert state is not None
+    dialog.clear(ctx)
+    record = ctx.session.get(Activity, state.data.get("activity_id"))
+    if record is None or record.status != ACTIVE:
+        return "这条记录已撤回，没有更正。"
+    field = ctx.data["field"]
+    return _correct(ctx, record, field, str(state.data.get("value", "")), FIELD_LABELS[field])
+
+
+def _correct(ctx: Context, record: Activity, field: str, raw_value: str, word: str) -> str:
+    """Set one field of ``record`` from what the sender said; the reply restates the record."""
+    value = parse_field_value(field, raw_value, ctx)
     if value is None:
         return f"没看懂“{raw_value}”，请重新发送，例如“改 {word} {_example(field)}”。"
     before = getattr(record, field)
@@ -91,7 +170,7 @@ def on_correct(ctx: Context) -> str:
 
 def parse_field_value(field: str, text: str, ctx: Context) -> Any:
     if field == "location":
-        return text.removeprefix("在") or None
+        return text.removeprefix("在").strip() or None
     if field == "type":
         return type_from_words(text)
     if field == "date":

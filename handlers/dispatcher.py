@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers import campaign_routes, commands, corrections, desk_routes, photos, report_routes
+from handlers import campaign_routes, commands, contact_routes, corrections, desk_routes, names, photos, report_routes
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
@@ -18,14 +18,17 @@ from handlers.router import Context, NotHandled, Reply, Router
 def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
     """Attach the sender's binding; bind configured WeCom userids on first contact."""
     ctx.liaison, ctx.unit = load_liaison(ctx.session, ctx.msg.channel, ctx.msg.user_id)
+    just_bound = False
     if ctx.liaison is None:
         grant = automatic_grant(ctx.deps, ctx.msg.channel, ctx.msg.user_id)
         if grant is not None:
             bind(ctx, grant, how="config")
+            just_bound = True
     if ctx.liaison is not None and _stale(ctx.liaison.last_seen_at, ctx.now):
         ctx.liaison.last_seen_at = ctx.now
         ctx.session.add(ctx.liaison)
-    return call_next(ctx)
+    reply = call_next(ctx)
+    return names.ask_name_once(ctx, reply) if just_bound else reply
 
 
 # last_seen_at serves the Official Account's 48 h window; minutes of precision are plenty, and
@@ -42,6 +45,8 @@ def build_router() -> Router:
     root.middleware(identify)
     root.include(commands.router)
     root.include(desk_routes.router)
+    root.include(contact_routes.router)
+    root.include(names.router)
     root.include(campaign_routes.router)
     root.include(corrections.router)
     root.include(photos.router)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
-from handlers.records import open_record, record_number, unit_records
+from handlers.records import numbered_records, open_record, record_number
 from handlers.router import Bound, Command, Context, MsgType, Router
 from storage.jobs import enqueue
 from storage.models import Activity
@@ -53,11 +53,10 @@ def which_record(ctx: Context) -> str:
     """No open record: ask which one the photo belongs to, naming the latest few by number."""
     minutes = ctx.deps.photo_window_minutes
     waiting = f"图片已收到。如果是新活动，{minutes}分钟内发文字报送，会自动关联这张图片。"
-    records = unit_records(ctx)
+    records = numbered_records(ctx)
     if not records:
         return waiting
-    first = max(1, len(records) - RECENT_CHOICES + 1)
-    choices = [f"{n}. {say_activity(a)}" for n, a in enumerate(records[first - 1 :], first)]
+    choices = [f"{n}. {say_activity(a)}" for n, a in records[-RECENT_CHOICES:]]
     return "\n".join([waiting, "如果属于已报送的记录，请回复“图 序号”：", *choices])
 
 
@@ -106,7 +105,7 @@ def attach_waiting_photos(ctx: Context, record: Activity) -> int:
 @router.message(Command("图", "图片"), Bound)
 def on_attach_by_number(ctx: Context) -> str:
     args = ctx.data["args"]
-    if not args.isdigit():
+    if not args.isdecimal():
         return "请回复“图 序号”，序号见“我的”列表。"
     record = record_number(ctx, int(args))
     if record is None:

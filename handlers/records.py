@@ -1,35 +1,58 @@
-"""Finding a sender's records: numbered lists (我的), the last one, the open one."""
+"""Finding a sender's records: numbered lists (我的), the last one, the open one.
+
+A record's number (序号) is its place among everything its unit ever reported, in the order it was
+reported: the unit's first record is 1, the next 2, withdrawn ones included. A number therefore
+never changes under the liaison — after ``撤回 1`` the third record is still 3, and ``恢复 1``
+brings back the same 1. Records are never deleted (the desk's merge and 撤回 withdraw them), so
+the ranking by id is stable without a stored counter.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from handlers.router import Context
 from storage.models import Activity
 
+ACTIVE = "active"
+WITHDRAWN = "withdrawn"
+# No unit reports a million activities; a bigger 序号 is a typo, never an SQL OFFSET overflow.
+MAX_NUMBER = 1_000_000
 
-def unit_records(ctx: Context) -> list[Activity]:
-    """The unit's active records in the order 我的 numbers them (by date, then as reported)."""
+
+def numbered_records(ctx: Context, status: str = ACTIVE) -> list[tuple[int, Activity]]:
+    """The unit's records with ``status``, each with its stable number, in number order."""
     if ctx.unit is None:
         return []
-    return list(
-        ctx.session.exec(
-            select(Activity)
-            .where(Activity.unit_id == ctx.unit.id, Activity.status == "active")
-            .order_by(col(Activity.date), col(Activity.id))
-        ).all()
-    )
+    every = ctx.session.exec(select(Activity).where(Activity.unit_id == ctx.unit.id).order_by(col(Activity.id))).all()
+    return [(n, a) for n, a in enumerate(every, 1) if a.status == status]
 
 
-def record_number(ctx: Context, number: int) -> Activity | None:
-    records = unit_records(ctx)
-    return records[number - 1] if 1 <= number <= len(records) else None
+def unit_records(ctx: Context) -> list[Activity]:
+    """The unit's active records, in number order."""
+    return [a for _, a in numbered_records(ctx)]
+
+
+def record_number(ctx: Context, number: int, status: str = ACTIVE) -> Activity | None:
+    """The unit's record numbered ``number`` if it has ``status``."""
+    if ctx.unit is None or not 1 <= number <= MAX_NUMBER:
+        return None
+    found = ctx.session.exec(
+        select(Activity).where(Activity.unit_id == ctx.unit.id).order_by(col(Activity.id)).offset(number - 1).limit(1)
+    ).first()
+    return found if found is not None and found.status == status else None
 
 
 def number_of(ctx: Context, activity: Activity) -> int:
-    return next(n for n, a in enumerate(unit_records(ctx), 1) if a.id == activity.id)
+    """The stable number of one of the unit's records."""
+    earlier = ctx.session.exec(
+        select(func.count())
+        .select_from(Activity)
+        .where(Activity.unit_id == activity.unit_id, col(Activity.id) <= activity.id)
+    ).one()
+    return int(earlier)
 
 
 def last_record(ctx: Context) -> Activity | None:
@@ -38,7 +61,7 @@ def last_record(ctx: Context) -> Activity | None:
         return None
     return ctx.session.exec(
         select(Activity)
-        .where(Activity.liaison_id == ctx.liaison.id, Activity.status == "active")
+        .where(Activity.liaison_id == ctx.liaison.id, Activity.status == ACTIVE)
         .order_by(col(Activity.id).desc())
     ).first()
 

@@ -1,0 +1,127 @@
+"""The contact person's chat tools for running the campaign without a shell.
+
+``邀请码`` (every unit's code and an invitation to forward), ``邀请码 <单位>`` (one unit's
+invitation), ``联络员`` (who is bound where), and ``通知 全部|未报 <文字>``: an ad-hoc notice that
+goes out through the outbox only after the contact person answers ``确认`` — a notice to 26 units
+cannot be taken back, so a typo must not be one message away from everyone's phone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from handlers import dialog
+from handlers.binding import UNBOUND, audit, invite_code
+from handlers.deps import Deps
+from handlers.dialog import InState
+from handlers.router import Admin, Command, Context, MsgType, Router
+from scheduler.audiences import resolve
+from scheduler.firing import queue
+from scheduler.plan import Audience
+from storage.models import Liaison, Unit
+from storage.wording import clip
+
+router = Router("contact")
+
+CONFIRM_NOTICE = "confirm_notice"
+CONFIRM_WORDS = ("确认", "确定", "确认发送", "发送")
+# Long enough to read the preview again, short enough that a stale "确认" sends nothing.
+CONFIRM_MINUTES = 5
+NOTICE_AUDIENCES = {"全部": Audience.ALL_LIAISONS, "未报": Audience.SILENT_UNITS_TODAY}
+NOTICE_USAGE = "发送通知：“通知 全部 文字”发给所有联络员，“通知 未报 文字”只发给今天还没报送的单位。"
+CHANNEL_LABELS = {"wecom": "企业微信", "mp": "公众号"}
+
+
+def unit_code(deps: Deps, unit_name: str) -> str:
+    return invite_code(deps.invite_secret, f"unit:{unit_name}")
+
+
+def invitation(deps: Deps, unit_name: str) -> str:
+    """The text the contact person forwards to a unit's liaison."""
+    return (
+        f"【{deps.campaign.name}报送邀请】{unit_name}联络员您好：请在企业微信打开“{deps.campaign.name}报送助手”"
+        f"（或关注公众号），发送“绑定 {unit_code(deps, unit_name)}”完成绑定，之后直接发文字和图片报送活动。"
+        f"如有问题请联系{deps.contact.name} {deps.contact.phone}。"
+    )
+
+
+@router.message(Admin, Command("邀请码", "邀请"))
+def on_invite_codes(ctx: Context) -> str:
+    deps, wanted = ctx.deps, ctx.data["args"]
+    if wanted:
+        name = deps.directory.canonical(wanted)
+        if name is None:
+            return f"没有找到单位“{wanted}”，请写单位全称或常用简称，例如“邀请码 市商务局”。"
+        return f"{name}的邀请码：{unit_code(deps, name)}\n可直接转发：\n{invitation(deps, name)}"
+    lines = ["各单位邀请码（联络员发送“绑定 邀请码”即可绑定）："]
+    lines += [f"{unit.name}：{unit_code(deps, unit.name)}" for unit in deps.units]
+    lines.append("发“邀请码 单位名”得到可直接转发的邀请文字。")
+    return clip("\n".join(lines))
+
+
+@router.message(Admin, Command("联络员", "绑定情况"))
+def on_liaisons(ctx: Context) -> str:
+    rows = ctx.session.exec(
+        select(Liaison, Unit).join(Unit).where(Liaison.role != UNBOUND).order_by(col(Liaison.bound_at))
+    ).all()
+    by_unit: dict[str, list[str]] = {}
+    for liaison, unit in rows:
+        label = liaison.name or liaison.user_id
+        role = "（联系人）" if liaison.role == "admin" else ""
+        channel = CHANNEL_LABELS.get(liaison.channel, liaison.channel)
+        by_unit.setdefault(unit.name, []).append(f"{label}{role}·{channel}")
+    bound = [f"{unit.name}：{'、'.join(by_unit[unit.name])}" for unit in ctx.deps.units if unit.name in by_unit]
+    missing = [unit.name for unit in ctx.deps.units if unit.name not in by_unit]
+    lines = [f"已绑定{len(bound)}个单位：", *bound]
+    if missing:
+        lines.append(f"未绑定（{len(missing)}个）：{'、'.join(missing)}\n发“邀请码 单位名”取得邀请文字转发给对方。")
+    return clip("\n".join(lines))
+
+
+@router.message(Admin, Command("通知"))
+def on_notice(ctx: Context) -> str:
+    parts = ctx.data["args"].split(maxsplit=1)
+    if len(parts) != 2 or parts[0] not in NOTICE_AUDIENCES:
+        return NOTICE_USAGE
+    who, text = parts
+    resolved = resolve(ctx.session, NOTICE_AUDIENCES[who], ctx.now.date(), ctx.deps.units, ctx.deps.contact)
+    if not resolved.recipients:
+        return "没有可以发送的对象（相关单位都还没有联络员绑定）。"
+    question = (
+        f"将发送给{len(resolved.units) - len(resolved.unreached)}个单位的{len(resolved.recipients)}位联络员：\n"
+        f"{text}\n{CONFIRM_MINUTES}分钟内回复“确认”发送，回复其他内容取消。"
+    )
+    reply = dialog.ask(ctx, CONFIRM_NOTICE, question, audience=who, text=text)
+    # A notice waits minutes, not the hour a report's question waits.
+    state = dialog.current(ctx)
+    assert state is not None
+    state.expires_at = ctx.now + timedelta(minutes=CONFIRM_MINUTES)
+    return reply
+
+
+@router.message(Admin, MsgType("text", "voice"), InState(CONFIRM_NOTICE))
+def on_notice_answer(ctx: Context) -> str:
+    state = dialog.current(ctx)
+    assert state is not None
+    dialog.clear(ctx)
+    if ctx.msg.text.strip(" 。.！!") not in CONFIRM_WORDS:
+        return "已取消，通知没有发送。"
+    who, text = state.data["audience"], state.data["text"]
+    resolved = resolve(ctx.session, NOTICE_AUDIENCES[who], ctx.now.date(), ctx.deps.units, ctx.deps.contact)
+    queue(
+        ctx.session,
+        key=f"notice:{ctx.msg.dedupe_key}",
+        kind="notice",
+        recipients=resolved.recipients,
+        text=f"【{ctx.deps.contact.name}通知】{text}",
+        now=ctx.now,
+        not_after=_end_of_tomorrow(ctx.now),
+    )
+    audit(ctx, "notice", who, text=text, recipients=len(resolved.recipients), units=list(resolved.units))
+    return f"通知已排队发送给{len(resolved.recipients)}位联络员，马上发出。"
+
+
+def _end_of_tomorrow(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=2), datetime.min.time(), now.tzinfo)
