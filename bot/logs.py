@@ -12,6 +12,8 @@ import sys
 from datetime import datetime
 from typing import TextIO
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 from scheduler.clock import Clock, SystemClock, VirtualClock
 
 LINE_FORMAT = "%(campaign_time)s %(levelname)s %(name)s: %(message)s"
@@ -42,6 +44,20 @@ class CampaignTime(logging.Filter):
         return True
 
 
+class ClientErrorsInOneLine(logging.Filter):
+    """aiohttp's server logs a request it cannot parse (a control character in a header, a broken
+    request line) at ERROR with a traceback, before the app sees it; it has already answered 400.
+    What a client sends is worth one INFO line, never a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "refused a malformed request: %s", (str(error.message or error).strip(),)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def campaign_log_handler(clock: Clock, stream: TextIO) -> logging.Handler:
     handler = logging.StreamHandler(stream)
     handler.addFilter(CampaignTime(clock))
@@ -52,3 +68,4 @@ def campaign_log_handler(clock: Clock, stream: TextIO) -> logging.Handler:
 def install_logging(clock: Clock, level: int = logging.INFO) -> None:
     """The process's logging: one line per event on stderr, with the campaign time."""
     logging.basicConfig(level=level, handlers=[campaign_log_handler(clock, sys.stderr)])
+    logging.getLogger("aiohttp.server").addFilter(ClientErrorsInOneLine())

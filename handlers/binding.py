@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, func, select
@@ -80,11 +80,14 @@ _LIAISON_BY_USER = (
 
 
 def audit(ctx: Context, action: str, target: str = "", **detail: object) -> None:
+    write_audit(ctx.session, ctx.now, ctx.actor, action, target, **detail)
+
+
+def write_audit(session: Session, at: datetime, actor: str, action: str, target: str = "", **detail: object) -> None:
+    """One audit row; the chat's ``audit`` and the desk (actor ``web:…``) both write through here."""
     # A plain INSERT: audit rows are never read back in the same request, and skipping the ORM's
     # unit of work keeps the webhook's hot path short.
-    ctx.session.execute(
-        _INSERT_AUDIT, {"at": ctx.now, "actor": ctx.actor, "action": action, "target": target, "detail": detail}
-    )
+    session.execute(_INSERT_AUDIT, {"at": at, "actor": actor, "action": action, "target": target, "detail": detail})
 
 
 def too_many_failures(ctx: Context) -> bool:
@@ -99,19 +102,7 @@ def too_many_failures(ctx: Context) -> bool:
 
 def bind(ctx: Context, grant: Grant, how: str) -> Liaison:
     """Bind (or re-bind) the sender; records who, to what, and how in the audit log."""
-    unit = ctx.session.exec(select(Unit).where(Unit.name == grant.unit_name)).one()
-    liaison = (
-        ctx.liaison
-        or ctx.session.exec(
-            select(Liaison).where(Liaison.channel == ctx.msg.channel, Liaison.user_id == ctx.msg.user_id)
-        ).first()
-    )  # an unbound sender's old row: their records keep pointing at it
-    if liaison is None:
-        liaison = Liaison(channel=ctx.msg.channel, user_id=ctx.msg.user_id, unit_id=unit.id or 0, bound_at=ctx.now)
-    else:
-        liaison.unit_id = unit.id or 0
-        liaison.bound_at = ctx.now
-    liaison.role = grant.role
+    liaison, unit = bind_user(ctx.session, ctx.msg.channel, ctx.msg.user_id, grant, ctx.now, known=ctx.liaison)
     liaison.last_seen_at = ctx.now
     ctx.session.add(liaison)
     ctx.session.flush()
@@ -120,17 +111,44 @@ def bind(ctx: Context, grant: Grant, how: str) -> Liaison:
     return liaison
 
 
+def bind_user(
+    session: Session, channel: str, user_id: str, grant: Grant, now: datetime, known: Liaison | None = None
+) -> tuple[Liaison, Unit]:
+    """Create or update the (channel, user_id) Liaison row for ``grant``; the caller audits.
+
+    An unbound person's old row is reused: the records they filed keep pointing at it.
+    """
+    unit = session.exec(select(Unit).where(Unit.name == grant.unit_name)).one()
+    liaison = (
+        known or session.exec(select(Liaison).where(Liaison.channel == channel, Liaison.user_id == user_id)).first()
+    )
+    if liaison is None:
+        liaison = Liaison(channel=channel, user_id=user_id, unit_id=unit.id or 0, bound_at=now)
+    else:
+        liaison.unit_id = unit.id or 0
+        liaison.bound_at = now
+    liaison.role = grant.role
+    session.add(liaison)
+    session.flush()
+    return liaison, unit
+
+
 def unbind(ctx: Context) -> str | None:
     """End the sender's binding. The row stays (role "unbound") because the records and photos
     they filed name it as their reporter."""
     if ctx.liaison is None or ctx.unit is None:
         return None
     unit_name = ctx.unit.name
-    ctx.liaison.role = UNBOUND
-    ctx.session.add(ctx.liaison)
+    end_binding(ctx.session, ctx.liaison)
     audit(ctx, "unbind", unit_name)
     ctx.liaison = ctx.unit = None
     return unit_name
+
+
+def end_binding(session: Session, liaison: Liaison) -> None:
+    """The person no longer reports (nor reads the desk) for their unit; the caller audits."""
+    liaison.role = UNBOUND
+    session.add(liaison)
 
 
 def load_liaison(session: Session, channel: str, user_id: str) -> tuple[Liaison | None, Unit | None]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from handlers import dialog
-from handlers.binding import UNBOUND, audit, invite_code
+from handlers.binding import UNBOUND, invite_code, write_audit
 from handlers.deps import Deps
 from handlers.dialog import InState
 from handlers.router import Admin, Command, Context, MsgType, Router
-from scheduler.audiences import resolve
+from scheduler.audiences import Resolved, resolve
 from scheduler.firing import queue
 from scheduler.plan import Audience
 from storage.models import Liaison, Unit
@@ -80,17 +80,47 @@ def on_liaisons(ctx: Context) -> str:
     return clip("\n".join(lines))
 
 
+def notice_audience(session: Session, deps: Deps, who: str, now: datetime) -> Resolved:
+    """Who a notice to ``who`` (全部 | 未报) would reach now; the chat and the desk preview it alike."""
+    return resolve(session, NOTICE_AUDIENCES[who], now.date(), deps.units, deps.contact)
+
+
+def reached_units(resolved: Resolved) -> int:
+    return len(resolved.units) - len(resolved.unreached)
+
+
+def send_notice(session: Session, deps: Deps, who: str, text: str, key: str, actor: str, now: datetime) -> int:
+    """Queue a confirmed notice through the outbox and audit it; returns how many people it goes to.
+
+    ``key`` names this one notice (the confirming message, the desk's confirmation form): a retried
+    confirmation queues nothing twice.
+    """
+    resolved = notice_audience(session, deps, who, now)
+    queue(
+        session,
+        key=f"notice:{key}",
+        kind="notice",
+        recipients=resolved.recipients,
+        text=f"【{deps.contact.name}通知】{text}",
+        now=now,
+        not_after=_end_of_tomorrow(now),
+    )
+    recipients = len(resolved.recipients)
+    write_audit(session, now, actor, "notice", who, text=text, recipients=recipients, units=list(resolved.units))
+    return recipients
+
+
 @router.message(Admin, Command("通知"))
 def on_notice(ctx: Context) -> str:
     parts = ctx.data["args"].split(maxsplit=1)
     if len(parts) != 2 or parts[0] not in NOTICE_AUDIENCES:
         return NOTICE_USAGE
     who, text = parts
-    resolved = resolve(ctx.session, NOTICE_AUDIENCES[who], ctx.now.date(), ctx.deps.units, ctx.deps.contact)
+    resolved = notice_audience(ctx.session, ctx.deps, who, ctx.now)
     if not resolved.recipients:
         return "没有可以发送的对象（相关单位都还没有联络员绑定）。"
     question = (
-        f"将发送给{len(resolved.units) - len(resolved.unreached)}个单位的{len(resolved.recipients)}位联络员：\n"
+        f"将发送给{reached_units(resolved)}个单位的{len(resolved.recipients)}位联络员：\n"
         f"{text}\n{CONFIRM_MINUTES}分钟内回复“确认”发送，回复其他内容取消。"
     )
     reply = dialog.ask(ctx, CONFIRM_NOTICE, question, audience=who, text=text)
@@ -109,18 +139,8 @@ def on_notice_answer(ctx: Context) -> str:
     if ctx.msg.text.strip(" 。.！!") not in CONFIRM_WORDS:
         return "已取消，通知没有发送。"
     who, text = state.data["audience"], state.data["text"]
-    resolved = resolve(ctx.session, NOTICE_AUDIENCES[who], ctx.now.date(), ctx.deps.units, ctx.deps.contact)
-    queue(
-        ctx.session,
-        key=f"notice:{ctx.msg.dedupe_key}",
-        kind="notice",
-        recipients=resolved.recipients,
-        text=f"【{ctx.deps.contact.name}通知】{text}",
-        now=ctx.now,
-        not_after=_end_of_tomorrow(ctx.now),
-    )
-    audit(ctx, "notice", who, text=text, recipients=len(resolved.recipients), units=list(resolved.units))
-    return f"通知已排队发送给{len(resolved.recipients)}位联络员，马上发出。"
+    sent = send_notice(ctx.session, ctx.deps, who, text, ctx.msg.dedupe_key, ctx.actor, ctx.now)
+    return f"通知已排队发送给{sent}位联络员，马上发出。"
 
 
 def _end_of_tomorrow(now: datetime) -> datetime:

@@ -23,6 +23,7 @@ from scheduler.plan import PlannedPush, PushKind
 from storage.campaign_status import FiredPush, claim_push
 from storage.db import Database
 from storage.outbox import put
+from storage.push_skips import is_skipped
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,10 @@ class PushFiring:
     def fire_in(self, session: Session, push: PlannedPush, now: datetime) -> int | None:
         if now >= push.expires_at:
             log.info("push %s not sent: its time passed while the service was down", push.key)
+            return None
+        if is_skipped(session, push.key):
+            # Not claimed: the desk tells a skipped push from a fired one by its FiredPush row.
+            log.info("push %s not sent: the contact person skipped it", push.key)
             return None
         if not claim_push(session, push.key, push.kind, now):
             return None

@@ -9,6 +9,7 @@ from storage import (
     models,
     outbox,
     photos,
+    push_skips,
     rehandling,
     web_sessions,
 )
@@ -24,4 +25,5 @@ ALL_TABLE_MODULES = (
     backup_runs,
     callback_nonces,
     rehandling,
+    push_skips,
 )

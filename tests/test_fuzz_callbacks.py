@@ -155,7 +155,7 @@ class Served:
             assert self.bot.http is not None
             started = time.perf_counter()
             async with self.bot.http.get(self.bot.url("/healthz")) as resp:
-                assert resp.status == 200 and await resp.text() == "ok"
+                assert resp.status == 200 and (await resp.json())["status"] == "ok"
             return time.perf_counter() - started
 
         return self.runner.run(timed())

@@ -88,20 +88,35 @@ def attempts(draw: st.DrawFn, sessions: Sessions) -> Attempt:
         )
         return Attempt("GET", path, cookie, b"")
     if kind == "list":
-        base = draw(st.sampled_from(["/dash/activities", "/dash/photos", "/dash/", "/dash/pushes"]))
+        base = draw(st.sampled_from(["/dash/activities", "/dash/photos", "/dash/", "/dash/pushes", "/dash/units"]))
         names = draw(st.lists(st.sampled_from(["unit", "page", "date", "type", "done"]), max_size=4))
         query = "&".join(f"{name}={segment(draw(st.one_of(ids, texts)))}" for name in names)
         return Attempt("GET", f"{base}?{query}" if query else base, cookie, b"")
     if kind == "login":
         return Attempt(draw(st.sampled_from(["GET", "POST"])), f"/dash/login/{segment(draw(texts))}", cookie, b"")
-    action = draw(st.sampled_from(["merge", "withdraw", "edit"]))
+    target = draw(
+        st.sampled_from(
+            [
+                f"/dash/activities/{the_id}/merge",
+                f"/dash/activities/{the_id}/withdraw",
+                f"/dash/activities/{the_id}/edit",
+                f"/dash/liaisons/{the_id}/unbind",
+                "/dash/units/bind",
+                "/dash/pushes/skip",
+                "/dash/pushes/enable",
+                "/dash/pushes/notice",
+                "/dash/pushes/notice/send",
+            ]
+        )
+    )
     csrf = draw(st.one_of(st.just(sessions.admin_csrf), st.none(), texts))
     form = {"other": draw(ids), "date": draw(texts), "type": draw(texts), "location": draw(texts)}
-    form |= {field: draw(st.one_of(ids, texts)) for field in ("materials", "participants")}
+    form |= {field: draw(st.one_of(ids, texts)) for field in ("materials", "participants", "unit")}
+    form |= {field: draw(texts) for field in ("key", "user_id", "name", "phone", "audience", "text", "nonce")}
     if csrf is not None:
         form["csrf"] = csrf
     body = draw(st.one_of(st.just(urlencode(form).encode()), st.binary(max_size=60)))
-    return Attempt("POST", f"/dash/activities/{the_id}/{action}", cookie, body)
+    return Attempt("POST", target, cookie, body)
 
 
 async def send(bot: Harness, attempt: Attempt) -> int:
@@ -172,7 +187,7 @@ async def test_the_desk_never_answers_5xx_and_stays_responsive(bot: Harness) -> 
         assert bot.http is not None
         started = time.perf_counter()
         async with bot.http.get(bot.url("/healthz")) as response:
-            assert response.status == 200 and await response.text() == "ok"
+            assert response.status == 200 and (await response.json())["status"] == "ok"
         return time.perf_counter() - started
 
     assert min([await healthz() for _ in range(5)]) < HEALTHZ_WITHIN

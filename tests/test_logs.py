@@ -40,3 +40,36 @@ def test_a_line_on_the_system_clock_has_no_tag() -> None:
     assert "[virtual]" not in line
     stamp = datetime.fromisoformat(line.split(" INFO ", 1)[0])
     assert abs((stamp - datetime.now(TZ)).total_seconds()) < 3600 and stamp.utcoffset() == START.utcoffset()
+
+
+async def test_a_request_aiohttp_cannot_parse_is_one_info_line_not_a_traceback() -> None:
+    import asyncio
+
+    from aiohttp import web
+
+    from bot.logs import ClientErrorsInOneLine
+
+    stream = io.StringIO()
+    server_log = logging.getLogger("aiohttp.server")
+    handler = campaign_log_handler(SystemClock(), stream)
+    one_line = ClientErrorsInOneLine()
+    server_log.addHandler(handler)
+    server_log.addFilter(one_line)
+    runner = web.AppRunner(web.Application())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=\x01\x11\r\n\r\n")
+        await writer.drain()
+        answer = await reader.read(100)
+        writer.close()
+    finally:
+        await runner.cleanup()
+        server_log.removeHandler(handler)
+        server_log.removeFilter(one_line)
+    assert b" 400 Bad Request" in answer.split(b"\r\n")[0]
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and " INFO aiohttp.server: refused a malformed request" in lines[0]

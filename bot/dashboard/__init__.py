@@ -14,7 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.dashboard import auth, edits, files, pages
+from bot.dashboard import auth, edits, files, pages, plan_views, units_views
 from bot.dashboard.desk import DESK, Desk
 from bot.dashboard.session import SessionSigner
 from bot.workers import photo_store
@@ -71,7 +71,14 @@ def dashboard_app(runtime: Runtime) -> web.Application:
     router.add_get(r"/photos/{photo_id:\d+}", pages.photo_view, name="photo")
     sizes = "|".join(files.PHOTO_SIZES)
     router.add_get(rf"/photo-files/{{photo_id:\d+}}/{{size:(?:{sizes})}}", files.photo_file, name="photo_file")
-    router.add_get("/pushes", pages.pushes, name="pushes")
+    router.add_get("/pushes", plan_views.push_plan_page, name="pushes")
+    router.add_post("/pushes/skip", plan_views.skip_view, name="push_skip")
+    router.add_post("/pushes/enable", plan_views.enable_view, name="push_enable")
+    router.add_post("/pushes/notice", plan_views.notice_preview, name="notice_preview")
+    router.add_post("/pushes/notice/send", plan_views.notice_send, name="notice_send")
+    router.add_get("/units", units_views.units_page, name="units")
+    router.add_post("/units/bind", units_views.bind_view, name="unit_bind")
+    router.add_post(r"/liaisons/{liaison_id:\d+}/unbind", units_views.unbind_view, name="liaison_unbind")
     router.add_get("/export/{fmt}", files.export_file, name="export")
     router.add_post("/mail", files.mail_summary, name="mail")
     login = router.add_resource("/login/{token}", name="login")

@@ -1,4 +1,5 @@
-"""The desk's pages (GET): overview, activity list and record, unit page, photo wall, failed pushes.
+"""The desk's pages (GET): overview, activity list and record, unit page, photo wall (the push plan
+and the units' bindings have their own modules).
 
 The contact person sees everything; a liaison sees their own unit only, and a request for
 another unit's record, page or photo is refused rather than quietly narrowed.
@@ -14,7 +15,6 @@ from sqlmodel import Session
 
 from bot.dashboard import queries
 from bot.dashboard.desk import (
-    admin_of,
     check_unit,
     desk_of,
     not_found,
@@ -107,7 +107,10 @@ async def home(request: web.Request) -> web.Response:
     found = await desk.read(lambda s: queries.overview(s, desk.runtime.settings, today))
     peak = max(found.by_day, default=0) or 1
     exports = [(fmt, EXPORT_LABELS.get(fmt, fmt)) for fmt in FORMATS]
-    return render(request, "overview.html", nav="overview", o=found, peak=peak, exports=exports, **_labels())
+    mail_to = desk.runtime.settings.contact.email
+    return render(
+        request, "overview.html", nav="overview", o=found, peak=peak, exports=exports, mail_to=mail_to, **_labels()
+    )
 
 
 async def activities(request: web.Request) -> web.Response:
@@ -203,19 +206,3 @@ async def photo_view(request: web.Request) -> web.Response:
         raise not_found("这张照片")
     check_unit(viewer, row.photo.unit_id)
     return render(request, "photo.html", nav="photos", p=row, **_labels())
-
-
-async def pushes(request: web.Request) -> web.Response:
-    admin_of(request)
-    desk = desk_of(request)
-    rows = await desk.read(queries.failed_pushes)
-    unhandled = await desk.read(queries.unhandled_messages)
-    return render(
-        request,
-        "pushes.html",
-        nav="pushes",
-        rows=rows,
-        unhandled=unhandled,
-        shown=queries.FAILED_PUSHES_SHOWN,
-        push_labels=PUSH_LABELS,
-    )
