@@ -53,7 +53,8 @@ class ClientErrorsInOneLine(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError):
             record.levelno, record.levelname = logging.INFO, "INFO"
-            record.msg, record.args = "refused a malformed request: %s", (str(error.message or error).strip(),)
+            said = " ".join(str(error.message or error).split())  # aiohttp's message spans lines
+            record.msg, record.args = "refused a malformed request: %s", (said,)
             record.exc_info = record.exc_text = None
         return True
 
