@@ -4,6 +4,7 @@ from storage import (
     backup_runs,
     callback_nonces,
     campaign_status,
+    cards,
     dialogs,
     jobs,
     models,
@@ -24,4 +25,5 @@ ALL_TABLE_MODULES = (
     backup_runs,
     callback_nonces,
     rehandling,
+    cards,
 )
