@@ -14,12 +14,14 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import select
 
 from handlers.binding import audit
+from handlers.cards import settle_open
 from handlers.parsing import Reading
 from handlers.reports import read_message, reporting_unit
 from handlers.router import Admin, Command, Context, Filter, FilterResult, MsgType, Router
 from scheduler import push_texts
 from scheduler.audiences import unit_recipients
 from scheduler.calendar import CampaignCalendar
+from scheduler.cards import SUMMARY_SENT, CardKind, RsvpAnswer
 from scheduler.clock import TZ
 from scheduler.digest import DigestWriter
 from scheduler.firing import queue
@@ -193,9 +195,14 @@ def on_rsvp(ctx: Context) -> str:
         return unit
     if not reading.attendees:
         return "请回复参会人员姓名和手机号，例如“参会 王磊 13900001111”。"
-    people = [(person.name, person.phone or "") for person in reading.attendees]
+    return register_rsvp(ctx, unit, [(person.name, person.phone or "") for person in reading.attendees])
+
+
+def register_rsvp(ctx: Context, unit: Unit, people: list[tuple[str, str]]) -> str:
+    """Register the unit's attendees (typed, or named after a 参加 click) and show its RSVP cards as answered."""
     register_attendees(ctx.session, unit.id or 0, people, ctx.actor, ctx.now)
     audit(ctx, "ceremony.rsvp", unit.name, attendees=[name for name, _ in people])
+    settle_open(ctx, CardKind.RSVP, RsvpAnswer.YES, RSVP_LABELS[RsvpAnswer.YES])
     listed = "、".join(f"{name}{phone and ' ' + phone}" for name, phone in people)
     ceremony = ctx.deps.ceremony
     return (
@@ -204,13 +211,23 @@ def on_rsvp(ctx: Context) -> str:
     )
 
 
+RSVP_LABELS = {RsvpAnswer.YES: "已回复：参加", RsvpAnswer.NO: "已回复：不参加"}
+SUMMARY_LABEL = "已回复：已发送总结"
+
+
 @router.message(Intent("summary"))
 def on_summary_sent(ctx: Context) -> str:
     unit = reporting_unit(ctx, ctx.data["reading"])
     if isinstance(unit, str):
         return unit
+    return summary_sent(ctx, unit)
+
+
+def summary_sent(ctx: Context, unit: Unit) -> str:
+    """The liaison says the summary is sent (typed, or the 已发送总结 button)."""
     if mark_summary(ctx.session, unit.id or 0, ctx.actor, "liaison", ctx.now):
         audit(ctx, "summary.mark", unit.name, how="liaison")
+    settle_open(ctx, CardKind.SUMMARY, SUMMARY_SENT, SUMMARY_LABEL)
     return f"收到，已登记{unit.name}的工作总结已报送，不再提醒。辛苦了！"
 
 

@@ -7,7 +7,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers import campaign_routes, commands, contact_routes, corrections, desk_routes, names, photos, report_routes
+from handlers import (
+    campaign_routes,
+    card_routes,
+    commands,
+    contact_routes,
+    corrections,
+    desk_routes,
+    names,
+    photos,
+    report_routes,
+)
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
@@ -43,6 +53,8 @@ def _stale(seen: datetime | None, now: datetime) -> bool:
 def build_router() -> Router:
     root = Router("root")
     root.middleware(identify)
+    # Before commands: its event route answers every other event with nothing.
+    root.include(card_routes.router)
     root.include(commands.router)
     root.include(desk_routes.router)
     root.include(contact_routes.router)

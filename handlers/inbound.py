@@ -21,6 +21,15 @@ class Link:
 
 
 @dataclass(frozen=True)
+class CardClick:
+    """A WeCom template_card_event: which card (its task), and the code to update it with."""
+
+    task_id: str
+    card_type: str
+    response_code: str
+
+
+@dataclass(frozen=True)
 class Inbound:
     channel: str  # "wecom" | "mp"
     user_id: str  # WeCom userid or Official Account openid
@@ -35,6 +44,7 @@ class Inbound:
     link: Link | None = None
     event: str | None = None
     event_key: str | None = None
+    card: CardClick | None = None  # event template_card_event
 
     @property
     def text(self) -> str:

@@ -3,8 +3,11 @@ messages. A report missing its type or place gets one short question; the answer
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from handlers import dialog
 from handlers.binding import audit
+from handlers.cards import push_card, settle_open
 from handlers.dialog import InState
 from handlers.parsing import COUNT_FIELDS, Reading
 from handlers.prereading import TEXTUAL, too_long
@@ -12,6 +15,7 @@ from handlers.records import open_record
 from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
 from handlers.router import Bound, Context, MsgType, Router
 from handlers.wording import type_from_words
+from scheduler.cards import CardKind, activity_type_card
 from storage.models import Activity
 from storage.wording import TYPE_LABELS, say_activity
 
@@ -43,7 +47,14 @@ def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | 
         return None
     record, parsed = records[0], reading.activities[0]
     if not parsed.type_stated:
-        return dialog.ask(ctx, "ask_type", ASK_TYPE, activity_id=record.id)
+        question = dialog.ask(ctx, "ask_type", ASK_TYPE, activity_id=record.id)
+        # WeCom: the types as buttons too (a passive reply cannot be a card, so it is pushed).
+        until = ctx.now + timedelta(minutes=ctx.deps.question_timeout_minutes)
+        push_card(
+            ctx, f"type-card:{ctx.msg.dedupe_key}", activity_type_card(say_activity(record)), ASK_TYPE, until,
+            activity_id=record.id,
+        )  # fmt: skip
+        return question
     if record.location is None and record.type != "media":
         return dialog.ask(ctx, "ask_location", ASK_LOCATION, activity_id=record.id)
     return None
@@ -87,11 +98,18 @@ def on_answer(ctx: Context) -> str:
         kind = type_from_words(answer)
         if kind is None:
             return dialog.ask(ctx, "ask_type", "没看懂活动类型。" + ASK_TYPE, activity_id=record.id)
-        _update(ctx, record, "type", kind)
-        if record.location is None and kind != "media":
-            return dialog.ask(ctx, "ask_location", f"好的，{TYPE_LABELS[kind]}。" + ASK_LOCATION, activity_id=record.id)
-    else:
-        _update(ctx, record, "location", answer.removeprefix("在"))
+        return answer_type(ctx, record, kind)
+    _update(ctx, record, "location", answer.removeprefix("在"))
+    return f"已补充：{say_activity(record)}"
+
+
+def answer_type(ctx: Context, record: Activity, kind: str) -> str:
+    """The answer to “what kind of activity?” (typed, or a button of the type card): record it,
+    show the card as answered, and ask for the place if that is missing too."""
+    _update(ctx, record, "type", kind)
+    settle_open(ctx, CardKind.ACTIVITY_TYPE, kind, f"已选择：{TYPE_LABELS[kind]}", activity_id=record.id)
+    if record.location is None and kind != "media":
+        return dialog.ask(ctx, "ask_location", f"好的，{TYPE_LABELS[kind]}。" + ASK_LOCATION, activity_id=record.id)
     return f"已补充：{say_activity(record)}"
 
 

@@ -16,7 +16,13 @@ from sqlmodel import Session, col, select
 
 from scheduler.campaign import ContactConfig, UnitConfig, UnitKind
 from scheduler.plan import Audience
-from storage.campaign_status import activities_by_unit, attendees_by_unit, summaries_by_unit, units_by_name
+from storage.campaign_status import (
+    activities_by_unit,
+    attendees_by_unit,
+    declined_unit_ids,
+    summaries_by_unit,
+    units_by_name,
+)
 from storage.models import Liaison, Unit
 
 
@@ -57,8 +63,8 @@ def _unit_names(session: Session, audience: Audience, day: date, units: tuple[Un
         case Audience.MEMBER_UNITS:
             return members
         case Audience.UNCONFIRMED_UNITS:
-            confirmed = attendees_by_unit(session)
-            return [name for name in members if ids.get(name) not in confirmed]
+            answered = attendees_by_unit(session).keys() | declined_unit_ids(session)
+            return [name for name in members if ids.get(name) not in answered]
         case Audience.CONFIRMED_LIAISONS:
             confirmed = attendees_by_unit(session)
             return [unit.name for unit in units if ids.get(unit.name) in confirmed]

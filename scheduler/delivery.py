@@ -30,6 +30,14 @@ class SendResult:
     msgids: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CardSent:
+    """message/send of a template card: the ResponseCode that may update it once, within 72 h."""
+
+    response_code: str
+    invalid_users: tuple[str, ...] = ()
+
+
 class WeComSending(Protocol):
     async def send_text(
         self, touser: Sequence[str], content: str, *, duplicate_check_seconds: int | None = None
@@ -38,6 +46,8 @@ class WeComSending(Protocol):
         self, touser: Sequence[str], media_id: str, *, duplicate_check_seconds: int | None = None
     ) -> SendResult: ...
     async def upload_image(self, data: bytes, filename: str) -> str: ...
+    async def send_template_card(self, touser: str, card: dict[str, Any]) -> CardSent: ...
+    async def update_template_card(self, userids: Sequence[str], response_code: str, replace_name: str) -> None: ...
 
 
 class OfficialAccountSending(Protocol):

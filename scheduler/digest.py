@@ -25,6 +25,7 @@ from storage.campaign_status import (
     activities_by_unit,
     attendees_by_unit,
     checkins_by_unit,
+    declined_unit_ids,
     summaries_by_unit,
     units_by_name,
 )
@@ -155,7 +156,8 @@ class DigestWriter:
         """参会: confirmed attendees, who checked in, who is missing."""
         ids = self._ids(session)
         attendees, checkins = attendees_by_unit(session), checkins_by_unit(session)
-        confirmed, arrived, missing = [], [], []
+        declined = declined_unit_ids(session)
+        confirmed, arrived, missing, absent = [], [], [], []
         for unit in self.settings.units:
             unit_id = ids.get(unit.name, -1)
             people = attendees.get(unit_id, [])
@@ -163,11 +165,15 @@ class DigestWriter:
                 confirmed.append(f"{unit.name}：" + "、".join(f"{p.name}{p.phone and ' ' + p.phone}" for p in people))
             if unit_id in checkins:
                 arrived.append(unit.name)
+            elif unit_id in declined:
+                absent.append(unit.name)
             elif people or unit.kind == UnitKind.MEMBER:
                 missing.append(unit.name + ("" if people else "（未报名）"))
         ceremony = self.settings.ceremony
         lines = [f"启动仪式（{moment_label(ceremony.at)}）参会：已报名{len(confirmed)}个单位", *confirmed]
         lines += [f"已签到（{len(arrived)}）：{_names(arrived)}", f"未到/未报名（{len(missing)}）：{_names(missing)}"]
+        if absent:
+            lines.append(f"不参加（{len(absent)}）：{_names(absent)}")
         return clip("\n".join(lines))
 
     def _without_liaison(self, session: Session, names: Sequence[str]) -> list[str]:

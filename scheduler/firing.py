@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -18,9 +19,11 @@ from sqlmodel import Session
 
 from scheduler.audiences import Recipient, resolve
 from scheduler.campaign import ContactConfig
+from scheduler.cards import Card, task_id_for
 from scheduler.digest import Digest, DigestSettings, DigestWriter
 from scheduler.plan import PlannedPush, PushKind
 from storage.campaign_status import FiredPush, claim_push
+from storage.cards import add_task
 from storage.db import Database
 from storage.outbox import put
 from storage.push_skips import is_skipped
@@ -28,6 +31,16 @@ from storage.push_skips import is_skipped
 log = logging.getLogger(__name__)
 
 IMAGE_TEXT = "（图片）"
+
+
+@dataclass(frozen=True)
+class CardPush:
+    """A push sent as a template card on WeCom: the card, until when a click on it counts, and
+    what the click needs to know (e.g. the activity a type question is about)."""
+
+    card: Card
+    until: datetime
+    data: dict[str, object] = field(default_factory=dict)
 
 
 class FiringSettings(DigestSettings, Protocol):
@@ -45,12 +58,31 @@ def queue(
     now: datetime,
     not_after: datetime | None,
     image: Path | None = None,
+    card: CardPush | None = None,
 ) -> int:
-    """One outbox row per recipient (plus an image row for WeCom recipients); returns rows written."""
+    """One outbox row per recipient (plus an image row for WeCom recipients); returns rows written.
+
+    With a ``card``, WeCom recipients get it as a template card (its task recorded with the row);
+    the Official Account gets the text.
+    """
     written = 0
     for who in recipients:
-        extra = {"unit": who.unit} if who.unit else {}
-        rows = [(f"{key}:{who.channel}:{who.user_id}", text, extra)]
+        extra: dict[str, object] = {"unit": who.unit} if who.unit else {}
+        row_key = f"{key}:{who.channel}:{who.user_id}"
+        if card is not None and who.channel == "wecom":
+            task_id = task_id_for(row_key)
+            extra["card"] = card.card.as_json(task_id)
+            add_task(
+                session,
+                task_id=task_id,
+                channel=who.channel,
+                user_id=who.user_id,
+                kind=card.card.kind,
+                now=now,
+                expires_at=card.until,
+                data=card.data,
+            )
+        rows = [(row_key, text, extra)]
         # The Official Account client has no media upload: its readers get the text only.
         if image is not None and who.channel == "wecom":
             rows.append((f"{key}:image:{who.channel}:{who.user_id}", IMAGE_TEXT, {**extra, "image": str(image)}))
@@ -105,6 +137,7 @@ class PushFiring:
             now=now,
             not_after=push.expires_at,
             image=image,
+            card=CardPush(push.card, push.card_until or push.expires_at) if push.card else None,
         )
         fired = session.get(FiredPush, push.key)
         if fired is not None:

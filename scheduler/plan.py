@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from scheduler import push_texts
 from scheduler.calendar import ONE_DAY, CampaignCalendar
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, PushConfig
+from scheduler.cards import Card, rsvp_card, summary_card
 from scheduler.clock import TZ
 
 
@@ -67,21 +68,30 @@ class PlannedPush:
     audience: Audience
     text: str
     expires_at: datetime
+    # On WeCom the push goes as this template card (the Official Account gets the text), and a
+    # click on it counts until ``card_until``.
+    card: Card | None = None
+    card_until: datetime | None = None
 
     @property
     def key(self) -> str:
         # By date, not time: moving a push's time in config must not send it a second time.
         return f"{self.kind}:{self.at.date().isoformat()}"
 
-    def as_json(self) -> dict[str, str]:
-        return {
+    def as_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
             "at": self.at.isoformat(),
             "kind": str(self.kind),
             "audience": str(self.audience),
+            "msgtype": "template_card" if self.card else "text",
             "text": self.text,
             "key": self.key,
             "expires_at": self.expires_at.isoformat(),
         }
+        if self.card is not None:
+            found["card_type"] = self.card.as_json("")["card_type"]
+            found["buttons"] = [button.as_json() for button in self.card.buttons]
+        return found
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -121,24 +131,31 @@ def _ceremony_pushes(settings: PlanSettings, calendar: CampaignCalendar) -> list
         return at
 
     request_at = before(config.rsvp_request_workdays_before, config.rsvp_request_time, "rsvp_request_time")
+    card_title = f"{campaign.name}启动仪式参会回执"
+    request_text = push_texts.rsvp_request(campaign, ceremony)
     plan = [
         PlannedPush(
             at=request_at,
             kind=PushKind.RSVP_REQUEST,
             audience=Audience.MEMBER_UNITS,
-            text=push_texts.rsvp_request(campaign, ceremony),
+            text=request_text,
             expires_at=_end_of_day(request_at.date()),
+            card=rsvp_card(card_title, request_text),
+            card_until=starts,
         )
     ]
     for workdays in config.rsvp_chase_workdays_before:
         at = before(workdays, config.rsvp_chase_time, "rsvp_chase_time")
+        chase_text = push_texts.rsvp_chase(campaign, ceremony)
         plan.append(
             PlannedPush(
                 at=at,
                 kind=PushKind.RSVP_CHASE,
                 audience=Audience.UNCONFIRMED_UNITS,
-                text=push_texts.rsvp_chase(campaign, ceremony),
+                text=chase_text,
                 expires_at=_end_of_day(at.date()),
+                card=rsvp_card(card_title, chase_text),
+                card_until=starts,
             )
         )
     for index, reminder in enumerate(config.ceremony_reminders):
@@ -229,16 +246,21 @@ def _summary_pushes(settings: PlanSettings, calendar: CampaignCalendar) -> list[
     # (a 1-day deadline merges the last two) and none after a hand-set early deadline.
     candidates = {campaign.week_end, calendar.nth_workday_after(campaign.week_end, 1), deadline.date()}
     reminder_days = sorted(day for day in candidates if day <= deadline.date())
-    plan = [
-        PlannedPush(
-            at=_at(day, config.summary_reminder_time),
-            kind=PushKind.SUMMARY_REMINDER,
-            audience=Audience.UNITS_WITHOUT_SUMMARY,
-            text=push_texts.summary_reminder(campaign, settings.contact, day, deadline),
-            expires_at=min(_end_of_day(day), deadline),
+    plan = []
+    for day in reminder_days:
+        text = push_texts.summary_reminder(campaign, settings.contact, day, deadline)
+        plan.append(
+            PlannedPush(
+                at=_at(day, config.summary_reminder_time),
+                kind=PushKind.SUMMARY_REMINDER,
+                audience=Audience.UNITS_WITHOUT_SUMMARY,
+                text=text,
+                expires_at=min(_end_of_day(day), deadline),
+                card=summary_card(f"{campaign.name}工作总结", text),
+                # A summary sent late is still worth recording, until the final roll-up is done.
+                card_until=_end_of_day(deadline.date() + ONE_DAY),
+            )
         )
-        for day in reminder_days
-    ]
     plan.append(
         PlannedPush(
             at=rollup_at,

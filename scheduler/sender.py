@@ -18,9 +18,10 @@ import asyncio
 import logging
 from collections import defaultdict
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -36,6 +37,7 @@ from scheduler.delivery import (
     WeComSending,
 )
 from scheduler.heartbeat import Heartbeat
+from storage.cards import keep_response_code
 from storage.db import Database
 from storage.models import Liaison
 from storage.outbox import OutboxMessage
@@ -73,6 +75,7 @@ class Claimed:
     image: str | None
     attempts: int
     last_seen_at: datetime | None  # Official Account users: when they last wrote to us
+    extra: dict[str, Any] = field(default_factory=dict)  # a card, or a card update (see _send_wecom)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class Outcome:
     errcode: int | None = None
     error: str | None = None
     via: str | None = None  # mp: custom | template
+    card_task: str | None = None  # a card was sent: its task_id ...
+    response_code: str | None = None  # ... and the ResponseCode WeCom issued for it
 
 
 class OutboxSender:
@@ -186,6 +191,7 @@ class OutboxSender:
                     image=row.extra.get("image"),
                     attempts=row.attempts,
                     last_seen_at=last_seen.get(row.recipient),
+                    extra=row.extra,
                 )
             )
         return claimed
@@ -232,9 +238,15 @@ class OutboxSender:
         if self.wecom is None:
             return [Outcome(row.id, "failed", None, "WeCom is not enabled") for row in rows]
         groups: defaultdict[tuple[str, str | None], list[Claimed]] = defaultdict(list)
-        for row in rows:
-            groups[(row.text, row.image)].append(row)
         outcomes: list[Outcome] = []
+        for row in rows:
+            # A card is one member's (its task_id and ResponseCode are theirs): sent one by one.
+            if "card" in row.extra:
+                outcomes.append(await self._wecom_card(row))
+            elif "card_update" in row.extra:
+                outcomes.append(await self._wecom_card_update(row))
+            else:
+                groups[(row.text, row.image)].append(row)
         for (text, image), members in groups.items():
             for start in range(0, len(members), self.policy.batch_size):
                 outcomes += await self._wecom_batch(members[start : start + self.policy.batch_size], text, image)
@@ -262,6 +274,26 @@ class OutboxSender:
             else Outcome(row.id, "sent")
             for row in batch
         ]
+
+    async def _wecom_card(self, row: Claimed) -> Outcome:
+        assert self.wecom is not None
+        card = row.extra["card"]
+        try:
+            sent = await self.wecom.send_template_card(row.recipient, card)
+        except DeliveryError as exc:
+            return self._after_error(row, exc)
+        if row.recipient in sent.invalid_users:
+            return Outcome(row.id, "failed", ALL_RECIPIENTS_INVALID, "invaliduser: not a member of the app")
+        return Outcome(row.id, "sent", card_task=str(card.get("task_id")), response_code=sent.response_code)
+
+    async def _wecom_card_update(self, row: Claimed) -> Outcome:
+        assert self.wecom is not None
+        update = row.extra["card_update"]
+        try:
+            await self.wecom.update_template_card([row.recipient], update["response_code"], update["replace_name"])
+        except DeliveryError as exc:
+            return self._after_error(row, exc)
+        return Outcome(row.id, "sent")
 
     async def _send_mp(self, rows: list[Claimed], now: datetime) -> list[Outcome]:
         outcomes = []
@@ -319,4 +351,6 @@ class OutboxSender:
                     log.warning("outbox %s failed: %s", row.key, outcome.error)
             if outcome.via:
                 row.extra = {**row.extra, "via": outcome.via}
+            if outcome.card_task and outcome.response_code:
+                keep_response_code(session, outcome.card_task, outcome.response_code, now)
             session.add(row)

@@ -31,6 +31,15 @@ class CeremonyAttendee(SQLModel, table=True):
     registered_at: datetime = local_datetime_column(nullable=False)
 
 
+class CeremonyDecline(SQLModel, table=True):
+    """A unit said it will not attend the ceremony (the 不参加 button): it is not chased again."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", unique=True)
+    declined_by: str  # actor
+    declined_at: datetime = local_datetime_column(nullable=False)
+
+
 class CeremonyCheckIn(SQLModel, table=True):
     """Someone arrived at the ceremony. how: text (签到) | location (a location message near the venue)."""
 
@@ -85,8 +94,21 @@ def register_attendees(
         session.add(row)
         existing[name] = row
         touched.append(row)
+    # Naming attendees takes back an earlier 不参加.
+    for decline in session.exec(select(CeremonyDecline).where(CeremonyDecline.unit_id == unit_id)):
+        session.delete(decline)
     session.flush()
     return touched
+
+
+def decline_ceremony(session: Session, unit_id: int, actor: str, now: datetime) -> bool:
+    """Record that the unit will not attend; False when it already had said so."""
+    values = {"unit_id": unit_id, "declined_by": actor, "declined_at": now}
+    return insert_new(session, CeremonyDecline, values, ["unit_id"])
+
+
+def declined_unit_ids(session: Session) -> set[int]:
+    return set(session.exec(select(CeremonyDecline.unit_id)).all())
 
 
 def attendees_by_unit(session: Session) -> dict[int, list[CeremonyAttendee]]:

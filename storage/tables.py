@@ -4,6 +4,7 @@ from storage import (
     backup_runs,
     callback_nonces,
     campaign_status,
+    cards,
     dialogs,
     jobs,
     models,
@@ -26,4 +27,5 @@ ALL_TABLE_MODULES = (
     callback_nonces,
     rehandling,
     push_skips,
+    cards,
 )

@@ -99,6 +99,15 @@ class Harness:
     async def send(self, user_id: str, msg_type: str, **fields: Any) -> str | None:
         return await self.wecom(user_id).send(msg_type, fields, self.clock.now())
 
+    async def click(self, user_id: str, task_id: str, key: str) -> str | None:
+        """Tap a button of a card the platform delivered: its click callback, through the webhook."""
+        code = self.platform.click(task_id, user_id, key)
+        user = self.wecom(user_id)
+        xml = user.card_click_xml(task_id, key, code, self.clock.now())
+        status, reply = await user.post(xml, self.clock.now())
+        assert status == 200, reply
+        return reply
+
     async def send_photo(self, user_id: str, data: bytes) -> str | None:
         media_id = self.platform.add_media(data, "image/jpeg", "photo.jpg")
         return await self.send(user_id, "image", MediaId=media_id, PicUrl="http://127.0.0.1/unused.jpg")

@@ -81,7 +81,10 @@ class PushRig:
     def delivery(self, at: datetime, kind: str) -> Delivery:
         fresh = tuple(self.platform.messages[self.seen :])
         self.seen = len(self.platform.messages)
-        users = frozenset(user for message in fresh for user in message.touser)
+        # A card shown as answered (update_template_card) is not a push to anyone.
+        users = frozenset(
+            user for message in fresh if message.endpoint != "message/update_template_card" for user in message.touser
+        )
         return Delivery(at, kind, users, fresh)
 
     def new_messages(self) -> tuple[SentMessage, ...]:

@@ -203,7 +203,11 @@ def test_cli_plan_prints_sorted_json_lines(capsys: pytest.CaptureFixture[str]) -
     assert "启动仪式" in out  # ensure_ascii=False
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 24
-    assert all(set(row) == {"at", "kind", "audience", "text", "key", "expires_at"} for row in rows)
+    plain = {"at", "kind", "audience", "msgtype", "text", "key", "expires_at"}
+    assert all(set(row) in (plain, plain | {"card_type", "buttons"}) for row in rows)
+    assert {row["msgtype"] for row in rows if row["kind"] in ("rsvp_request", "rsvp_chase", "summary_reminder")} == {
+        "template_card"
+    }
     assert all(row["at"].endswith("+08:00") and row["expires_at"].endswith("+08:00") for row in rows)
     moments = [datetime.fromisoformat(row["at"]) for row in rows]
     assert moments == sorted(moments)

@@ -17,7 +17,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 
-from handlers.inbound import Inbound, Link, Location
+from handlers.inbound import CardClick, Inbound, Link, Location
 from scheduler.clock import TZ
 from storage.wording import clip
 
@@ -31,8 +31,11 @@ MAX_ID_LENGTH = 128
 READ_FIELDS = (
     "ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "EventKey", "Content",
     "Recognition", "MediaId", "PicUrl", "Location_X", "Location_Y", "Label", "Title", "Description", "Url",
+    "TaskId", "CardType", "ResponseCode",
 )  # fmt: skip
-ID_FIELDS = ("FromUserName", "CreateTime", "MsgType", "MsgId", "Event")
+ID_FIELDS = ("FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "TaskId", "EventKey")
+# A template card click (WeCom): its task, the button's key, and the code that may update the card.
+CARD_EVENT = "template_card_event"
 
 
 class Rejected(Exception):
@@ -214,6 +217,9 @@ def to_inbound(channel: str, data: Mapping[str, str], raw: str) -> Inbound:
         raise bad_request("event without Event")
     msg_id = data.get("MsgId")
     dedupe = f"{channel}:{msg_id}" if msg_id else f"{channel}:{user_id}:{data.get('CreateTime')}:{event}"
+    if event == CARD_EVENT:
+        # Two clicks on two cards can share a second; a retried callback repeats all of these.
+        dedupe += f":{data.get('TaskId', '')}:{data.get('EventKey', '')}"
     fields: dict[str, Any] = {}
     if msg_type == "text":
         fields["content"] = data.get("Content", "")
@@ -236,6 +242,14 @@ def to_inbound(channel: str, data: Mapping[str, str], raw: str) -> Inbound:
     elif event:
         fields["event"] = event
         fields["event_key"] = data.get("EventKey")
+        if event == CARD_EVENT:
+            if not data.get("TaskId"):
+                raise bad_request("template_card_event without TaskId")
+            fields["card"] = CardClick(
+                task_id=data["TaskId"],
+                card_type=data.get("CardType", ""),
+                response_code=data.get("ResponseCode", ""),
+            )
     return Inbound(
         channel=channel,
         user_id=user_id,

@@ -159,3 +159,10 @@ class WeComUser:
 
     async def say(self, text: str, created: datetime) -> str | None:
         return await self.send("text", {"Content": text}, created)
+
+    def card_click_xml(
+        self, task_id: str, key: str, response_code: str, created: datetime, card_type: str = "button_interaction"
+    ) -> str:
+        """The template_card_event WeCom posts when this member taps button ``key`` of card ``task_id``."""
+        fields = {"Event": "template_card_event", "EventKey": key, "TaskId": task_id, "CardType": card_type}
+        return self.xml(created, "event", fields | {"ResponseCode": response_code})

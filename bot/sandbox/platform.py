@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,11 +27,18 @@ from bot.sandbox.state import (
     TOKEN_LIFETIME,
     Channel,
     PlatformState,
+    SentCard,
     SentMessage,
     StoredMedia,
 )
 
 MAX_RECIPIENTS = 1000
+# The card types whose buttons call back (and so get a ResponseCode), and WeCom's rules for them.
+CALLBACK_CARD_TYPES = ("button_interaction", "vote_interaction", "multiple_interaction")
+CARD_TYPES = ("text_notice", "news_notice", *CALLBACK_CARD_TYPES)
+TASK_ID = re.compile(r"^[A-Za-z0-9_@-]{1,128}$")
+MAX_BUTTONS = 6
+RESPONSE_CODE_LIFE = timedelta(hours=72)
 
 
 class FaultSpec(BaseModel):
@@ -53,6 +61,7 @@ def make_platform_app(state: PlatformState) -> web.Application:
     app.router.add_get(API_PREFIX + "gettoken", _wecom_token)
     app.router.add_get(API_PREFIX + "token", _mp_token)
     app.router.add_post(API_PREFIX + "message/send", _wecom_send)
+    app.router.add_post(API_PREFIX + "message/update_template_card", _wecom_update_card)
     app.router.add_post(API_PREFIX + "message/custom/send", _mp_custom_send)
     app.router.add_post(API_PREFIX + "message/template/send", _mp_template_send)
     app.router.add_get(API_PREFIX + "agent/get", _wecom_agent_get)
@@ -182,9 +191,37 @@ async def _authorised_body(request: web.Request, *channels: Channel) -> dict[str
     return body if isinstance(body, dict) else _error(47001, "data format error")
 
 
+def _card_problem(state: PlatformState, card: dict[str, Any]) -> str | None:
+    """Why WeCom would refuse this template card, or None."""
+    card_type = card.get("card_type")
+    if card_type not in CARD_TYPES:
+        return "invalid card_type"
+    title = card.get("main_title")
+    if not isinstance(title, dict) or not isinstance(title.get("title"), str) or not title["title"]:
+        return "main_title.title missing"
+    task_id = card.get("task_id")
+    if card_type in CALLBACK_CARD_TYPES:
+        if not isinstance(task_id, str) or not TASK_ID.match(task_id):
+            return "task_id missing or invalid"
+        if task_id in state.cards:
+            return "task_id already used by this app"
+    if card_type == "button_interaction":
+        buttons = card.get("button_list")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
+            return f"button_list must hold 1 to {MAX_BUTTONS} buttons"
+        if not all(isinstance(b, dict) and b.get("key") and b.get("text") for b in buttons):
+            return "every button needs key and text"
+        if len({b["key"] for b in buttons}) != len(buttons):
+            return "button keys must differ"
+    return None
+
+
 def _message_content(state: PlatformState, body: dict[str, Any]) -> str | web.Response:
     msgtype = body.get("msgtype")
     part = body.get(msgtype) if isinstance(msgtype, str) else None
+    if msgtype == "template_card" and isinstance(part, dict):
+        problem = _card_problem(state, part)
+        return _error(40008, f"invalid template_card: {problem}") if problem else str(part["main_title"]["title"])
     if msgtype == "text" and isinstance(part, dict) and isinstance(part.get("content"), str):
         return part["content"]
     if msgtype == "image" and isinstance(part, dict) and part.get("media_id") in state.media:
@@ -218,7 +255,41 @@ async def _wecom_send(request: web.Request) -> web.Response:
     state.messages.append(
         SentMessage("message/send", valid, body["msgtype"], content, state.wecom.agent_id, body, state.clock.now())
     )
-    return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
+    answer: dict[str, Any] = {"invaliduser": "|".join(invalid), "msgid": f"sandbox-msg-{state.next_msgid()}"}
+    card = body.get("template_card")
+    if body["msgtype"] == "template_card" and isinstance(card, dict) and card.get("card_type") in CALLBACK_CARD_TYPES:
+        if len(valid) != 1:  # weekbot sends each member their own card; the sandbox keeps it that simple
+            return _error(40058, "the sandbox takes a callback card to one member at a time")
+        state.cards[card["task_id"]] = SentCard(card["task_id"], valid[0], card)
+        answer["response_code"] = state.issue_response_code(card["task_id"], valid[0])
+    return _ok(**answer)
+
+
+async def _wecom_update_card(request: web.Request) -> web.Response:
+    """update_template_card with ``button.replace_name``: each ResponseCode works once, within 72 h."""
+    state = request.app[STATE_KEY]
+    body = await _authorised_body(request, "wecom")
+    if isinstance(body, web.Response):
+        return body
+    if body.get("agentid") != state.wecom.agent_id:
+        return _error(40056, "invalid agentid")
+    userids = body.get("userids")
+    replace_name = (body.get("button") or {}).get("replace_name") if isinstance(body.get("button"), dict) else None
+    if not isinstance(userids, list) or not userids or not isinstance(replace_name, str) or not replace_name:
+        return _error(40058, "userids and button.replace_name are required")
+    issued = state.spend_response_code(str(body.get("response_code") or ""), RESPONSE_CODE_LIFE)
+    if isinstance(issued, tuple):
+        return _error(*issued)
+    card = state.cards[issued.task_id]
+    if card.touser in userids:
+        card.replaced_name = replace_name
+    state.messages.append(
+        SentMessage(
+            "message/update_template_card", tuple(userids), "update_template_card", replace_name,
+            state.wecom.agent_id, body, state.clock.now(),
+        )
+    )  # fmt: skip
+    return _ok(invaliduser=[user for user in userids if user != card.touser])
 
 
 async def _mp_request(request: web.Request) -> tuple[PlatformState, dict[str, Any], str] | web.Response:

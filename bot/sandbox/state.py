@@ -33,6 +33,24 @@ class SentMessage:
     at: datetime | None = None  # when the platform accepted it (its clock)
 
 
+@dataclass
+class SentCard:
+    """A template card the platform accepted, and what it reads as after update_template_card."""
+
+    task_id: str
+    touser: str
+    card: dict[str, Any]
+    replaced_name: str | None = None  # the buttons' text once updated to unclickable
+
+
+@dataclass
+class IssuedResponseCode:
+    task_id: str
+    user: str
+    issued_at: datetime
+    used_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class StoredMedia:
     data: bytes
@@ -80,6 +98,9 @@ class PlatformState:
     # token request answers 40164).
     wecom_ip_trusted: bool = True
     mp_ip_whitelisted: bool = True
+    # Template cards by task_id, and every ResponseCode handed out (at send and with each click).
+    cards: dict[str, SentCard] = field(default_factory=dict)
+    response_codes: dict[str, IssuedResponseCode] = field(default_factory=dict)
     _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
     _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
@@ -113,7 +134,38 @@ class PlatformState:
         self.media[media_id] = StoredMedia(data, content_type, filename)
         return media_id
 
+    def issue_response_code(self, task_id: str, user: str) -> str:
+        code = f"sandbox-rc-{secrets.token_hex(8)}"
+        self.response_codes[code] = IssuedResponseCode(task_id, user, self.clock.now())
+        return code
+
+    def click(self, task_id: str, user: str, key: str) -> str:
+        """A member taps a button of a card sent to them: the ResponseCode the click callback carries."""
+        card = self.cards.get(task_id)
+        if card is None or card.touser != user:
+            raise ValueError(f"no card {task_id} was sent to {user}")
+        if card.replaced_name is not None:
+            raise ValueError(f"card {task_id} was updated: its buttons are no longer clickable")
+        keys = {button.get("key") for button in card.card.get("button_list") or []}
+        if key not in keys:
+            raise ValueError(f"card {task_id} has no button {key!r}")
+        return self.issue_response_code(task_id, user)
+
+    def spend_response_code(self, code: str, lifetime: timedelta) -> IssuedResponseCode | tuple[int, str]:
+        """Use ``code`` once within ``lifetime`` of its issue, or the error WeCom would answer."""
+        issued = self.response_codes.get(code)
+        if issued is None:
+            return 40008, "invalid response_code"
+        if issued.used_at is not None:
+            return 40008, "response_code has been used"
+        if self.clock.now() - issued.issued_at >= lifetime:
+            return 40008, "response_code expired"
+        issued.used_at = self.clock.now()
+        return issued
+
     def reset(self) -> None:
+        self.cards.clear()
+        self.response_codes.clear()
         self.messages.clear()
         self.media.clear()
         self.calls.clear()

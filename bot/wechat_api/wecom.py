@@ -12,7 +12,7 @@ import aiohttp
 from bot.config import WeComConfig
 from bot.wechat_api.tokens import TokenCache
 from bot.wechat_api.transport import DEFAULT_POLICY, Media, RetryPolicy, WeChatTransport
-from scheduler.delivery import SendResult
+from scheduler.delivery import CardSent, SendResult
 
 # message/send accepts at most this many userids per call.
 MAX_RECIPIENTS_PER_CALL = 1000
@@ -61,6 +61,23 @@ class WeComClient:
         self, touser: Sequence[str], media_id: str, *, duplicate_check_seconds: int | None = None
     ) -> SendResult:
         return await self._send(touser, "image", {"media_id": media_id}, duplicate_check_seconds)
+
+    async def send_template_card(self, touser: str, card: dict[str, Any]) -> CardSent:
+        """Send one member a template card; WeCom answers with the ResponseCode that may update it."""
+        body = {"touser": touser, "msgtype": "template_card", "agentid": self._agent_id, "template_card": card}
+        reply = await self._api.call_json("POST", "/cgi-bin/message/send", body=body)
+        invalid = tuple(user for user in str(reply.get("invaliduser") or "").split("|") if user)
+        return CardSent(response_code=str(reply.get("response_code") or ""), invalid_users=invalid)
+
+    async def update_template_card(self, userids: Sequence[str], response_code: str, replace_name: str) -> None:
+        """Turn the card's buttons into one unclickable button reading ``replace_name`` (e.g. 已回复：参加)."""
+        body = {
+            "userids": list(userids),
+            "agentid": self._agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": replace_name},
+        }
+        await self._api.call_json("POST", "/cgi-bin/message/update_template_card", body=body)
 
     async def upload_image(self, data: bytes, filename: str) -> str:
         """Upload a temporary image (kept 3 days by WeCom) and return its media_id."""
