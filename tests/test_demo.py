@@ -1,5 +1,6 @@
-"""A newcomer's path: `weekbot demo`, then `weekbot export` on the same WEEKBOT_DATA_DIR, as real
-processes; every export has the demo's content."""
+"""A newcomer's path: `weekbot demo --quick`, then `weekbot export` on the same WEEKBOT_DATA_DIR, as
+real processes; every export has the demo's content. The whole campaign (`weekbot demo`) is in
+tests/test_demo_campaign.py."""
 
 from __future__ import annotations
 
@@ -32,11 +33,12 @@ def weekbot(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("demo") / "data"
-    done = weekbot(data_dir, "demo")
+    done = weekbot(data_dir, "demo", "--quick")
     assert done.returncode == 0, done.stderr
     assert f"已记录活动 {DEMO_RECORDS} 条" in done.stdout
     assert "收到图片 9 张：8 张可用（关联到 5 条活动），1 张重复已忽略。" in done.stdout
-    assert f"WEEKBOT_DATA_DIR={data_dir} weekbot export" in done.stdout
+    # Runnable as printed from the checkout, without activating the venv.
+    assert f"WEEKBOT_DATA_DIR={data_dir} .venv/bin/weekbot export" in done.stdout
     return data_dir
 
 
