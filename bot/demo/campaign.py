@@ -82,10 +82,10 @@ class CampaignRun:
         else:
             code = self.codes.get(self.units_by_user.get(turn.user, ""), "")
             fields = {"Content": turn.text.replace("{code}", code)}
-        xml, msg_id = self.ledger.callback(user, turn, fields, now)
+        xml = self.ledger.callback(user, turn, fields, now)
         status, reply = await user.post(xml, now)
-        self.ledger.answered(msg_id, turn, status)
-        self.progress.turn(now, turn, reply)
+        self.ledger.answered(turn, status, reply)
+        self.progress.turn(now, turn.user, str(fields.get("Content") or turn.label()))
         if turn.kind == TurnKind.PHOTO:
             # The service's media worker runs beside the webhook; here it catches up at once.
             await sandbox.background.media.run_until_idle()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Sequence
@@ -38,11 +40,25 @@ def demo_settings(settings: Settings) -> tuple[Settings, str]:
     return settings, settings.database_url
 
 
+def weekbot_command() -> str:
+    """How to call this weekbot from where the demo was started: the venv's script, relative to
+    the current directory when it is inside it (`.venv/bin/weekbot` in a checkout), else absolute,
+    so the printed commands work without activating the venv."""
+    script = Path(sys.executable).parent / "weekbot"
+    if not script.exists():
+        return "weekbot"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def export_hint(data_dir: Path) -> str:
-    """The command to export from the demo's data, runnable as printed from the checkout."""
+    """The command to export from the demo's data (e.g. one unit's ledger), runnable as printed."""
+    out = shlex.quote(str(data_dir / "市商务局台账.xlsx"))
     return (
-        f"查看导出：WEEKBOT_DATA_DIR={data_dir} .venv/bin/weekbot export --format docx --out 宣传周总结初稿.docx"
-        "（台账 --format xlsx，图片 --format zip）"
+        f"导出：WEEKBOT_DATA_DIR={shlex.quote(str(data_dir))} {weekbot_command()} export --format xlsx"
+        f" --unit 市商务局 --out {out}（Word 初稿 --format docx，图片 --format zip）"
     )
 
 

@@ -2,7 +2,7 @@
 
 The sandbox platform records every message it accepted; the database holds every inbound message
 and every outbox row. The demo breaks (exit 1) when a push reached someone twice, a message the
-script sent was not answered with HTTP 200 or not stored and handled, or a unit that had reported
+script sent was not answered (HTTP 200 and a reply) or not stored and handled, or a unit that had reported
 that day was nudged.
 """
 
@@ -38,15 +38,18 @@ class Ledger:
     pushes: list[PushDelivery] = field(default_factory=list)
     seen: int = 0  # platform messages already attributed to a push or to chat
 
-    def callback(self, user: WeComUser, turn: Turn, fields: dict[str, Any], now: datetime) -> tuple[str, int]:
+    def callback(self, user: WeComUser, turn: Turn, fields: dict[str, Any], now: datetime) -> str:
         """The callback's XML with a MsgId we remember, to find the stored row later."""
         msg_id = new_msg_id()
         self.callbacks[msg_id] = turn
-        return user.xml(now, turn.kind, fields, msg_id), msg_id
+        return user.xml(now, turn.kind, fields, msg_id)
 
-    def answered(self, msg_id: int, turn: Turn, status: int) -> None:
+    def answered(self, turn: Turn, status: int, reply: str | None) -> None:
+        """Every message the script sends gets HTTP 200 and a reply (the bot answers each one)."""
         if status != 200:
             self.problems.append(f"消息丢失：{turn.at:%m-%d %H:%M} {turn.user}「{turn.label()}」得到 HTTP {status}")
+        elif not reply:
+            self.problems.append(f"消息未答复：{turn.at:%m-%d %H:%M} {turn.user}「{turn.label()}」")
 
     def _fresh(self) -> tuple[SentMessage, ...]:
         fresh = tuple(self.platform.messages[self.seen :])

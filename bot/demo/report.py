@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.dashboard.pages import PUSH_LABELS
 from bot.demo.common import Sandbox, text_table
 from bot.demo.invariants import Ledger
-from bot.demo.script import ScriptedLiaison, Turn
+from bot.demo.script import ScriptedLiaison
 from bot.exports import size_label
 from scheduler.campaign import UnitKind
 from scheduler.plan import PlannedPush, PushKind
@@ -69,12 +69,12 @@ class Progress:
         label = PUSH_LABELS.get(push.kind, push.kind)
         self._line(f"  {push.at:%H:%M} 推送 {push.kind:<17} {label:<6} → {recipients} 人", BOLD)
 
-    def turn(self, now: datetime, turn: Turn, reply: str | None) -> None:
+    def turn(self, now: datetime, user: str, said: str) -> None:
+        """A liaison's message: counted per day; on a terminal, shown on the status line."""
         self.day(now)
         self.messages_today += 1
         if self.live:
-            said = turn.label()[:24]
-            self.out.write(f"{CLEAR}  {now:%m-%d %H:%M} {turn.user}: {said}")
+            self.out.write(f"{CLEAR}  {now:%m-%d %H:%M} {user}: {said[:24]}")
             self.out.flush()
 
     def finish(self) -> None:
