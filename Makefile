@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint install system-deps wheelhouse clean
+.PHONY: demo run test lint install system-deps demo-deps wheelhouse clean
 
 # What the tests and the Word export need from Debian: headless Chromium (driven by
 # Playwright, never downloaded), a CJK font for matplotlib, and PostgreSQL (the suite starts a
@@ -12,6 +12,18 @@ STAMP := $(VENV)/.installed
 # the deployment files: nginx (`nginx -t` and a loopback run of deploy/nginx-weekbot.conf) and systemd
 # (`systemd-analyze verify deploy/weekbot.service`). Installed only when missing.
 SYSTEM_PACKAGES := chromium fonts-wqy-zenhei postgresql nginx systemd
+# What `make demo`'s output needs: the CJK font its Word draft's chart is drawn with.
+DEMO_PACKAGES := fonts-wqy-zenhei
+
+# Install those of the Debian packages $(1) that are missing (with sudo unless root).
+define install-missing
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+endef
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +33,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(VENV)/bin/weekbot demo
+# The whole campaign on a virtual clock; `make demo ARGS=--quick` for one scripted morning.
+demo: $(STAMP) demo-deps
+	$(VENV)/bin/weekbot demo $(ARGS)
 
 run: $(STAMP)
 	$(VENV)/bin/weekbot serve
@@ -32,12 +45,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 system-deps:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing Debian packages: $$missing"; \
-		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	fi
+	$(call install-missing,$(SYSTEM_PACKAGES))
+
+demo-deps:
+	$(call install-missing,$(DEMO_PACKAGES))
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .

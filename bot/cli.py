@@ -101,7 +101,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(load_config(args.config)))
+    return asyncio.run(run_demo(load_config(args.config), quick=args.quick))
 
 
 def _unit_codes(args: argparse.Namespace) -> int:
@@ -283,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+")
     p.set_defaults(func=_say)
 
-    p = sub.add_parser("demo", parents=[common], help="scripted liaisons report through the sandbox")
+    p = sub.add_parser("demo", parents=[common], help="the whole campaign on a virtual clock, through the sandbox")
+    p.add_argument("--quick", action="store_true", help="only one scripted morning of reports and photos")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("units", parents=[common], help="reporting units")

@@ -1,5 +1,6 @@
-"""A newcomer's path: `weekbot demo`, then `weekbot export` on the same WEEKBOT_DATA_DIR, as real
-processes; every export has the demo's content."""
+"""A newcomer's path: `weekbot demo --quick`, then `weekbot export` on the same WEEKBOT_DATA_DIR, as
+real processes; every export has the demo's content. The whole campaign (`weekbot demo`) is in
+tests/test_demo_campaign.py."""
 
 from __future__ import annotations
 
@@ -30,14 +31,20 @@ def weekbot(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     data_dir = tmp_path_factory.mktemp("demo") / "data"
-    done = weekbot(data_dir, "demo")
+    done = weekbot(data_dir, "demo", "--quick")
     assert done.returncode == 0, done.stderr
     assert f"已记录活动 {DEMO_RECORDS} 条" in done.stdout
     assert "收到图片 9 张：8 张可用（关联到 5 条活动），1 张重复已忽略。" in done.stdout
-    assert f"WEEKBOT_DATA_DIR={data_dir} weekbot export" in done.stdout
-    return data_dir
+    # The venv's script, so the command runs as printed without activating the venv.
+    assert f"WEEKBOT_DATA_DIR={data_dir} .venv/bin/weekbot export" in done.stdout
+    return data_dir, done.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_dir(demo_run: tuple[Path, str]) -> Path:
+    return demo_run[0]
 
 
 def test_demo_then_ledger(demo_dir: Path, tmp_path: Path) -> None:
@@ -67,6 +74,18 @@ def test_demo_then_draft_and_photos(demo_dir: Path, tmp_path: Path) -> None:
     assert all(MEMBER_PATTERN.fullmatch(name) for name in names), names
     # The contact filed the 报告会 for 市委宣传部: its photo goes under that unit, not the sender's.
     assert "市委宣传部/2026-04-21_培训讲座_01.jpg" in names
+
+
+def test_printed_export_command_runs_as_printed(demo_run: tuple[Path, str]) -> None:
+    demo_dir, printed = demo_run
+    line = next(line for line in printed.splitlines() if line.startswith("导出："))
+    command = line.removeprefix("导出：").split("（")[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEEKBOT_")}
+    ran = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, (command, ran.stderr)
+    ledger = openpyxl.load_workbook(demo_dir / "市商务局台账.xlsx")
+    # 市商务局's one record (its liaison's other report was for 市公安局).
+    assert ledger["活动台账"].max_row == 1 + 1
 
 
 def test_export_without_the_demo_database_says_so(tmp_path: Path) -> None:

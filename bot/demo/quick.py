@@ -1,4 +1,4 @@
-"""`weekbot demo`: scripted liaisons bind and report through the sandbox and the real HTTP path,
+"""`weekbot demo --quick`: scripted liaisons bind and report through the sandbox and the real HTTP path,
 send photos of their activities (generated, with EXIF capture times inside the week, one sent
 twice), then the stored records print as a table.
 
@@ -9,30 +9,15 @@ directory it names) so later commands read it: `weekbot export` then has real co
 
 from __future__ import annotations
 
-import os
-import random
-import tempfile
-import unicodedata
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from io import BytesIO
-from pathlib import Path
 
-import aiohttp
-from PIL import ExifTags, Image, ImageDraw
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.datalock import hold_data_dir
-from bot.runtime import Runtime
-from bot.sandbox.callbacks import WeComUser
-from bot.sandbox.platform import make_platform_app
-from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed, start_site
-from bot.workers import open_background
-from handlers.binding import code_table
+from bot.demo.common import demo_photo, demo_settings, export_hint, open_sandbox, text_table
 from scheduler.clock import TZ, ManualClock
 from storage.models import Activity, Unit
 from storage.photos import Photo, PhotoStatus
@@ -66,46 +51,27 @@ SCRIPT: tuple[Line, ...] = (
 )
 
 
-def demo_settings(settings: Settings) -> tuple[Settings, str]:
-    """Keep an explicit data dir / database; otherwise make a fresh directory."""
-    if os.environ.get("WEEKBOT_DATA_DIR") or os.environ.get("WEEKBOT_DATABASE_URL"):
-        return settings, settings.database_url
-    fresh = Path(tempfile.mkdtemp(prefix="weekbot-demo-"))
-    storage = settings.storage.model_copy(update={"data_dir": fresh})
-    settings = settings.model_copy(update={"storage": storage})
-    return settings, settings.database_url
-
-
-async def run_demo(settings: Settings) -> int:
+async def run_quick(settings: Settings) -> int:
     settings, where = demo_settings(settings)
     # The second day of the week, so that 昨天 is a campaign day too.
     start = datetime.combine(settings.campaign.week_start, datetime.min.time(), TZ) + timedelta(days=1, hours=9)
     clock = ManualClock(start)
     async with AsyncExitStack() as stack:
-        stack.enter_context(hold_data_dir(settings.data_dir, "demo"))
-        platform = PlatformState(settings.channels.wecom, settings.channels.mp)
-        platform_url = await start_site(make_platform_app(platform), "127.0.0.1", 0, stack)
-        settings = sandboxed(settings, platform_url)
-        runtime = Runtime.create(settings, clock)
-        stack.callback(runtime.close)
-        background = await open_background(runtime, run=False)
-        stack.push_async_callback(background.close)
-        bot_url = await start_site(runtime.web_app(), "127.0.0.1", 0, stack)
-        http = await stack.enter_async_context(aiohttp.ClientSession())
-        codes = {grant.unit_name: code for code, grant in code_table(runtime.deps).items() if grant.role == "liaison"}
-        print(f"== {settings.campaign.name} · 演示（沙箱企业微信，{bot_url}/wechat/work）==\n")
+        sandbox = await open_sandbox(settings, clock, stack)
+        settings, runtime = sandbox.settings, sandbox.runtime
+        codes = sandbox.invite_codes()
+        print(f"== {settings.campaign.name} · 演示（沙箱企业微信，{sandbox.bot_url}/wechat/work）==\n")
         for line in SCRIPT:
             text = _fill_codes(line.text, codes)
             clock.advance(timedelta(minutes=line.minutes_later))
-            user = WeComUser(http, f"{bot_url}/wechat/work", settings.channels.wecom, line.user)
+            user = sandbox.user(line.user)
             _print_turn(clock, line.user, text, await user.say(text, clock.now()))
             for seed in line.photos:
                 clock.advance(timedelta(minutes=1))
-                media_id = platform.add_media(demo_photo(seed, clock.now() - timedelta(minutes=10)), "image/jpeg", None)
-                fields = {"PicUrl": f"{platform_url}/_sandbox/media/{media_id}", "MediaId": media_id}
+                fields = sandbox.add_photo(demo_photo(seed, clock.now() - timedelta(minutes=10)))
                 _print_turn(clock, line.user, f"[图片{seed}]", await user.send("image", fields, clock.now()))
         # Downloading and processing photos is background work; here it runs to the end at once.
-        await background.media.run_until_idle()
+        await sandbox.background.media.run_until_idle()
         rows = runtime.db.call(
             lambda s: s.exec(select(Activity, Unit).join(Unit).order_by(Activity.id)).all()  # type: ignore[arg-type]
         )
@@ -113,10 +79,7 @@ async def run_demo(settings: Settings) -> int:
         photos = runtime.db.call(lambda s: list(s.exec(select(Photo)).all()))
         print(photo_line(photos))
     print(f"\n数据已保存：{where}")
-    print(
-        f"查看导出：WEEKBOT_DATA_DIR={settings.data_dir} weekbot export --format docx --out 宣传周总结初稿.docx"
-        "（台账 --format xlsx，图片 --format zip）"
-    )
+    print(export_hint(settings.data_dir))
     return 0
 
 
@@ -130,29 +93,6 @@ def photo_line(photos: Sequence[Photo]) -> str:
     duplicates = sum(p.status == PhotoStatus.DUPLICATE for p in photos)
     attached = len({p.activity_id for p in ready if p.activity_id is not None})
     return f"收到图片 {len(photos)} 张：{len(ready)} 张可用（关联到 {attached} 条活动），{duplicates} 张重复已忽略。"
-
-
-def demo_photo(seed: int, taken: datetime, size: tuple[int, int] = (1024, 768)) -> bytes:
-    """A made-up event photo: coloured blocks and figures on a random backdrop, with EXIF capture time.
-
-    Each seed gives a clearly different picture (so the duplicate check tells them apart) and
-    the same seed gives the same bytes (so sending it again is a duplicate).
-    """
-    rng = random.Random(seed)
-    width, height = size
-    image = Image.new("RGB", size, tuple(rng.randrange(40, 220) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(14):
-        x, y = rng.randrange(width), rng.randrange(height)
-        w, h = rng.randrange(width // 12, width // 2), rng.randrange(height // 12, height // 2)
-        fill = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.4 else draw.rectangle)((x, y, x + w, y + h), fill=fill)
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "WeekbotDemo"
-    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken.strftime("%Y:%m:%d %H:%M:%S")
-    out = BytesIO()
-    image.save(out, "JPEG", quality=88, exif=exif)
-    return out.getvalue()
 
 
 def _fill_codes(text: str, codes: dict[str, str]) -> str:
@@ -174,20 +114,8 @@ def render_table(rows: Sequence[tuple[Activity, Unit]]) -> str:
         ]
         for a, u in rows
     ]
-    table = [header, *body]
-    widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
-    lines = ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)) for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return f"已记录活动 {len(body)} 条：\n" + "\n".join(lines)
+    return f"已记录活动 {len(body)} 条：\n" + text_table(header, body)
 
 
 def _num(value: int | None) -> str:
     return "-" if value is None else str(value)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
