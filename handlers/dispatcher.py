@@ -11,6 +11,7 @@ from handlers import campaign_routes, commands, contact_routes, corrections, des
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
+from handlers.menu_clicks import route_menu_clicks
 from handlers.prereading import PreReading
 from handlers.router import Context, NotHandled, Reply, Router
 
@@ -43,6 +44,7 @@ def _stale(seen: datetime | None, now: datetime) -> bool:
 def build_router() -> Router:
     root = Router("root")
     root.middleware(identify)
+    root.middleware(route_menu_clicks)
     root.include(commands.router)
     root.include(desk_routes.router)
     root.include(contact_routes.router)

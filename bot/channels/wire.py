@@ -214,6 +214,9 @@ def to_inbound(channel: str, data: Mapping[str, str], raw: str) -> Inbound:
         raise bad_request("event without Event")
     msg_id = data.get("MsgId")
     dedupe = f"{channel}:{msg_id}" if msg_id else f"{channel}:{user_id}:{data.get('CreateTime')}:{event}"
+    if event == "click":
+        # Two different menu buttons tapped within one second are two messages.
+        dedupe += f":{data.get('EventKey', '')}"
     fields: dict[str, Any] = {}
     if msg_type == "text":
         fields["content"] = data.get("Content", "")

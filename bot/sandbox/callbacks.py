@@ -159,3 +159,12 @@ class WeComUser:
 
     async def say(self, text: str, created: datetime) -> str | None:
         return await self.send("text", {"Content": text}, created)
+
+    async def click(self, key: str, created: datetime) -> str | None:
+        """Tap an app menu button: the click event WeCom sends with the button's key."""
+        return await self.send("event", click_event_fields(key), created)
+
+
+def click_event_fields(key: str) -> dict[str, Any]:
+    """A menu click's event fields (WeCom sends "click", the Official Account "CLICK")."""
+    return {"Event": "click", "EventKey": key}
