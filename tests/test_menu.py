@@ -51,7 +51,10 @@ def _config_with_menu(tmp_path: Path, buttons: list[dict[str, object]]) -> Path:
         ([{"name": f"按钮{n}", "key": f"K{n}", "command": "帮助"} for n in range(4)], "at most 3 top-level"),
         ([{"name": "知识产权宣传周", "key": "K", "command": "帮助"}], "longer than 16 bytes"),
         ([{"name": "帮助", "key": "K"}], "needs key and command"),
-        ([{"name": "帮助", "key": "K", "command": "帮助"}, {"name": "我的", "key": "K", "command": "我的"}], "duplicate"),
+        (
+            [{"name": "帮助", "key": "K", "command": "帮助"}, {"name": "我的", "key": "K", "command": "我的"}],
+            "duplicate",
+        ),
         ([{"name": "帮助", "key": "bad key", "command": "帮助"}], "menu.buttons.0.key"),
     ],
 )
