@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -15,8 +15,12 @@ from bot.datalock import DataDirBusy
 from storage.migrations import SchemaMismatch
 
 if TYPE_CHECKING:
+    from bot.preflight.problem import Problem
     from bot.runtime import Runtime
     from storage.export_queries import ExportFilter
+
+
+MenuResult = tuple[list[str], list["Problem"]]
 
 
 def _parse(args: argparse.Namespace) -> int:
@@ -43,9 +47,51 @@ def _plan(args: argparse.Namespace) -> int:
     except (CalendarError, PlanError) as exc:
         print(f"weekbot plan: {exc}", file=sys.stderr)
         return 2
+    robot = settings.group_robot
     for push in plan:
-        print(json.dumps(push.as_json(), ensure_ascii=False))
+        line: dict[str, object] = dict(push.as_json())
+        if robot.enabled and push.kind in robot.kinds:
+            line["group_robot"] = True  # also posted into the group chat ([group_robot])
+        print(json.dumps(line, ensure_ascii=False))
     return 0
+
+
+def _menu(args: argparse.Namespace) -> int:
+    from bot.menu import menu_json
+
+    settings = load_config(args.config)
+    if not settings.menu.buttons:
+        raise CommandError("配置里没有菜单（[[menu.buttons]]），见 config.example.toml")
+    if args.menu_command == "show":
+        print(json.dumps(menu_json(settings), ensure_ascii=False, indent=2))
+        return 0
+    import asyncio
+
+    from bot.menu import install_menu
+
+    done, problems = asyncio.run(_install_menu(settings, install_menu))
+    for line in done:
+        print(line)
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+async def _install_menu(settings: Settings, install: Callable[[Settings], Awaitable[MenuResult]]) -> MenuResult:
+    """With the sandbox on, post to a sandbox platform started here, as `weekbot check --online` does."""
+    if not settings.sandbox.enabled:
+        return await install(settings)
+    from contextlib import AsyncExitStack
+
+    from bot.sandbox.platform import make_platform_app
+    from bot.sandbox.state import PlatformState
+    from bot.serve import sandboxed, start_site
+
+    async with AsyncExitStack() as stack:
+        state = PlatformState(settings.channels.wecom, settings.channels.mp)
+        url = await start_site(make_platform_app(state), settings.sandbox.host, 0, stack)
+        print(f"沙箱开着：菜单发往本机的模拟平台 {url}")
+        return await install(sandboxed(settings, url))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -294,6 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", parents=[common], help="print the scheduled pushes as JSON Lines, by time")
     p.set_defaults(func=_plan)
+
+    p = sub.add_parser("menu", parents=[common], help="the app menu ([[menu.buttons]])")
+    menu_sub = p.add_subparsers(dest="menu_command", required=True)
+    menu_sub.add_parser("show", parents=[common], help="print the JSON menu/create takes").set_defaults(func=_menu)
+    menu_sub.add_parser(
+        "install", parents=[common], help="post the menu to WeCom (and the Official Account when on)"
+    ).set_defaults(func=_menu)
 
     p = sub.add_parser("export", parents=[common], help="write the activity ledger, summary draft or photo ZIP")
     p.add_argument("--format", required=True, choices=["xlsx", "docx", "zip"])

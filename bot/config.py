@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, PushConfig, Strict, UnitConfig
+from scheduler.plan import PushKind
 
 DEFAULT_CONFIG = "config.toml"
 EXAMPLE_CONFIG = "config.example.toml"
@@ -148,6 +149,91 @@ class BackupConfig(Strict):
         return Path(self.dir) if self.dir else data_dir / "backups"
 
 
+# The app menu's limits, as WeCom's menu/create and the Official Account's /cgi-bin/menu/create
+# state them (the stricter where they differ): 3 top-level buttons of at most 16 bytes, 5 sub-buttons
+# each of at most 40 bytes (the Official Account allows 60), a click key of at most 128 bytes.
+MENU_MAX_BUTTONS = 3
+MENU_MAX_SUB_BUTTONS = 5
+MENU_TOP_NAME_BYTES = 16
+MENU_SUB_NAME_BYTES = 40
+MENU_KEY_BYTES = 128
+
+
+class MenuButtonConfig(Strict):
+    """One menu button: a click that runs ``command`` as if typed, a link (``url``), or a sub-menu."""
+
+    name: str = Field(min_length=1)
+    # click: the EventKey WeChat sends back; letters, digits and _ (what both platforms accept).
+    key: str = Field(default="", pattern=r"^[A-Za-z0-9_]*$")
+    command: str = ""  # the command text the click stands for, e.g. "我的"
+    url: str = Field(default="", pattern=r"^(|https?://.+)$")
+    # Only the contact person may use it; WeCom menus are per app, so liaisons see it too and are
+    # told whom it is for.
+    contact_only: bool = False
+    sub_buttons: tuple[MenuButtonConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_action(self) -> MenuButtonConfig:
+        if self.sub_buttons:
+            if self.key or self.command or self.url:
+                raise ValueError(f"{self.name}: a button with sub_buttons has no key, command or url")
+        elif self.url:
+            if self.key or self.command:
+                raise ValueError(f"{self.name}: a link button (url) has no key or command")
+        elif not (self.key and self.command.strip()):
+            raise ValueError(f"{self.name}: a click button needs key and command (or url, or sub_buttons)")
+        if len(self.key.encode()) > MENU_KEY_BYTES:
+            raise ValueError(f"{self.name}: key longer than {MENU_KEY_BYTES} bytes")
+        return self
+
+
+class MenuConfig(Strict):
+    """The app menu (`weekbot menu show` / `menu install`); no buttons: no menu."""
+
+    buttons: tuple[MenuButtonConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> MenuConfig:
+        if len(self.buttons) > MENU_MAX_BUTTONS:
+            raise ValueError(f"at most {MENU_MAX_BUTTONS} top-level buttons")
+        keys: list[str] = []
+        for top in self.buttons:
+            _check_name(top.name, MENU_TOP_NAME_BYTES)
+            if len(top.sub_buttons) > MENU_MAX_SUB_BUTTONS:
+                raise ValueError(f"{top.name}: at most {MENU_MAX_SUB_BUTTONS} sub_buttons")
+            for sub in top.sub_buttons:
+                _check_name(sub.name, MENU_SUB_NAME_BYTES)
+                if sub.sub_buttons:
+                    raise ValueError(f"{sub.name}: menus have two levels; a sub-button has no sub_buttons")
+            keys += [button.key for button in (top, *top.sub_buttons) if button.key]
+        if len(set(keys)) != len(keys):
+            raise ValueError("duplicate menu key")
+        return self
+
+    def clicks(self) -> dict[str, MenuButtonConfig]:
+        """Every click button by its key."""
+        return {b.key: b for top in self.buttons for b in (top, *top.sub_buttons) if b.key}
+
+
+def _check_name(name: str, limit: int) -> None:
+    if len(name.encode()) > limit:
+        raise ValueError(f"{name}: name longer than {limit} bytes (UTF-8; a Chinese character is 3)")
+
+
+class GroupRobotConfig(Strict):
+    """A WeCom group chat's 群机器人: chosen pushes also go to the campaign's group."""
+
+    # The key=… part of the robot's webhook address; empty: off. A secret: anyone holding it can
+    # post into the group, so set $WEEKBOT_GROUP_ROBOT_KEY rather than the file.
+    key: str = ""
+    kinds: tuple[PushKind, ...] = (PushKind.DIGEST, PushKind.FINAL_ROLLUP)
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.key.strip())
+
+
 class Settings(Strict):
     campaign: CampaignConfig
     ceremony: CeremonyConfig
@@ -163,6 +249,8 @@ class Settings(Strict):
     dashboard: DashboardConfig = DashboardConfig()
     mail: MailConfig = MailConfig()
     backup: BackupConfig = BackupConfig()
+    menu: MenuConfig = MenuConfig()
+    group_robot: GroupRobotConfig = GroupRobotConfig()
 
     @model_validator(mode="after")
     def _units_consistent(self) -> Settings:
@@ -207,6 +295,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "WEEKBOT_MP_API_BASE": "channels.mp.api_base",
     "WEEKBOT_DASHBOARD_SECRET": "dashboard.session_secret",
     "WEEKBOT_MAIL_PASSWORD": "mail.password",
+    "WEEKBOT_GROUP_ROBOT_KEY": "group_robot.key",
 }
 
 

@@ -18,9 +18,10 @@ from bot.runtime import Runtime
 from bot.workers import Background, photo_store
 from scheduler.calendar import CampaignCalendar
 from scheduler.clock import SystemClock, VirtualClock
+from scheduler.delivery import robot_id
 from scheduler.digest import DigestWriter
 from scheduler.executor import SchedulerExecutor, VirtualRunner
-from scheduler.firing import PushFiring
+from scheduler.firing import GroupRobotRoute, PushFiring
 from scheduler.plan import build_plan
 from scheduler.sender import OutboxSender
 
@@ -34,12 +35,16 @@ def make_firing(runtime: Runtime) -> PushFiring:
     settings = runtime.settings
     digests = DigestWriter(settings, photo_store(runtime))
     deadline = CampaignCalendar(settings.campaign).summary_deadline()
-    return PushFiring(runtime.db, settings, digests, settings.data_dir / "collages", deadline)
+    robot = settings.group_robot
+    route = GroupRobotRoute(robot_id(robot.key), frozenset(robot.kinds)) if robot.enabled else None
+    return PushFiring(runtime.db, settings, digests, settings.data_dir / "collages", deadline, route)
 
 
 def make_sender(runtime: Runtime, background: Background) -> OutboxSender:
     template_id = runtime.settings.channels.mp.template_id
-    return OutboxSender(runtime.db, runtime.clock, background.wecom, background.mp, template_id)
+    return OutboxSender(
+        runtime.db, runtime.clock, background.wecom, background.mp, template_id, group_robot=background.group_robot
+    )
 
 
 def _tick(clock: object) -> float:

@@ -16,6 +16,7 @@ from bot.health import HealthMonitor
 from bot.pipeline import MessagePipeline
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
+from handlers.menu_clicks import MenuClick
 from handlers.units import UnitDirectory
 from scheduler.clock import Clock, SystemClock
 from storage.db import Database
@@ -37,6 +38,10 @@ def make_deps(settings: Settings) -> Deps:
         photo_window_minutes=settings.dialog.photo_window_minutes,
         question_timeout_minutes=settings.dialog.question_timeout_minutes,
         max_text_chars=settings.dialog.max_text_chars,
+        menu_clicks={
+            key: MenuClick(button.name, button.command.strip(), button.contact_only)
+            for key, button in settings.menu.clicks().items()
+        },
     )
 
 

@@ -31,7 +31,8 @@ def sandboxed(settings: Settings, platform_url: str) -> Settings:
             "mp": settings.channels.mp.model_copy(update={"api_base": platform_url}),
         }
     )
-    return settings.model_copy(update={"channels": channels})
+    group_robot = settings.group_robot.model_copy(update={"api_base": platform_url})
+    return settings.model_copy(update={"channels": channels, "group_robot": group_robot})
 
 
 async def start_site(

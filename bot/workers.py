@@ -11,6 +11,7 @@ import aiohttp
 from bot.media_worker import MediaWorker, make_fetch
 from bot.runtime import Runtime
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, TokenCache, WeComClient
+from bot.wechat_api.group_robot import GroupRobotClient
 from storage.photo_store import PhotoStore
 
 
@@ -21,6 +22,7 @@ class Background:
     wecom: WeComClient | None
     mp: OfficialAccountClient | None
     media: MediaWorker
+    group_robot: GroupRobotClient | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -51,7 +53,9 @@ async def open_background(runtime: Runtime, *, policy: RetryPolicy | None = None
         photo_store(runtime),
         (settings.ceremony.at.date(), settings.campaign.week_end),
     )
-    background = Background(http, tokens, wecom, mp, media)
+    robot = settings.group_robot
+    group_robot = GroupRobotClient(http, robot.api_base, robot.key, policy) if robot.enabled else None
+    background = Background(http, tokens, wecom, mp, media, group_robot)
     if run:
         task = asyncio.create_task(media.run_forever(), name="media-worker")
         background.tasks.append(task)

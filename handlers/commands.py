@@ -6,6 +6,7 @@ from handlers.binding import audit, bind, grant_for_code, too_many_failures, unb
 from handlers.deps import Deps
 from handlers.names import ask_name_once
 from handlers.router import Bound, Command, Context, MsgType, Regex, Router
+from scheduler.push_texts import span_label
 
 router = Router("commands")
 
@@ -79,6 +80,21 @@ def on_code(ctx: Context) -> str:
 @router.message(Command("绑定"))
 def on_bind_without_code(ctx: Context) -> str:
     return "请发送“绑定 邀请码”，邀请码为8位字母数字。"
+
+
+@router.message(Command("报送说明", "怎么报", "如何报送"))
+def on_reporting_guide(ctx: Context) -> str:
+    """How to report (the menu's 报送说明): also for someone not yet bound, who is told to bind."""
+    campaign, contact = ctx.deps.campaign, ctx.deps.contact
+    bind_first = "" if ctx.liaison else "请先发送“绑定 邀请码”完成绑定。\n"
+    return (
+        f"{bind_first}{campaign.name}（{span_label(campaign.week_start, campaign.week_end)}）报送说明：\n"
+        "开展活动后随时在这里报送，一条消息说清时间、地点、活动内容和数字，例如：\n"
+        f"“今天上午在{campaign.city}主要商圈开展集中宣传，发放宣传资料300份，现场咨询50人次”\n"
+        f"现场照片先发后发都可以（{ctx.deps.photo_window_minutes}分钟内自动关联到这条活动）。\n"
+        "发错了：“改 人数 500”“撤回”；查看已报：“我的”。\n"
+        f"有问题请联系{contact.name}（{contact.phone}）。"
+    )
 
 
 @router.message(lambda ctx: not Bound(ctx))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from handlers.menu_clicks import MenuClick
 from handlers.units import UnitDirectory
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, UnitConfig
 
@@ -23,3 +25,5 @@ class Deps:
     question_timeout_minutes: int = 60
     # A longer text is stored but not read (see handlers.prereading).
     max_text_chars: int = 3000
+    # App menu click keys ([[menu.buttons]]) and the commands they stand for.
+    menu_clicks: Mapping[str, MenuClick] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from handlers import (
 from handlers.binding import automatic_grant, bind, load_liaison
 from handlers.deps import Deps
 from handlers.inbound import Inbound
+from handlers.menu_clicks import route_menu_clicks
 from handlers.prereading import PreReading
 from handlers.router import Context, NotHandled, Reply, Router
 
@@ -53,6 +54,7 @@ def _stale(seen: datetime | None, now: datetime) -> bool:
 def build_router() -> Router:
     root = Router("root")
     root.middleware(identify)
+    root.middleware(route_menu_clicks)
     # Before commands: its event route answers every other event with nothing.
     root.include(card_routes.router)
     root.include(commands.router)

@@ -3,6 +3,7 @@ depend on the client that provides it (bot.wechat_api implements these)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,6 +13,16 @@ SYSTEM_BUSY = -1  # transient on WeChat's side
 FREQUENCY_LIMITED = 45009  # the app's call quota: try again later
 OUTSIDE_SERVICE_WINDOW = 45015  # Official Account: the user has not written to us in the last 48 h
 ALL_RECIPIENTS_INVALID = 81013  # none of the recipients is a member of the app
+
+
+# The outbox channel of a WeCom group chat's robot (群机器人); a row's recipient is robot_id(key).
+GROUP_ROBOT = "group_robot"
+
+
+def robot_id(key: str) -> str:
+    """Names a robot in outbox rows and keys without storing its key (a secret): a new key is a
+    new robot, whose pushes are new rows."""
+    return "robot-" + hashlib.sha256(key.strip().encode()).hexdigest()[:16]
 
 
 class DeliveryError(Exception):
@@ -55,3 +66,10 @@ class OfficialAccountSending(Protocol):
     async def send_template(
         self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
     ) -> int: ...
+
+
+class GroupRobotSending(Protocol):
+    @property
+    def robot_id(self) -> str: ...
+    async def send_markdown(self, content: str) -> None: ...
+    async def send_image(self, data: bytes) -> None: ...

@@ -54,6 +54,21 @@ class DigestSettings(Protocol):
 class Digest:
     text: str
     image: bytes | None = None  # JPEG collage, None when there are no photos
+    # For the campaign's group chat (group robot): the text without the lines meant for the contact
+    # person alone (failed pushes, unreachable people); empty when it is the same as text.
+    group_text: str = ""
+
+    @property
+    def for_group(self) -> str:
+        return self.group_text or self.text
+
+
+def _with_problems(lines: list[str], problems: list[str], image: bytes | None = None) -> Digest:
+    """A digest whose contact-only delivery problems stay out of its group text."""
+    public = clip("\n".join(lines))
+    if not problems:
+        return Digest(public, image)
+    return Digest(clip("\n".join(lines + problems)), image, public)
 
 
 def say_totals(activities: Iterable[Activity]) -> str:
@@ -120,23 +135,22 @@ class DigestWriter:
     def day_digest(self, session: Session, day: date, now: datetime) -> Digest:
         lines, silent, _ = self._activity_report(session, day, day)
         text = [f"今日汇总（{date_label(day)}）：{lines[0]}", *lines[1:], f"未报（{len(silent)}）：{_names(silent)}"]
-        text += self._delivery_problems(session, now - timedelta(days=1))
-        return Digest(clip("\n".join(text)), self.collage_for(session, day, day))
+        problems = self._delivery_problems(session, now - timedelta(days=1))
+        return _with_problems(text, problems, self.collage_for(session, day, day))
 
     def week_digest(self, session: Session, now: datetime) -> Digest:
         campaign = self.settings.campaign
         lines, silent, _ = self._activity_report(session, campaign.week_start, campaign.week_end)
         span = span_label(campaign.week_start, campaign.week_end)
         text = [f"宣传周汇总（{span}）：{lines[0]}", *lines[1:], f"全周未报（{len(silent)}）：{_names(silent)}"]
-        text += self._delivery_problems(session, now - timedelta(days=1))
-        return Digest(clip("\n".join(text)), self.collage_for(session, campaign.week_start, campaign.week_end))
+        problems = self._delivery_problems(session, now - timedelta(days=1))
+        return _with_problems(text, problems, self.collage_for(session, campaign.week_start, campaign.week_end))
 
     def final_rollup(self, session: Session, deadline: datetime, now: datetime) -> Digest:
         campaign = self.settings.campaign
         lines, _, _ = self._activity_report(session, campaign.week_start, campaign.week_end)
         text = [f"总结截止（{moment_label(deadline)}）汇总：", self.summary_status(session), f"全周{lines[0]}"]
-        text += self._delivery_problems(session, now - timedelta(days=1))
-        return Digest(clip("\n".join(text)))
+        return _with_problems(text, self._delivery_problems(session, now - timedelta(days=1)))
 
     def summary_status(self, session: Session) -> str:
         """总结: who has handed in the summary, and who has not."""

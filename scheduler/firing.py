@@ -4,6 +4,9 @@ A push fires at most once (``FiredPush``), all in one transaction with its rows,
 either leaves it unfired (it fires on restart, if still useful) or fully queued (the sender
 finishes it). Row keys are ``{push.key}:{channel}:{user_id}``: a second firing by another
 process, or an overlap with an admin's manual request, cannot queue the same message twice.
+
+Pushes of the kinds a group robot is configured for also go to the campaign's group chat: one
+more "recipient", ``group_robot:<robot id>``, in the same transaction and under the same keys.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlmodel import Session
 from scheduler.audiences import Recipient, resolve
 from scheduler.campaign import ContactConfig
 from scheduler.cards import Card, task_id_for
+from scheduler.delivery import GROUP_ROBOT
 from scheduler.digest import Digest, DigestSettings, DigestWriter
 from scheduler.plan import PlannedPush, PushKind
 from storage.campaign_status import FiredPush, claim_push
@@ -43,9 +47,22 @@ class CardPush:
     data: dict[str, object] = field(default_factory=dict)
 
 
+# Channels whose readers also get the digest's collage as an image message (the Official Account
+# client has no media upload: its readers get the text only).
+IMAGE_CHANNELS = frozenset({"wecom", GROUP_ROBOT})
+
+
 class FiringSettings(DigestSettings, Protocol):
     @property
     def contact(self) -> ContactConfig: ...
+
+
+@dataclass(frozen=True)
+class GroupRobotRoute:
+    """Which pushes also go to the group chat's robot ([group_robot] kinds), and which robot."""
+
+    robot_id: str  # scheduler.delivery.robot_id(key)
+    kinds: frozenset[PushKind]
 
 
 def queue(
@@ -83,8 +100,7 @@ def queue(
                 data=card.data,
             )
         rows = [(row_key, text, extra)]
-        # The Official Account client has no media upload: its readers get the text only.
-        if image is not None and who.channel == "wecom":
+        if image is not None and who.channel in IMAGE_CHANNELS:
             rows.append((f"{key}:image:{who.channel}:{who.user_id}", IMAGE_TEXT, {**extra, "image": str(image)}))
         for row_key, row_text, row_extra in rows:
             written += put(
@@ -103,8 +119,15 @@ def queue(
 
 class PushFiring:
     def __init__(
-        self, db: Database, settings: FiringSettings, digests: DigestWriter, collage_dir: Path, deadline: datetime
+        self,
+        db: Database,
+        settings: FiringSettings,
+        digests: DigestWriter,
+        collage_dir: Path,
+        deadline: datetime,
+        group_robot: GroupRobotRoute | None = None,
     ) -> None:
+        self.group_robot = group_robot
         self.db = db
         self.settings = settings
         self.digests = digests
@@ -139,6 +162,17 @@ class PushFiring:
             image=image,
             card=CardPush(push.card, push.card_until or push.expires_at) if push.card else None,
         )
+        if self.group_robot is not None and push.kind in self.group_robot.kinds:
+            written += queue(
+                session,
+                key=push.key,
+                kind=push.kind,
+                recipients=[Recipient(GROUP_ROBOT, self.group_robot.robot_id)],
+                text=digest.for_group,
+                now=now,
+                not_after=push.expires_at,
+                image=image,
+            )
         fired = session.get(FiredPush, push.key)
         if fired is not None:
             fired.recipients = len(resolved.recipients)

@@ -10,6 +10,10 @@ rather than losing it. Transient failures retry with exponential backoff; every 
 Official Account: a customer-service message while the user wrote to us in the last 48 hours,
 otherwise the configured template message; with no template the row fails as unreachable
 (errcode 45015) and the next digest names the person.
+
+Group robot (群机器人): one message a row (markdown, or the collage as an image), at most
+``robot_per_minute`` a minute per robot, counted from the sent rows like WeCom's member limit;
+its 45009 (rate limited) is retried like any frequency limit.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ from scheduler.clock import Clock
 from scheduler.delivery import (
     ALL_RECIPIENTS_INVALID,
     FREQUENCY_LIMITED,
+    GROUP_ROBOT,
     OUTSIDE_SERVICE_WINDOW,
     SYSTEM_BUSY,
     DeliveryError,
+    GroupRobotSending,
     OfficialAccountSending,
     WeComSending,
 )
@@ -51,6 +57,7 @@ MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 class SenderPolicy:
     per_minute: int = 30  # WeCom: messages one member may receive from the app per minute
     per_hour: int = 1000  # ... and per hour
+    robot_per_minute: int = 20  # WeCom group robot: messages per robot per minute
     batch_size: int = 1000  # userids per message/send call
     max_attempts: int = 5
     first_retry: timedelta = timedelta(minutes=1)
@@ -98,11 +105,13 @@ class OutboxSender:
         mp: OfficialAccountSending | None,
         template_id: str = "",
         policy: SenderPolicy = SenderPolicy(),
+        group_robot: GroupRobotSending | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.wecom = wecom
         self.mp = mp
+        self.group_robot = group_robot
         self.template_id = template_id
         self.policy = policy
         self._wake = asyncio.Event()
@@ -136,6 +145,7 @@ class OutboxSender:
                 return 0
             outcomes = await self._send_wecom([row for row in claimed if row.channel == "wecom"], now)
             outcomes += await self._send_mp([row for row in claimed if row.channel == "mp"], now)
+            outcomes += await self._send_group_robot([row for row in claimed if row.channel == GROUP_ROBOT])
             await self.db.run(lambda session: self._record(session, outcomes, claimed, now))
             return len(claimed)
 
@@ -167,18 +177,27 @@ class OutboxSender:
         ).all()
         if not rows:
             return []
-        recent = self._recent_wecom_sends(session, {r.recipient for r in rows if r.channel == "wecom"}, now)
+        limits = {
+            "wecom": (self.policy.per_minute, self.policy.per_hour),
+            GROUP_ROBOT: (self.policy.robot_per_minute, None),
+        }
+        recent = {
+            channel: self._recent_sends(session, channel, {r.recipient for r in rows if r.channel == channel}, now)
+            for channel in limits
+        }
         last_seen = self._mp_last_seen(session, {r.recipient for r in rows if r.channel == "mp"})
-        taken_now: defaultdict[str, int] = defaultdict(int)
+        taken_now: defaultdict[tuple[str, str], int] = defaultdict(int)
         claimed = []
         for row in rows:
-            if row.channel == "wecom":
-                free_at = self._limit_frees_at(recent[row.recipient], taken_now[row.recipient], now)
+            if row.channel in limits:
+                taken = taken_now[(row.channel, row.recipient)]
+                per_minute, per_hour = limits[row.channel]
+                free_at = self._limit_frees_at(recent[row.channel][row.recipient], taken, now, per_minute, per_hour)
                 if free_at is not None:
                     row.next_attempt_at = free_at
                     session.add(row)
                     continue
-                taken_now[row.recipient] += 1
+                taken_now[(row.channel, row.recipient)] += 1
             row.attempts += 1
             row.next_attempt_at = now + self.policy.lease
             session.add(row)
@@ -197,13 +216,15 @@ class OutboxSender:
         return claimed
 
     @staticmethod
-    def _recent_wecom_sends(session: Session, recipients: set[str], now: datetime) -> defaultdict[str, list[datetime]]:
+    def _recent_sends(
+        session: Session, channel: str, recipients: set[str], now: datetime
+    ) -> defaultdict[str, list[datetime]]:
         found: defaultdict[str, list[datetime]] = defaultdict(list)
         if not recipients:
             return found
         rows = session.exec(
             select(OutboxMessage.recipient, OutboxMessage.sent_at).where(
-                OutboxMessage.channel == "wecom",
+                OutboxMessage.channel == channel,
                 OutboxMessage.status == "sent",
                 col(OutboxMessage.recipient).in_(recipients),
                 col(OutboxMessage.sent_at) > now - HOUR,
@@ -214,12 +235,15 @@ class OutboxSender:
                 found[recipient].append(sent_at)
         return found
 
-    def _limit_frees_at(self, sent: list[datetime], taken_now: int, now: datetime) -> datetime | None:
-        """None if one more message may go to this member now, else when it may."""
+    @staticmethod
+    def _limit_frees_at(
+        sent: list[datetime], taken_now: int, now: datetime, per_minute: int, per_hour: int | None
+    ) -> datetime | None:
+        """None if one more message may go to this member (or robot) now, else when it may."""
         in_minute = sorted(at for at in sent if at > now - MINUTE)
-        if len(sent) + taken_now >= self.policy.per_hour:
+        if per_hour is not None and len(sent) + taken_now >= per_hour:
             return min(sent) + HOUR if sent else now + MINUTE
-        if len(in_minute) + taken_now >= self.policy.per_minute:
+        if len(in_minute) + taken_now >= per_minute:
             return in_minute[0] + MINUTE if in_minute else now + MINUTE
         return None
 
@@ -325,6 +349,30 @@ class OutboxSender:
         except DeliveryError as exc:
             return self._after_error(row, exc)
         return Outcome(row.id, "sent", via="template")
+
+    async def _send_group_robot(self, rows: list[Claimed]) -> list[Outcome]:
+        outcomes = []
+        for row in rows:
+            if self.group_robot is None:
+                outcomes.append(Outcome(row.id, "failed", None, "the group robot is not configured"))
+            elif row.recipient != self.group_robot.robot_id:
+                # Queued for a robot whose key has since been replaced: that group is not this one.
+                outcomes.append(Outcome(row.id, "failed", None, "queued for another group robot (key changed)"))
+            else:
+                outcomes.append(await self._robot_one(self.group_robot, row))
+        return outcomes
+
+    async def _robot_one(self, robot: GroupRobotSending, row: Claimed) -> Outcome:
+        try:
+            if row.image is None:
+                await robot.send_markdown(row.text)
+            else:
+                await robot.send_image(Path(row.image).read_bytes())
+        except DeliveryError as exc:
+            return self._after_error(row, exc)
+        except OSError as exc:  # the collage file is gone: nothing to retry
+            return Outcome(row.id, "failed", None, f"image unreadable: {exc}")
+        return Outcome(row.id, "sent")
 
     def _after_error(self, row: Claimed, exc: DeliveryError) -> Outcome:
         transient = exc.retried or exc.errcode in (SYSTEM_BUSY, FREQUENCY_LIMITED)

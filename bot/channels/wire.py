@@ -220,6 +220,9 @@ def to_inbound(channel: str, data: Mapping[str, str], raw: str) -> Inbound:
     if event == CARD_EVENT:
         # Two clicks on two cards can share a second; a retried callback repeats all of these.
         dedupe += f":{data.get('TaskId', '')}:{data.get('EventKey', '')}"
+    elif event == "click":
+        # Two different menu buttons tapped within one second are two messages.
+        dedupe += f":{data.get('EventKey', '')}"
     fields: dict[str, Any] = {}
     if msg_type == "text":
         fields["content"] = data.get("Content", "")

@@ -51,6 +51,11 @@ MP: dict[int, tuple[str, str]] = {
         "加入这台服务器的公网出口 IP",
     ),
     40243: ("channels.mp.secret", "AppSecret 已被冻结：在「设置与开发 → 基本配置」解冻后再试"),
+    48001: (
+        "channels.mp",
+        "公众号没有调用该接口的权限（如未认证的订阅号不能用接口设置菜单）：完成微信认证，"
+        "或在公众号后台「内容与互动 → 自定义菜单」手工设置",
+    ),
     -1: ("channels.mp", "微信系统繁忙，稍后再运行一次 `weekbot check --online`"),
 }
 _LOOKUP = {

@@ -137,6 +137,33 @@ def api_bases(settings: Settings) -> list[Problem]:
     return problems
 
 
+# A WeCom group robot's key is a UUID: the part after ?key= in its webhook address.
+ROBOT_KEY = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def group_robot(settings: Settings) -> list[Problem]:
+    """An empty key is off; a set one must look like a robot's key and travel over https."""
+    robot = settings.group_robot
+    if not robot.enabled:
+        return []
+    key = robot.key.strip()
+    problems = []
+    if "key=" in key or key.startswith(("http://", "https://")):
+        problems.append(Problem("group_robot.key", "只填 webhook 地址里 key= 后面的那一段，不要整段地址"))
+    elif not ROBOT_KEY.fullmatch(key):
+        problems.append(
+            Problem(
+                "group_robot.key",
+                "不像群机器人的 key（应形如 693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa 的 36 个字符）："
+                "在群聊「··· → 群机器人 → 本机器人」复制 webhook 地址里 key= 后面的部分",
+            )
+        )
+    url = urlsplit(robot.api_base)
+    if url.scheme != "https" and not (url.scheme == "http" and _is_local(url.hostname or "")):
+        problems.append(Problem("group_robot.api_base", "须为 https（只有本机上的代理可以用 http）"))
+    return problems
+
+
 def campaign_calendar(settings: Settings) -> list[Problem]:
     """The whole push plan, as serve builds it at start: the calendar must know every day it needs."""
     try:
@@ -169,6 +196,7 @@ CHECKS: tuple[Check, ...] = (
     channel_credentials,
     aes_keys,
     api_bases,
+    group_robot,
     campaign_calendar,
     data_dir,
 )

@@ -57,6 +57,9 @@ async def online_report(settings: Settings, policy: RetryPolicy = CHECK_POLICY) 
         http = await stack.enter_async_context(aiohttp.ClientSession())
         if settings.channels.wecom.enabled:
             await _check_wecom(WeComClient(http, settings.channels.wecom, tokens, policy), settings, report)
+        if settings.group_robot.enabled:
+            # Its only endpoint posts into the group chat: nothing is sent to prove the key.
+            report.notes.append("群机器人：为免在群里发消息，不做在线检查；key 的格式已离线检查")
         if settings.channels.mp.enabled:
             await _check_mp(OfficialAccountClient(http, settings.channels.mp, tokens, policy), settings, report)
     return report

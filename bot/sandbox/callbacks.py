@@ -166,3 +166,12 @@ class WeComUser:
         """The template_card_event WeCom posts when this member taps button ``key`` of card ``task_id``."""
         fields = {"Event": "template_card_event", "EventKey": key, "TaskId": task_id, "CardType": card_type}
         return self.xml(created, "event", fields | {"ResponseCode": response_code})
+
+    async def click(self, key: str, created: datetime) -> str | None:
+        """Tap an app menu button: the click event WeCom sends with the button's key."""
+        return await self.send("event", click_event_fields(key), created)
+
+
+def click_event_fields(key: str) -> dict[str, Any]:
+    """A menu click's event fields (WeCom sends "click", the Official Account "CLICK")."""
+    return {"Event": "click", "EventKey": key}

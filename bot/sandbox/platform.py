@@ -3,7 +3,8 @@
 It answers like the real APIs (errcode/errmsg JSON, invaliduser, media bytes with
 Content-Disposition), checks credentials and token expiry, records every message sent, and can
 be told to misbehave (``PlatformState.inject``) so retries are exercised over real HTTP. Both
-channels share one app: a token remembers which channel issued it. ``/_sandbox/*`` lets another
+channels share one app: a token remembers which channel issued it. It also records each channel's
+menu (menu/create) and answers group robots' webhook/send (20 messages a minute per robot). ``/_sandbox/*`` lets another
 process read what was sent, inject faults, seed media and reset. The state itself is bot.sandbox.state.
 """
 
@@ -75,6 +76,9 @@ def make_platform_app(state: PlatformState) -> web.Application:
     app.router.add_get("/_sandbox/media/{media_id}", _control_get_media)
     app.router.add_post("/_sandbox/expire-tokens", _control_expire_tokens)
     app.router.add_post("/_sandbox/reset", _control_reset)
+    from bot.sandbox.menu_robot import add_menu_and_robot_routes  # it uses this module's helpers
+
+    add_menu_and_robot_routes(app)
     return app
 
 

@@ -52,6 +52,17 @@ class IssuedResponseCode:
 
 
 @dataclass(frozen=True)
+class RobotMessage:
+    """A message a group robot posted into its group chat."""
+
+    key: str  # the robot's webhook key
+    msgtype: str  # markdown, text, image
+    content: str  # the text, or the image's md5
+    image: bytes | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class StoredMedia:
     data: bytes
     content_type: str
@@ -101,6 +112,13 @@ class PlatformState:
     # Template cards by task_id, and every ResponseCode handed out (at send and with each click).
     cards: dict[str, SentCard] = field(default_factory=dict)
     response_codes: dict[str, IssuedResponseCode] = field(default_factory=dict)
+    # The menu each channel's menu/create last set (the request body as received).
+    menus: dict[Channel, dict[str, Any]] = field(default_factory=dict)
+    # Group robots: the webhook keys that exist (empty: any key is a robot), what they posted,
+    # and WeCom's limit of 20 messages a minute per robot (errcode 45009 beyond).
+    robot_keys: set[str] = field(default_factory=set)
+    robot_messages: list[RobotMessage] = field(default_factory=list)
+    robot_per_minute: int = 20
     _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
     _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
@@ -166,6 +184,8 @@ class PlatformState:
     def reset(self) -> None:
         self.cards.clear()
         self.response_codes.clear()
+        self.menus.clear()
+        self.robot_messages.clear()
         self.messages.clear()
         self.media.clear()
         self.calls.clear()
@@ -178,6 +198,11 @@ class PlatformState:
             user in m.touser and m.msgtype == msgtype and m.content == content and m.at is not None and m.at >= since
             for m in self.messages
         )
+
+    def robot_rate_limited(self, key: str) -> bool:
+        """Whether robot ``key`` has posted its quota within the last minute (state clock)."""
+        since = self.clock.now() - timedelta(minutes=1)
+        return sum(m.key == key and m.at > since for m in self.robot_messages) >= self.robot_per_minute
 
     def messages_to(self, user: str) -> list[SentMessage]:
         return [m for m in self.messages if user in m.touser]

@@ -50,6 +50,10 @@ class OfficialAccountClient:
         reply = await self._api.call_json("POST", "/cgi-bin/message/template/send", body=body)
         return int(reply.get("msgid") or 0)
 
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """The account's custom menu (自定义菜单), replacing the one set in the console."""
+        await self._api.call_json("POST", "/cgi-bin/menu/create", body=menu)
+
     async def callback_ips(self) -> list[str]:
         """The addresses WeChat sends callbacks from; the call also proves the token request works."""
         return await self._api.callback_ips()

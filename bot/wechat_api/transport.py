@@ -67,7 +67,7 @@ class WeChatTransport:
         http: aiohttp.ClientSession,
         api_base: str,
         policy: RetryPolicy,
-        tokens: TokenCache,
+        tokens: TokenCache | None,
         app_key: str,
         token_path: str,
         token_params: Mapping[str, str],
@@ -99,6 +99,16 @@ class WeChatTransport:
                 return _json_result(endpoint, resp.status, await resp.read())
 
         return await self._with_retries(endpoint, attempt, tokened=True)
+
+    async def call_json_keyed(self, path: str, params: Mapping[str, str], body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST to an endpoint whose query carries its own credential (a group robot's key), not a token."""
+        endpoint = _endpoint(path)
+
+        async def attempt(_token: str | None) -> dict[str, Any]:
+            async with self._http.post(self._api_base + path, params=params, json=body) as resp:
+                return _json_result(endpoint, resp.status, await resp.read())
+
+        return await self._with_retries(endpoint, attempt, tokened=False)
 
     async def callback_ips(self) -> list[str]:
         """getcallbackip: the same path and answer on WeCom and the Official Account."""
@@ -143,13 +153,16 @@ class WeChatTransport:
         last_errcode: int | None = None
         last_failure = ""
         for number in range(1, policy.max_attempts + 1):
-            token = await self._tokens.get(self._app_key, self._fetch_token) if tokened else None
+            token = None
+            if tokened:
+                assert self._tokens is not None, "a tokened call on a transport without a token cache"
+                token = await self._tokens.get(self._app_key, self._fetch_token)
             backoff = True
             try:
                 async with asyncio.timeout(policy.timeout):
                     return await attempt(token)
             except WeChatAPIError as exc:
-                if tokened and token and exc.errcode in TOKEN_ERRCODES:
+                if tokened and token and self._tokens and exc.errcode in TOKEN_ERRCODES:
                     # A new token is all it takes; no reason to wait.
                     await self._tokens.invalidate(self._app_key, token)
                     backoff = False

@@ -111,6 +111,10 @@ class WeComClient:
         """A member's details; errcode 60011 when the member is outside the app's visible range."""
         return await self._api.call_json("GET", "/cgi-bin/user/get", params={"userid": userid})
 
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """menu/create for this app: replaces the app's menu for every member."""
+        await self._api.call_json("POST", "/cgi-bin/menu/create", params={"agentid": str(self._agent_id)}, body=menu)
+
     async def callback_ips(self) -> list[str]:
         """The addresses WeCom sends callbacks from (for a firewall in front of the webhook)."""
         return await self._api.callback_ips()
