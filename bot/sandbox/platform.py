@@ -215,7 +215,7 @@ async def _wecom_send(request: web.Request) -> web.Response:
         valid = tuple(user for user in valid if not state.sent_recently(user, body["msgtype"], content, since))
         if not valid:
             return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
-    state.messages.append(
+    state.record(
         SentMessage("message/send", valid, body["msgtype"], content, state.wecom.agent_id, body, state.clock.now())
     )
     return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
@@ -241,9 +241,7 @@ async def _mp_custom_send(request: web.Request) -> web.Response:
     content = _message_content(state, body)
     if isinstance(content, web.Response):
         return content
-    state.messages.append(
-        SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body, state.clock.now())
-    )
+    state.record(SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body, state.clock.now()))
     return _ok()
 
 
@@ -259,9 +257,7 @@ async def _mp_template_send(request: web.Request) -> web.Response:
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "value" in v for v in data.values()):
         return _error(47001, "data format error")
     content = "\n".join(f"{key}: {value['value']}" for key, value in data.items())
-    state.messages.append(
-        SentMessage("message/template/send", (openid,), "template", content, None, body, state.clock.now())
-    )
+    state.record(SentMessage("message/template/send", (openid,), "template", content, None, body, state.clock.now()))
     return _ok(msgid=state.next_msgid())
 
 

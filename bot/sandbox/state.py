@@ -3,6 +3,7 @@ and the faults it was told to inject. The HTTP side is bot.sandbox.platform."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 from dataclasses import dataclass, field
@@ -81,6 +82,8 @@ class PlatformState:
     wecom_ip_trusted: bool = True
     mp_ip_whitelisted: bool = True
     _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
+    # Set on every recorded message: the sandbox chat page's live streams wait on them.
+    _watchers: set[asyncio.Event] = field(default_factory=set, init=False, repr=False)
     _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
 
@@ -112,6 +115,21 @@ class PlatformState:
         media_id = f"sandbox-media-{next(self._ids)}"
         self.media[media_id] = StoredMedia(data, content_type, filename)
         return media_id
+
+    def record(self, message: SentMessage) -> None:
+        """Keep a message the platform accepted, and wake everyone watching."""
+        self.messages.append(message)
+        for event in self._watchers:
+            event.set()
+
+    def watch(self) -> asyncio.Event:
+        """An event set whenever a message is recorded (clear it after reading); ``unwatch`` it when done."""
+        event = asyncio.Event()
+        self._watchers.add(event)
+        return event
+
+    def unwatch(self, event: asyncio.Event) -> None:
+        self._watchers.discard(event)
 
     def reset(self) -> None:
         self.messages.clear()
