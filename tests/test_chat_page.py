@@ -64,7 +64,7 @@ async def test_a_liaison_chats_through_the_page_and_sees_pushes_live(tmp_path: P
         await shoot(page, "chat-start-phone")
         user = liaison_of(bot, UNIT)
         await page.select_option("#who", user)
-        await page.get_by_role("button", name=f"发送邀请码绑定{UNIT}").click()
+        await page.get_by_role("button", name="邀请码绑定").click()
         await expect(page.locator(".msg.bot .bubble").last).to_contain_text(f"绑定成功：{UNIT}")
 
         await page.fill("#text", REPORT)
@@ -109,7 +109,9 @@ async def test_a_liaison_chats_through_the_page_and_sees_pushes_live(tmp_path: P
 
 
 async def test_without_the_sandbox_there_is_no_page(tmp_path: Path) -> None:
-    async with Harness(make_settings(tmp_path)) as bot, aiohttp.ClientSession() as http:
+    async with Harness(make_settings(tmp_path, WEEKBOT_SANDBOX="false")) as bot, aiohttp.ClientSession() as http:
+        async with http.get(bot.url("/dash/")) as response:
+            assert 'href="/sandbox/"' not in await response.text()
         for path in ("/sandbox/", "/sandbox", "/sandbox/people", "/sandbox/static/chat.js"):
             async with http.get(bot.url(path), allow_redirects=False) as response:
                 assert response.status == 404, path
@@ -121,6 +123,8 @@ async def test_the_page_takes_only_what_it_should(tmp_path: Path) -> None:
     async with Harness(make_settings(tmp_path), chat_page=True) as bot, aiohttp.ClientSession() as http:
         async with http.get(bot.url("/sandbox/")) as response:
             assert response.status == 200 and "沙箱" in await response.text()
+        async with http.get(bot.url("/dash/")) as response:  # the desk links the page when the sandbox is on
+            assert 'href="/sandbox/"' in await response.text()
         for path in ("/sandbox/static/..%2Fchat_page.py", "/sandbox/static/chat.html.bak", "/sandbox/media/..%2F1"):
             async with http.get(bot.url(path)) as response:
                 assert response.status == 404, path

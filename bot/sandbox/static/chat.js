@@ -90,7 +90,7 @@ function choose() {
   }
   const selected = who.selectedOptions[0];
   $("bind").hidden = !(selected.dataset.unit && !selected.dataset.bound);
-  $("bind").textContent = `发送邀请码绑定${selected.dataset.unit || ""}`;
+  $("bind").textContent = "邀请码绑定";
   log.replaceChildren();
   note(`以 ${selected.textContent}（${who.value}）的身份聊天`);
   if (stream) stream.close();
@@ -150,6 +150,7 @@ $("bind").addEventListener("click", async () => {
   if (answer) {
     if (answer.reply && answer.reply.startsWith("绑定成功")) {
       selected.dataset.bound = "1";
+      selected.textContent = selected.textContent.replace("（需绑定）", "（已绑定）");
       $("bind").hidden = true;
     }
   }
