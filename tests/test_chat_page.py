@@ -6,6 +6,7 @@ refuses what it must not take. Screenshots go to test-artifacts/chat-*.png.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -13,9 +14,12 @@ import aiohttp
 from PIL import Image
 from playwright.async_api import expect
 
-from bot.push_worker import make_sender
+from bot.push_worker import make_firing, make_sender
 from scheduler.audiences import Recipient
-from scheduler.firing import IMAGE_TEXT, queue
+from scheduler.clock import TZ, VirtualClock
+from scheduler.executor import VirtualRunner
+from scheduler.firing import queue
+from scheduler.plan import build_plan
 from tests.harness import Harness, make_settings
 from tests.test_browser import ARTIFACTS, chromium, phone_and_desktop, shoot
 
@@ -149,3 +153,23 @@ async def test_the_page_takes_only_what_it_should(tmp_path: Path) -> None:
             assert await response.json() == {"virtual": False}  # a ManualClock is no rehearsal
         async with http.post(bot.url("/sandbox/clock/jump")) as response:
             assert response.status == 404
+
+
+async def test_on_a_rehearsal_the_clock_panel_shows_time_and_jumps_to_the_next_push(tmp_path: Path) -> None:
+    start = datetime(2026, 4, 13, 9, 0, tzinfo=TZ)  # before the first push
+    clock = VirtualClock(start, 60)
+    async with Harness(make_settings(tmp_path), clock, chat_page=True) as bot, aiohttp.ClientSession() as http:
+        assert bot.chat_page is not None
+        runner = VirtualRunner(build_plan(bot.settings), clock, make_firing(bot.runtime), lambda: None)
+        bot.chat_page.rehearsal = runner
+        upcoming = runner.next_push()
+        assert upcoming is not None and upcoming.at > start
+        async with http.get(bot.url("/sandbox/clock")) as response:
+            state = await response.json()
+        assert state["virtual"] and state["speed"] == 60 and state["label"].startswith("4月13日")
+        assert state["next"]["kind"] == str(upcoming.kind) and state["can_jump"]
+        async with http.post(bot.url("/sandbox/clock/jump")) as response:
+            state = await response.json()
+        # Time runs on from the push (nothing holds it in this test); an hour is a real minute.
+        assert upcoming.at <= datetime.fromisoformat(state["now"]) < upcoming.at + timedelta(hours=1)
+        assert not state["can_jump"]  # there: the runner fires it on its next tick
