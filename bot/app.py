@@ -55,6 +55,8 @@ async def refuse_cleanly(request: web.Request, handler: Route) -> web.StreamResp
 
 
 REQUEST_TIMEOUT = 408
+# The sandbox chat page (bot.sandbox.chat_page), mounted only when the sandbox is on.
+SANDBOX_PREFIX = "/sandbox"
 
 
 async def read_body(request: web.Request, timeout: float) -> bytes:
@@ -107,6 +109,7 @@ def build_app(
     replay_guard: ReplayGuard,
     body_timeout: float,
     dashboard: web.Application | None = None,
+    sandbox_page: web.Application | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[refuse_cleanly], client_max_size=MAX_BODY + 1)
     paths = {"wecom": "/wechat/work", "mp": "/wechat/mp"}
@@ -119,8 +122,15 @@ def build_app(
         # A typed "/dash" lands on the desk too (registered first: the sub-app claims its prefix).
         app.router.add_get(DASHBOARD_PREFIX, _to_dashboard)
         app.add_subapp(DASHBOARD_PREFIX, dashboard)
+    if sandbox_page is not None:
+        app.router.add_get(SANDBOX_PREFIX, _to_sandbox_page)
+        app.add_subapp(SANDBOX_PREFIX, sandbox_page)
     return app
 
 
 async def _to_dashboard(_request: web.Request) -> web.Response:
     raise web.HTTPFound(f"{DASHBOARD_PREFIX}/")
+
+
+async def _to_sandbox_page(_request: web.Request) -> web.Response:
+    raise web.HTTPFound(f"{SANDBOX_PREFIX}/")

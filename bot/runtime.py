@@ -92,7 +92,8 @@ class Runtime:
         pipeline = MessagePipeline(db, Dispatcher(deps), clock)
         return cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
 
-    def web_app(self) -> web.Application:
+    def web_app(self, sandbox_page: web.Application | None = None) -> web.Application:
+        """The bot's web app; ``sandbox_page`` (the sandbox chat page) is mounted at /sandbox/."""
         # Imported here: the desk reads this Runtime, so importing it at the top would be a cycle.
         from bot.dashboard import dashboard_app
 
@@ -105,6 +106,7 @@ class Runtime:
             replay_guard,
             body_timeout=self.settings.server.body_timeout_seconds,
             dashboard=dashboard_app(self),
+            sandbox_page=sandbox_page,
         )
 
     def close(self) -> None:

@@ -15,10 +15,12 @@ from bot.connections import ConnectionGuard, GuardedSite
 from bot.datalock import hold_data_dir
 from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
+from bot.sandbox.chat_page import ChatPage, chat_page_app
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState
 from bot.workers import open_background
 from scheduler.clock import Clock
+from scheduler.executor import VirtualRunner
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,18 @@ async def start_site(
     return f"http://{host}:{bound_port}"
 
 
+def web_app_for(runtime: Runtime, platform: PlatformState | None) -> tuple[web.Application, ChatPage | None]:
+    """The bot's web app; with the sandbox platform (sandbox on), the chat page at /sandbox/ too."""
+    if platform is None or "wecom" not in runtime.channels:
+        return runtime.web_app(), None
+    page = ChatPage(runtime.settings, runtime.deps, platform, runtime.clock)
+    return runtime.web_app(sandbox_page=chat_page_app(page)), page
+
+
 async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
     async with AsyncExitStack() as stack:
         stack.enter_context(hold_data_dir(settings.data_dir, "serve"))
+        state: PlatformState | None = None
         if settings.sandbox.enabled:
             # The platform keeps the bot's time, so token expiry and duplicate checks agree with it.
             state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)
@@ -75,11 +86,17 @@ async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
         stack.callback(runtime.close)
         background = await open_background(runtime)
         stack.push_async_callback(background.close)
-        url = await start_site(runtime.web_app(), host, port, stack, settings.server)
-        stack.push_async_callback((await start_push_worker(runtime, background)).stop)
+        app, chat_page = web_app_for(runtime, state)
+        url = await start_site(app, host, port, stack, settings.server)
+        worker = await start_push_worker(runtime, background)
+        stack.push_async_callback(worker.stop)
+        if chat_page is not None and isinstance(worker.executor, VirtualRunner):
+            chat_page.rehearsal = worker.executor  # the clock panel's "jump to the next push"
         if settings.backup.enabled:
             stack.push_async_callback(DailyBackup(settings, runtime.db, clock).start().stop)
         log.info("weekbot listening on %s (WeCom: /wechat/work, Official Account: /wechat/mp)", url)
+        if chat_page is not None:
+            log.info("sandbox chat page on %s/sandbox/", url)
         print(f"weekbot: serving on {url}", flush=True)
         await _until_signalled()
 

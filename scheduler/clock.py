@@ -88,6 +88,16 @@ class VirtualClock:
         moment = self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.speed)
         return moment if self._hold is None else min(moment, self._hold)
 
+    def jump_to(self, moment: datetime) -> datetime:
+        """Read ``moment`` from now on and run on from it (never back in time): a rehearsal's
+        "skip to the next push". A hold is kept, so time cannot jump past a push still to fire."""
+        reading = self._monotonic()
+        target = max(to_local(moment), self.now())
+        if self._hold is not None:
+            target = min(target, self._hold)  # a hold is never earlier than now
+        self.start, self._origin = target, reading
+        return target
+
     def hold_at(self, moment: datetime | None) -> None:
         """Never read later than ``moment`` (not earlier than now: time does not go back); None releases."""
         self._hold = None if moment is None else max(to_local(moment), self.now())

@@ -182,5 +182,19 @@ class VirtualRunner(_PlanRunner):
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
 
+    def next_push(self) -> PlannedPush | None:
+        """The earliest push not yet fired nor let expire (the plan is sorted by time)."""
+        return next((push for push in self.plan if push.key not in self.done), None)
+
+    def jump_to_next_push(self) -> PlannedPush | None:
+        """Move a ``VirtualClock`` straight to the next push's time (``follow`` fires it on its
+        next tick); the push, or None when the plan is done or time is already there."""
+        push = self.next_push()
+        if push is None or not isinstance(self.clock, VirtualClock) or self.clock.now() >= push.at:
+            return None
+        self.clock.jump_to(push.at)
+        return push
+
     def _next_at(self) -> datetime | None:
-        return min((push.at for push in self.plan if push.key not in self.done), default=None)
+        push = self.next_push()
+        return push.at if push is not None else None

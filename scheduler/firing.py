@@ -52,6 +52,15 @@ class CardPush:
 IMAGE_CHANNELS = frozenset({"wecom", GROUP_ROBOT})
 
 
+FIRST_LINE_CHARS = 60
+
+
+def first_line(text: str) -> str:
+    """A message's first non-empty line, cut to FIRST_LINE_CHARS (for a log line)."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= FIRST_LINE_CHARS else line[: FIRST_LINE_CHARS - 1] + "…"
+
+
 class FiringSettings(DigestSettings, Protocol):
     @property
     def contact(self) -> ContactConfig: ...
@@ -177,11 +186,15 @@ class PushFiring:
         if fired is not None:
             fired.recipients = len(resolved.recipients)
             session.add(fired)
+        # One line a rehearsal's watcher can follow: what went out, to whom, and how it starts.
         log.info(
-            "push %s fired: %d recipients, %d units without a liaison",
+            "push %s fired: %s to %s, %d recipients, %d units without a liaison: %s",
             push.key,
+            push.kind,
+            push.audience,
             len(resolved.recipients),
             len(resolved.unreached),
+            first_line(digest.text),
         )
         return written
 

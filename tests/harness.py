@@ -14,9 +14,10 @@ from sqlmodel import select
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import MpSealer, WeComUser
+from bot.sandbox.chat_page import ChatPage
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed
+from bot.serve import sandboxed, web_app_for
 from bot.wechat_api import RetryPolicy
 from bot.workers import open_background
 from handlers.binding import code_table
@@ -49,7 +50,14 @@ class Harness:
     """The bot app and the sandbox platform on loopback ports; background workers are not
     started, tests drive them (``await bot.background.media.run_until_idle()``)."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None, platform: PlatformState | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        platform: PlatformState | None = None,
+        *,
+        chat_page: bool = False,
+    ) -> None:
         self.clock = clock or ManualClock(START)
         # Passing the previous harness's platform keeps its media and records across a "restart".
         self.platform = platform or PlatformState(settings.channels.wecom, settings.channels.mp, clock=self.clock)
@@ -57,6 +65,8 @@ class Harness:
         self.base_settings = settings
         self.settings = settings
         self.server: TestServer | None = None
+        self.with_chat_page = chat_page  # mount the sandbox chat page at /sandbox/, as a sandbox serve does
+        self.chat_page: ChatPage | None = None
         self.http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Harness:
@@ -64,7 +74,8 @@ class Harness:
         self.settings = sandboxed(self.base_settings, str(self.platform_server.make_url("")).rstrip("/"))
         self.runtime = Runtime.create(self.settings, self.clock)
         self.background = await open_background(self.runtime, policy=RetryPolicy(base_delay=0), run=False)
-        self.server = TestServer(self.runtime.web_app(), host="127.0.0.1")
+        app, self.chat_page = web_app_for(self.runtime, self.platform if self.with_chat_page else None)
+        self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         self.http = aiohttp.ClientSession()
         return self

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from tests.conftest import EXAMPLE
@@ -39,6 +40,8 @@ def test_say_through_a_running_server_answers_with_what_was_recorded(tmp_path: P
         url = re.search(r"serving on (\S+)", server.stdout.readline())
         assert url, "serve did not report its address"
         webhook = url.group(1) + "/wechat/work"
+        with urllib.request.urlopen(url.group(1) + "/sandbox/", timeout=20) as page:  # the sandbox chat page
+            assert page.status == 200 and "沙箱" in page.read().decode()
         bound = _run("say", "--url", webhook, "--as", "wang", f"绑定 {code}", env=env)
         assert bound.startswith("绑定成功：市商务局")
         report = "今天在新华路商圈开展集中宣传，发放资料200份，咨询40人次"

@@ -4,6 +4,7 @@ expired and already-fired pushes never sent; the virtual runner holding its cloc
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -132,3 +133,66 @@ async def test_on_a_fast_virtual_clock_narrow_pushes_are_neither_late_nor_lost(t
         statuses = bot.runtime.db.call(lambda session: session.exec(select(OutboxMessage.status)).all())
     assert [message.content for message in platform.messages] == [push.text for push in plan]
     assert statuses == ["sent"] * len(plan)
+
+
+def test_a_virtual_clock_jumps_forward_only_and_not_past_its_hold() -> None:
+    real = [0.0]
+    start = datetime(2026, 4, 17, 8, 0, tzinfo=TZ)
+    clock = VirtualClock(start, 60, monotonic=lambda: real[0])
+    assert clock.now() == start
+    assert clock.jump_to(start + timedelta(hours=2)) == start + timedelta(hours=2)
+    real[0] = 1
+    assert clock.now() == start + timedelta(hours=2, minutes=1)  # runs on from the jump
+    assert clock.jump_to(start) == start + timedelta(hours=2, minutes=1)  # never back
+    clock.hold_at(start + timedelta(hours=3))
+    assert clock.jump_to(start + timedelta(days=1)) == start + timedelta(hours=3)
+
+
+async def test_jumping_to_the_next_push_fires_it_without_waiting(tmp_path: Path) -> None:
+    start = datetime(2026, 4, 17, 8, 0, tzinfo=TZ)
+    clock = VirtualClock(start, 60)  # a real second is a virtual minute: six real hours to the push
+    runtime = Runtime.create(make_settings(tmp_path), clock)
+    push = PlannedPush(
+        start + timedelta(hours=6), PushKind.CHECKIN_OPEN, Audience.CONTACT, "签到", start + timedelta(hours=7)
+    )
+    later = PlannedPush(
+        start + timedelta(days=1), PushKind.WEEK_KICKOFF, Audience.CONTACT, "启动", start + timedelta(days=2)
+    )
+    runner = VirtualRunner([later, push], clock, make_firing(runtime), lambda: None)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.follow(stop, 0.01))
+    try:
+        assert runner.next_push() == push
+        assert runner.jump_to_next_push() == push
+        assert clock.now() >= push.at
+        for _ in range(500):
+            if push.key in runner.done:
+                break
+            await asyncio.sleep(0.01)
+        assert runner.next_push() == later
+        assert clock.now() < later.at
+        keys = runtime.db.call(lambda session: set(session.exec(select(OutboxMessage.key)).all()))
+        assert keys == {f"{push.key}:wecom:tianlin"}
+    finally:
+        stop.set()
+        await task
+        runtime.close()
+
+
+async def test_each_fired_push_logs_its_kind_audience_and_first_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    start = datetime(2026, 4, 17, 8, 0, tzinfo=TZ)
+    runtime = Runtime.create(make_settings(tmp_path), SystemClock())
+    text = "\n签到已开放：请到会场签到。\n第二行不进日志"
+    push = PlannedPush(start, PushKind.CHECKIN_OPEN, Audience.CONTACT, text, start + timedelta(hours=1))
+    try:
+        with caplog.at_level(logging.INFO, logger="scheduler.firing"):
+            assert await make_firing(runtime).fire(push, start)
+    finally:
+        runtime.close()
+    lines = [record.getMessage() for record in caplog.records if record.name == "scheduler.firing"]
+    assert lines == [
+        f"push {push.key} fired: checkin_open to contact, 1 recipients, 0 units without a liaison: "
+        "签到已开放：请到会场签到。"
+    ]

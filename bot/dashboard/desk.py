@@ -102,6 +102,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         viewer=viewer,
         csrf=desk.signer.csrf_token(viewer.cookie) if viewer else "",
         campaign=desk.runtime.settings.campaign,
+        sandbox=desk.runtime.settings.sandbox.enabled,  # link the sandbox chat page
     )
     response = aiohttp_jinja2.render_template(template, request, context, status=status)
     # Pages show who reported what; keep them out of shared caches and the back-forward cache.

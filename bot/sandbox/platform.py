@@ -256,7 +256,7 @@ async def _wecom_send(request: web.Request) -> web.Response:
         valid = tuple(user for user in valid if not state.sent_recently(user, body["msgtype"], content, since))
         if not valid:
             return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
-    state.messages.append(
+    state.record(
         SentMessage("message/send", valid, body["msgtype"], content, state.wecom.agent_id, body, state.clock.now())
     )
     answer: dict[str, Any] = {"invaliduser": "|".join(invalid), "msgid": f"sandbox-msg-{state.next_msgid()}"}
@@ -287,7 +287,7 @@ async def _wecom_update_card(request: web.Request) -> web.Response:
     card = state.cards[issued.task_id]
     if card.touser in userids:
         card.replaced_name = replace_name
-    state.messages.append(
+    state.record(
         SentMessage(
             "message/update_template_card", tuple(userids), "update_template_card", replace_name,
             state.wecom.agent_id, body, state.clock.now(),
@@ -316,9 +316,7 @@ async def _mp_custom_send(request: web.Request) -> web.Response:
     content = _message_content(state, body)
     if isinstance(content, web.Response):
         return content
-    state.messages.append(
-        SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body, state.clock.now())
-    )
+    state.record(SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body, state.clock.now()))
     return _ok()
 
 
@@ -334,9 +332,7 @@ async def _mp_template_send(request: web.Request) -> web.Response:
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "value" in v for v in data.values()):
         return _error(47001, "data format error")
     content = "\n".join(f"{key}: {value['value']}" for key, value in data.items())
-    state.messages.append(
-        SentMessage("message/template/send", (openid,), "template", content, None, body, state.clock.now())
-    )
+    state.record(SentMessage("message/template/send", (openid,), "template", content, None, body, state.clock.now()))
     return _ok(msgid=state.next_msgid())
 
 

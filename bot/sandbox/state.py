@@ -3,6 +3,7 @@ and the faults it was told to inject. The HTTP side is bot.sandbox.platform."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 from dataclasses import dataclass, field
@@ -120,6 +121,8 @@ class PlatformState:
     robot_messages: list[RobotMessage] = field(default_factory=list)
     robot_per_minute: int = 20
     _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
+    # Set on every recorded message: the sandbox chat page's live streams wait on them.
+    _watchers: set[asyncio.Event] = field(default_factory=set, init=False, repr=False)
     _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
 
@@ -180,6 +183,21 @@ class PlatformState:
             return 40008, "response_code expired"
         issued.used_at = self.clock.now()
         return issued
+
+    def record(self, message: SentMessage) -> None:
+        """Keep a message the platform accepted, and wake everyone watching."""
+        self.messages.append(message)
+        for event in self._watchers:
+            event.set()
+
+    def watch(self) -> asyncio.Event:
+        """An event set whenever a message is recorded (clear it after reading); ``unwatch`` it when done."""
+        event = asyncio.Event()
+        self._watchers.add(event)
+        return event
+
+    def unwatch(self, event: asyncio.Event) -> None:
+        self._watchers.discard(event)
 
     def reset(self) -> None:
         self.cards.clear()
