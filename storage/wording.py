@@ -59,6 +59,11 @@ def say_span(first: date, last: date) -> str:
     return f"{first.month}月{first.day}日至{last.month}月{last.day}日"
 
 
+def say_span_of(activity: Activity) -> str | None:
+    """A multi-day activity's span ("4月22日至24日"); None for a one-day one."""
+    return say_span(activity.date, activity.last_day) if activity.last_day > activity.date else None
+
+
 def say_days(activity: Activity) -> str:
     """When the activity was: its day, or its span."""
     return say_date(activity.date, activity.last_day)
