@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -160,7 +161,9 @@ def _correct(ctx: Context, record: Activity, field: str, raw_value: str, word: s
     value = parse_field_value(field, raw_value, ctx)
     if value is None:
         return f"没看懂“{raw_value}”，请重新发送，例如“改 {word} {_example(field)}”。"
-    before = getattr(record, field)
+    if value is BACKWARD_SPAN:
+        return f"“{raw_value}”的结束日期早于开始日期（或跨度超过7天），没有更正。例如“改 {word} 22日至24日”。"
+    before = (record.date, record.last_day) if field == "date" else getattr(record, field)
     apply_field(record, field, value, raw_value)
     record.updated_at = ctx.now
     ctx.session.add(record)
@@ -174,15 +177,38 @@ def parse_field_value(field: str, text: str, ctx: Context) -> Any:
     if field == "type":
         return type_from_words(text)
     if field == "date":
-        mentions = find_dates(normalize(text), ctx.now.date())
-        return mentions[0].days[0] if mentions else None
+        return _day_span(normalize(text), ctx.now.date())
     token = re.search(NUMBER, normalize(text))
     return to_int(token.group(0)) if token else None
 
 
+# The value of a date written as a range that runs backwards (24日至22日): refused, not guessed.
+BACKWARD_SPAN = (dt.date.max, dt.date.min)
+# 至/到 anywhere, a dash after a day ("4-22" is one date, "24日-22日" a range).
+_RANGE_WORD = re.compile(r"至|到|[日号]\s*[—－\-~～–]")
+
+
+def _day_span(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last day written: "4月22日" one day, "22日至24日" a span (a list, 22、23号,
+    takes its first day: one record is one activity)."""
+    mentions = find_dates(text, today)
+    if not mentions:
+        return None
+    first = mentions[0]
+    if first.span:
+        return first.days[0], first.days[-1]
+    if _RANGE_WORD.search(text, first.start, first.end):
+        return BACKWARD_SPAN
+    return first.days[0], first.days[0]
+
+
 def apply_field(record: Activity, field: str, value: Any, raw: str) -> None:
+    if field == "date":
+        record.date, last = value
+        record.end_date = last if last > record.date else None  # None: one day
+        return
     setattr(record, field, value)
-    if field in ("date", "type", "location"):
+    if field in ("type", "location"):
         return
     approximate = dict(record.approximate)
     if APPROXIMATE.search(raw):
@@ -193,8 +219,8 @@ def apply_field(record: Activity, field: str, value: Any, raw: str) -> None:
 
 
 def _example(field: str) -> str:
-    return {"date": "4月22日", "type": "培训", "location": "新华路商圈"}.get(field, "300")
+    return {"date": "4月22日或22日至24日", "type": "培训", "location": "新华路商圈"}.get(field, "300")
 
 
 def _plain(value: Any) -> Any:
-    return say_date(value) if hasattr(value, "isoformat") else value
+    return say_date(*value) if isinstance(value, tuple) else value  # a date: (first day, last day)

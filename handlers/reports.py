@@ -54,6 +54,7 @@ def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ..
             "liaison_id": ctx.liaison.id if ctx.liaison else None,
             "message_id": ctx.data.get("message_id"),
             "date": item.date,
+            "end_date": item.end_date if item.end_date > item.date else None,  # None: one day
             "type": item.type,
             "location": item.location,
             "approximate": {f: True for f in item.approximate},
@@ -74,7 +75,7 @@ def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ..
 
 def outside_week_note(ctx: Context, records: list[Activity]) -> str | None:
     campaign = ctx.deps.campaign
-    days = sorted({a.date for a in records if not campaign.week_start <= a.date <= campaign.week_end})
+    days = sorted({d for a in records for d in a.days() if not campaign.week_start <= d <= campaign.week_end})
     if not days:
         return None
     said = "、".join(say_date(d) for d in days)

@@ -26,6 +26,7 @@ from storage.campaign_status import (
     attendees_by_unit,
     checkins_by_unit,
     declined_unit_ids,
+    running_between,
     summaries_by_unit,
     units_by_name,
 )
@@ -33,7 +34,7 @@ from storage.models import Activity, Liaison
 from storage.outbox import OutboxMessage
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
-from storage.wording import COUNT_LABELS, TYPE_LABELS, clip
+from storage.wording import COUNT_LABELS, TYPE_LABELS, clip, say_span_of
 
 TILE = 240
 MAX_TILES = 12
@@ -82,9 +83,14 @@ def say_totals(activities: Iterable[Activity]) -> str:
 
 
 def _unit_line(name: str, activities: list[Activity]) -> str:
-    kinds = "、".join(dict.fromkeys(TYPE_LABELS.get(a.type, a.type) for a in activities))
+    kinds = "、".join(dict.fromkeys(_kind(a) for a in activities))
     counts = say_totals(activities)
     return f"· {name}：{len(activities)}场（{kinds}）" + (f"，{counts}" if counts else "")
+
+
+def _kind(activity: Activity) -> str:
+    """The activity's type, with its span when it runs several days (成果展示4月22日至24日)."""
+    return TYPE_LABELS.get(activity.type, activity.type) + (say_span_of(activity) or "")
 
 
 def _names(names: Sequence[str]) -> str:
@@ -227,7 +233,7 @@ class DigestWriter:
                 Photo.status == PhotoStatus.READY,
                 col(Photo.thumb_path) != "",
                 or_(
-                    (col(Activity.date) >= first) & (col(Activity.date) <= last),
+                    running_between(first, last),
                     col(Photo.activity_id).is_(None) & (col(Photo.created_at) >= start) & (col(Photo.created_at) < end),
                 ),
             )

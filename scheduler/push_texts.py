@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig
+from storage.wording import say_span as span_label  # the one span wording, shared with the records
 
 _WEEKDAYS = "一二三四五六日"
 
@@ -27,12 +28,6 @@ def clock_label(moment: datetime) -> str:
 
 def moment_label(moment: datetime) -> str:
     return f"{day_label(moment.date())}{clock_label(moment)}"
-
-
-def span_label(start: date, end: date) -> str:
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.month}月{start.day}日至{end.day}日"
-    return f"{start.month}月{start.day}日至{end.month}月{end.day}日"
 
 
 def _ceremony_contact(ceremony: CeremonyConfig) -> str:

@@ -11,8 +11,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, and_, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.models import Activity, Unit, local_datetime_column
@@ -159,12 +160,21 @@ def summaries_by_unit(session: Session) -> dict[int, SummarySubmission]:
     return {row.unit_id: row for row in session.exec(select(SummarySubmission))}
 
 
+def running_between(first: dt.date, last: dt.date) -> Any:
+    """The condition "the activity runs on some day of first..last": a span (date..end_date) that
+    overlaps them, so a unit whose exhibition runs 4月22日至24日 has an activity on the 23rd."""
+    return and_(
+        col(Activity.date) <= last,
+        func.coalesce(col(Activity.end_date), col(Activity.date)) >= first,
+    )
+
+
 def activities_by_unit(session: Session, first: dt.date, last: dt.date) -> dict[int, list[Activity]]:
-    """Active (not withdrawn) activities dated first..last, by unit id."""
+    """Active (not withdrawn) activities running on some day of first..last, by unit id."""
     grouped: dict[int, list[Activity]] = defaultdict(list)
     rows = session.exec(
         select(Activity)
-        .where(col(Activity.date) >= first, col(Activity.date) <= last, Activity.status == "active")
+        .where(running_between(first, last), Activity.status == "active")
         .order_by(col(Activity.date), col(Activity.id))
     )
     for row in rows:

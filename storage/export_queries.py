@@ -18,7 +18,7 @@ from functools import cached_property
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.campaign_status import attendees_by_unit, checkins_by_unit, summaries_by_unit
+from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
 from storage.models import Activity, Liaison, Unit
 from storage.photos import Photo, PhotoStatus
 from storage.wording import COUNT_LABELS, TYPE_LABELS
@@ -114,8 +114,14 @@ class ExportData:
 
     @cached_property
     def by_day(self) -> dict[date, int]:
-        """Activities per date, dates in order."""
+        """Activities per first day, dates in order: a span counts once, on the day it began, so
+        the days add up to the total."""
         return dict(sorted(Counter(row.activity.date for row in self.activities).items()))
+
+    @cached_property
+    def days_running(self) -> frozenset[date]:
+        """Every day some activity runs on (each day of a span)."""
+        return frozenset(day for row in self.activities for day in row.activity.days())
 
     @cached_property
     def photos_by_unit(self) -> dict[str, int]:
@@ -152,10 +158,9 @@ def _active_activities(session: Session, filters: ExportFilter) -> Sequence[tupl
         .outerjoin(Liaison, col(Activity.liaison_id) == col(Liaison.id))
         .where(Activity.status == "active")
     )
-    if filters.first is not None:
-        query = query.where(col(Activity.date) >= filters.first)
-    if filters.last is not None:
-        query = query.where(col(Activity.date) <= filters.last)
+    if filters.first is not None or filters.last is not None:
+        # A span that overlaps the period belongs to it.
+        query = query.where(running_between(filters.first or date.min, filters.last or date.max))
     if filters.types:
         query = query.where(col(Activity.type).in_(filters.types))
     return session.exec(query).all()
@@ -228,7 +233,7 @@ def report_days(
     ceremony_day: date, week_start: date, week_end: date, data: ExportData | None = None
 ) -> tuple[date, ...]:
     """The campaign's days, from the launch ceremony (if it comes first) to the end of the week,
-    plus any other day ``data`` has records for."""
+    plus any other day ``data`` has an activity running on."""
     first = min(ceremony_day, week_start)
     days = {first + timedelta(days=n) for n in range((week_end - first).days + 1)}
-    return tuple(sorted(days | set(data.by_day if data is not None else ())))
+    return tuple(sorted(days | (data.days_running if data is not None else frozenset())))

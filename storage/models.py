@@ -57,13 +57,16 @@ class InboundMessage(SQLModel, table=True):
 
 
 class Activity(SQLModel, table=True):
-    """One reported activity. status: active | withdrawn."""
+    """One reported activity, on one day or over several (4月22日至24日). status: active | withdrawn."""
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     liaison_id: int | None = Field(default=None, foreign_key="liaison.id")
     message_id: int | None = Field(default=None, foreign_key="inboundmessage.id")
-    date: dt.date = Field(index=True)
+    date: dt.date = Field(index=True)  # the first day
+    # The last day of a multi-day activity; None (or ``date``) for one day: rows from before
+    # activities had spans are one-day ones as they stand.
+    end_date: dt.date | None = None
     type: str
     location: str | None = None
     materials: int | None = None
@@ -77,6 +80,17 @@ class Activity(SQLModel, table=True):
     status: str = Field(default="active", index=True)
     created_at: datetime = local_datetime_column(nullable=False)
     updated_at: datetime = local_datetime_column(nullable=False)
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end_date if self.end_date is not None and self.end_date > self.date else self.date
+
+    def covers(self, day: dt.date) -> bool:
+        return self.date <= day <= self.last_day
+
+    def days(self) -> list[dt.date]:
+        """Every day the activity runs, first to last."""
+        return [self.date + dt.timedelta(days=n) for n in range((self.last_day - self.date).days + 1)]
 
 
 class AuditLog(SQLModel, table=True):

@@ -45,8 +45,28 @@ def clip(text: str, limit: int = MAX_TEXT_BYTES) -> str:
     return kept.rsplit("\n", 1)[0] + "\n" + CLIPPED
 
 
-def say_date(day: date) -> str:
-    return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+def say_date(day: date, last: date | None = None) -> str:
+    """One day with its weekday, "4月22日（周三）"; a span from ``day`` to ``last``, "4月22日至24日"."""
+    if last is None or last <= day:
+        return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+    return say_span(day, last)
+
+
+def say_span(first: date, last: date) -> str:
+    """Days first..last: "4月22日至24日", "4月30日至5月2日"."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.month}月{first.day}日至{last.day}日"
+    return f"{first.month}月{first.day}日至{last.month}月{last.day}日"
+
+
+def say_span_of(activity: Activity) -> str | None:
+    """A multi-day activity's span ("4月22日至24日"); None for a one-day one."""
+    return say_span(activity.date, activity.last_day) if activity.last_day > activity.date else None
+
+
+def say_days(activity: Activity) -> str:
+    """When the activity was: its day, or its span."""
+    return say_date(activity.date, activity.last_day)
 
 
 def say_counts(activity: Activity) -> str:
@@ -60,7 +80,7 @@ def say_counts(activity: Activity) -> str:
 
 
 def say_activity(activity: Activity) -> str:
-    parts = [say_date(activity.date), TYPE_LABELS.get(activity.type, activity.type)]
+    parts = [say_days(activity), TYPE_LABELS.get(activity.type, activity.type)]
     parts.append(activity.location or "地点未填")
     counts = say_counts(activity)
     if counts:

@@ -94,7 +94,9 @@ def test_the_previous_release_is_upgraded_keeping_its_rows_and_gaining_its_uniqu
     assert differences(db) == []
     message = db.call(lambda s: s.exec(select(InboundMessage)).one())
     assert (message.dedupe_key, message.content) == ("wecom:7000000001", "今天在万达广场发放宣传资料约200份")
-    assert db.call(lambda s: s.exec(select(Activity)).one()).approximate == {"materials": True}
+    old = db.call(lambda s: s.exec(select(Activity)).one())
+    assert old.approximate == {"materials": True}
+    assert (old.end_date, old.days()) == (None, [old.date])  # a row from before spans stays one day
     assert db.call(lambda s: s.exec(select(Photo)).one()).phash == 2**64 - 1
     # The key that stops a double send holds on the upgraded database…
     with pytest.raises(IntegrityError):

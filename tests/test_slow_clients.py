@@ -88,7 +88,9 @@ async def test_kept_alive_connection_gets_the_same_deadline_for_its_next_request
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
-    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")).split(b":")[1])
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
     assert b'"status": "ok"' in await reader.readexactly(length)  # the whole first answer read
     trickling = asyncio.create_task(_trickle(writer, SLOW_REQUEST))
     assert await asyncio.wait_for(_closed_by_server(reader), CLOSED_WITHIN) == b""

@@ -19,6 +19,7 @@ from bot.dashboard.desk import DESK, Desk
 from bot.dashboard.session import SessionSigner
 from bot.workers import photo_store
 from scheduler.push_texts import clock_label, date_label, day_label, moment_label
+from storage.wording import say_days
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -52,6 +53,7 @@ def dashboard_app(runtime: Runtime) -> web.Application:
         lstrip_blocks=True,
         filters={
             "day": day_label,
+            "days": say_days,  # an activity's day, or its span
             "date": date_label,
             "clock": clock_label,
             "moment": moment_label,

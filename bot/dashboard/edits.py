@@ -36,6 +36,7 @@ class EditRefused(Exception):
 @dataclass(frozen=True)
 class RecordEdit:
     day: date
+    end_date: date | None  # the last day of a span; None for one day
     kind: str
     location: str | None
     counts: dict[str, int | None]
@@ -46,6 +47,14 @@ def parse_edit(form: Form) -> RecordEdit:
         day = date.fromisoformat(str(form.get("date", "")))
     except ValueError:
         raise EditRefused("日期格式不对，请重新选择日期。") from None
+    end_date = None
+    if raw_end := str(form.get("end_date", "")).strip():
+        try:
+            end_date = date.fromisoformat(raw_end)
+        except ValueError:
+            raise EditRefused("结束日期格式不对，请重新选择，一天的活动留空。") from None
+        if end_date < day:
+            raise EditRefused("结束日期不能早于开始日期。")
     kind = str(form.get("type", ""))
     if kind not in TYPE_LABELS:
         raise EditRefused("请选择活动类型。")
@@ -64,7 +73,7 @@ def parse_edit(form: Form) -> RecordEdit:
             counts[field] = count
         else:
             raise EditRefused(f"“{label}”请填不小于0的整数，或留空。")
-    return RecordEdit(day, kind, location or None, counts)
+    return RecordEdit(day, end_date if end_date != day else None, kind, location or None, counts)
 
 
 def _audit(session: Session, viewer: Viewer, now: datetime, action: str, record: Activity, **detail: Any) -> None:
@@ -88,7 +97,13 @@ def _plain(value: Any) -> Any:
 def edit_record(session: Session, activity_id: int, edit: RecordEdit, viewer: Viewer, now: datetime) -> int:
     """Apply the edit; returns how many fields changed, each audited as activity.update."""
     record = _active(session, activity_id)
-    wanted: dict[str, Any] = {"date": edit.day, "type": edit.kind, "location": edit.location, **edit.counts}
+    wanted: dict[str, Any] = {
+        "date": edit.day,
+        "end_date": edit.end_date,
+        "type": edit.kind,
+        "location": edit.location,
+        **edit.counts,
+    }
     changed = [field for field, value in wanted.items() if getattr(record, field) != value]
     for field in changed:
         before = getattr(record, field)

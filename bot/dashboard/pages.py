@@ -94,7 +94,7 @@ def _labels() -> dict[str, Any]:
         "type_labels": TYPE_LABELS,
         "count_labels": COUNT_LABELS,
         "action_labels": ACTION_LABELS,
-        "field_labels": FIELD_LABELS,
+        "field_labels": {**FIELD_LABELS, "end_date": "结束日期"},  # the desk alone sets end_date by itself
     }
 
 

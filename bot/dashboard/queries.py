@@ -17,7 +17,7 @@ from sqlmodel import Session, col, or_, select
 from bot.config import Settings
 from handlers.binding import UNBOUND
 from scheduler.campaign import UnitKind
-from storage.campaign_status import attendees_by_unit, checkins_by_unit, summaries_by_unit
+from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
 from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data, report_days
 from storage.models import Activity, AuditLog, InboundMessage, Liaison, Unit
 from storage.outbox import OutboxMessage
@@ -73,7 +73,7 @@ class UnitStatus:
     unit_id: int
     name: str
     owes_reports: bool  # everyone but the chair, who collects
-    by_day: tuple[int, ...]  # activities per day of ``days``
+    by_day: tuple[int, ...]  # activities running on each of ``days`` (a span on each of its days)
     attendees: tuple[str, ...]
     checked_in: bool
     summary_at: datetime | None
@@ -137,7 +137,8 @@ def _snapshot(session: Session, settings: Settings, unit: str | None = None) -> 
 
 
 def _unit_statuses(session: Session, settings: Settings, data: ExportData, days: Sequence[date]) -> list[UnitStatus]:
-    per_unit_day = Counter((row.unit, row.activity.date) for row in data.activities)
+    # A span marks each day it runs (the unit was active that day); it is still one activity.
+    per_unit_day = Counter((row.unit, day) for row in data.activities for day in row.activity.days())
     attendees, checkins, summaries = attendees_by_unit(session), checkins_by_unit(session), summaries_by_unit(session)
     kinds = {u.name: u.kind for u in settings.units}
     statuses = []
@@ -209,7 +210,7 @@ def activity_page(session: Session, wanted: ActivityFilter, page: int) -> Paged[
     if wanted.unit_id is not None:
         conditions.append(Activity.unit_id == wanted.unit_id)
     if wanted.day is not None:
-        conditions.append(Activity.date == wanted.day)
+        conditions.append(running_between(wanted.day, wanted.day))
     if wanted.kind is not None:
         conditions.append(Activity.type == wanted.kind)
     total = session.exec(select(func.count()).select_from(Activity).where(*conditions)).one()

@@ -1,7 +1,8 @@
 """The Excel ledger (活动台账): one row per activity, then a units × measures sheet and a types sheet.
 
 Counts are number cells, left blank where nobody stated a figure, so Excel's sums and filters work
-and "not stated" stays distinguishable from 0; dates are date cells. Figures stated as 约/余/多
+and "not stated" stays distinguishable from 0; dates are date cells, but a multi-day activity's is
+its span in words (4月22日至24日): one row, one activity. Figures stated as 约/余/多
 are kept as numbers and named in the 约数 column. The workbook is written in openpyxl's
 write-only mode, which streams rows to the file, so a 10,000-row ledger needs little memory.
 """
@@ -22,7 +23,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from scheduler.clock import TZ
 from storage.export_queries import MEASURES, ActivityRow, ExportData, Totals
-from storage.wording import COUNT_LABELS, TYPE_LABELS
+from storage.wording import COUNT_LABELS, TYPE_LABELS, say_span_of
 
 MEASURE_TITLES = tuple(f"{label}（{unit}）" for label, unit in COUNT_LABELS.values())
 LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (
@@ -124,7 +125,7 @@ def _ledger_row(row: ActivityRow) -> list[Any]:
     return [
         activity.id,
         row.unit,
-        activity.date,
+        say_span_of(activity) or activity.date,
         TYPE_LABELS.get(activity.type, activity.type),
         activity.location or "",
         *(getattr(activity, m) for m in MEASURES),

@@ -31,7 +31,7 @@ from scheduler.digest import say_totals  # the digest's wording, so chat and doc
 from scheduler.push_texts import date_label, moment_label, span_label
 from storage.export_queries import MEASURES, ActivityRow, ExportData, PhotoRow, report_days
 from storage.photo_store import PhotoStore
-from storage.wording import COUNT_LABELS, TYPE_LABELS, say_counts, say_date
+from storage.wording import COUNT_LABELS, TYPE_LABELS, say_counts, say_date, say_span_of
 
 # The notice's five activity arrangements (五、具体活动安排), in its order; other types follow.
 NOTICE_ARRANGEMENTS = ("ceremony", "publicity", "visit", "exhibition", "training")
@@ -252,7 +252,7 @@ def _phrase(row: ActivityRow, *, with_unit: bool = True) -> str:
     """市商务局4月20日在新华路商圈开展集中宣传，发放资料约200份，咨询40人次"""
     activity = row.activity
     label = TYPE_LABELS.get(activity.type, activity.type)
-    text = (row.unit if with_unit else "") + date_label(activity.date)
+    text = (row.unit if with_unit else "") + (say_span_of(activity) or date_label(activity.date))
     text += f"在{activity.location}" if activity.location else ""
     text += f"{VERBS.get(activity.type, '开展')}{label}"
     counts = say_counts(activity)

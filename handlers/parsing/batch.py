@@ -1,7 +1,8 @@
 """`weekbot parse`: one message → one JSON object; JSON Lines in → JSON Lines out.
 
 Input line: {"id", "text", "now" (ISO 8601, optional), "bound_unit" (optional)}.
-Output line: {"id", "intent", "unit", "activities": [{"date", "type", "location", "materials",
+Output line: {"id", "intent", "unit", "activities": [{"date", "end_date" (the last day, == date for one
+day), "type", "location", "materials",
 "consultations", "participants", "enterprises", "articles"}, ...]}; a line that cannot be read
 gives {"id", "error"} and the batch goes on.
 """
@@ -34,6 +35,7 @@ def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
         "activities": [
             {
                 "date": activity.date.isoformat(),
+                "end_date": activity.end_date.isoformat(),
                 "type": activity.type,
                 "location": activity.location,
                 **{name: getattr(activity, name) for name in COUNT_FIELDS},

@@ -94,6 +94,9 @@ class DateMention:
     end: int
     days: tuple[dt.date, ...]
     weekday_name: bool  # written as a weekday (周三, 上周六)
+    # The days are one run written as a range (4月20日至22日, 周一到周三, 21日起连续3天): one
+    # activity over them all; a list of days (22、23号) is several days, each its own.
+    span: bool = False
 
 
 def find_dates(text: str, today: dt.date) -> list[DateMention]:
@@ -161,7 +164,8 @@ def _month_day(text: str, today: dt.date) -> list[DateMention]:
         first = _safe_date(year, month, day) if year else _nearest_year(month, day, today)
         if first is None:
             continue
-        found.append(DateMention(match.start(), match.end(), _range_days(match, first), False))
+        days = _range_days(match, first)
+        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
     return found
 
 
@@ -186,7 +190,8 @@ def _numeric(text: str, today: dt.date) -> list[DateMention]:
         first = _safe_date(int(year), month, day) if year else _nearest_year(month, day, today)
         if first is None:
             continue
-        found.append(DateMention(match.start(), match.end(), _range_days(match, first), False))
+        days = _range_days(match, first)
+        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
     return found
 
 
@@ -209,7 +214,8 @@ def _day_only(text: str, today: dt.date) -> list[DateMention]:
         last = None
         if day2:
             last = _safe_date(first.year, first.month, day2) if day2 > first.day else None
-        found.append(DateMention(match.start(), match.end(), _span(first, last), False))
+        days = _span(first, last)
+        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
     return found
 
 
@@ -238,7 +244,8 @@ def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMen
         run = _RUN_AFTER.match(text, mention.end)
         if run is not None and len(mention.days) == 1:
             last = mention.days[0] + dt.timedelta(days=(to_int(run.group("n")) or 1) - 1)
-            mention = DateMention(mention.start, run.end(), _span(mention.days[0], last), mention.weekday_name)
+            days = _span(mention.days[0], last)
+            mention = DateMention(mention.start, run.end(), days, mention.weekday_name, len(days) > 1)
         elif (
             mention.weekday_name
             and text[mention.start : mention.end].endswith("周末")
@@ -277,7 +284,8 @@ def _weekday(text: str, today: dt.date) -> list[DateMention]:
             if relation is None:  # "周一至周三" written bare: the most recent such stretch
                 while last > today:
                     first, last = first - dt.timedelta(days=7), last - dt.timedelta(days=7)
-        found.append(DateMention(match.start(), match.end(), _span(first, last), True))
+        days = _span(first, last)
+        found.append(DateMention(match.start(), match.end(), days, True, len(days) > 1))
     return found
 
 

@@ -13,7 +13,8 @@ INTENTS: tuple[str, ...] = ("report", "rsvp", "summary", "other")
 
 @dataclass(frozen=True)
 class ParsedActivity:
-    date: datetime.date
+    date: datetime.date  # the first day
+    end_date: datetime.date  # the last day: == date for a one-day activity, later for a range (4月22日至24日)
     date_stated: bool
     type: str
     type_stated: bool

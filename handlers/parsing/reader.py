@@ -9,9 +9,10 @@ Dates of an activity: the first date written in its stretch (a span giving way t
 written after it, and a day something was moved to, "原定的宣传改到明天", giving way to none);
 else the previous activity's first day, stated or not as it was (今天一是…二是… share 今天); else,
 for the ceremony once past, the configured ceremony day; else the message day, with date_stated False
-unless a time of day (上午, 下午) was written, and a note. A range or list of days (4月20日至22日,
-4月20日、22日) gives one activity per day, up to a week: the counts, stated once for the whole
-span, go on the first day's activity so totals are not multiplied. A date after the message day
+unless a time of day (上午, 下午) was written, and a note. A range (4月20日至22日, 周一到周三,
+21日起连续3天, a date with 为期三天) is one activity from its first day to its last (end_date), its
+counts once; a list of days (4月20日、22日) gives one activity per day, up to a week: the counts,
+stated once for all of them, go on the first day's activity so totals are not multiplied. A date after the message day
 is kept, with a note asking to confirm it; a planned one (明天计划…) next to activities done is
 left out. The message day is the day just lived until 04:00: written at 00:40, "今天在集上忙活一天"
 is the day before.
@@ -39,7 +40,7 @@ from handlers.parsing.keywords import find_triggers
 from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.parsing.normalize import MASK, mask, normalize
-from handlers.parsing.numerals import find_quantities
+from handlers.parsing.numerals import find_quantities, to_int
 from handlers.parsing.splitting import Found, Segment, split_activities
 from handlers.parsing.units import resolve_unit
 from handlers.units import UnitDirectory
@@ -54,6 +55,8 @@ _PLAN = re.compile("计划|准备|打算|预计|拟|将|下一步|定于|定在"
 _UPCOMING = re.compile(f"{_PLAN.pattern}|正在")
 _EDGES = " ，,；;。！!？?：:\n"
 # "今天下雨，原定的广场宣传改到明天了": the day moved to is the activity's.
+# "4月21日在体育馆举办为期三天的成果展": a day and how long it lasted make a range.
+_LASTING = re.compile(r"(?:为期|持续|历时)\s*(?P<n>\d|[两二三四五六七])\s*天")
 _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|延期到|延期至|延至|顺延到|顺延至|挪到)\s*$")
 
 
@@ -114,9 +117,10 @@ def parse_report(
     previous: tuple[tuple[dt.date, ...], bool] | None = None
     for segment in _reported(split_activities(found), found):
         held_on = ceremony_day if ceremony_past and segment.type == "ceremony" else None
-        days, stated = previous = _days(segment, found, plain, previous, today, held_on)
+        days, spanned, stated = _days(segment, found, plain, previous, today, held_on)
+        previous = days, stated
         planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
-        (plans if planned else activities).extend(_activities(segment, days, stated, found, text))
+        (plans if planned else activities).extend(_activities(segment, days, spanned, stated, found, text))
     if (plans or plans_left_out) and activities:
         notes.append("计划中的活动这次没有记录，开展后再报送。")
     else:
@@ -158,26 +162,31 @@ def _days(
     previous: tuple[tuple[dt.date, ...], bool] | None,
     today: dt.date,
     held_on: dt.date | None,
-) -> tuple[tuple[dt.date, ...], bool]:
-    """The activity's days and whether they were written (see the module docstring); ``held_on``:
-    the day of an event known from the configuration (the ceremony)."""
+) -> tuple[tuple[dt.date, ...], bool, bool]:
+    """The activity's days, whether they are one range (one activity over them all) and whether
+    they were written (see the module docstring); ``held_on``: the day of an event known from the
+    configuration (the ceremony)."""
     own = [mention for mention in found.dates if segment.start <= mention.start < segment.end]
     moved_to = next((m for m in own if _MOVED.search(plain, max(0, m.start - 4), m.start)), None)
     if moved_to is not None:
-        return _upcoming(moved_to, segment, plain, today), True
+        return _upcoming(moved_to, segment, plain, today), moved_to.span, True
     if own:
         # "4月20日至26日宣传周期间，我关开展了以下活动：（一）4月21日…": a span framing the
         # first item gives way to the day inside it.
         span = set(own[0].days)
         inside = next((m for m in own[1:] if len(span) > 1 and set(m.days) < span), own[0])
-        return _upcoming(inside, segment, plain, today), True
+        days = _upcoming(inside, segment, plain, today)
+        lasting = _LASTING.search(plain, inside.end, segment.end)
+        if len(days) == 1 and lasting is not None and (length := to_int(lasting.group("n")) or 1) > 1:
+            return tuple(days[0] + dt.timedelta(days=n) for n in range(length)), True, True
+        return days, inside.span, True
     if previous is not None:
-        # A later item shares the day it follows (今天一是…二是…), not a span: the span's one
-        # activity per day belongs to the item that wrote it.
-        return previous[0][:1], previous[1]
+        # A later item shares the day it follows (今天一是…二是…), not a span: the span belongs
+        # to the item that wrote it.
+        return previous[0][:1], False, previous[1]
     if held_on is not None:
-        return (held_on,), True
-    return (today,), _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
+        return (held_on,), False, True
+    return (today,), False, _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
 
 
 def _upcoming(mention: DateMention, segment: Segment, plain: str, today: dt.date) -> tuple[dt.date, ...]:
@@ -189,8 +198,9 @@ def _upcoming(mention: DateMention, segment: Segment, plain: str, today: dt.date
 
 
 def _activities(
-    segment: Segment, days: tuple[dt.date, ...], stated: bool, found: Found, original: str
+    segment: Segment, days: tuple[dt.date, ...], spanned: bool, stated: bool, found: Found, original: str
 ) -> list[ParsedActivity]:
+    """The segment's activity: one over a range (``spanned``), else one per listed day."""
     kind = segment.type
     inside = [q for q in found.quantities if segment.start <= q.start < segment.end]
     counts = attribute(found.evidence, inside, kind)
@@ -209,9 +219,17 @@ def _activities(
     # 在/于 says where it happened, 到/走进 where someone went ("到凌源市开展宣传，在人民广场…").
     location = min(places, key=lambda loc: (not loc.labelled, not loc.where, loc.start)).text if places else None
     source = original[segment.start : segment.end].strip(_EDGES)
+    last_day = max(days) if spanned else None
+    if spanned:
+        # One activity over the range: a daily rate (每天…) counts on each of its days.
+        daily = {name: rate * len(days) for name, rate in daily.items()}
+        values = {name: values.get(name, 0) + daily.get(name, 0) for name in values.keys() | daily.keys()}
+        approximate |= daily_approximate
+        days, daily, daily_approximate = days[:1], {}, frozenset()
     return [
         ParsedActivity(
             date=day,
+            end_date=last_day or day,
             date_stated=stated,
             type=kind,
             type_stated=segment.type_stated,

@@ -102,16 +102,14 @@ def test_item_titles_and_sections_frame_the_work(units: UnitDirectory) -> None:
         "4月21日至22日，我局深入企业开展调研走访。\n一、基本情况。两天里先后走访企业共6家。\n二、下一步工作。继续走访。"
     )
     activities = read(units, sectioned).activities
-    assert [(a.type, a.date.day) for a in activities] == [("visit", 21), ("visit", 22)]
-    assert sum(a.enterprises or 0 for a in activities) == 6
+    assert [(a.type, a.date.day, a.end_date.day, a.enterprises) for a in activities] == [("visit", 21, 22, 6)]
 
 
 def test_an_item_after_a_span_gets_one_day(units: UnitDirectory) -> None:
     text = "1.4月21日至4月22日，走访科技型企业8家；\n2.在公众号推送文章3篇。"
-    assert [(a.type, a.date.day) for a in read(units, text).activities] == [
-        ("visit", 21),
-        ("visit", 22),
-        ("media", 21),
+    assert [(a.type, a.date.day, a.end_date.day) for a in read(units, text).activities] == [
+        ("visit", 21, 22),
+        ("media", 21, 21),
     ]
 
 
@@ -179,9 +177,9 @@ def test_each_counts_for_every_item_listed(units: UnitDirectory) -> None:
     assert [a.articles for a in read(units, text).activities] == [2]
 
 
-def test_a_daily_rate_goes_on_every_day_of_the_span(units: UnitDirectory) -> None:
+def test_a_daily_rate_counts_every_day_of_the_span(units: UnitDirectory) -> None:
     text = "4月20日至4月22日，在公众号连续3天推送知识产权小课堂，每天1篇"
-    assert [(a.date.day, a.articles) for a in read(units, text).activities] == [(20, 1), (21, 1), (22, 1)]
+    assert [(a.date.day, a.end_date.day, a.articles) for a in read(units, text).activities] == [(20, 22, 3)]
 
 
 CEREMONY_DAY = dt.date(2026, 4, 17)

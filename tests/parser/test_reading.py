@@ -62,11 +62,39 @@ def test_a_weekday_name_is_never_in_the_future(units: UnitDirectory, weekday: st
     assert TODAY - dt.timedelta(days=6) <= activity.date <= TODAY
 
 
-def test_a_range_gives_one_activity_a_day_with_the_counts_once(units: UnitDirectory) -> None:
-    reading = read(units, "4月20日至22日在市文化宫举办成果展，参观群众1500人次")
-    assert [a.date.day for a in reading.activities] == [20, 21, 22]
-    assert [a.participants for a in reading.activities] == [1500, None, None]
-    assert {a.type for a in reading.activities} == {"exhibition"}
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("4月20日至22日在市文化宫举办成果展，参观群众1500人次", 20, 22),
+        ("4月21日到23日在县政务大厅摆了咨询台，参观群众1500人次", 21, 23),
+        ("19号至21号在步行街设点宣传，参观群众1500人次", 19, 21),
+        ("4月20日—22日全市各乡镇张贴海报，参观群众1500人次", 20, 22),
+        ("周一到周三在广场搞宣传，参观群众1500人次", 20, 22),
+        ("4.20-4.22在广场搞宣传，参观群众1500人次", 20, 22),
+        ("4月20日起连续3天在广场搞宣传，参观群众1500人次", 20, 22),
+        ("4月20日在市文化宫举办为期三天的成果展，参观群众1500人次", 20, 22),
+    ],
+)
+def test_a_range_is_one_activity_with_its_counts_once(units: UnitDirectory, text: str, first: int, last: int) -> None:
+    [activity] = read(units, text).activities
+    assert (activity.date, activity.end_date) == (dt.date(2026, 4, first), dt.date(2026, 4, last))
+    assert activity.participants == 1500
+
+
+def test_a_daily_rate_over_a_range_counts_every_day(units: UnitDirectory) -> None:
+    [activity] = read(units, "4月20日至22日在万达广场设立咨询台，每天发放资料300份").activities
+    assert (activity.date.day, activity.end_date.day, activity.materials) == (20, 22, 900)
+
+
+def test_a_list_of_days_stays_one_activity_a_day(units: UnitDirectory) -> None:
+    reading = read(units, "21、22号各办了一场讲座，参加80人")
+    assert [(a.date.day, a.end_date.day) for a in reading.activities] == [(21, 21), (22, 22)]
+    assert [a.participants for a in reading.activities] == [80, None]
+
+
+def test_a_one_day_activity_ends_the_day_it_starts(units: UnitDirectory) -> None:
+    [activity] = read(units, "4月21日在广场开展宣传").activities
+    assert activity.end_date == activity.date
 
 
 def test_a_plan_beside_done_work_is_left_out(units: UnitDirectory) -> None:
@@ -205,6 +233,7 @@ def test_batch_keeps_the_contract_and_survives_a_bad_line(settings: Settings) ->
         "activities": [
             {
                 "date": "2026-04-22",
+                "end_date": "2026-04-22",
                 "type": "visit",
                 "location": None,
                 "materials": None,
