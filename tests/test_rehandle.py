@@ -18,6 +18,7 @@ from bot.push_worker import make_sender
 from bot.rehandler import RehandlePolicy, Rehandler
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
+from handlers.prereading import PreReading
 from handlers.router import Reply
 from scheduler.sender import OutboxSender
 from storage.models import Activity, InboundMessage
@@ -39,10 +40,13 @@ class FaultyDispatcher:
 
     def __init__(self, real: Dispatcher, failures: int) -> None:
         self.real, self.failures, self.calls = real, failures, 0
+        self.deps = real.deps  # the pipeline reads texts with the real dependencies
 
-    def handle(self, session: Session, msg: Inbound, now: datetime, message_id: int | None) -> Reply:
+    def handle(
+        self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
+    ) -> Reply:
         self.calls += 1
-        reply = self.real.handle(session, msg, now, message_id)
+        reply = self.real.handle(session, msg, now, message_id, pre_reading)
         if self.failures > 0:
             self.failures -= 1
             session.flush()  # the activity row really was written
