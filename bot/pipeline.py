@@ -133,7 +133,12 @@ class MessagePipeline:
             # The sqlite3 module begins a transaction only before a data change, not before a
             # SAVEPOINT, so releasing the first savepoint would commit on its own. IMMEDIATE: the
             # batch will write, so it takes the write lock now rather than upgrade a read lock later.
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            connection = session.connection()
+            driver = connection.connection.driver_connection
+            if driver is not None and driver.in_transaction:
+                # What a failed commit left open on this pooled connection: never acknowledged.
+                driver.rollback()
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         return [self._one(session, pending) for pending in batch]
 
     def _one(self, session: Session, pending: _Pending) -> str | NotAnswered | None:
