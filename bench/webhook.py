@@ -3,9 +3,10 @@
     .venv/bin/python bench/webhook.py [--requests 2000] [--clients 32] [--database-url URL]
 
 - echo: an aiohttp server that reads the body and answers a fixed text (the floor of the stack).
-- WeRoBot 1.13.1 in safe mode (AES, its optional `cryptography`) on waitress, parsing and replying, storing nothing: installed by
-  this script into bench/.venv-werobot (ignored by git, never a project dependency) and run there as
-  its own process. It serves the Official Account protocol, so it gets MP safe-mode posts sealed by the
+- WeRoBot 1.13.1 in safe mode (AES, with its optional `cryptography`) on waitress, parsing and
+  replying, storing nothing: installed by this script into bench/.venv-werobot (ignored by git,
+  never a project dependency) and run there as its own process.
+  It serves the Official Account protocol, so it gets MP safe-mode posts sealed by the
   same code as weekbot's (bot.sandbox.callbacks.MpSealer), with the same texts.
 - weekbot: the real app on the WeCom path: signature, AES decrypt, store, parse, records, encrypted
   reply. On SQLite (WAL, synchronous=FULL: every commit fsync'd before the answer) with group commit
@@ -183,7 +184,8 @@ def werobot_python() -> Path:
     if not python.exists():
         print(f"installing WeRoBot and waitress into {WEROBOT_VENV} (once) ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(WEROBOT_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "werobot==1.13.1", "waitress", "cryptography"], check=True)
+        packages = ["werobot==1.13.1", "waitress", "cryptography"]
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
     return python
 
 

@@ -44,9 +44,10 @@ class GatedDispatcher:
         self.fail_commit = False
         event.listen(engine, "commit", self._commit)
 
-    def _commit(self, _conn: Any) -> None:
-        if self.fail_commit:
+    def _commit(self, conn: Any) -> None:
+        if self.fail_commit:  # as a COMMIT the disk refuses: the transaction is gone, an error raised
             self.fail_commit = False
+            conn.connection.driver_connection.rollback()
             raise OSError(5, "Input/output error")
 
     def handle(
