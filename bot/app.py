@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.channels.replay import ReplayGuard
 from bot.channels.wire import MAX_BODY, Decoded, Rejected, bad_request
 from bot.health import HealthMonitor
-from bot.pipeline import HandlingFailed, MessagePipeline
+from bot.pipeline import MessagePipeline, NotAnswered
 from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.clock import Clock
 
@@ -89,10 +89,10 @@ def callback_routes(
             await replay_guard.admit(channel.name, decoded.unsigned_body, decoded.inbound.dedupe_key)
         try:
             reply = await pipeline.process(decoded.inbound)
-        except HandlingFailed:
-            # Stored, not handled (the pipeline logged why): no 200, so WeChat retries and the
-            # retry handles the stored row; bot.rehandler takes what outlasts the retries.
-            return web.Response(status=503, text="stored; handling failed, retry later")
+        except NotAnswered as exc:
+            # Not handled, or not even stored (the pipeline logged why): no 200, so WeChat retries
+            # and the retry handles the stored row; bot.rehandler takes what outlasts the retries.
+            return web.Response(status=503, text=f"not handled ({type(exc).__name__}), retry later")
         if not reply:
             return web.Response(text="success")
         xml = channel.encode_reply(decoded.fields, reply, request.query, clock.now())

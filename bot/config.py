@@ -41,6 +41,9 @@ class ServerConfig(Strict):
 class StorageConfig(Strict):
     database_url: str = ""
     data_dir: Path = Path("./data")
+    # Inbound messages that arrive together are stored and handled in one transaction, synced to
+    # disk once before any of them is answered (bot.pipeline): at most this many; 1 commits each alone.
+    max_batch: int = Field(default=64, ge=1, le=1000)
 
     def resolved_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'weekbot.db'}"

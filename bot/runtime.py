@@ -89,7 +89,7 @@ class Runtime:
             channels["wecom"] = WeComChannel(settings.channels.wecom)
         if settings.channels.mp.enabled:
             channels["mp"] = OfficialAccountChannel(settings.channels.mp)
-        pipeline = MessagePipeline(db, Dispatcher(deps), clock)
+        pipeline = MessagePipeline(db, Dispatcher(deps), clock, max_batch=settings.storage.max_batch)
         return cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
 
     def web_app(self, sandbox_page: web.Application | None = None) -> web.Application:

@@ -1,5 +1,12 @@
 """Engine and sessions. SQLite (WAL) by default, PostgreSQL accepted.
 
+A commit is on disk when it returns: SQLite runs WAL with ``synchronous=FULL`` (the WAL is fsync'd
+at every commit; NORMAL syncs only at checkpoints, so a power cut could roll back transactions
+whose webhook answer already went out, and WeChat does not resend an answered message), and every
+PostgreSQL connection sets ``synchronous_commit=on`` (a server configured ``off`` would acknowledge
+before its WAL is flushed). The cost of the sync is shared: bot.pipeline commits the messages that
+arrive together in one transaction.
+
 Database work is synchronous SQLAlchemy run off the event loop: ``await db.run(fn)`` calls
 ``fn(session)`` in a worker thread and commits. SQLite gets a single writer thread so writes never
 contend for the file lock; PostgreSQL gets a small pool. ``await db.read(fn)`` runs read-only work
@@ -50,7 +57,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5)
+    event.listen(engine, "connect", _postgres_durable_commits)
+    return engine
 
 
 def insert_ignoring_conflicts(dialect_name: str, table: Table, unique: list[str]) -> ReturningInsert[Any]:
@@ -67,10 +76,17 @@ def insert_ignoring_conflicts(dialect_name: str, table: Table, unique: list[str]
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _postgres_durable_commits(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("SET synchronous_commit = on")
+    cur.close()
+    dbapi_conn.commit()
 
 
 class Database:

@@ -1,0 +1,162 @@
+"""Group commit (bot.pipeline): messages that arrive together share one transaction and one sync to
+disk, yet a failure stays with its own message, a failed commit acknowledges none, and the commit
+is durable (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlmodel import Session
+
+from handlers.dispatcher import Dispatcher
+from handlers.inbound import Inbound
+from handlers.prereading import PreReading
+from handlers.router import Reply
+from storage.models import Activity, InboundMessage
+from tests.harness import Harness, make_settings
+
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
+LIAISON, UNIT = "wang", "市商务局"
+GATE, BROKEN, COMMIT_FAILS = "门闩", "故障", "提交失败"
+
+
+def report(n: int) -> str:
+    return f"今天在新华路商圈开展集中宣传，发放资料{100 + n}份"
+
+
+class GatedDispatcher:
+    """The real dispatcher, with three markers in a text: GATE holds the writer until ``release``
+    (so what arrives meanwhile queues into one batch), BROKEN fails its handling after its writes,
+    COMMIT_FAILS makes the commit of its batch fail (a sync to disk that fails)."""
+
+    def __init__(self, real: Dispatcher, engine: Any) -> None:
+        self.real, self.deps = real, real.deps
+        self.release = threading.Event()
+        self.sessions: dict[str, Session] = {}
+        self.fail_commit = False
+        event.listen(engine, "commit", self._commit)
+
+    def _commit(self, conn: Any) -> None:
+        if self.fail_commit:  # as a COMMIT the disk refuses: the transaction is gone, an error raised
+            self.fail_commit = False
+            conn.connection.driver_connection.rollback()
+            raise OSError(5, "Input/output error")
+
+    def handle(
+        self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
+    ) -> Reply:
+        self.sessions[msg.text] = session
+        if GATE in msg.text:
+            assert self.release.wait(30)
+        reply = self.real.handle(session, msg, now, message_id, pre_reading)
+        session.flush()
+        if BROKEN in msg.text:
+            raise OSError(28, "No space left on device")
+        if COMMIT_FAILS in msg.text:
+            self.fail_commit = True
+        return reply
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with Harness(make_settings(tmp_path)) as harness:
+        await harness.bound(LIAISON, UNIT)
+        yield harness
+
+
+def gated(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> GatedDispatcher:
+    pipeline = bot.runtime.pipeline
+    gate = GatedDispatcher(pipeline.dispatcher, bot.runtime.db.engine)
+    monkeypatch.setattr(pipeline, "dispatcher", gate)
+    return gate
+
+
+async def post_batch(bot: Harness, gate: GatedDispatcher, texts: list[str], first_id: int) -> list[int]:
+    """Post a GATE message, then ``texts`` while it holds the writer: they form one batch."""
+    user = bot.wecom(LIAISON)
+
+    async def post(body: str, msg_id: int) -> int:
+        status, _ = await user.post(
+            user.xml(bot.clock.now(), "text", {"Content": body}, msg_id=msg_id), bot.clock.now()
+        )
+        return status
+
+    gate_post = asyncio.ensure_future(post(f"{GATE}{report(999)}", first_id))
+    while GATE not in "".join(gate.sessions):
+        await asyncio.sleep(0.01)
+    posts = [asyncio.ensure_future(post(body, first_id + 1 + n)) for n, body in enumerate(texts)]
+    while len(bot.runtime.pipeline._waiting) < len(texts):
+        await asyncio.sleep(0.01)
+    gate.release.set()
+    assert await gate_post == 200
+    return list(await asyncio.gather(*posts))
+
+
+def stored_texts(bot: Harness) -> dict[str, InboundMessage]:
+    return {row.content: row for row in bot.rows(InboundMessage) if row.msg_type == "text"}
+
+
+async def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_answered_and_stored(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = gated(bot, monkeypatch)
+    texts = [report(1), report(2), f"{BROKEN}{report(3)}", report(4)]
+    statuses = await post_batch(bot, gate, texts, 7001)
+    assert statuses == [200, 200, 503, 200]
+    assert len({id(gate.sessions[body]) for body in texts}) == 1  # one batch, one transaction
+    stored = stored_texts(bot)
+    assert all(stored[body].handled_at is not None for body in (texts[0], texts[1], texts[3]))
+    assert stored[texts[2]].handled_at is None  # stored, unhandled: WeChat's retry handles it
+    assert sorted(a.materials for a in bot.rows(Activity)) == [101, 102, 104, 1099]
+
+
+async def test_a_failed_commit_acknowledges_none_of_its_batch_and_the_retries_store_each_once(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = gated(bot, monkeypatch)
+    texts = [report(1), f"{COMMIT_FAILS}{report(2)}", report(3)]
+    assert await post_batch(bot, gate, texts, 7101) == [503, 503, 503]
+    assert not set(texts) & set(stored_texts(bot))  # nothing of the batch is on disk
+    user = bot.wecom(LIAISON)
+    for n, body in enumerate(texts):  # WeChat's retries: same MsgId
+        body = body.replace(COMMIT_FAILS, "")
+        status, _ = await user.post(
+            user.xml(bot.clock.now(), "text", {"Content": body}, msg_id=7102 + n), bot.clock.now()
+        )
+        assert status == 200
+    assert sorted(a.materials for a in bot.rows(Activity)) == [101, 102, 103, 1099]
+
+
+async def test_commits_are_durable_before_the_answer(bot: Harness) -> None:
+    def setting(session: Session) -> object:
+        if bot.runtime.db.is_sqlite:
+            return session.exec(text("PRAGMA synchronous")).one()[0]  # type: ignore[call-overload]
+        return session.exec(text("SHOW synchronous_commit")).one()[0]  # type: ignore[call-overload]
+
+    assert bot.runtime.db.call(setting) == (2 if bot.runtime.db.is_sqlite else "on")  # 2: FULL
+
+
+async def test_two_hundred_reports_and_fifty_duplicates_at_once_are_each_stored_once(bot: Harness) -> None:
+    users = [f"liaison{n}" for n in range(4)]
+    for user, unit in zip(users, ["市市场监督管理局", "市委宣传部", "市教育局", "市科技局"], strict=True):
+        await bot.bound(user, unit)
+    posts = []
+    for n in range(200):
+        user = bot.wecom(users[n % len(users)])
+        xml = user.xml(bot.clock.now(), "text", {"Content": report(n)}, msg_id=8000 + n)
+        posts.append((user, xml))
+    posts += posts[::4]  # fifty of them delivered twice (WeChat's retries)
+    answers = await asyncio.gather(*(user.post(xml, bot.clock.now()) for user, xml in posts))
+    assert {status for status, _ in answers} == {200}
+    assert [reply for _, reply in answers[200:]] == [reply for _, reply in answers[:200:4]]
+    reports = [row for row in bot.rows(InboundMessage) if row.user_id in users and "宣传" in row.content]
+    assert len(reports) == 200 and all(row.handled_at is not None for row in reports)
+    assert sorted(a.materials for a in bot.rows(Activity)) == list(range(100, 300))
