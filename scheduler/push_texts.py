@@ -9,16 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig
-
-_WEEKDAYS = "一二三四五六日"
+from storage.wording import say_date
 
 
 def date_label(day: date) -> str:
     return f"{day.month}月{day.day}日"
-
-
-def day_label(day: date) -> str:
-    return f"{date_label(day)}（周{_WEEKDAYS[day.weekday()]}）"
 
 
 def clock_label(moment: datetime) -> str:
@@ -26,7 +21,7 @@ def clock_label(moment: datetime) -> str:
 
 
 def moment_label(moment: datetime) -> str:
-    return f"{day_label(moment.date())}{clock_label(moment)}"
+    return f"{say_date(moment.date())}{clock_label(moment)}"
 
 
 def span_label(start: date, end: date) -> str:
