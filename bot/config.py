@@ -278,7 +278,12 @@ class Settings(Strict):
         return self.storage.resolved_url()
 
 
-# Environment variable -> dotted config key.
+# Environment variable -> dotted config key. Kept by hand rather than pydantic-settings: its
+# environment source names a nested key by its path (WEEKBOT_CHANNELS__WECOM__CORP_ID) and does not
+# read aliases set on nested models (pydantic-settings issue 27), it reads os.environ instead of
+# the mapping load_config is given, and its TOML source takes the file from the class, not from the
+# path resolved per call. This table also names the variable in every error (key_label) and is
+# what deploy/weekbot.env.example must cover.
 ENV_OVERRIDES: dict[str, str] = {
     "WEEKBOT_DATABASE_URL": "storage.database_url",
     "WEEKBOT_DATA_DIR": "storage.data_dir",

@@ -27,13 +27,15 @@ from storage.imaging import SAME_PHOTO_DISTANCE, NotAnImage, ProcessedPhoto, ham
 from storage.outbox import put
 from storage.photo_store import PhotoStore, StoredPaths
 from storage.photos import Photo, PhotoStatus
+from storage.retry_schedule import RetrySchedule
 from storage.wording import say_date
 
 log = logging.getLogger(__name__)
 
 # (channel, media_id, pic_url) -> the media's bytes
 Fetch = Callable[[str, str | None, str | None], Awaitable[Media]]
-MAX_ATTEMPTS = 5
+# A download that failed (after the API client's own quick retries): 30 s, 1, 2, 4 minutes later.
+DOWNLOAD_RETRY = RetrySchedule(timedelta(seconds=30), timedelta(minutes=10), max_attempts=5)
 
 
 class MediaWorker:
@@ -82,7 +84,7 @@ class MediaWorker:
             media = await self.fetch(payload["channel"], payload.get("media_id"), payload.get("pic_url"))
         except WeChatAPIError as exc:
             error = str(exc)
-            retry = timedelta(seconds=30 * job.attempts) if job.attempts < MAX_ATTEMPTS else None
+            retry = DOWNLOAD_RETRY.delay_after(job.attempts)
             await self.db.run(lambda s: jobs.fail(s, job_id, error, self.clock.now(), retry_in=retry))
             if retry is None:
                 await self.db.run(lambda s: self._settle_unfetchable(s, payload))

@@ -5,8 +5,9 @@ a retry handles the stored row. If every retry fails too (a fault that lasts lon
 a handler bug fixed by a restart), this worker, at start and every minute, handles each message
 still unhandled ``grace`` after it arrived, through the same pipeline a retry takes, and pushes the
 reply through the outbox (the sender's WeChat window is gone by then). Each failed attempt is
-counted (storage.rehandling) and retried with backoff; after ``max_attempts`` the message is left
-as failed: logged once at ERROR, listed on the desk's failures page and the sender is told.
+counted (storage.rehandling) and retried with backoff (storage.retry_schedule); after the last
+attempt the message is left as failed: logged once at ERROR, listed on the desk's failures page
+and the sender is told.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from storage.db import Database
 from storage.models import InboundMessage
 from storage.outbox import put
 from storage.rehandling import due_unhandled, record_failed_attempt
+from storage.retry_schedule import RetrySchedule
 from storage.wording import clip
 
 log = logging.getLogger(__name__)
@@ -43,20 +45,16 @@ class RehandlePush(StrEnum):
     GAVE_UP = "rehandle_failed"
 
 
+# 5, 10, 20, 40 minutes between the five attempts, then left as failed.
+REHANDLE_RETRY = RetrySchedule(timedelta(minutes=5), timedelta(hours=1), max_attempts=5)
+
+
 @dataclass(frozen=True)
 class RehandlePolicy:
     grace: timedelta = timedelta(minutes=2)  # WeChat's own retries come first; never race them
     every: timedelta = timedelta(minutes=1)  # how often to look (on the injected clock)
-    max_attempts: int = 5
-    first_retry: timedelta = timedelta(minutes=5)  # then doubling: 5, 10, 20, 40 minutes
-    max_retry: timedelta = timedelta(hours=1)
+    retry: RetrySchedule = REHANDLE_RETRY
     batch: int = 50
-
-    def retry_delay(self, attempts: int) -> timedelta | None:
-        """How long after failed attempt number ``attempts`` to try again; None: give up."""
-        if attempts >= self.max_attempts:
-            return None
-        return min(self.max_retry, self.first_retry * 2 ** (attempts - 1))
 
 
 def stored_inbound(row: InboundMessage) -> Inbound:
@@ -137,7 +135,7 @@ class Rehandler:
 
     def _count_failure(self, session: Session, row: InboundMessage, error: str, now: datetime) -> None:
         assert row.id is not None
-        retry = record_failed_attempt(session, row.id, error, now, self.policy.retry_delay)
+        retry = record_failed_attempt(session, row.id, error, now, self.policy.retry.delay_after)
         if retry.failed_at is None:
             return
         log.error(

@@ -27,6 +27,7 @@ from scheduler.digest import DigestWriter
 from scheduler.firing import queue
 from storage.campaign_status import attendees_by_unit, check_in, mark_summary, register_attendees
 from storage.models import Unit
+from storage.wording import say_date
 
 router = Router("campaign")
 
@@ -145,7 +146,7 @@ def _nudge_text(ctx: Context, unit: Unit, today: date) -> str:
 def on_check_in(ctx: Context) -> str:
     ceremony_day = ctx.deps.ceremony.at.date()
     if ctx.now.date() != ceremony_day:
-        return f"签到只在启动仪式当天（{push_texts.day_label(ceremony_day)}）开放。"
+        return f"签到只在启动仪式当天（{say_date(ceremony_day)}）开放。"
     name = ctx.data.get("args") or (ctx.liaison.name if ctx.liaison else "")
     return _check_in(ctx, name, "text", None)
 

@@ -9,8 +9,9 @@ record (reported within the window), or waits for the report that follows within
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import ColumnElement, and_, bindparam, update
 from sqlmodel import col, select
 
 from handlers.records import numbered_records, open_record, record_number
@@ -23,6 +24,18 @@ from storage.wording import say_activity
 router = Router("photos")
 
 LIVE = (PhotoStatus.PENDING, PhotoStatus.READY)
+_PHOTOS = Photo.__table__
+
+
+def _waiting(liaison: Any, since: Any) -> ColumnElement[bool]:
+    """A liaison's live photos attached to no record, received since ``since``: one condition for
+    the 图 N query and the hot path's UPDATE (which passes bind parameters)."""
+    return and_(
+        _PHOTOS.c.liaison_id == liaison,
+        _PHOTOS.c.activity_id.is_(None),
+        _PHOTOS.c.status.in_([str(status) for status in LIVE]),
+        _PHOTOS.c.created_at >= since,
+    )
 
 
 @router.message(MsgType("image"), Bound)
@@ -64,32 +77,13 @@ def unattached_photos(ctx: Context, within: timedelta) -> list[Photo]:
     """The sender's photos not yet attached to a record, received within `within`, oldest first."""
     if ctx.liaison is None:
         return []
-    since = ctx.now - within
-    return list(
-        ctx.session.exec(
-            select(Photo)
-            .where(
-                Photo.liaison_id == ctx.liaison.id,
-                col(Photo.activity_id).is_(None),
-                col(Photo.status).in_(LIVE),
-                col(Photo.created_at) >= since,
-            )
-            .order_by(col(Photo.id))
-        ).all()
-    )
+    waiting = select(Photo).where(_waiting(ctx.liaison.id, ctx.now - within)).order_by(col(Photo.id))
+    return list(ctx.session.exec(waiting).all())
 
 
-_PHOTOS = Photo.__table__
 # Runs for every report on the webhook's hot path: one Core UPDATE, built once.
 _ATTACH_WAITING = (
-    update(_PHOTOS)
-    .where(
-        _PHOTOS.c.liaison_id == bindparam("liaison"),
-        _PHOTOS.c.activity_id.is_(None),
-        _PHOTOS.c.status.in_([str(status) for status in LIVE]),
-        _PHOTOS.c.created_at >= bindparam("since"),
-    )
-    .values(activity_id=bindparam("record"))
+    update(_PHOTOS).where(_waiting(bindparam("liaison"), bindparam("since"))).values(activity_id=bindparam("record"))
 )
 
 

@@ -9,17 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig
+from storage.wording import say_date
 from storage.wording import say_span as span_label  # the one span wording, shared with the records
-
-_WEEKDAYS = "一二三四五六日"
 
 
 def date_label(day: date) -> str:
     return f"{day.month}月{day.day}日"
-
-
-def day_label(day: date) -> str:
-    return f"{date_label(day)}（周{_WEEKDAYS[day.weekday()]}）"
 
 
 def clock_label(moment: datetime) -> str:
@@ -27,7 +22,7 @@ def clock_label(moment: datetime) -> str:
 
 
 def moment_label(moment: datetime) -> str:
-    return f"{day_label(moment.date())}{clock_label(moment)}"
+    return f"{say_date(moment.date())}{clock_label(moment)}"
 
 
 def _ceremony_contact(ceremony: CeremonyConfig) -> str:

@@ -45,12 +45,18 @@ from scheduler.delivery import (
 from scheduler.heartbeat import Heartbeat
 from storage.cards import keep_response_code
 from storage.db import Database
+from storage.leases import claim_due
 from storage.models import Liaison
 from storage.outbox import OutboxMessage
+from storage.retry_schedule import RetrySchedule
 
 log = logging.getLogger(__name__)
 
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+
+
+# Transient failures: 1, 2, 4, 8 minutes between the five attempts, then the row fails.
+SEND_RETRY = RetrySchedule(timedelta(minutes=1), timedelta(minutes=30), max_attempts=5)
 
 
 @dataclass(frozen=True)
@@ -59,18 +65,13 @@ class SenderPolicy:
     per_hour: int = 1000  # ... and per hour
     robot_per_minute: int = 20  # WeCom group robot: messages per robot per minute
     batch_size: int = 1000  # userids per message/send call
-    max_attempts: int = 5
-    first_retry: timedelta = timedelta(minutes=1)
-    max_retry: timedelta = timedelta(minutes=30)
+    retry: RetrySchedule = SEND_RETRY
     lease: timedelta = timedelta(minutes=2)
     service_window: timedelta = timedelta(hours=48)  # Official Account customer-service messages
     claim_limit: int = 5000
     # WeCom's own duplicate check (identical text, same member, within this window): a resend
     # after a crash between the API call and the row's update is dropped by WeCom.
     duplicate_check_seconds: int = 1800
-
-    def retry_delay(self, attempts: int) -> timedelta:
-        return min(self.max_retry, self.first_retry * 2 ** max(0, attempts - 1))
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Outcome:
     via: str | None = None  # mp: custom | template
     card_task: str | None = None  # a card was sent: its task_id ...
     response_code: str | None = None  # ... and the ResponseCode WeCom issued for it
+    retry_in: timedelta | None = None  # status retry: when, from now
 
 
 class OutboxSender:
@@ -146,7 +148,7 @@ class OutboxSender:
             outcomes = await self._send_wecom([row for row in claimed if row.channel == "wecom"], now)
             outcomes += await self._send_mp([row for row in claimed if row.channel == "mp"], now)
             outcomes += await self._send_group_robot([row for row in claimed if row.channel == GROUP_ROBOT])
-            await self.db.run(lambda session: self._record(session, outcomes, claimed, now))
+            await self.db.run(lambda session: self._record(session, outcomes, now))
             return len(claimed)
 
     async def drain_due(self) -> int:
@@ -168,15 +170,33 @@ class OutboxSender:
             )
             .values(status="expired", finished_at=now, error="too late to be useful")
         )
-        rows = session.exec(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now)
-            .order_by(col(OutboxMessage.id))
-            .limit(self.policy.claim_limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not rows:
-            return []
+        leased = claim_due(
+            session,
+            OutboxMessage,
+            due=(col(OutboxMessage.status) == "pending") & (col(OutboxMessage.next_attempt_at) <= now),
+            order_by=(col(OutboxMessage.id),),
+            limit=self.policy.claim_limit,
+            lease={"next_attempt_at": now + self.policy.lease},
+            choose=lambda rows: self._within_rate_limits(session, rows, now),
+        )
+        last_seen = self._mp_last_seen(session, {r.recipient for r in leased if r.channel == "mp"})
+        return [
+            Claimed(
+                id=row.id or 0,
+                channel=row.channel,
+                recipient=row.recipient,
+                text=row.text,
+                image=row.extra.get("image"),
+                attempts=row.attempts,
+                last_seen_at=last_seen.get(row.recipient),
+                extra=row.extra,
+            )
+            for row in leased
+        ]
+
+    def _within_rate_limits(self, session: Session, rows: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+        """The rows that may go now; rows over a WeCom member's or a group robot's limits are put off
+        until they may."""
         limits = {
             "wecom": (self.policy.per_minute, self.policy.per_hour),
             GROUP_ROBOT: (self.policy.robot_per_minute, None),
@@ -185,9 +205,8 @@ class OutboxSender:
             channel: self._recent_sends(session, channel, {r.recipient for r in rows if r.channel == channel}, now)
             for channel in limits
         }
-        last_seen = self._mp_last_seen(session, {r.recipient for r in rows if r.channel == "mp"})
         taken_now: defaultdict[tuple[str, str], int] = defaultdict(int)
-        claimed = []
+        chosen = []
         for row in rows:
             if row.channel in limits:
                 taken = taken_now[(row.channel, row.recipient)]
@@ -198,22 +217,8 @@ class OutboxSender:
                     session.add(row)
                     continue
                 taken_now[(row.channel, row.recipient)] += 1
-            row.attempts += 1
-            row.next_attempt_at = now + self.policy.lease
-            session.add(row)
-            claimed.append(
-                Claimed(
-                    id=row.id or 0,
-                    channel=row.channel,
-                    recipient=row.recipient,
-                    text=row.text,
-                    image=row.extra.get("image"),
-                    attempts=row.attempts,
-                    last_seen_at=last_seen.get(row.recipient),
-                    extra=row.extra,
-                )
-            )
-        return claimed
+            chosen.append(row)
+        return chosen
 
     @staticmethod
     def _recent_sends(
@@ -376,20 +381,21 @@ class OutboxSender:
 
     def _after_error(self, row: Claimed, exc: DeliveryError) -> Outcome:
         transient = exc.retried or exc.errcode in (SYSTEM_BUSY, FREQUENCY_LIMITED)
-        status = "retry" if transient and row.attempts < self.policy.max_attempts else "failed"
-        return Outcome(row.id, status, exc.errcode, str(exc)[:500])
+        retry_in = self.policy.retry.delay_after(row.attempts) if transient else None
+        if retry_in is None:
+            return Outcome(row.id, "failed", exc.errcode, str(exc)[:500])
+        return Outcome(row.id, "retry", exc.errcode, str(exc)[:500], retry_in=retry_in)
 
     # ---- recording ----
 
-    def _record(self, session: Session, outcomes: list[Outcome], claimed: list[Claimed], now: datetime) -> None:
-        attempts = {row.id: row.attempts for row in claimed}
+    def _record(self, session: Session, outcomes: list[Outcome], now: datetime) -> None:
         for outcome in outcomes:
             row = session.get(OutboxMessage, outcome.row_id)
             if row is None:
                 continue
             row.errcode, row.error = outcome.errcode, outcome.error
-            if outcome.status == "retry":
-                row.next_attempt_at = now + self.policy.retry_delay(attempts[outcome.row_id])
+            if outcome.retry_in is not None:
+                row.next_attempt_at = now + outcome.retry_in
                 log.warning("outbox %s: retry %d later: %s", row.key, row.attempts, outcome.error)
             else:
                 row.status, row.finished_at = outcome.status, now

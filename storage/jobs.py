@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, update
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, Session, SQLModel, col
 
+from storage.leases import claim_due
 from storage.models import local_datetime_column
 
 LEASE = timedelta(minutes=5)
@@ -38,21 +39,15 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], now: datetime)
 def claim_next(session: Session, now: datetime) -> Job | None:
     """Take the oldest runnable job (queued, or running with a lapsed lease) under a lease."""
     runnable = (col(Job.status) == "queued") | ((col(Job.status) == "running") & (col(Job.lease_until) < now))
-    candidates = session.exec(
-        select(Job).where(runnable, col(Job.run_after) <= now).order_by(col(Job.run_after), col(Job.id)).limit(5)
-    ).all()
-    for job in candidates:
-        # Conditional update: another worker may have claimed it between our read and this write.
-        taken = session.execute(
-            update(Job)
-            .where(col(Job.id) == job.id, col(Job.status) == job.status, col(Job.attempts) == job.attempts)
-            .values(status="running", lease_until=now + LEASE, attempts=job.attempts + 1)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            session.commit()
-            session.refresh(job)
-            return job
-    return None
+    claimed = claim_due(
+        session,
+        Job,
+        due=runnable & (col(Job.run_after) <= now),
+        order_by=(col(Job.run_after), col(Job.id)),
+        limit=1,
+        lease={"status": "running", "lease_until": now + LEASE},
+    )
+    return claimed[0] if claimed else None
 
 
 def finish(session: Session, job_id: int, now: datetime) -> None:

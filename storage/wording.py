@@ -29,6 +29,7 @@ COUNT_LABELS: dict[str, tuple[str, str]] = {
     "articles": ("稿件", "篇"),
 }
 
+# Monday first, as date.weekday() counts.
 WEEKDAYS = "一二三四五六日"
 
 # WeChat refuses text messages over 2048 bytes (passive replies and pushes alike); keep a margin.
@@ -45,10 +46,15 @@ def clip(text: str, limit: int = MAX_TEXT_BYTES) -> str:
     return kept.rsplit("\n", 1)[0] + "\n" + CLIPPED
 
 
+def say_weekday(day: date) -> str:
+    """周一 … 周日."""
+    return f"周{WEEKDAYS[day.weekday()]}"
+
+
 def say_date(day: date, last: date | None = None) -> str:
     """One day with its weekday, "4月22日（周三）"; a span from ``day`` to ``last``, "4月22日至24日"."""
     if last is None or last <= day:
-        return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+        return f"{day.month}月{day.day}日（{say_weekday(day)}）"
     return say_span(day, last)
 
 

@@ -174,7 +174,7 @@ async def status_with_cookie(bot: Harness, path: str, cookie: bytes) -> int:
 
 async def test_a_cookie_that_is_not_ascii_is_refused(bot: Harness, desk: DeskClient) -> None:
     await desk.log_in(CONTACT)
-    body, _mac = (await desk_cookie(desk)).split(".")
+    body, _, _mac = (await desk_cookie(desk)).rpartition(".")
     for mac in ("é".encode(), "中文".encode(), b"\xff\xfe", "\u00b2".encode()):
         for value in (body.encode() + b"." + mac, mac, b"." + mac):
             assert await status_with_cookie(bot, "/dash/", b"weekbot_desk=" + value) == 403, value

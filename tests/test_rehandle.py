@@ -141,13 +141,13 @@ async def test_a_message_that_keeps_failing_ends_visible_not_retried_forever(
         if fault.calls > calls:
             tries_at.append(bot.clock.now())
         bot.clock.advance(timedelta(minutes=15))
-    assert len(tries_at) == POLICY.max_attempts  # then it stops
+    assert len(tries_at) == POLICY.retry.max_attempts  # then it stops
     gaps = [later - earlier for earlier, later in itertools.pairwise(tries_at)]
     assert gaps == sorted(gaps) and gaps[-1] > gaps[0]  # backing off
     [message], activities = report_rows(bot)
     assert message.handled_at is None and activities == []
     [retry] = bot.rows(InboundRetry)
-    assert retry.message_id == message.id and retry.attempts == POLICY.max_attempts
+    assert retry.message_id == message.id and retry.attempts == POLICY.retry.max_attempts
     assert retry.failed_at is not None and "No space left" in (retry.error or "")
     gave_up = [r for r in caplog.records if r.name == "bot.rehandler" and r.levelno >= logging.ERROR]
     assert len(gave_up) == 1 and str(message.id) in gave_up[0].getMessage()

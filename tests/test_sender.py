@@ -4,6 +4,7 @@ expiry, the Official Account's 48 h window, images, and a crash between lease an
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlmodel import select
 from bot.push_worker import make_sender
 from scheduler.clock import TZ
 from scheduler.digest import DigestWriter, collage
-from scheduler.sender import OutboxSender, SenderPolicy
+from scheduler.sender import SEND_RETRY, OutboxSender, SenderPolicy
 from storage.models import Liaison
 from storage.outbox import OutboxMessage, put
 from tests.harness import Harness, make_settings
@@ -94,7 +95,7 @@ TRIES_PER_CALL = 4  # the harness's RetryPolicy: each drain's API call is alread
 
 async def test_transient_failures_retry_with_backoff(bot: Harness) -> None:
     queue(bot, ["wangl"])
-    worker = sender(bot, max_attempts=3)
+    worker = sender(bot, retry=replace(SEND_RETRY, max_attempts=3))
     bot.platform.inject("message/send", errcode=-1, times=2 * TRIES_PER_CALL)
     await worker.drain()
     (row,) = rows(bot)
@@ -113,7 +114,7 @@ async def test_transient_failures_retry_with_backoff(bot: Harness) -> None:
 
 async def test_transient_failures_give_up_after_max_attempts(bot: Harness) -> None:
     queue(bot, ["wangl"])
-    worker = sender(bot, max_attempts=2)
+    worker = sender(bot, retry=replace(SEND_RETRY, max_attempts=2))
     bot.platform.inject("message/send", errcode=-1, times=2 * TRIES_PER_CALL)
     await worker.drain()
     bot.clock.advance(timedelta(minutes=1))

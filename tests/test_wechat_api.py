@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from tenacity import RetryCallState
 
 from bot.config import OfficialAccountConfig, Settings, WeComConfig
 from bot.sandbox.platform import make_platform_app
@@ -248,8 +249,11 @@ async def test_busy_and_server_errors_back_off_then_succeed(world: World) -> Non
 
 
 def test_backoff_is_capped() -> None:
-    policy = RetryPolicy(base_delay=1.0, max_delay=3.0)
-    assert all(1.5 <= policy.backoff(n) <= 3.0 for n in range(3, 20))
+    backoff = RetryPolicy(base_delay=1.0, max_delay=3.0).backoff
+    state = RetryCallState(None, None, (), {})
+    for failed in range(3, 20):
+        state.attempt_number = failed
+        assert 1.5 <= backoff(state) <= 3.0
 
 
 async def test_rate_limit_is_raised_at_once(world: World) -> None:

@@ -18,8 +18,8 @@ from bot.dashboard import auth, edits, files, pages, plan_views, units_views
 from bot.dashboard.desk import DESK, Desk
 from bot.dashboard.session import SessionSigner
 from bot.workers import photo_store
-from scheduler.push_texts import clock_label, date_label, day_label, moment_label
-from storage.wording import say_days
+from scheduler.push_texts import clock_label, date_label, moment_label
+from storage.wording import say_date, say_days, say_weekday
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -29,10 +29,6 @@ HERE = Path(__file__).parent
 
 def _short_day(day: date) -> str:
     return f"{day.month}/{day.day}"
-
-
-def _weekday(day: date) -> str:
-    return "周" + "一二三四五六日"[day.weekday()]
 
 
 def dashboard_app(runtime: Runtime) -> web.Application:
@@ -52,13 +48,13 @@ def dashboard_app(runtime: Runtime) -> web.Application:
         trim_blocks=True,
         lstrip_blocks=True,
         filters={
-            "day": day_label,
+            "day": say_date,
             "days": say_days,  # an activity's day, or its span
             "date": date_label,
             "clock": clock_label,
             "moment": moment_label,
             "short_day": _short_day,
-            "weekday": _weekday,
+            "weekday": say_weekday,
         },
     )
     router = app.router

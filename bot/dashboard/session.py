@@ -1,34 +1,30 @@
 """The desk's browser session: a signed cookie naming who is logged in, and CSRF tokens bound to it.
 
 The cookie carries channel, user id, role, unit, expiry and the token of its server-side session
-(storage.web_sessions.DeskSession), signed with HMAC-SHA256 under the configured secret. It is not
-trusted alone: every request checks that the session row is live and the binding still matches
-(bot.dashboard.auth), so logging out ends the session for every copy of the cookie, unbinding or
-re-binding someone in chat ends their desk session too, and changing the secret ends every
-session at once.
+(storage.web_sessions.DeskSession), signed by itsdangerous (HMAC-SHA256) under the configured
+secret. It is not trusted alone: every request checks that the session row is live and the binding
+still matches (bot.dashboard.auth), so logging out ends the session for every copy of the cookie,
+unbinding or re-binding someone in chat ends their desk session too, and changing the secret ends
+every session at once. Cookies signed before itsdangerous fail the signature: their holders log in
+again.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from itsdangerous import BadData, Signer, URLSafeSerializer
+
 ADMIN = "admin"
 
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+# One salt per purpose: a session cookie can never pass as a CSRF token or back.
+SESSION_SALT = "weekbot.desk.session"
+CSRF_SALT = "weekbot.desk.csrf"
+_SIGNING = {"digest_method": hashlib.sha256}
 
 
 @dataclass(frozen=True)
@@ -44,31 +40,27 @@ class SessionClaims:
 class SessionSigner:
     """Seals session claims into a cookie value and derives CSRF tokens from that value.
 
-    Each MAC names its purpose, so a session cookie can never pass as a CSRF token or back.
+    The expiry travels in the claims and is checked against the injected clock's ``now``, not
+    itsdangerous' timestamp, which reads the wall clock (wrong on a rehearsal's virtual time).
     """
 
     def __init__(self, secret: str) -> None:
         # No configured secret: a random one, valid for this process only.
-        self._key = secret.encode() if secret else secrets.token_bytes(32)
-
-    def _mac(self, purpose: str, data: str) -> str:
-        return _b64(hmac.new(self._key, f"{purpose}:{data}".encode(), hashlib.sha256).digest())
+        key = secret.encode() if secret else secrets.token_bytes(32)
+        self._sessions = URLSafeSerializer(key, salt=SESSION_SALT, signer_kwargs=_SIGNING)
+        self._csrf = Signer(key, salt=CSRF_SALT, **_SIGNING)
 
     def seal(self, claims: SessionClaims) -> str:
         payload = {"c": claims.channel, "u": claims.user_id, "r": claims.role, "n": claims.unit_id}
         payload["x"], payload["s"] = int(claims.expires_at), claims.token
-        body = _b64(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
-        return f"{body}.{self._mac('session', body)}"
+        return self._sessions.dumps(payload)
 
     def unseal(self, cookie: str, now: datetime) -> SessionClaims | None:
         """The claims of a genuine, unexpired cookie; None for anything else."""
         if not cookie.isascii():  # what we seal is ASCII; anything else (bytes aiohttp kept as
             return None  # surrogates included) cannot be genuine, nor go through .encode()
-        body, _, mac = cookie.partition(".")
-        if not body or not hmac.compare_digest(mac.encode(), self._mac("session", body).encode()):
-            return None
         try:
-            payload: dict[str, Any] = json.loads(_unb64(body))
+            payload: dict[str, Any] = self._sessions.loads(cookie)
             claims = SessionClaims(
                 str(payload["c"]),
                 str(payload["u"]),
@@ -77,15 +69,15 @@ class SessionSigner:
                 float(payload["x"]),
                 str(payload["s"]),
             )
-        except (binascii.Error, ValueError, KeyError, TypeError):
+        except (BadData, ValueError, KeyError, TypeError):
             return None
         return claims if claims.expires_at > now.timestamp() else None
 
     def csrf_token(self, cookie: str) -> str:
-        return self._mac("csrf", cookie)
+        return self._csrf.get_signature(cookie).decode()
 
     def csrf_ok(self, cookie: str, token: str) -> bool:
-        return token.isascii() and hmac.compare_digest(token.encode(), self.csrf_token(cookie).encode())
+        return cookie.isascii() and token.isascii() and self._csrf.verify_signature(cookie, token)
 
 
 @dataclass(frozen=True)

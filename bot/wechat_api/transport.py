@@ -1,8 +1,8 @@
 """The HTTP side shared by the WeCom and Official Account clients: tokens, retries, media.
 
-Every call is bounded: at most ``max_attempts`` tries, each under ``timeout`` seconds. Token
-errors drop the token and fetch a new one; "system busy", HTTP 5xx, timeouts and connection
-errors back off exponentially with jitter; any other errcode is raised at once. URLs carry the
+Every call is bounded: at most ``max_attempts`` tries, each under ``timeout`` seconds (the loop is
+tenacity's). Token errors drop the token and fetch a new one; "system busy", HTTP 5xx, timeouts
+and connection errors back off exponentially with jitter; any other errcode is raised at once. URLs carry the
 access token and secret in their query, so they are never logged nor put into error messages.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_base, wait_exponential, wait_random_exponential
 
 from bot.wechat_api.errors import TOKEN_ERRCODES, RetriesExhausted, WeChatAPIError
 from bot.wechat_api.tokens import TokenCache
@@ -39,10 +40,12 @@ class RetryPolicy:
     timeout: float = 10.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    def backoff(self, failed_attempts: int) -> float:
-        """Delay before the next try: exponential, capped, with jitter so processes spread out."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (failed_attempts - 1))
-        return ceiling * random.uniform(0.5, 1.0)
+    @property
+    def backoff(self) -> wait_base:
+        """Delay before the next try: exponential, capped, times a random 0.5-1 so processes spread
+        out (half of it fixed, half drawn from up to the same again)."""
+        half, half_cap = self.base_delay / 2, self.max_delay / 2
+        return wait_exponential(multiplier=half, max=half_cap) + wait_random_exponential(multiplier=half, max=half_cap)
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -57,6 +60,15 @@ class Media:
 
 class _TransientFailure(Exception):
     """HTTP 5xx or an unreadable body: worth another try."""
+
+
+class _FailedAttempt(Exception):
+    """One try that is worth another: WeChat's errcode (None for HTTP and network failures), what
+    failed (never the URL), and whether a new token is all the next try needs (then no waiting)."""
+
+    def __init__(self, errcode: int | None, failure: str, *, new_token: bool = False) -> None:
+        super().__init__(failure)
+        self.errcode, self.failure, self.new_token = errcode, failure, new_token
 
 
 class WeChatTransport:
@@ -150,33 +162,55 @@ class WeChatTransport:
 
     async def _with_retries(self, endpoint: str, attempt: Attempt[T], *, tokened: bool) -> T:
         policy = self._policy
-        last_errcode: int | None = None
-        last_failure = ""
-        for number in range(1, policy.max_attempts + 1):
-            token = None
-            if tokened:
-                assert self._tokens is not None, "a tokened call on a transport without a token cache"
-                token = await self._tokens.get(self._app_key, self._fetch_token)
-            backoff = True
-            try:
-                async with asyncio.timeout(policy.timeout):
-                    return await attempt(token)
-            except WeChatAPIError as exc:
-                if tokened and token and self._tokens and exc.errcode in TOKEN_ERRCODES:
-                    # A new token is all it takes; no reason to wait.
-                    await self._tokens.invalidate(self._app_key, token)
-                    backoff = False
-                elif exc.errcode != SYSTEM_BUSY:
-                    raise
-                last_errcode, last_failure = exc.errcode, f"errcode {exc.errcode} {exc.errmsg}"
-            except (TimeoutError, aiohttp.ClientError, _TransientFailure) as exc:
-                # Describe by class and our own message only: aiohttp's texts may quote the URL.
-                detail = str(exc) if isinstance(exc, _TransientFailure) else type(exc).__name__
-                last_errcode, last_failure = None, detail
-            log.warning("%s attempt %d/%d failed: %s", endpoint, number, policy.max_attempts, last_failure)
-            if backoff and number < policy.max_attempts:
-                await policy.sleep(policy.backoff(number))
-        raise RetriesExhausted(last_errcode, last_failure, endpoint, policy.max_attempts)
+
+        def wait(state: RetryCallState) -> float:
+            failed = state.outcome.exception() if state.outcome else None
+            return 0.0 if isinstance(failed, _FailedAttempt) and failed.new_token else policy.backoff(state)
+
+        async def pause(seconds: float) -> None:
+            if seconds > 0:  # tenacity also "sleeps" 0 s after a token refresh
+                await policy.sleep(seconds)
+
+        def log_failure(state: RetryCallState) -> None:
+            failed = state.outcome.exception() if state.outcome else None
+            log.warning("%s attempt %d/%d failed: %s", endpoint, state.attempt_number, policy.max_attempts, failed)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.max_attempts),
+            wait=wait,
+            retry=retry_if_exception_type(_FailedAttempt),
+            after=log_failure,
+            sleep=pause,
+        )
+        try:
+            return await retrying(self._try_once, attempt, tokened)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            assert isinstance(last, _FailedAttempt)
+            raise RetriesExhausted(last.errcode, last.failure, endpoint, policy.max_attempts) from None
+
+    async def _try_once(self, attempt: Attempt[T], tokened: bool) -> T:
+        """One try under the timeout; what is worth another try is raised as _FailedAttempt,
+        anything else (another errcode) as it is."""
+        token = None
+        if tokened:
+            assert self._tokens is not None, "a tokened call on a transport without a token cache"
+            token = await self._tokens.get(self._app_key, self._fetch_token)
+        try:
+            async with asyncio.timeout(self._policy.timeout):
+                return await attempt(token)
+        except WeChatAPIError as exc:
+            failure = f"errcode {exc.errcode} {exc.errmsg}"
+            if tokened and token and self._tokens and exc.errcode in TOKEN_ERRCODES:
+                await self._tokens.invalidate(self._app_key, token)
+                raise _FailedAttempt(exc.errcode, failure, new_token=True) from None
+            if exc.errcode == SYSTEM_BUSY:
+                raise _FailedAttempt(exc.errcode, failure) from None
+            raise
+        except (TimeoutError, aiohttp.ClientError, _TransientFailure) as exc:
+            # Describe by class and our own message only: aiohttp's texts may quote the URL.
+            detail = str(exc) if isinstance(exc, _TransientFailure) else type(exc).__name__
+            raise _FailedAttempt(None, detail) from None
 
 
 def _endpoint(path: str) -> str:
