@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,7 +20,7 @@ UNIT = "市商务局"
 
 
 @pytest.fixture
-async def chat(tmp_path: Path) -> Iterator[ChatTester]:
+async def chat(tmp_path: Path) -> AsyncIterator[ChatTester]:
     with ChatTester(make_settings(tmp_path)) as tester:
         await tester.bound("wang", UNIT)
         yield tester
