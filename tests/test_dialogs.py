@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from handlers.card_routes import EXPIRED
+from storage.cards import CardTask
 from storage.dialogs import DialogState
 from storage.models import AuditLog
 from storage.wording import clip
@@ -60,6 +62,18 @@ async def test_missing_type_is_asked_then_place(chat: ChatTester) -> None:
     await chat.say("wang", "市图书馆")
     [record] = chat.records()
     assert (record.type, record.location, record.participants) == ("training", "市图书馆", 50)
+
+
+async def test_the_type_question_is_answered_by_its_card(chat: ChatTester) -> None:
+    await chat.expect_question("wang", "今天上午在新华路商圈搞了个活动，来了50人", asks="哪类活动")
+    [task] = chat.rows(CardTask)  # the same question as buttons, pushed through the outbox
+    assert [row.extra["card"]["task_id"] for row in chat.outbox(recipient="wang")] == [task.task_id]
+    assert (await chat.click("wang", task.task_id, "type:training")).startswith("已补充")
+    assert [(a.type, a.location) for a in chat.records()] == [("training", "新华路商圈")]
+    assert chat.dialog("wang") is None
+    # Answered: another button of the same card changes nothing.
+    assert (await chat.click("wang", task.task_id, "type:media")).startswith(EXPIRED)
+    assert chat.records()[0].type == "training"
 
 
 async def test_a_new_report_replaces_the_question(chat: ChatTester) -> None:
