@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.channels.wire import normalise, to_inbound, xml_fields
 from bot.config import Settings
@@ -130,7 +130,7 @@ class ChatTester:
     def records(self, unit: str | None = None, *, status: str | None = ACTIVE) -> list[Activity]:
         """Activity records in filing order: of ``unit`` (by name) or all units; ``status=None``
         includes withdrawn ones."""
-        query = select(Activity).order_by(Activity.id)  # type: ignore[arg-type]
+        query = select(Activity).order_by(col(Activity.id))
         if unit is not None:
             query = query.join(Unit).where(Unit.name == unit)
         if status is not None:
