@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp.test_utils import TestServer
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
@@ -21,9 +21,13 @@ from bot.serve import sandboxed, web_app_for
 from bot.wechat_api import RetryPolicy
 from bot.workers import open_background
 from handlers.binding import code_table
+from handlers.deps import Deps
 from scheduler.clock import TZ, Clock, ManualClock
+from storage.db import Database
 from tests import backends
 from tests.conftest import EXAMPLE
+
+Row = TypeVar("Row", bound=SQLModel)
 
 START = datetime(2026, 4, 20, 10, 5, tzinfo=TZ)
 
@@ -38,6 +42,17 @@ def make_settings(tmp_path: Path, **env: str) -> Settings:
     fixture chose (SQLite unless a test runs on PostgreSQL)."""
     database = {"WEEKBOT_DATABASE_URL": backends.current()} if backends.current() else {}
     return load_config(EXAMPLE, env={"WEEKBOT_DATA_DIR": str(tmp_path / "data"), **database, **env})
+
+
+def invite_code_for(deps: Deps, unit_name: str, role: str = "liaison") -> str:
+    """The invite code that binds to ``unit_name`` with ``role`` (liaison, or admin for the contact)."""
+    return next(code for code, g in code_table(deps).items() if g.unit_name == unit_name and g.role == role)
+
+
+def table_rows(db: Database, model: type[Row]) -> list[Row]:
+    """Every row of ``model``'s table in insertion (primary key) order, on either database."""
+    query = select(model).order_by(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    return db.call(lambda s: list(s.exec(query).all()))
 
 
 def with_mp(settings: Settings, **changes: object) -> Settings:
@@ -100,9 +115,7 @@ class Harness:
         return MpSealer(self.settings.channels.mp)
 
     def code_for(self, unit_name: str, role: str = "liaison") -> str:
-        return next(
-            code for code, g in code_table(self.runtime.deps).items() if g.unit_name == unit_name and g.role == role
-        )
+        return invite_code_for(self.runtime.deps, unit_name, role)
 
     async def say(self, user_id: str, text: str) -> str | None:
         return await self.wecom(user_id).say(text, self.clock.now())
@@ -128,6 +141,4 @@ class Harness:
         assert reply and reply.startswith("绑定成功"), reply
 
     def rows(self, model: Any) -> list[Any]:
-        """Every row of ``model``'s table in insertion (primary key) order, on either database."""
-        query = select(model).order_by(*model.__table__.primary_key.columns)
-        return self.runtime.db.call(lambda s: list(s.exec(query).all()))
+        return table_rows(self.runtime.db, model)

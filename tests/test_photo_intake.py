@@ -1,8 +1,10 @@
-"""Photos end to end: webhook → job → download from the sandbox platform → Pillow → attach."""
+"""Photos end to end: webhook → job → download from the sandbox platform → Pillow → attach; what
+the liaison's words about photos mean (no download needed) through the ChatTester."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -14,6 +16,7 @@ from storage.jobs import Job
 from storage.models import Activity
 from storage.outbox import OutboxMessage
 from storage.photos import Photo, PhotoStatus
+from tests.chat import ChatTester
 from tests.harness import Harness, make_settings
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -143,3 +146,22 @@ async def test_photo_jobs_survive_a_restart(tmp_path: Path) -> None:
     async with Harness(settings, first.clock, first.platform) as second:
         assert await process(second) == 1
         assert second.rows(Photo)[0].status == PhotoStatus.READY
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[ChatTester]:
+    with ChatTester(make_settings(tmp_path)) as tester:
+        await tester.bound("wang", UNIT)
+        yield tester
+
+
+async def test_photo_by_number_says_what_is_missing(chat: ChatTester) -> None:
+    await chat.assert_reply("wang", "图 1", equals="没有第1条记录，发“我的”查看序号。")
+    await chat.say("wang", "4月20日在新华路商圈开展集中宣传，发放资料200份")
+    await chat.assert_reply("wang", "图 一", equals="请回复“图 序号”，序号见“我的”列表。")
+    await chat.assert_reply("wang", "图 1", equals="没有待关联的图片。")
+    chat.clock.advance(timedelta(hours=3))
+    await chat.photo("wang")  # outside the window: waits for a number, its download queued
+    assert [(job.kind, job.status) for job in chat.rows(Job)] == [("photo", "queued")]
+    await chat.assert_reply("wang", "图 1", startswith="已将1张图片关联到第1条")
+    assert [p.activity_id for p in chat.rows(Photo)] == [chat.records()[0].id]
