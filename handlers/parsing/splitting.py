@@ -64,6 +64,8 @@ _SECTION_TITLE = re.compile(
     r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
+# Nearly three times the longest such run in the parser's corpus (108 characters).
+HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
 # "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
 _BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引)")
@@ -125,6 +127,11 @@ def split_activities(found: Found) -> list[Segment]:
         if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
             # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
             segments[-1].end, held = held.end, None
+        if held is not None and clause.end - held.start > HELD_MAX_CHARS:
+            # Clauses with nothing in them join the next one so that it is read with them; past
+            # this length they are left where they lie, with the activity before, so that a long
+            # run of them is not read again with every clause added (quadratic).
+            held = None
         if held is not None:
             clause = Clause(
                 held.start, clause.end, held.sentence_start, held.enumerated or clause.enumerated, held.spaced

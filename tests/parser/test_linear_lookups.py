@@ -3,6 +3,7 @@ every stage linear in the message length; speed itself is measured in bench/pars
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -10,8 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.parsing import attendees
+from bot.config import Settings
+from handlers.parsing import attendees, parse_report
 from handlers.parsing.positions import ByStart
+from handlers.parsing.splitting import HELD_MAX_CHARS
+from handlers.units import UnitDirectory
+from scheduler.clock import TZ
 
 
 @dataclass(frozen=True)
@@ -47,3 +52,17 @@ _OLD_DEPARTMENT_END = re.compile(rf".*(?:科|处|室|股|办|部|中心|大队|�
 @given(st.text(alphabet="法规科处中心大队局长副主任同志王张伟磊是a ", max_size=30))
 def test_the_department_cut_is_the_old_regex(part: str) -> None:
     assert attendees._after_department(part) == _OLD_DEPARTMENT_END.sub("", part)
+
+
+@pytest.mark.parametrize("fillers", [10, HELD_MAX_CHARS // 2 - 5, HELD_MAX_CHARS * 3 // 2])
+def test_a_long_run_of_empty_clauses_loses_nothing(settings: Settings, fillers: int) -> None:
+    """Clauses with nothing in them wait for the next; past HELD_MAX_CHARS they stay behind with
+    the activity before (so a run of them is not read again with each one added): what comes
+    before and after the run is still read, and the message still tiles into its activities."""
+    units, now = UnitDirectory(settings.units), dt.datetime(2026, 4, 22, 18, 0, tzinfo=TZ)
+    text = "今天在人民广场开展宣传，发放资料100份，" + "嗯，" * fillers + "下午在社区举办培训讲座，参加50人"
+    activities = parse_report(text, now, "双塔区知识产权局", units).activities
+    first = activities[0]
+    assert (first.type, first.location, first.materials) == ("publicity", "人民广场", 100)
+    assert sum(a.participants or 0 for a in activities) == 50
+    assert "".join(a.source_text for a in activities).replace("，", "") == text.replace("，", "")
