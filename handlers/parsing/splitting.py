@@ -7,7 +7,8 @@ The message is cut into clauses at punctuation, line breaks, runs of spaces and 
   an item's bare title sentence joins the dated sentence after it, its words only weak
   ("二、律师服务进企业。4月23日，组织律师走访…" is a visit);
   a clause with nothing in it that ends a sentence stays with that sentence's activity;
-- a clause with no activity word and no count, like "4月21日", joins whatever follows it;
+- a clause with no activity word and no count, like "4月21日", joins whatever follows it (a run
+  of such clauses longer than HELD_MAX_CHARS stays with the activity before it);
 - an enumerated item with an activity word or a count starts a new activity, unless it is a
   section on the work above (一、基本情况/工作成效…);
 - a new sentence (after 。；！？ or a line break) with a strong activity word starts a new
