@@ -6,7 +6,8 @@ handlers, which use it when it still fits (same text, time and sender's unit) an
 only when it does not (a retry of a message whose handling failed, a binding changed meanwhile).
 
 A text longer than ``Deps.max_text_chars`` is stored but not read at all: the sender is asked for
-a shorter report; the text stays in the inbound message table.
+a shorter report; the text stays in the inbound message table, and the desk's unit page lists it
+for the contact person.
 """
 
 from __future__ import annotations

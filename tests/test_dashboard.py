@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
+from handlers.report_routes import TOO_LONG
 from storage.models import Activity, AuditLog
 from storage.photos import Photo
 from storage.web_sessions import LoginLink
@@ -461,6 +462,23 @@ async def test_overview_shows_totals_grid_rsvp_and_summaries(bot: Harness, desk:
     assert "<b>2/25</b><span>已报单位</span>" in page
     assert "张伟" in page and "已交 4/20" in page and "未报" in page
     assert page.count('<a class="cell yes"') == 2  # two units reported, on one day each
+
+
+async def test_unit_page_shows_the_units_texts_too_long_to_read(bot: Harness, desk: DeskClient) -> None:
+    limit = bot.settings.dialog.max_text_chars
+    own_text = ("今天在新华路商圈开展集中宣传，发放资料200份。" * (limit // 20))[:limit] + "<b>完</b>"
+    other_text = "海关大厅" * (limit // 4 + 1)
+    assert await bot.say(UNIT_LIAISON, own_text) == TOO_LONG and "后台" in TOO_LONG
+    assert await bot.say(OTHER_LIAISON, other_text) == TOO_LONG
+    await bot.say(UNIT_LIAISON, "在新华路商圈" * (limit // 6))  # exactly the limit: read, not listed
+    await desk.log_in(CONTACT)
+    status, page = await desk.get(f"/dash/units/{unit_id(bot, UNIT)}")
+    assert status == 200 and "未能自动识别的长消息（1）" in page
+    assert page.count("<details") == 1 and f"{len(own_text)} 字" in page
+    assert own_text.replace("<", "&lt;").replace(">", "&gt;") in page and "<b>完</b>" not in page  # escaped
+    assert other_text not in page
+    status, page = await desk.get(f"/dash/units/{unit_id(bot, OTHER)}")
+    assert status == 200 and "未能自动识别的长消息（1）" in page and other_text in page
 
 
 async def test_activity_list_filters_by_unit_date_and_type(bot: Harness, desk: DeskClient) -> None:

@@ -174,7 +174,9 @@ async def unit_view(request: web.Request) -> web.Response:
     found = await desk.read(lambda s: queries.unit_page(s, desk.runtime.settings, unit_id, today))
     if found is None:
         raise not_found("这个单位")
-    return render(request, "unit.html", nav="" if viewer.is_admin else "unit", u=found, **_labels())
+    max_text_chars = desk.runtime.settings.dialog.max_text_chars
+    nav = "" if viewer.is_admin else "unit"
+    return render(request, "unit.html", nav=nav, u=found, max_text_chars=max_text_chars, **_labels())
 
 
 async def photo_wall(request: web.Request) -> web.Response:

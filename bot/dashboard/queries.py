@@ -16,6 +16,7 @@ from sqlmodel import Session, col, or_, select
 
 from bot.config import Settings
 from handlers.binding import UNBOUND
+from handlers.prereading import TEXTUAL
 from scheduler.campaign import UnitKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
 from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data, report_days
@@ -30,6 +31,7 @@ PAGE_SIZE = 50
 WALL_PAGE_SIZE = 60
 FAILED_PUSHES_SHOWN = 200
 UNIT_PAGE_PHOTOS = 24
+LONG_TEXTS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,16 @@ class UnitPage:
     records: tuple[ActivityRow, ...]
     photos: tuple[PhotoRow, ...]
     photo_total: int
+    long_texts: tuple[LongText, ...] = ()  # latest first, at most LONG_TEXTS_SHOWN
+    long_text_total: int = 0
+
+
+@dataclass(frozen=True)
+class LongText:
+    """A text over [dialog] max_text_chars: stored, not read by the parser; the desk shows it whole."""
+
+    message: InboundMessage
+    sender: Liaison
 
 
 def campaign_days(settings: Settings, data: ExportData | None = None) -> tuple[date, ...]:
@@ -297,6 +309,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int, today: date) -
         select(Liaison).where(Liaison.unit_id == unit_id, Liaison.role != UNBOUND).order_by(col(Liaison.id))
     ).all()
     photos = photo_page(session, unit_id, 1, UNIT_PAGE_PHOTOS)
+    long_texts, long_text_total = _long_texts(session, unit_id, settings.dialog.max_text_chars)
     return UnitPage(
         unit=unit,
         status=status,
@@ -307,7 +320,26 @@ def unit_page(session: Session, settings: Settings, unit_id: int, today: date) -
         records=tuple(_activity_rows(session, rows)),
         photos=tuple(photos.rows),
         photo_total=photos.total,
+        long_texts=long_texts,
+        long_text_total=long_text_total,
     )
+
+
+def _long_texts(session: Session, unit_id: int, max_chars: int) -> tuple[tuple[LongText, ...], int]:
+    """The unit's liaisons' texts too long to be read (the bot asked them for shorter reports)."""
+    query = (
+        select(InboundMessage, Liaison)
+        .join(Liaison, (Liaison.channel == InboundMessage.channel) & (Liaison.user_id == InboundMessage.user_id))
+        .where(
+            Liaison.unit_id == unit_id,
+            col(InboundMessage.msg_type).in_(TEXTUAL),
+            func.length(InboundMessage.content) > max_chars,
+        )
+    )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    latest = query.order_by(col(InboundMessage.received_at).desc(), col(InboundMessage.id).desc())
+    rows = session.exec(latest.limit(LONG_TEXTS_SHOWN)).all()
+    return tuple(LongText(message, sender) for message, sender in rows), total
 
 
 def failed_pushes(session: Session) -> list[OutboxMessage]:

@@ -27,7 +27,7 @@ _TITLES = (
     "副局长|局长|副主任|主任|副科长|科长|副处长|处长|股长|庭长|所长|队长|书记|主席|部长|经理|干事|科员"
     "|同志|老师|女士|先生"
 )
-_DEPARTMENT_END = re.compile(rf".*(?:科|处|室|股|办|部|中心|大队|中队|所|庭|队|局|委|院|{_TITLES})")
+_DEPARTMENT_WORD = re.compile(rf"科|处|室|股|办|部|中心|大队|中队|所|庭|队|局|委|院|{_TITLES}")
 _LABELS = re.compile(r"电话|手机|联系方式|联系电话|号码|tel|Tel|TEL|[:：（）()，,、；;\s]")
 _NAME_LISTS = re.compile(
     r"(?:参会人员|参加人员|出席人员|参会|报名|人员|名单|的是|为|是)(?:是|为)?[:：\s]*(?P<names>[^。；;\n]+)"
@@ -74,10 +74,21 @@ def _name_in(chunk: str) -> str | None:
     return None
 
 
+def _after_department(part: str) -> str:
+    """What follows the last department or title word ("法规科张伟" → "张伟"), else ``part``.
+
+    Found from the end: a regex ".*(?:科|…)" would be tried, and run to the end, from every
+    character of a long part that has none (quadratic)."""
+    for start in range(len(part) - 1, -1, -1):
+        if word := _DEPARTMENT_WORD.match(part, start):
+            return part[word.end() :]
+    return part
+
+
 def _clean_name(part: str) -> str | None:
     part = re.sub(rf"(?:{_TITLES})$", "", part.strip())
     if len(part) > 4:
-        part = _DEPARTMENT_END.sub("", part) or part
+        part = _after_department(part) or part
     part = re.sub(rf"^(?:{_TITLES})", "", part)
     part = re.sub(r"^.*?(?:的是|是|为)", "", part) if len(part) > 4 else part
     if not 2 <= len(part) <= 4 or not all("\u4e00" <= c <= "\u9fff" for c in part):

@@ -27,6 +27,7 @@ from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.model import COUNT_FIELDS
 from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE, PEOPLE_NOUNS, Quantity, to_int
+from handlers.parsing.positions import ByStart
 
 CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
     "consultations",
@@ -163,10 +164,10 @@ class Count:
 def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> list[Count]:
     """The counts among ``quantities`` (found in ``text``, the masked message)."""
     counts: list[Count] = []
-    quantities = list(quantities)
-    for index, quantity in enumerate(quantities):
+    ordered = ByStart(quantities)
+    for index, quantity in enumerate(ordered):
         whole_clause = _clause_around(text, quantity.start)
-        if _PART_OF.match(text, whole_clause[0]) or _is_edition(text, quantity, quantities):
+        if _PART_OF.match(text, whole_clause[0]) or _is_edition(text, quantity, ordered):
             continue
         # What decides a number is near it: looking no further than _REACH either side keeps a
         # long clause full of numbers linear (the corpus's longest clause is 74 characters).
@@ -175,7 +176,7 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> 
             continue
         # A deciding word before an earlier number of the clause was that number's: in
         # "咨询七十人次 群众四百余人" 咨询 says nothing about the 400.
-        earlier = quantities[index - 1].end if index and quantities[index - 1].end > clause[0] else clause[0]
+        earlier = ordered[index - 1].end if index and ordered[index - 1].end > clause[0] else clause[0]
         field = _field(text, (earlier, clause[1]), quantity, activity_type)
         if field in COUNT_FIELDS:
             total = _TOTAL.search(text, clause[0], quantity.start) is not None
@@ -183,13 +184,13 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> 
     return counts
 
 
-def _is_edition(text: str, quantity: Quantity, quantities: list[Quantity]) -> bool:
+def _is_edition(text: str, quantity: Quantity, quantities: ByStart[Quantity]) -> bool:
     """ "专版1期，稿件6篇": the edition holds the pieces counted right after it in its sentence
     ("问答1期，在官网发布信息2条" are two publications)."""
     if quantity.unit not in _MEDIA_ONLY_UNITS:
         return False
     end = min(_sentence_around(text, quantity.start)[1], quantity.end + _REACH)
-    pieces = next((q for q in quantities if q.unit in _PIECE_UNITS and quantity.end <= q.start < end), None)
+    pieces = next((q for q in quantities.within(quantity.end, end) if q.unit in _PIECE_UNITS), None)
     return pieces is not None and _PUBLISHING.search(text, quantity.end, pieces.start) is None
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from handlers.parsing.numerals import to_int
@@ -102,14 +103,16 @@ class DateMention:
 def find_dates(text: str, today: dt.date) -> list[DateMention]:
     """All date mentions in ``text``, in order, non-overlapping (the earlier pattern wins)."""
     found: list[DateMention] = []
-    taken: list[tuple[int, int]] = []
+    # The characters of the mentions kept so far: whether a mention overlaps one costs its own
+    # length, not a look at every mention kept (quadratic in a message full of dates).
+    taken = bytearray(len(text))
     for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only):
         for mention in finder(text, today):
             if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end) or _COMPARED.match(text, mention.end):
                 continue
-            if all(mention.end <= s or mention.start >= e for s, e in taken):
+            if taken.find(1, mention.start, mention.end) < 0:
                 found.append(mention)
-                taken.append((mention.start, mention.end))
+                taken[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
     found.sort(key=lambda m: m.start)
     return _with_listed_days(text, _with_following_days(text, found))
 
@@ -230,14 +233,21 @@ def _relative(text: str, today: dt.date) -> list[DateMention]:
 
 def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMention]:
     """Add 次日/当日… after a written date, and stretch a date into the run of days it starts."""
-    taken = [(m.start, m.end) for m in mentions]
+    # ``mentions`` are in order and do not overlap, so their ends are in order too: the written
+    # mention just before a position, and whether one overlaps a span, are binary searches.
+    starts, ends = [m.start for m in mentions], [m.end for m in mentions]
+    added: list[DateMention] = []
     for match in _FOLLOWING.finditer(text):
-        if any(s < match.end() and match.start() < e for s, e in taken):
+        overlapping = bisect_left(starts, match.end()) - 1
+        if overlapping >= 0 and ends[overlapping] > match.start():
             continue
-        before = [m for m in mentions if m.end <= match.start()]
-        if before:
-            day = max(before[-1].days) + dt.timedelta(days=_FOLLOWING_OFFSET[match.group()])
-            mentions.append(DateMention(match.start(), match.end(), (day,), False))
+        # 次日 counts from the 次日/当日 before it if any, else from the written date before it.
+        written_before = bisect_right(ends, match.start())
+        before = added[-1] if added else mentions[written_before - 1] if written_before else None
+        if before is not None:
+            day = max(before.days) + dt.timedelta(days=_FOLLOWING_OFFSET[match.group()])
+            added.append(DateMention(match.start(), match.end(), (day,), False))
+    mentions.extend(added)
     mentions.sort(key=lambda m: m.start)
     stretched = []
     for mention in mentions:
@@ -275,7 +285,7 @@ def _weekday(text: str, today: dt.date) -> list[DateMention]:
     monday = today - dt.timedelta(days=today.weekday())
     for match in _WEEKDAY.finditer(text):
         relation = match.group("rel")
-        if relation is None and match.group("w") == "周" and text[: match.start()].endswith(_NOT_WEEKDAY_BEFORE):
+        if relation is None and match.group("w") == "周" and text.endswith(_NOT_WEEKDAY_BEFORE, 0, match.start()):
             continue
         first = _weekday_date(relation, _WEEKDAY_INDEX[match.group("d")], today, monday)
         last = None

@@ -174,5 +174,7 @@ def is_framing(
     if not own_dates:
         return not dated_before and bool(dated_after)
     span = set(own_dates[0].days)
-    inside = [d for d in dated_after if set(d.days) <= span]
-    return len(span) > 1 and len(inside) >= 2
+    if len(span) < 2:
+        return False
+    inside = (d for d in dated_after if set(d.days) <= span)
+    return next(inside, None) is not None and next(inside, None) is not None

@@ -163,9 +163,11 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         True,
     ),
 )
+# A numeral run is only tried from its first character: tried from every character, a long run
+# of digits would be rescanned to its end from each (quadratic); the answer is the same.
 _MEDIA_EVIDENCE = re.compile(
     "|".join(_CHANNELS) + "|文章|推文|信息|稿件|专栏|栏目|短视频|视频|动画|宣传片|H5|案例|新闻|简报"
-    r"|\d+\s*(?:篇|条|期|则)|[一二三四五六七八九十两]+(?:篇|条|期|则)"
+    r"|(?<!\d)\d+\s*(?:篇|条|期|则)|(?<![一二三四五六七八九十两])[一二三四五六七八九十两]+(?:篇|条|期|则)"
 )
 
 _MASKED_RUN = re.compile(f"{MASK}+")

@@ -138,6 +138,9 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
     """
     searched = text if names_masked is None else names_masked
     found: list[Location] = []
+    # The characters of the places kept so far: an overlap costs the place's own length to find,
+    # not a look at every place kept (quadratic in a message full of places).
+    taken = bytearray(len(text))
     for pattern in _PATTERNS:
         position = 0
         while (match := pattern.search(searched, position)) is not None:
@@ -145,10 +148,11 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
             location = _clean(text, match.start("loc"), match.end("loc"), not went, pattern is _LABELLED)
             if pattern in _BARE_KINDS and location is not None and _BARE_NOT.search(location.text):
                 location = None
-            if location is None or any(location.start < o.end and o.start < location.end for o in found):
+            if location is None or taken.find(1, location.start, location.end) >= 0:
                 position = match.start() + 1
                 continue
             found.append(location)
+            taken[location.start : location.end] = b"\x01" * (location.end - location.start)
             position = match.end("loc")
     return sorted(found, key=lambda loc: loc.start)
 

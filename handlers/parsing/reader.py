@@ -41,6 +41,7 @@ from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.parsing.normalize import MASK, mask, normalize
 from handlers.parsing.numerals import find_quantities, to_int
+from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import Found, Segment, split_activities
 from handlers.parsing.units import resolve_unit
 from handlers.units import UnitDirectory
@@ -85,7 +86,7 @@ def parse_report(
     locations = find_locations(plain, evidence)
     masked = mask(evidence, ((loc.start, loc.end) for loc in locations))
     quantities = find_quantities(evidence)
-    found = Found(masked, evidence, dates, locations, quantities)
+    found = Found(masked, evidence, ByStart(dates), ByStart(locations), ByStart(quantities))
     triggers = find_triggers(masked, evidence)
     attendees = extract_attendees(written)
     counted = attribute(evidence, quantities, "other") or labelled_quantities(evidence, 0, len(evidence))
@@ -135,23 +136,28 @@ def _reported(segments: list[Segment], found: Found) -> list[Segment]:
     """The segments that report an activity: a write-up's framing is left out (see framing)."""
     if len(segments) < 2:
         return segments
-    own = [[d for d in found.dates if s.start <= d.start < s.end] for s in segments]
+    own = [found.dates.within(s.start, s.end) for s in segments]
     first_line_end = found.masked.find("\n")
     kept = []
+    dated_before = False
     for index, segment in enumerate(segments):
-        counted = any(segment.start <= q.start < segment.end for q in found.quantities)
+        counted = bool(found.quantities.within(segment.start, segment.end))
         # A write-up's headline ("【工信动态】市工信局走进高新区开展…活动") names the place of the
         # item below it; it is no activity of its own.
         headline = index == 0 and not counted and first_line_end >= 0 and segment.end <= first_line_end + 1
         substantive = not headline and (
             counted
-            or any(segment.start <= loc.start < segment.end for loc in found.locations)
+            or bool(found.locations.within(segment.start, segment.end))
             or named_companies(found.evidence[segment.start : segment.end]) > 0
         )
-        dated_before = any(own[:index])
-        dated_after = [d for dates in own[index + 1 :] for d in dates]
+        # The segments tile the message (what lies between two is punctuation, no date), so the
+        # dates of all later segments are one run of the message's dates.
+        dated_after = (
+            found.dates.within(segments[index + 1].start, segments[-1].end) if index + 1 < len(segments) else ()
+        )
         if not is_framing(own[index], substantive, dated_before, dated_after):
             kept.append(segment)
+        dated_before = dated_before or bool(own[index])
     return kept or segments
 
 
@@ -166,7 +172,7 @@ def _days(
     """The activity's days, whether they are one range (one activity over them all) and whether
     they were written (see the module docstring); ``held_on``: the day of an event known from the
     configuration (the ceremony)."""
-    own = [mention for mention in found.dates if segment.start <= mention.start < segment.end]
+    own = found.dates.within(segment.start, segment.end)
     moved_to = next((m for m in own if _MOVED.search(plain, max(0, m.start - 4), m.start)), None)
     if moved_to is not None:
         return _upcoming(moved_to, segment, plain, today), moved_to.span, True
@@ -202,7 +208,7 @@ def _activities(
 ) -> list[ParsedActivity]:
     """The segment's activity: one over a range (``spanned``), else one per listed day."""
     kind = segment.type
-    inside = [q for q in found.quantities if segment.start <= q.start < segment.end]
+    inside = found.quantities.within(segment.start, segment.end)
     counts = attribute(found.evidence, inside, kind)
     counts += [
         Count(field, quantity, False)
@@ -215,7 +221,7 @@ def _activities(
         values["enterprises"] = named
     if kind == "media" and "articles" not in values and published_issue(stretch):
         values["articles"] = 1
-    places = [loc for loc in found.locations if segment.start <= loc.start < segment.end]
+    places = found.locations.within(segment.start, segment.end)
     # 在/于 says where it happened, 到/走进 where someone went ("到凌源市开展宣传，在人民广场…").
     location = min(places, key=lambda loc: (not loc.labelled, not loc.where, loc.start)).text if places else None
     source = original[segment.start : segment.end].strip(_EDGES)

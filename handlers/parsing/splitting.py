@@ -7,7 +7,8 @@ The message is cut into clauses at punctuation, line breaks, runs of spaces and 
   an item's bare title sentence joins the dated sentence after it, its words only weak
   ("二、律师服务进企业。4月23日，组织律师走访…" is a visit);
   a clause with nothing in it that ends a sentence stays with that sentence's activity;
-- a clause with no activity word and no count, like "4月21日", joins whatever follows it;
+- a clause with no activity word and no count, like "4月21日", joins whatever follows it (a run
+  of such clauses longer than HELD_MAX_CHARS stays with the activity before it);
 - an enumerated item with an activity word or a count starts a new activity, unless it is a
   section on the work above (一、基本情况/工作成效…);
 - a new sentence (after 。；！？ or a line break) with a strong activity word starts a new
@@ -26,9 +27,9 @@ The message is cut into clauses at punctuation, line breaks, runs of spaces and 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
 
 from handlers.parsing.counts import attribute
 from handlers.parsing.dates import DateMention
@@ -36,6 +37,7 @@ from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
 from handlers.parsing.normalize import SENTENCE_ENDS
 from handlers.parsing.numerals import Quantity
+from handlers.parsing.positions import ByStart
 
 _ENUMERATOR = re.compile(
     r"(?<![统唯单第万之])[一二三四五六七八九十]是(?!否)"
@@ -63,6 +65,8 @@ _SECTION_TITLE = re.compile(
     r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
+# Nearly three times the longest such run in the parser's corpus (108 characters).
+HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
 # "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
 _BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引)")
@@ -109,9 +113,9 @@ class Found:
 
     masked: str  # unit names and places masked
     evidence: str  # unit names masked
-    dates: Sequence[DateMention]
-    locations: Sequence[Location]
-    quantities: Sequence[Quantity]
+    dates: ByStart[DateMention]
+    locations: ByStart[Location]
+    quantities: ByStart[Quantity]
 
 
 def split_activities(found: Found) -> list[Segment]:
@@ -124,6 +128,11 @@ def split_activities(found: Found) -> list[Segment]:
         if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
             # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
             segments[-1].end, held = held.end, None
+        if held is not None and clause.end - held.start > HELD_MAX_CHARS:
+            # Clauses with nothing in them join the next one so that it is read with them; past
+            # this length they are left where they lie, with the activity before, so that a long
+            # run of them is not read again with every clause added (quadratic).
+            held = None
         if held is not None:
             clause = Clause(
                 held.start, clause.end, held.sentence_start, held.enumerated or clause.enumerated, held.spaced
@@ -154,7 +163,7 @@ def split_activities(found: Found) -> list[Segment]:
         if (
             strong is None
             and has_count
-            and ((clause.sentence_start and _first(found.locations, clause)) or joined or timed)
+            and ((clause.sentence_start and found.locations.first(clause.start, clause.end)) or joined or timed)
         ):
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
@@ -166,7 +175,7 @@ def split_activities(found: Found) -> list[Segment]:
             held = clause
             continue
         # "(2)4月22日，在…设立诉调对接窗口，…调解纠纷3件": a dated item is an activity of its own.
-        dated_item = clause.enumerated and _first(found.dates, clause) is not None
+        dated_item = clause.enumerated and found.dates.first(clause.start, clause.end) is not None
         if not (strong or weak or has_count or dated_item):
             held = clause
             continue
@@ -192,14 +201,14 @@ def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bo
     is one activity, typed by all its words."""
     if not (clause.enumerated and following and following[0].sentence_start):
         return False
-    bare = not any(clause.start <= item.start < clause.end for item in (*found.dates, *found.quantities))
-    dated_next = _first(found.dates, following[0])
+    bare = not (found.dates.within(clause.start, clause.end) or found.quantities.within(clause.start, clause.end))
+    dated_next = found.dates.first(following[0].start, following[0].end)
     return bare and dated_next is not None and not found.masked[following[0].start : dated_next.start].strip()
 
 
 def _opens_new_day(clause: Clause, current: Segment, found: Found) -> bool:
     """The clause starts with a date none of whose days the current activity's first date has."""
-    date_here, date_now = _first(found.dates, clause), _first(found.dates, current)
+    date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
     if date_here is None or date_now is None or found.masked[clause.start : date_here.start].strip():
         return False
     return not set(date_here.days) & set(date_now.days)
@@ -209,8 +218,8 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
     """A clause ending in a colon whose numbers count no field ("今天两场活动：")."""
     if _LEAD_IN_END.search(found.masked, clause.start, clause.end) is None:
         return False
-    inside = [q for q in found.quantities if clause.start <= q.start < clause.end]
-    return not attribute(found.evidence, inside, "other") and _first(found.locations, clause) is None
+    inside = found.quantities.within(clause.start, clause.end)
+    return not attribute(found.evidence, inside, "other") and found.locations.first(clause.start, clause.end) is None
 
 
 def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
@@ -220,8 +229,11 @@ def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
 def _clauses(text: str) -> list[Clause]:
     cuts: dict[int, tuple[bool, bool, bool]] = {0: (True, False, False)}  # position -> Clause flags
     quoted = [match.span() for match in _QUOTED.finditer(text)]
+    quoted_starts = [start for start, _ in quoted]
     for match in _BREAK.finditer(text):
-        if match.group().isspace() and any(start < match.start() < end for start, end in quoted):
+        # Titles do not overlap: only the last one opening before the break can hold it.
+        title = bisect_left(quoted_starts, match.start()) - 1
+        if match.group().isspace() and title >= 0 and match.start() < quoted[title][1]:
             continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
         sentence = any(char in SENTENCE_ENDS for char in match.group())
         cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
@@ -238,7 +250,7 @@ def _clauses(text: str) -> list[Clause]:
 def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
     """Whether the clause states a count: "培训1场" does, "我局组成3个工作组" does not (a generic
     classifier counts only what a count field claims)."""
-    inside = [q for q in found.quantities if clause.start <= q.start < clause.end]
+    inside = found.quantities.within(clause.start, clause.end)
     if any(q.unit not in _GENERIC_UNITS for q in inside):
         return True
     return bool(inside) and bool(attribute(found.evidence, inside, trigger.type if trigger else "other"))
@@ -257,7 +269,12 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         return False
     # "开展版权专项检查，并现场宣讲…": an accompanying word, with no count or place of its own.
     accompanying = _ALONG.match(found.masked, clause.start) is not None
-    if accompanying and strong.type == "publicity" and not has_count and _first(found.locations, clause) is None:
+    if (
+        accompanying
+        and strong.type == "publicity"
+        and not has_count
+        and found.locations.first(clause.start, clause.end) is None
+    ):
         return False
     # The notice's ceremony comes with a 座谈 ("参加启动仪式，并在座谈会上发言", "仪式后召开座谈会" are
     # one activity).
@@ -268,8 +285,9 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     talks = found.masked.startswith(("座谈", "交流"), strong.start)
     if current.type == "visit" and strong.type == "other" and talks and not clause.sentence_start:
         return False
-    date_here, date_now = _first(found.dates, clause), _first(found.dates, current)
-    place_here, place_now = _first(found.locations, clause), _first(found.locations, current)
+    date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
+    place_here = found.locations.first(clause.start, clause.end)
+    place_now = found.locations.first(current.start, current.end)
     differs = (
         strong.type != current.type
         or (date_here is not None and date_now is not None and date_here.days != date_now.days)
@@ -288,17 +306,5 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     # what the activity was about.
     if strong.type == "other" and not has_count and place_here is None:
         return False
-    substantive = _first(found.quantities, current) is not None or place_now is not None
+    substantive = found.quantities.first(current.start, current.end) is not None or place_now is not None
     return substantive and strong.type != "publicity" and _NEXT_ACTION.match(found.masked, clause.start) is not None
-
-
-class _Positioned(Protocol):
-    @property
-    def start(self) -> int: ...
-
-
-_P = TypeVar("_P", bound=_Positioned)
-
-
-def _first(items: Sequence[_P], span: Clause | Segment) -> _P | None:
-    return next((item for item in items if span.start <= item.start < span.end), None)

@@ -1,0 +1,80 @@
+"""What was found in a message, looked up by position.
+
+Clauses and activities ask "which dates (places, counts) start inside [start, end)?" once each;
+scanning every item per question is quadratic in a long message. The items are kept in order of
+their start, so each question is two binary searches.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Generic, Protocol, TypeVar, overload
+
+
+class Positioned(Protocol):
+    @property
+    def start(self) -> int: ...
+
+
+P = TypeVar("P", bound=Positioned)
+
+
+class ByStart(Sequence[P], Generic[P]):
+    """Items in order of their start (as the finders give them), with lookups by position."""
+
+    def __init__(self, items: Iterable[P]) -> None:
+        self._items = tuple(items)
+        self._starts = [item.start for item in self._items]
+        if any(later < earlier for earlier, later in zip(self._starts, self._starts[1:], strict=False)):
+            raise ValueError("items must come in order of their start")
+
+    @overload
+    def __getitem__(self, index: int) -> P: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[P]: ...
+    def __getitem__(self, index: int | slice) -> P | Sequence[P]:
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[P]:
+        return iter(self._items)
+
+    def within(self, start: int, end: int) -> Sequence[P]:
+        """The items that start in [start, end), in order: a view, made in logarithmic time."""
+        return _Run(self._items, self._index(start), self._index(end))
+
+    def first(self, start: int, end: int) -> P | None:
+        """The first item that starts in [start, end)."""
+        index = self._index(start)
+        return self._items[index] if index < len(self._items) and self._items[index].start < end else None
+
+    def _index(self, position: int) -> int:
+        return bisect_left(self._starts, position)
+
+
+class _Run(Sequence[P], Generic[P]):
+    """items[low:high] without copying them: asked once per clause, a copy of the rest of a
+    long message's items would make the whole walk quadratic."""
+
+    def __init__(self, items: tuple[P, ...], low: int, high: int) -> None:
+        self._items, self._low, self._high = items, low, max(low, high)
+
+    @overload
+    def __getitem__(self, index: int) -> P: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[P]: ...
+    def __getitem__(self, index: int | slice) -> P | Sequence[P]:
+        if isinstance(index, slice):
+            return self._items[self._low : self._high][index]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._items[self._low + index % len(self)]
+
+    def __len__(self) -> int:
+        return self._high - self._low
+
+    def __iter__(self) -> Iterator[P]:
+        return (self._items[index] for index in range(self._low, self._high))
