@@ -20,7 +20,7 @@ from scheduler.cards import SUMMARY_SENT, CardKind, RsvpAnswer, parse_key
 from storage.campaign_status import attendees_by_unit, decline_ceremony
 from storage.cards import CardTask, keep_response_code
 from storage.models import Activity
-from storage.wording import TYPE_LABELS
+from storage.vocabulary import as_type
 
 router = Router("cards")
 
@@ -93,9 +93,10 @@ def _type_click(ctx: Context, task: CardTask, kind: str) -> str:
         return EXPIRED
     record = ctx.session.get(Activity, activity_id)
     dialog.clear(ctx)
-    if record is None or record.status != "active" or kind not in TYPE_LABELS:
+    chosen = as_type(kind)
+    if record is None or record.status != "active" or chosen is None:
         return EXPIRED
-    return answer_type(ctx, record, kind)
+    return answer_type(ctx, record, chosen)
 
 
 @router.message(MsgType("text"), Bound, InState(RSVP_NAMES))

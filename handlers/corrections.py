@@ -34,10 +34,7 @@ FIELD_LABELS: dict[str, str] = {}
 for _word, _field in FIELD_WORDS.items():
     FIELD_LABELS.setdefault(_field, _word)
 FIELD_CHOICES = "、".join(FIELD_LABELS.values())
-USAGE = (
-    "更正格式：“改 人数 500”（最近一条）或“改 2 地点 新华路商圈”（第2条）。"
-    "可改：日期、类型、地点、资料、咨询、人数、企业、稿件。"
-)
+USAGE = f"更正格式：“改 人数 500”（最近一条）或“改 2 地点 新华路商圈”（第2条）。可改：{FIELD_CHOICES}。"
 
 
 @router.message(Command("我的", "我的记录", "记录"), Bound)

@@ -17,7 +17,8 @@ from handlers.router import Bound, Context, MsgType, Router
 from handlers.wording import type_from_words
 from scheduler.cards import CardKind, activity_type_card
 from storage.models import Activity
-from storage.wording import TYPE_LABELS, say_activity
+from storage.vocabulary import ActivityType, as_type
+from storage.wording import say_activity
 
 router = Router("reports")
 
@@ -25,7 +26,7 @@ NOT_A_REPORT = (
     "收到。如需报送活动，请写明时间、地点、活动内容和人数，"
     "例如“今天在新华路商圈集中宣传，发放资料200份”。发“帮助”查看用法。"
 )
-ASK_TYPE = "请问这是哪类活动？回复：集中宣传 / 走访企业 / 成果展示 / 培训讲座 / 媒体宣传 / 其他。"
+ASK_TYPE = "请问这是哪类活动？回复：" + " / ".join(kind.label for kind in ActivityType if kind.terms.asked) + "。"
 ASK_LOCATION = "请问活动在什么地点？直接回复地点（如“新华路商圈”），也可以发送位置；不需要请回复“无”。"
 SKIP_WORDS = ("无", "没有", "不用", "跳过", "算了", "不需要")
 
@@ -55,7 +56,7 @@ def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | 
             activity_id=record.id,
         )  # fmt: skip
         return question
-    if record.location is None and record.type != "media":
+    if record.location is None and _has_place(record.type):
         return dialog.ask(ctx, "ask_location", ASK_LOCATION, activity_id=record.id)
     return None
 
@@ -103,14 +104,19 @@ def on_answer(ctx: Context) -> str:
     return f"已补充：{say_activity(record)}"
 
 
-def answer_type(ctx: Context, record: Activity, kind: str) -> str:
+def answer_type(ctx: Context, record: Activity, kind: ActivityType) -> str:
     """The answer to “what kind of activity?” (typed, or a button of the type card): record it,
     show the card as answered, and ask for the place if that is missing too."""
     _update(ctx, record, "type", kind)
-    settle_open(ctx, CardKind.ACTIVITY_TYPE, kind, f"已选择：{TYPE_LABELS[kind]}", activity_id=record.id)
-    if record.location is None and kind != "media":
-        return dialog.ask(ctx, "ask_location", f"好的，{TYPE_LABELS[kind]}。" + ASK_LOCATION, activity_id=record.id)
+    settle_open(ctx, CardKind.ACTIVITY_TYPE, kind, f"已选择：{kind.label}", activity_id=record.id)
+    if record.location is None and kind.terms.has_place:
+        return dialog.ask(ctx, "ask_location", f"好的，{kind.label}。" + ASK_LOCATION, activity_id=record.id)
     return f"已补充：{say_activity(record)}"
+
+
+def _has_place(key: str) -> bool:
+    kind = as_type(key)
+    return kind is None or kind.terms.has_place
 
 
 def _update(ctx: Context, record: Activity, field: str, value: str) -> None:
@@ -161,7 +167,7 @@ def on_link(ctx: Context) -> str:
         liaison_id=ctx.liaison.id if ctx.liaison else None,
         message_id=ctx.data.get("message_id"),
         date=ctx.now.date(),
-        type="media",
+        type=ActivityType.MEDIA,
         location=None,
         articles=1,
         text=f"{link.title} {link.url}".strip(),

@@ -21,10 +21,10 @@ from sqlmodel import Session, col, select
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
 from storage.models import Activity, Liaison, Unit
 from storage.photos import Photo, PhotoStatus
-from storage.wording import COUNT_LABELS, TYPE_LABELS
+from storage.vocabulary import ActivityType, CountKind
 
 # The Activity count columns, in the order they are said and printed.
-MEASURES: tuple[str, ...] = tuple(COUNT_LABELS)
+MEASURES: tuple[str, ...] = tuple(CountKind)
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,11 @@ class ExportData:
 
     @cached_property
     def by_type(self) -> dict[str, Totals]:
-        """The types that occur, in the notice's order (TYPE_LABELS), unknown types last."""
+        """The types that occur, in the vocabulary's order, unknown types last."""
         grouped: dict[str, list[Activity]] = defaultdict(list)
         for row in self.activities:
             grouped[row.activity.type].append(row.activity)
-        order = {kind: index for index, kind in enumerate(TYPE_LABELS)}
+        order = {kind: index for index, kind in enumerate(ActivityType)}
         kinds = sorted(grouped, key=lambda kind: (order.get(kind, len(order)), kind))
         return {kind: Totals.of(grouped[kind]) for kind in kinds}
 
