@@ -3,8 +3,8 @@
 A type or count kind is its key (a ``StrEnum``: the value stored in ``activity.type`` and the
 name of an ``Activity`` count column) and its terms: the Chinese label, the words people use
 for it in chat, and what the exports need. Wording, questions, help texts, exports, charts,
-digests, cards, the desk and the demo all derive from these tables, so adding a type is an entry
-here (and the parser's trigger words); adding a count kind is an entry here, the parser's words
+digests, cards, the desk and the demo all derive from these declarations, so adding a type is a line
+here (and the parser's trigger words); adding a count kind is a line here, the parser's words
 and a column with its migration (tests/test_vocabulary.py checks the model and the parser match).
 
 In storage, the lowest room, so every room (the parser included) may import it.
@@ -23,53 +23,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class ActivityType(StrEnum):
-    """What kind of activity a record is; the members' order is the order they are listed in."""
-
-    CEREMONY = "ceremony"
-    PUBLICITY = "publicity"
-    VISIT = "visit"
-    EXHIBITION = "exhibition"
-    TRAINING = "training"
-    MEDIA = "media"
-    OTHER = "other"
-
-    @property
-    def terms(self) -> TypeTerms:
-        return TYPE_TERMS[self]
-
-    @property
-    def label(self) -> str:
-        return TYPE_TERMS[self].label
-
-
-class CountKind(StrEnum):
-    """What a record counts; each is a column of ``Activity``, said in this order."""
-
-    MATERIALS = "materials"
-    CONSULTATIONS = "consultations"
-    PARTICIPANTS = "participants"
-    ENTERPRISES = "enterprises"
-    ARTICLES = "articles"
-
-    @property
-    def terms(self) -> CountTerms:
-        return COUNT_TERMS[self]
-
-    @property
-    def label(self) -> str:
-        return COUNT_TERMS[self].label
-
-    @property
-    def unit(self) -> str:
-        return COUNT_TERMS[self].unit
-
-
 @dataclass(frozen=True)
 class TypeTerms:
     label: str  # 集中宣传: replies, the ledger, the Word draft, the chart's legend, the desk
     words: tuple[str, ...]  # besides the label, what people call it when answering or correcting
-    colour: str  # its bars in the summary draft's chart
+    colour: str  # its bars in the summary draft's chart (matplotlib's tab10, muted for print)
     arrangement: int | None  # its number in the notice's 五、具体活动安排 (（二）集中宣传), None if not one
     verb: str = "开展"  # how a sentence says it was held: 举办培训讲座, 开展集中宣传
     has_place: bool = True  # False: a place is not asked for (an article has no venue)
@@ -83,24 +41,51 @@ class CountTerms:
     words: tuple[str, ...]  # what corrections accept for it (改 人数 500); the first names it in help
 
 
-# The colours are matplotlib's tab10, muted for print.
-TYPE_TERMS: dict[ActivityType, TypeTerms] = {
-    ActivityType.CEREMONY: TypeTerms("启动仪式", ("启动", "仪式"), "#c0504d", 1, verb="举办", asked=False),
-    ActivityType.PUBLICITY: TypeTerms("集中宣传", ("宣传",), "#4f81bd", 2),
-    ActivityType.VISIT: TypeTerms("走访企业", ("走访", "调研", "上门"), "#9bbb59", 3),
-    ActivityType.EXHIBITION: TypeTerms("成果展示", ("展示", "展览", "展销"), "#8064a2", 4, verb="举办"),
-    ActivityType.TRAINING: TypeTerms("培训讲座", ("培训", "讲座", "报告会"), "#f79646", 5, verb="举办"),
-    ActivityType.MEDIA: TypeTerms("媒体宣传", ("媒体", "报道", "宣传稿", "推送"), "#4bacc6", None, has_place=False),
-    ActivityType.OTHER: TypeTerms("其他活动", ("其他",), "#7f7f7f", None),
-}
+class _Key(StrEnum):
+    """A key whose member is declared with its terms: ``NAME = "key", Terms(...)``; the value is the key."""
 
-COUNT_TERMS: dict[CountKind, CountTerms] = {
-    CountKind.MATERIALS: CountTerms("发放资料", "份", ("资料", "份数")),
-    CountKind.CONSULTATIONS: CountTerms("咨询", "人次", ("咨询", "人次")),
-    CountKind.PARTICIPANTS: CountTerms("参与", "人", ("人数", "参与")),
-    CountKind.ENTERPRISES: CountTerms("企业", "家", ("企业", "家数")),
-    CountKind.ARTICLES: CountTerms("稿件", "篇", ("稿件", "篇数")),
-}
+    terms: TypeTerms | CountTerms
+
+    def __new__(cls, key: str, terms: TypeTerms | CountTerms) -> _Key:
+        member = str.__new__(cls, key)
+        member._value_ = key
+        member.terms = terms
+        return member
+
+    @property
+    def label(self) -> str:
+        return self.terms.label
+
+
+class ActivityType(_Key):
+    """What kind of activity a record is; the members' order is the order they are listed in."""
+
+    terms: TypeTerms
+
+    CEREMONY = "ceremony", TypeTerms("启动仪式", ("启动", "仪式"), "#c0504d", 1, verb="举办", asked=False)
+    PUBLICITY = "publicity", TypeTerms("集中宣传", ("宣传",), "#4f81bd", 2)
+    VISIT = "visit", TypeTerms("走访企业", ("走访", "调研", "上门"), "#9bbb59", 3)
+    EXHIBITION = "exhibition", TypeTerms("成果展示", ("展示", "展览", "展销"), "#8064a2", 4, verb="举办")
+    TRAINING = "training", TypeTerms("培训讲座", ("培训", "讲座", "报告会"), "#f79646", 5, verb="举办")
+    MEDIA = "media", TypeTerms("媒体宣传", ("媒体", "报道", "宣传稿", "推送"), "#4bacc6", None, has_place=False)
+    OTHER = "other", TypeTerms("其他活动", ("其他",), "#7f7f7f", None)
+
+
+class CountKind(_Key):
+    """What a record counts; each is a column of ``Activity``, said in this order."""
+
+    terms: CountTerms
+
+    MATERIALS = "materials", CountTerms("发放资料", "份", ("资料", "份数"))
+    CONSULTATIONS = "consultations", CountTerms("咨询", "人次", ("咨询", "人次"))
+    PARTICIPANTS = "participants", CountTerms("参与", "人", ("人数", "参与"))
+    ENTERPRISES = "enterprises", CountTerms("企业", "家", ("企业", "家数"))
+    ARTICLES = "articles", CountTerms("稿件", "篇", ("稿件", "篇数"))
+
+    @property
+    def unit(self) -> str:
+        return self.terms.unit
+
 
 ACTIVITY_TYPES: tuple[ActivityType, ...] = tuple(ActivityType)
 COUNT_KINDS: tuple[CountKind, ...] = tuple(CountKind)

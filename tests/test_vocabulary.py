@@ -17,7 +17,7 @@ from handlers.report_routes import ASK_TYPE
 from handlers.wording import FIELD_WORDS, type_from_words
 from scheduler.cards import CardKind, activity_type_card
 from storage.models import Activity
-from storage.vocabulary import COUNT_TERMS, TYPE_TERMS, ActivityType, CountKind, arrangements, by_unit
+from storage.vocabulary import ActivityType, CountKind, CountTerms, TypeTerms, arrangements, by_unit
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "storage", "scheduler")
@@ -68,8 +68,9 @@ def test_the_scanner_finds_a_key_spelled_elsewhere(tmp_path: Path) -> None:
 
 
 def test_every_key_has_its_terms_and_no_word_names_two() -> None:
-    assert set(TYPE_TERMS) == set(ActivityType)
-    assert set(COUNT_TERMS) == set(CountKind)
+    assert all(isinstance(kind.terms, TypeTerms) for kind in ActivityType)
+    assert all(isinstance(kind.terms, CountTerms) for kind in CountKind)
+    assert ActivityType("publicity") is ActivityType.PUBLICITY and CountKind.MATERIALS == "materials"
     assert len({kind.label for kind in ActivityType}) == len(ActivityType)
     assert len({kind.terms.colour for kind in ActivityType}) == len(ActivityType)
     type_words = [w for kind in ActivityType for w in (kind.label, *kind.terms.words)]
