@@ -19,7 +19,7 @@ from handlers.router import Bound, Context, MsgType, NotHandled, Router
 from scheduler.cards import SUMMARY_SENT, CardKind, RsvpAnswer, parse_key
 from storage.campaign_status import attendees_by_unit, decline_ceremony
 from storage.cards import CardTask, keep_response_code
-from storage.models import Activity
+from storage.models import Activity, RecordStatus
 from storage.vocabulary import as_type
 
 router = Router("cards")
@@ -94,7 +94,7 @@ def _type_click(ctx: Context, task: CardTask, kind: str) -> str:
     record = ctx.session.get(Activity, activity_id)
     dialog.clear(ctx)
     chosen = as_type(kind)
-    if record is None or record.status != "active" or chosen is None:
+    if record is None or record.status != RecordStatus.ACTIVE or chosen is None:
         return EXPIRED
     return answer_type(ctx, record, chosen)
 

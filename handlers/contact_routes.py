@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from handlers import dialog
-from handlers.binding import UNBOUND, invite_code, write_audit
+from handlers.binding import invite_code, write_audit
 from handlers.deps import Deps
 from handlers.dialog import InState
 from handlers.router import Admin, Command, Context, MsgType, Router
 from scheduler.audiences import Resolved, resolve
 from scheduler.firing import queue
 from scheduler.plan import Audience
-from storage.models import Liaison, Unit
+from storage.models import Liaison, Role, Unit
 from storage.wording import clip
 
 router = Router("contact")
@@ -64,12 +64,12 @@ def on_invite_codes(ctx: Context) -> str:
 @router.message(Admin, Command("联络员", "绑定情况"))
 def on_liaisons(ctx: Context) -> str:
     rows = ctx.session.exec(
-        select(Liaison, Unit).join(Unit).where(Liaison.role != UNBOUND).order_by(col(Liaison.bound_at))
+        select(Liaison, Unit).join(Unit).where(Liaison.role != Role.UNBOUND).order_by(col(Liaison.bound_at))
     ).all()
     by_unit: dict[str, list[str]] = {}
     for liaison, unit in rows:
         label = liaison.name or liaison.user_id
-        role = "（联系人）" if liaison.role == "admin" else ""
+        role = "（联系人）" if liaison.role == Role.ADMIN else ""
         channel = CHANNEL_LABELS.get(liaison.channel, liaison.channel)
         by_unit.setdefault(unit.name, []).append(f"{label}{role}·{channel}")
     bound = [f"{unit.name}：{'、'.join(by_unit[unit.name])}" for unit in ctx.deps.units if unit.name in by_unit]

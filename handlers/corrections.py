@@ -12,12 +12,12 @@ from handlers.dialog import InState
 from handlers.parsing.dates import find_dates
 from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
-from handlers.records import ACTIVE, WITHDRAWN, last_record, number_of, numbered_records, record_number
+from handlers.records import last_record, number_of, numbered_records, record_number
 from handlers.reports import read_message
 from handlers.router import Bound, Command, Context, FilterResult, MsgType, Router
 from handlers.said_corrections import SaidCorrection, has_reference, read_correction
 from handlers.wording import FIELD_WORDS, type_from_words
-from storage.models import Activity
+from storage.models import Activity, RecordStatus
 from storage.wording import say_activity, say_date
 
 router = Router("corrections")
@@ -71,7 +71,7 @@ def on_withdraw(ctx: Context) -> str:
     record = _target(ctx, args or None)
     if isinstance(record, str):
         return record
-    record.status, record.updated_at = WITHDRAWN, ctx.now
+    record.status, record.updated_at = RecordStatus.WITHDRAWN, ctx.now
     ctx.session.add(record)
     audit(ctx, "activity.withdraw", f"activity:{record.id}")
     number = number_of(ctx, record)
@@ -82,15 +82,15 @@ def on_withdraw(ctx: Context) -> str:
 def on_restore(ctx: Context) -> str:
     args = ctx.data["args"]
     if args.isdecimal():
-        record = record_number(ctx, int(args), status=WITHDRAWN)
+        record = record_number(ctx, int(args), status=RecordStatus.WITHDRAWN)
         if record is None:
             return f"第{args}条没有被撤回，无需恢复。发“我的”查看记录。"
     else:
-        withdrawn = numbered_records(ctx, status=WITHDRAWN)
+        withdrawn = numbered_records(ctx, status=RecordStatus.WITHDRAWN)
         if not withdrawn:
             return "没有撤回过的记录。"
         record = max((a for _, a in withdrawn), key=lambda a: (a.updated_at, a.id or 0))
-    record.status, record.updated_at = "active", ctx.now
+    record.status, record.updated_at = RecordStatus.ACTIVE, ctx.now
     ctx.session.add(record)
     audit(ctx, "activity.restore", f"activity:{record.id}")
     return f"已恢复第{number_of(ctx, record)}条：{say_activity(record)}"
@@ -147,7 +147,7 @@ def on_field_answer(ctx: Context) -> str:
     assert state is not None
     dialog.clear(ctx)
     record = ctx.session.get(Activity, state.data.get("activity_id"))
-    if record is None or record.status != ACTIVE:
+    if record is None or record.status != RecordStatus.ACTIVE:
         return "这条记录已撤回，没有更正。"
     field = ctx.data["field"]
     return _correct(ctx, record, field, str(state.data.get("value", "")), FIELD_LABELS[field])

@@ -16,7 +16,7 @@ from handlers.reports import outside_week_note, read_message, record_activities,
 from handlers.router import Bound, Context, MsgType, Router
 from handlers.wording import type_from_words
 from scheduler.cards import CardKind, activity_type_card
-from storage.models import Activity
+from storage.models import Activity, RecordStatus
 from storage.vocabulary import ActivityType, as_type
 from storage.wording import say_activity
 
@@ -90,7 +90,7 @@ def on_answer(ctx: Context) -> str:
         return report(ctx, reading) if reading.activities else NOT_A_REPORT
     record = ctx.session.get(Activity, state.data.get("activity_id"))
     dialog.clear(ctx)
-    if record is None or record.status != "active":
+    if record is None or record.status != RecordStatus.ACTIVE:
         return NOT_A_REPORT
     answer = ctx.msg.text.strip("。.！!")
     if answer in SKIP_WORDS:

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from handlers.deps import Deps
 from handlers.inbound import Inbound
-from storage.models import Liaison, Unit
+from storage.models import Liaison, Role, Unit
 
 Reply = str | None
 Handler = Callable[["Context"], Reply]
@@ -49,7 +49,7 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        return self.liaison is not None and self.liaison.role == "admin"
+        return self.liaison is not None and self.liaison.role == Role.ADMIN
 
 
 class NotHandled(Exception):

@@ -30,7 +30,7 @@ from storage.campaign_status import (
     summaries_by_unit,
     units_by_name,
 )
-from storage.models import Activity, Liaison
+from storage.models import Activity, Liaison, Role
 from storage.outbox import OutboxMessage
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
@@ -199,7 +199,7 @@ class DigestWriter:
 
     def _without_liaison(self, session: Session, names: Sequence[str]) -> list[str]:
         ids = self._ids(session)
-        bound = set(session.exec(select(Liaison.unit_id).where(Liaison.role == "liaison")).all())
+        bound = set(session.exec(select(Liaison.unit_id).where(Liaison.role == Role.LIAISON)).all())
         return [name for name in names if ids.get(name) not in bound]
 
     def _delivery_problems(self, session: Session, since: datetime) -> list[str]:
