@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
 from handlers.router import Context
-from storage.models import AuditLog, Liaison, Role, Unit
+from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
 CODE_LENGTH = 8
 MAX_FAILED_ATTEMPTS_PER_HOUR = 5
@@ -58,7 +58,7 @@ def grant_for_code(deps: Deps, code: str) -> Grant | None:
 
 
 def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
-    if channel != "wecom":
+    if channel != ChannelKind.WECOM:
         return None
     if user_id in deps.contact.wecom_userids:
         return Grant(chair_unit(deps), Role.ADMIN)

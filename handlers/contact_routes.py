@@ -20,7 +20,7 @@ from handlers.router import Admin, Command, Context, MsgType, Router
 from scheduler.audiences import Resolved, resolve
 from scheduler.firing import queue
 from scheduler.plan import Audience
-from storage.models import Liaison, Role, Unit
+from storage.models import ChannelKind, Liaison, Role, Unit
 from storage.wording import clip
 
 router = Router("contact")
@@ -31,7 +31,7 @@ CONFIRM_WORDS = ("确认", "确定", "确认发送", "发送")
 CONFIRM_MINUTES = 5
 NOTICE_AUDIENCES = {"全部": Audience.ALL_LIAISONS, "未报": Audience.SILENT_UNITS_TODAY}
 NOTICE_USAGE = "发送通知：“通知 全部 文字”发给所有联络员，“通知 未报 文字”只发给今天还没报送的单位。"
-CHANNEL_LABELS = {"wecom": "企业微信", "mp": "公众号"}
+CHANNEL_LABELS = {ChannelKind.WECOM: "企业微信", ChannelKind.MP: "公众号"}
 
 
 def unit_code(deps: Deps, unit_name: str) -> str:

@@ -23,7 +23,7 @@ from storage.campaign_status import (
     summaries_by_unit,
     units_by_name,
 )
-from storage.models import Liaison, Role, Unit
+from storage.models import ChannelKind, Liaison, Role, Unit
 
 
 @dataclass(frozen=True, order=True)
@@ -96,5 +96,5 @@ def contact_recipients(session: Session, contact: ContactConfig) -> tuple[Recipi
     """Everyone bound as admin, and the contact's configured WeCom userids even before they first write."""
     admins = session.exec(select(Liaison).where(Liaison.role == Role.ADMIN).order_by(col(Liaison.id))).all()
     found = {Recipient(admin.channel, admin.user_id) for admin in admins}
-    found |= {Recipient("wecom", user_id) for user_id in contact.wecom_userids}
+    found |= {Recipient(ChannelKind.WECOM, user_id) for user_id in contact.wecom_userids}
     return tuple(sorted(found))

@@ -19,7 +19,7 @@ from handlers.binding import Grant, bind_user, end_binding, write_audit
 from handlers.contact_routes import CHANNEL_LABELS, invitation, unit_code
 from handlers.desk_routes import DASHBOARD_PREFIX
 from storage.db import parse_integer
-from storage.models import Liaison, Role, Unit
+from storage.models import ChannelKind, Liaison, Role, Unit
 
 # WeCom userids: letters, digits and _ - . @, at most 64 (the WeCom admin console's rule).
 WECOM_USERID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -86,17 +86,25 @@ async def bind_view(request: web.Request) -> web.Response:
         unit = session.get(Unit, unit_id)
         if unit is None or unit.name not in configured:
             return "请选择要绑定的单位。"
-        existing = session.exec(select(Liaison).where(Liaison.channel == "wecom", Liaison.user_id == user_id)).first()
+        existing = session.exec(
+            select(Liaison).where(Liaison.channel == ChannelKind.WECOM, Liaison.user_id == user_id)
+        ).first()
         if existing is not None and existing.role == Role.ADMIN:
             return "这个账号是联系人，不能绑定为联络员。"
         before = session.get(Unit, existing.unit_id) if existing and existing.role != Role.UNBOUND else None
-        liaison, _ = bind_user(session, "wecom", user_id, Grant(unit.name, Role.LIAISON), now, known=existing)
+        liaison, _ = bind_user(session, ChannelKind.WECOM, user_id, Grant(unit.name, Role.LIAISON), now, known=existing)
         if name:
             liaison.name = name
         if phone:
             liaison.phone = phone
         session.add(liaison)
-        detail = {"role": Role.LIAISON, "how": "web", "channel": "wecom", "user_id": user_id, "name": liaison.name}
+        detail = {
+            "role": Role.LIAISON,
+            "how": "web",
+            "channel": ChannelKind.WECOM,
+            "user_id": user_id,
+            "name": liaison.name,
+        }
         if before is not None:
             detail["before"] = before.name
         write_audit(session, now, viewer.actor, "bind", unit.name, **detail)
