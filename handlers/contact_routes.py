@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from handlers import dialog
 from handlers.binding import invite_code, write_audit
 from handlers.deps import Deps
-from handlers.dialog import InState
+from handlers.dialog import InState, State, States
 from handlers.router import Admin, Command, Context, MsgType, Router
 from scheduler.audiences import Resolved, resolve
 from scheduler.firing import queue
@@ -25,11 +25,18 @@ from storage.wording import clip
 
 router = Router("contact")
 
-CONFIRM_NOTICE = "confirm_notice"
 CONFIRM_WORDS = ("确认", "确定", "确认发送", "发送")
 # Long enough to read the preview again, short enough that a stale "确认" sends nothing.
 CONFIRM_MINUTES = 5
 NOTICE_AUDIENCES = {"全部": Audience.ALL_LIAISONS, "未报": Audience.SILENT_UNITS_TODAY}
+
+
+class NoticeQuestions(States):
+    """A notice to many is sent only once the contact confirms it (the question quotes the notice)."""
+
+    confirm_notice = State()
+
+
 NOTICE_USAGE = "发送通知：“通知 全部 文字”发给所有联络员，“通知 未报 文字”只发给今天还没报送的单位。"
 CHANNEL_LABELS = {ChannelKind.WECOM: "企业微信", ChannelKind.MP: "公众号"}
 
@@ -123,7 +130,7 @@ def on_notice(ctx: Context) -> str:
         f"将发送给{reached_units(resolved)}个单位的{len(resolved.recipients)}位联络员：\n"
         f"{text}\n{CONFIRM_MINUTES}分钟内回复“确认”发送，回复其他内容取消。"
     )
-    reply = dialog.ask(ctx, CONFIRM_NOTICE, question, audience=who, text=text)
+    reply = dialog.ask(ctx, NoticeQuestions.confirm_notice, question, audience=who, text=text)
     # A notice waits minutes, not the hour a report's question waits.
     state = dialog.current(ctx)
     assert state is not None
@@ -131,7 +138,7 @@ def on_notice(ctx: Context) -> str:
     return reply
 
 
-@router.message(Admin, MsgType("text", "voice"), InState(CONFIRM_NOTICE))
+@router.message(Admin, MsgType("text", "voice"), InState(NoticeQuestions.confirm_notice))
 def on_notice_answer(ctx: Context) -> str:
     state = dialog.current(ctx)
     assert state is not None

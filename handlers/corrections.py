@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers import dialog
 from handlers.binding import audit
-from handlers.dialog import InState
+from handlers.dialog import InState, State, States
 from handlers.parsing.dates import find_dates
 from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
@@ -28,12 +28,20 @@ APPROXIMATE = re.compile(r"[约近余多来左右]")
 FIELD_ALTERNATIVES = "|".join(sorted(FIELD_WORDS, key=len, reverse=True))
 CORRECTION = re.compile(rf"^(?:(\d+)\s*)?({FIELD_ALTERNATIVES})\s*[:：为是]?\s*(.+)$")
 TEXTUAL = ("text", "voice")
-ASK_FIELD = "ask_correction_field"
 # The first word FIELD_WORDS lists for each field names it in questions.
 FIELD_LABELS: dict[str, str] = {}
 for _word, _field in FIELD_WORDS.items():
     FIELD_LABELS.setdefault(_field, _word)
 FIELD_CHOICES = "、".join(FIELD_LABELS.values())
+
+
+class CorrectionQuestions(States):
+    """A correction that said the value but not which field: the field is asked (the question
+    names the record and the value, so it is written when asked)."""
+
+    ask_correction_field = State()
+
+
 USAGE = f"更正格式：“改 人数 500”（最近一条）或“改 2 地点 新华路商圈”（第2条）。可改：{FIELD_CHOICES}。"
 
 
@@ -128,7 +136,9 @@ def on_said_correction(ctx: Context) -> str:
     number = number_of(ctx, record)
     if said.field is None and said.value_text:
         question = f"第{number}条（{say_activity(record)}）要把哪一项改成“{said.value_text}”？回复：{FIELD_CHOICES}。"
-        return dialog.ask(ctx, ASK_FIELD, question, activity_id=record.id, value=said.value_text)
+        return dialog.ask(
+            ctx, CorrectionQuestions.ask_correction_field, question, activity_id=record.id, value=said.value_text
+        )
     if said.field is None or not said.value_text:
         field_word = FIELD_LABELS.get(said.field or "", "哪一项")
         return f"第{number}条的{field_word}应该改成什么？例如“人数应该是350人”，或发“改 {number} 人数 350”。"
@@ -141,7 +151,7 @@ def NamesAField(ctx: Context) -> FilterResult:  # noqa: N802
     return {"field": FIELD_WORDS[word]} if word in FIELD_WORDS else False
 
 
-@router.message(MsgType(*TEXTUAL), Bound, InState(ASK_FIELD), NamesAField)
+@router.message(MsgType(*TEXTUAL), Bound, InState(CorrectionQuestions.ask_correction_field), NamesAField)
 def on_field_answer(ctx: Context) -> str:
     state = dialog.current(ctx)
     assert state is not None

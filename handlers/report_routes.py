@@ -8,7 +8,7 @@ from datetime import timedelta
 from handlers import dialog
 from handlers.binding import audit
 from handlers.cards import push_card, settle_open
-from handlers.dialog import InState
+from handlers.dialog import InState, State, States
 from handlers.parsing import COUNT_FIELDS, Reading
 from handlers.prereading import TEXTUAL, too_long
 from handlers.records import open_record
@@ -28,6 +28,15 @@ NOT_A_REPORT = (
 )
 ASK_TYPE = "请问这是哪类活动？回复：" + " / ".join(kind.label for kind in ActivityType if kind.terms.asked) + "。"
 ASK_LOCATION = "请问活动在什么地点？直接回复地点（如“新华路商圈”），也可以发送位置；不需要请回复“无”。"
+
+
+class ReportQuestions(States):
+    """What a report missing its type or place is asked."""
+
+    ask_type = State(question=ASK_TYPE)
+    ask_location = State(question=ASK_LOCATION)
+
+
 SKIP_WORDS = ("无", "没有", "不用", "跳过", "算了", "不需要")
 
 
@@ -48,7 +57,7 @@ def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | 
         return None
     record, parsed = records[0], reading.activities[0]
     if not parsed.type_stated:
-        question = dialog.ask(ctx, "ask_type", ASK_TYPE, activity_id=record.id)
+        question = dialog.ask(ctx, ReportQuestions.ask_type, activity_id=record.id)
         # WeCom: the types as buttons too (a passive reply cannot be a card, so it is pushed).
         until = ctx.now + timedelta(minutes=ctx.deps.question_timeout_minutes)
         push_card(
@@ -57,7 +66,7 @@ def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | 
         )  # fmt: skip
         return question
     if record.location is None and _has_place(record.type):
-        return dialog.ask(ctx, "ask_location", ASK_LOCATION, activity_id=record.id)
+        return dialog.ask(ctx, ReportQuestions.ask_location, activity_id=record.id)
     return None
 
 
@@ -80,7 +89,7 @@ def on_too_long(ctx: Context) -> str:
     return TOO_LONG
 
 
-@router.message(MsgType(*TEXTUAL), Bound, InState("ask_type", "ask_location"))
+@router.message(MsgType(*TEXTUAL), Bound, InState(ReportQuestions.ask_type, ReportQuestions.ask_location))
 def on_answer(ctx: Context) -> str:
     reading = read_message(ctx)
     state = dialog.current(ctx)
@@ -95,10 +104,10 @@ def on_answer(ctx: Context) -> str:
     answer = ctx.msg.text.strip("。.！!")
     if answer in SKIP_WORDS:
         return f"好的。已记录：{say_activity(record)}"
-    if state.state == "ask_type":
+    if ReportQuestions.ask_type.holds(state):
         kind = type_from_words(answer)
         if kind is None:
-            return dialog.ask(ctx, "ask_type", "没看懂活动类型。" + ASK_TYPE, activity_id=record.id)
+            return dialog.ask(ctx, ReportQuestions.ask_type, "没看懂活动类型。" + ASK_TYPE, activity_id=record.id)
         return answer_type(ctx, record, kind)
     _update(ctx, record, "location", answer.removeprefix("在"))
     return f"已补充：{say_activity(record)}"
@@ -110,7 +119,8 @@ def answer_type(ctx: Context, record: Activity, kind: ActivityType) -> str:
     _update(ctx, record, "type", kind)
     settle_open(ctx, CardKind.ACTIVITY_TYPE, kind, f"已选择：{kind.label}", activity_id=record.id)
     if record.location is None and kind.terms.has_place:
-        return dialog.ask(ctx, "ask_location", f"好的，{kind.label}。" + ASK_LOCATION, activity_id=record.id)
+        question = f"好的，{kind.label}。" + ASK_LOCATION
+        return dialog.ask(ctx, ReportQuestions.ask_location, question, activity_id=record.id)
     return f"已补充：{say_activity(record)}"
 
 
@@ -146,7 +156,7 @@ def on_location(ctx: Context) -> str:
     assert ctx.msg.location is not None
     state = dialog.current(ctx)
     record = None
-    if state is not None and state.state == "ask_location":
+    if ReportQuestions.ask_location.holds(state):
         record = ctx.session.get(Activity, state.data.get("activity_id"))
         dialog.clear(ctx)
     record = record or open_record(ctx)
