@@ -103,12 +103,16 @@ def on_stranger(ctx: Context) -> str:
     return greeting(ctx.deps)
 
 
-@router.message(Command("解绑"))
+# Only for bound senders (the dispatcher guards it with Bound).
+bound_router = Router("commands-bound")
+
+
+@bound_router.message(Command("解绑"))
 def on_unbind(ctx: Context) -> str:
     unit_name = unbind(ctx)
     return f"已解除与{unit_name}的绑定。"
 
 
-@router.message(Command("帮助", "help", "菜单", "?", "？"))
+@bound_router.message(Command("帮助", "help", "菜单", "?", "？"))
 def on_help(ctx: Context) -> str:
     return help_text(ctx)

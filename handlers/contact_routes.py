@@ -24,6 +24,7 @@ from storage.models import ChannelKind, Liaison, Role, Unit
 from storage.wording import clip
 
 router = Router("contact")
+router.filter(Admin)
 
 CONFIRM_WORDS = ("确认", "确定", "确认发送", "发送")
 # Long enough to read the preview again, short enough that a stale "确认" sends nothing.
@@ -54,7 +55,7 @@ def invitation(deps: Deps, unit_name: str) -> str:
     )
 
 
-@router.message(Admin, Command("邀请码", "邀请"))
+@router.message(Command("邀请码", "邀请"))
 def on_invite_codes(ctx: Context) -> str:
     deps, wanted = ctx.deps, ctx.data["args"]
     if wanted:
@@ -68,7 +69,7 @@ def on_invite_codes(ctx: Context) -> str:
     return clip("\n".join(lines))
 
 
-@router.message(Admin, Command("联络员", "绑定情况"))
+@router.message(Command("联络员", "绑定情况"))
 def on_liaisons(ctx: Context) -> str:
     rows = ctx.session.exec(
         select(Liaison, Unit).join(Unit).where(Liaison.role != Role.UNBOUND).order_by(col(Liaison.bound_at))
@@ -117,7 +118,7 @@ def send_notice(session: Session, deps: Deps, who: str, text: str, key: str, act
     return recipients
 
 
-@router.message(Admin, Command("通知"))
+@router.message(Command("通知"))
 def on_notice(ctx: Context) -> str:
     parts = ctx.data["args"].split(maxsplit=1)
     if len(parts) != 2 or parts[0] not in NOTICE_AUDIENCES:
@@ -138,7 +139,7 @@ def on_notice(ctx: Context) -> str:
     return reply
 
 
-@router.message(Admin, MsgType("text", "voice"), InState(NoticeQuestions.confirm_notice))
+@router.message(MsgType("text", "voice"), InState(NoticeQuestions.confirm_notice))
 def on_notice_answer(ctx: Context) -> str:
     state = dialog.current(ctx)
     assert state is not None

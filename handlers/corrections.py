@@ -14,7 +14,7 @@ from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
 from handlers.records import last_record, number_of, numbered_records, record_number
 from handlers.reports import read_message
-from handlers.router import Bound, Command, Context, FilterResult, MsgType, Router
+from handlers.router import Command, Context, FilterResult, MsgType, Router
 from handlers.said_corrections import SaidCorrection, has_reference, read_correction
 from handlers.wording import FIELD_WORDS, type_from_words
 from storage.models import Activity, RecordStatus
@@ -45,7 +45,7 @@ class CorrectionQuestions(States):
 USAGE = f"更正格式：“改 人数 500”（最近一条）或“改 2 地点 新华路商圈”（第2条）。可改：{FIELD_CHOICES}。"
 
 
-@router.message(Command("我的", "我的记录", "记录"), Bound)
+@router.message(Command("我的", "我的记录", "记录"))
 def on_mine(ctx: Context) -> str:
     assert ctx.unit is not None
     records = numbered_records(ctx)
@@ -71,7 +71,7 @@ def _target(ctx: Context, number: str | None) -> Activity | str:
     return found if found is not None else "还没有可以更正的记录。"
 
 
-@router.message(Command("撤回", "撤销", "删除"), Bound)
+@router.message(Command("撤回", "撤销", "删除"))
 def on_withdraw(ctx: Context) -> str:
     args = ctx.data["args"]
     if args and not args.isdecimal():
@@ -86,7 +86,7 @@ def on_withdraw(ctx: Context) -> str:
     return f"已撤回第{number}条：{say_activity(record)}\n撤回错了可发“恢复 {number}”。"
 
 
-@router.message(Command("恢复", "取消撤回"), Bound)
+@router.message(Command("恢复", "取消撤回"))
 def on_restore(ctx: Context) -> str:
     args = ctx.data["args"]
     if args.isdecimal():
@@ -104,7 +104,7 @@ def on_restore(ctx: Context) -> str:
     return f"已恢复第{number_of(ctx, record)}条：{say_activity(record)}"
 
 
-@router.message(Command("改", "更正", "修改"), Bound)
+@router.message(Command("改", "更正", "修改"))
 def on_correct(ctx: Context) -> str:
     match = CORRECTION.match(ctx.data["args"])
     if match is None:
@@ -127,7 +127,7 @@ def SaidCorrectionOf(ctx: Context) -> FilterResult:  # noqa: N802  (named like t
     return {"said": said}
 
 
-@router.message(Bound, SaidCorrectionOf)
+@router.message(SaidCorrectionOf)
 def on_said_correction(ctx: Context) -> str:
     said: SaidCorrection = ctx.data["said"]
     record = _target(ctx, str(said.number) if said.number is not None else None)
@@ -151,7 +151,7 @@ def NamesAField(ctx: Context) -> FilterResult:  # noqa: N802
     return {"field": FIELD_WORDS[word]} if word in FIELD_WORDS else False
 
 
-@router.message(MsgType(*TEXTUAL), Bound, InState(CorrectionQuestions.ask_correction_field), NamesAField)
+@router.message(MsgType(*TEXTUAL), InState(CorrectionQuestions.ask_correction_field), NamesAField)
 def on_field_answer(ctx: Context) -> str:
     state = dialog.current(ctx)
     assert state is not None

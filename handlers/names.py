@@ -13,7 +13,7 @@ import re
 from handlers import dialog
 from handlers.binding import audit
 from handlers.dialog import InState, State, States
-from handlers.router import Bound, Context, MsgType, NotHandled, Reply, Router
+from handlers.router import Context, MsgType, NotHandled, Reply, Router
 from handlers.wording import FIELD_WORDS, type_from_words
 
 router = Router("names")
@@ -67,7 +67,7 @@ def _looks_like_a_name(ctx: Context) -> dict[str, str] | bool:
     return {"name": name, "phone": match.group(2) or ""}
 
 
-@router.message(MsgType("text"), Bound, InState(NameQuestions.ask_name))
+@router.message(MsgType("text"), InState(NameQuestions.ask_name))
 def on_name(ctx: Context) -> str:
     dialog.clear(ctx)
     found = _looks_like_a_name(ctx)

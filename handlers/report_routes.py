@@ -13,7 +13,7 @@ from handlers.parsing import COUNT_FIELDS, Reading
 from handlers.prereading import TEXTUAL, too_long
 from handlers.records import open_record
 from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
-from handlers.router import Bound, Context, MsgType, Router
+from handlers.router import Context, MsgType, Router
 from handlers.wording import type_from_words
 from scheduler.cards import CardKind, activity_type_card
 from storage.models import Activity, RecordStatus
@@ -84,12 +84,12 @@ TOO_LONG = (
 )
 
 
-@router.message(MsgType(*TEXTUAL), Bound, lambda ctx: too_long(ctx.deps, ctx.msg))
+@router.message(MsgType(*TEXTUAL), lambda ctx: too_long(ctx.deps, ctx.msg))
 def on_too_long(ctx: Context) -> str:
     return TOO_LONG
 
 
-@router.message(MsgType(*TEXTUAL), Bound, InState(ReportQuestions.ask_type, ReportQuestions.ask_location))
+@router.message(MsgType(*TEXTUAL), InState(ReportQuestions.ask_type, ReportQuestions.ask_location))
 def on_answer(ctx: Context) -> str:
     reading = read_message(ctx)
     state = dialog.current(ctx)
@@ -137,12 +137,12 @@ def _update(ctx: Context, record: Activity, field: str, value: str) -> None:
     audit(ctx, "activity.update", f"activity:{record.id}", field=field, before=before, after=value, how="answer")
 
 
-@router.message(MsgType("voice"), Bound, lambda ctx: not ctx.msg.text)
+@router.message(MsgType("voice"), lambda ctx: not ctx.msg.text)
 def on_unrecognised_voice(ctx: Context) -> str:
     return "没能识别这条语音，请改发文字。"
 
 
-@router.message(MsgType(*TEXTUAL), Bound)
+@router.message(MsgType(*TEXTUAL))
 def on_text(ctx: Context) -> str:
     reading = read_message(ctx)
     if reading.intent != "report" or not reading.activities:
@@ -151,7 +151,7 @@ def on_text(ctx: Context) -> str:
     return report(ctx, reading)
 
 
-@router.message(MsgType("location"), Bound)
+@router.message(MsgType("location"))
 def on_location(ctx: Context) -> str:
     assert ctx.msg.location is not None
     state = dialog.current(ctx)
@@ -167,7 +167,7 @@ def on_location(ctx: Context) -> str:
     return f"已补充地点：{say_activity(record)}"
 
 
-@router.message(MsgType("link"), Bound)
+@router.message(MsgType("link"))
 def on_link(ctx: Context) -> str:
     """A shared article is media coverage of the unit's work."""
     assert ctx.msg.link is not None and ctx.unit is not None
