@@ -19,6 +19,7 @@ from bot.health import HealthMonitor
 from bot.pipeline import MessagePipeline, NotAnswered
 from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.clock import Clock
+from storage.models import ChannelKind
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def build_app(
     sandbox_page: web.Application | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[refuse_cleanly], client_max_size=MAX_BODY + 1)
-    paths = {"wecom": "/wechat/work", "mp": "/wechat/mp"}
+    paths = {ChannelKind.WECOM: "/wechat/work", ChannelKind.MP: "/wechat/mp"}
     for name, channel in channels.items():
         verify, receive = callback_routes(channel, pipeline, clock, replay_guard, body_timeout)
         app.router.add_get(paths[name], verify)

@@ -13,6 +13,7 @@ from bot.closed_pipe import quiet_when_pipe_closes
 from bot.config import ConfigError, Settings, load_config
 from bot.datalock import DataDirBusy
 from storage.migrations import SchemaMismatch
+from storage.models import Role
 
 if TYPE_CHECKING:
     from bot.preflight.problem import Problem
@@ -156,7 +157,7 @@ def _unit_codes(args: argparse.Namespace) -> int:
 
     settings = load_config(args.config)
     for code, grant in code_table(make_deps(settings)).items():
-        who = "联系人（管理员）" if grant.role == "admin" else "联络员"
+        who = "联系人（管理员）" if grant.role == Role.ADMIN else "联络员"
         print(f"{code}\t{grant.unit_name}\t{who}")
     return 0
 

@@ -176,6 +176,6 @@ def make_fetch(wecom: Any | None, mp: Any | None) -> Fetch:
                 return await mp.get_media(media_id)
             if pic_url:
                 return await mp.download(pic_url)
-        raise WeChatAPIError(None, f"no way to fetch media on {channel}", "media")
+        raise WeChatAPIError(None, f"no way to fetch media on {channel}", "media/get")
 
     return fetch

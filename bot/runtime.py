@@ -20,6 +20,7 @@ from handlers.menu_clicks import MenuClick
 from handlers.units import UnitDirectory
 from scheduler.clock import Clock, SystemClock
 from storage.db import Database
+from storage.models import ChannelKind
 from storage.seed import sync_units
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,9 @@ class Runtime:
         deps = make_deps(settings)
         channels: dict[str, Channel] = {}
         if settings.channels.wecom.enabled:
-            channels["wecom"] = WeComChannel(settings.channels.wecom)
+            channels[ChannelKind.WECOM] = WeComChannel(settings.channels.wecom)
         if settings.channels.mp.enabled:
-            channels["mp"] = OfficialAccountChannel(settings.channels.mp)
+            channels[ChannelKind.MP] = OfficialAccountChannel(settings.channels.mp)
         pipeline = MessagePipeline(db, Dispatcher(deps), clock, max_batch=settings.storage.max_batch)
         return cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
 

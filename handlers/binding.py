@@ -19,10 +19,9 @@ from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
 from handlers.router import Context
-from storage.models import AuditLog, Liaison, Unit
+from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
 CODE_LENGTH = 8
-UNBOUND = "unbound"  # Liaison.role of someone who sent 解绑
 MAX_FAILED_ATTEMPTS_PER_HOUR = 5
 
 
@@ -43,8 +42,8 @@ def chair_unit(deps: Deps) -> str:
 
 def code_table(deps: Deps) -> dict[str, Grant]:
     """code -> what it grants: one code per unit, one admin code for the contact person."""
-    table = {invite_code(deps.invite_secret, f"unit:{u.name}"): Grant(u.name, "liaison") for u in deps.units}
-    table[invite_code(deps.invite_secret, f"admin:{deps.contact.name}")] = Grant(chair_unit(deps), "admin")
+    table = {invite_code(deps.invite_secret, f"unit:{u.name}"): Grant(u.name, Role.LIAISON) for u in deps.units}
+    table[invite_code(deps.invite_secret, f"admin:{deps.contact.name}")] = Grant(chair_unit(deps), Role.ADMIN)
     return table
 
 
@@ -59,13 +58,13 @@ def grant_for_code(deps: Deps, code: str) -> Grant | None:
 
 
 def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
-    if channel != "wecom":
+    if channel != ChannelKind.WECOM:
         return None
     if user_id in deps.contact.wecom_userids:
-        return Grant(chair_unit(deps), "admin")
+        return Grant(chair_unit(deps), Role.ADMIN)
     for unit in deps.units:
         if user_id in unit.wecom_userids:
-            return Grant(unit.name, "liaison")
+            return Grant(unit.name, Role.LIAISON)
     return None
 
 
@@ -75,7 +74,9 @@ _INSERT_AUDIT = insert(AuditLog.__table__)  # the Core table: no ORM bulk-insert
 _LIAISON_BY_USER = (
     select(Liaison, Unit)
     .join(Unit)
-    .where(Liaison.channel == bindparam("channel"), Liaison.user_id == bindparam("user_id"), Liaison.role != UNBOUND)
+    .where(
+        Liaison.channel == bindparam("channel"), Liaison.user_id == bindparam("user_id"), Liaison.role != Role.UNBOUND
+    )
 )
 
 
@@ -134,7 +135,7 @@ def bind_user(
 
 
 def unbind(ctx: Context) -> str | None:
-    """End the sender's binding. The row stays (role "unbound") because the records and photos
+    """End the sender's binding. The row stays (role ``Role.UNBOUND``) because the records and photos
     they filed name it as their reporter."""
     if ctx.liaison is None or ctx.unit is None:
         return None
@@ -147,7 +148,7 @@ def unbind(ctx: Context) -> str | None:
 
 def end_binding(session: Session, liaison: Liaison) -> None:
     """The person no longer reports (nor reads the desk) for their unit; the caller audits."""
-    liaison.role = UNBOUND
+    liaison.role = Role.UNBOUND
     session.add(liaison)
 
 

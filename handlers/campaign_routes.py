@@ -29,7 +29,9 @@ from storage.campaign_status import attendees_by_unit, check_in, mark_summary, r
 from storage.models import Unit
 from storage.wording import say_date
 
-router = Router("campaign")
+router = Router("campaign")  # liaisons (the dispatcher guards it with Bound)
+admin_router = Router("campaign-admin")
+admin_router.filter(Admin)
 
 EARTH_RADIUS_M = 6_371_000
 
@@ -63,17 +65,17 @@ def _digests(ctx: Context) -> DigestWriter:
 # ---- the contact person ----
 
 
-@router.message(Admin, Command("进度"))
+@admin_router.message(Command("进度"))
 def on_progress(ctx: Context) -> str:
     return _digests(ctx).progress(ctx.session, ctx.now.date())
 
 
-@router.message(Admin, Command("未报"))
+@admin_router.message(Command("未报"))
 def on_silent(ctx: Context) -> str:
     return _digests(ctx).silent(ctx.session, ctx.now.date())
 
 
-@router.message(Admin, Command("汇总"))
+@admin_router.message(Command("汇总"))
 def on_digest(ctx: Context) -> str:
     campaign, today = ctx.deps.campaign, ctx.now.date()
     if today < campaign.week_start:
@@ -83,17 +85,17 @@ def on_digest(ctx: Context) -> str:
     return _digests(ctx).day_digest(ctx.session, today, ctx.now).text
 
 
-@router.message(Admin, Command("参会"), _no_args)
+@admin_router.message(Command("参会"), _no_args)
 def on_roll_call(ctx: Context) -> str:
     return _digests(ctx).roll_call(ctx.session)
 
 
-@router.message(Admin, Command("总结"), _no_args)
+@admin_router.message(Command("总结"), _no_args)
 def on_summary_status(ctx: Context) -> str:
     return _digests(ctx).summary_status(ctx.session)
 
 
-@router.message(Admin, Command("已交"))
+@admin_router.message(Command("已交"))
 def on_mark_summary(ctx: Context) -> str:
     unit = _named_unit(ctx)
     if unit is None:
@@ -104,7 +106,7 @@ def on_mark_summary(ctx: Context) -> str:
     return f"已登记：{unit.name}总结已交，不再提醒该单位。"
 
 
-@router.message(Admin, Command("提醒"))
+@admin_router.message(Command("提醒"))
 def on_nudge(ctx: Context) -> str:
     unit = _named_unit(ctx)
     if unit is None:

@@ -12,22 +12,29 @@ from handlers import dialog
 from handlers.binding import audit
 from handlers.campaign_routes import RSVP_LABELS, register_rsvp, summary_sent
 from handlers.cards import settle
-from handlers.dialog import InState
+from handlers.dialog import InState, State, States
 from handlers.parsing.attendees import extract_attendees
-from handlers.report_routes import answer_type
+from handlers.report_routes import ReportQuestions, answer_type
 from handlers.router import Bound, Context, MsgType, NotHandled, Router
 from scheduler.cards import SUMMARY_SENT, CardKind, RsvpAnswer, parse_key
 from storage.campaign_status import attendees_by_unit, decline_ceremony
 from storage.cards import CardTask, keep_response_code
-from storage.models import Activity
-from storage.wording import TYPE_LABELS
+from storage.models import Activity, RecordStatus
+from storage.vocabulary import as_type
 
 router = Router("cards")
 
 CARD_EVENT = "template_card_event"
 EXPIRED = "这张卡片已过期，操作未生效。请直接回复文字，发“帮助”查看用法。"
-RSVP_NAMES = "rsvp_names"
 ASK_NAMES = "请回复参会人员姓名和手机号，例如“王磊 13900001111”，多人请分别写明。"
+
+
+class RsvpQuestions(States):
+    """Who attends, after a 参加 click."""
+
+    rsvp_names = State(question=ASK_NAMES)
+
+
 YES_WORDS = ("是", "是的", "对", "对的", "好", "好的", "确认")
 
 
@@ -66,8 +73,10 @@ def _rsvp_click(ctx: Context, task: CardTask, answer: str) -> str:
         if liaison.name:
             phone = f" {liaison.phone}" if liaison.phone else ""
             question = f"参会人员是{liaison.name}{phone}吗？回复“是”或发送姓名和手机号。"
-            return dialog.ask(ctx, RSVP_NAMES, question, unit_id=unit.id, name=liaison.name, phone=liaison.phone)
-        return dialog.ask(ctx, RSVP_NAMES, ASK_NAMES, unit_id=unit.id)
+            return dialog.ask(
+                ctx, RsvpQuestions.rsvp_names, question, unit_id=unit.id, name=liaison.name, phone=liaison.phone
+            )
+        return dialog.ask(ctx, RsvpQuestions.rsvp_names, unit_id=unit.id)
     if answer == RsvpAnswer.NO:
         registered = attendees_by_unit(ctx.session).get(unit.id or 0, [])
         if registered:
@@ -89,16 +98,17 @@ def _type_click(ctx: Context, task: CardTask, kind: str) -> str:
     state = dialog.current(ctx)
     activity_id = task.data.get("activity_id")
     # The question the card asked must still be the open one: a newer report or an answer ends it.
-    if state is None or state.state != "ask_type" or state.data.get("activity_id") != activity_id:
+    if not ReportQuestions.ask_type.holds(state) or state.data.get("activity_id") != activity_id:
         return EXPIRED
     record = ctx.session.get(Activity, activity_id)
     dialog.clear(ctx)
-    if record is None or record.status != "active" or kind not in TYPE_LABELS:
+    chosen = as_type(kind)
+    if record is None or record.status != RecordStatus.ACTIVE or chosen is None:
         return EXPIRED
-    return answer_type(ctx, record, kind)
+    return answer_type(ctx, record, chosen)
 
 
-@router.message(MsgType("text"), Bound, InState(RSVP_NAMES))
+@router.message(MsgType("text"), Bound, InState(RsvpQuestions.rsvp_names))
 def on_rsvp_names(ctx: Context) -> str:
     """The answer to the question a 参加 click asked: “是”, or names and phones."""
     state = dialog.current(ctx)

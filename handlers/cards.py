@@ -15,6 +15,7 @@ from scheduler.audiences import Recipient
 from scheduler.cards import Card, CardKind
 from scheduler.firing import CardPush, queue
 from storage.cards import RESPONSE_CODE_LIFE, CardTask, open_tasks, spend_response_code
+from storage.models import ChannelKind
 from storage.outbox import put
 
 CARD_UPDATE_KIND = "card_update"
@@ -22,7 +23,7 @@ CARD_UPDATE_KIND = "card_update"
 
 def push_card(ctx: Context, key: str, card: Card, text: str, until: datetime, **data: Any) -> None:
     """Queue ``card`` to the sender (WeCom only: the Official Account's reply already says it in text)."""
-    if ctx.msg.channel != "wecom":
+    if ctx.msg.channel != ChannelKind.WECOM:
         return
     queue(
         ctx.session,

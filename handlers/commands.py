@@ -7,6 +7,7 @@ from handlers.deps import Deps
 from handlers.names import ask_name_once
 from handlers.router import Bound, Command, Context, MsgType, Regex, Router
 from scheduler.push_texts import span_label
+from storage.models import Role
 
 router = Router("commands")
 
@@ -73,7 +74,7 @@ def on_code(ctx: Context) -> str:
         audit(ctx, "bind.failed", code_prefix=ctx.data["match"].group(1)[:2])
         return "邀请码不正确，请核对后重发（8位字母数字）。"
     bind(ctx, grant, how="invite_code")
-    role = "（联系人/管理员）" if grant.role == "admin" else ""
+    role = "（联系人/管理员）" if grant.role == Role.ADMIN else ""
     return ask_name_once(ctx, f"绑定成功：{grant.unit_name}{role}。\n" + help_text(ctx))
 
 
@@ -102,12 +103,16 @@ def on_stranger(ctx: Context) -> str:
     return greeting(ctx.deps)
 
 
-@router.message(Command("解绑"))
+# Only for bound senders (the dispatcher guards it with Bound).
+bound_router = Router("commands-bound")
+
+
+@bound_router.message(Command("解绑"))
 def on_unbind(ctx: Context) -> str:
     unit_name = unbind(ctx)
     return f"已解除与{unit_name}的绑定。"
 
 
-@router.message(Command("帮助", "help", "菜单", "?", "？"))
+@bound_router.message(Command("帮助", "help", "菜单", "?", "？"))
 def on_help(ctx: Context) -> str:
     return help_text(ctx)

@@ -13,25 +13,33 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from handlers import dialog
-from handlers.binding import UNBOUND, invite_code, write_audit
+from handlers.binding import invite_code, write_audit
 from handlers.deps import Deps
-from handlers.dialog import InState
+from handlers.dialog import InState, State, States
 from handlers.router import Admin, Command, Context, MsgType, Router
 from scheduler.audiences import Resolved, resolve
 from scheduler.firing import queue
 from scheduler.plan import Audience
-from storage.models import Liaison, Unit
+from storage.models import ChannelKind, Liaison, Role, Unit
 from storage.wording import clip
 
 router = Router("contact")
+router.filter(Admin)
 
-CONFIRM_NOTICE = "confirm_notice"
 CONFIRM_WORDS = ("确认", "确定", "确认发送", "发送")
 # Long enough to read the preview again, short enough that a stale "确认" sends nothing.
 CONFIRM_MINUTES = 5
 NOTICE_AUDIENCES = {"全部": Audience.ALL_LIAISONS, "未报": Audience.SILENT_UNITS_TODAY}
+
+
+class NoticeQuestions(States):
+    """A notice to many is sent only once the contact confirms it (the question quotes the notice)."""
+
+    confirm_notice = State()
+
+
 NOTICE_USAGE = "发送通知：“通知 全部 文字”发给所有联络员，“通知 未报 文字”只发给今天还没报送的单位。"
-CHANNEL_LABELS = {"wecom": "企业微信", "mp": "公众号"}
+CHANNEL_LABELS = {ChannelKind.WECOM: "企业微信", ChannelKind.MP: "公众号"}
 
 
 def unit_code(deps: Deps, unit_name: str) -> str:
@@ -47,7 +55,7 @@ def invitation(deps: Deps, unit_name: str) -> str:
     )
 
 
-@router.message(Admin, Command("邀请码", "邀请"))
+@router.message(Command("邀请码", "邀请"))
 def on_invite_codes(ctx: Context) -> str:
     deps, wanted = ctx.deps, ctx.data["args"]
     if wanted:
@@ -61,15 +69,15 @@ def on_invite_codes(ctx: Context) -> str:
     return clip("\n".join(lines))
 
 
-@router.message(Admin, Command("联络员", "绑定情况"))
+@router.message(Command("联络员", "绑定情况"))
 def on_liaisons(ctx: Context) -> str:
     rows = ctx.session.exec(
-        select(Liaison, Unit).join(Unit).where(Liaison.role != UNBOUND).order_by(col(Liaison.bound_at))
+        select(Liaison, Unit).join(Unit).where(Liaison.role != Role.UNBOUND).order_by(col(Liaison.bound_at))
     ).all()
     by_unit: dict[str, list[str]] = {}
     for liaison, unit in rows:
         label = liaison.name or liaison.user_id
-        role = "（联系人）" if liaison.role == "admin" else ""
+        role = "（联系人）" if liaison.role == Role.ADMIN else ""
         channel = CHANNEL_LABELS.get(liaison.channel, liaison.channel)
         by_unit.setdefault(unit.name, []).append(f"{label}{role}·{channel}")
     bound = [f"{unit.name}：{'、'.join(by_unit[unit.name])}" for unit in ctx.deps.units if unit.name in by_unit]
@@ -110,7 +118,7 @@ def send_notice(session: Session, deps: Deps, who: str, text: str, key: str, act
     return recipients
 
 
-@router.message(Admin, Command("通知"))
+@router.message(Command("通知"))
 def on_notice(ctx: Context) -> str:
     parts = ctx.data["args"].split(maxsplit=1)
     if len(parts) != 2 or parts[0] not in NOTICE_AUDIENCES:
@@ -123,7 +131,7 @@ def on_notice(ctx: Context) -> str:
         f"将发送给{reached_units(resolved)}个单位的{len(resolved.recipients)}位联络员：\n"
         f"{text}\n{CONFIRM_MINUTES}分钟内回复“确认”发送，回复其他内容取消。"
     )
-    reply = dialog.ask(ctx, CONFIRM_NOTICE, question, audience=who, text=text)
+    reply = dialog.ask(ctx, NoticeQuestions.confirm_notice, question, audience=who, text=text)
     # A notice waits minutes, not the hour a report's question waits.
     state = dialog.current(ctx)
     assert state is not None
@@ -131,7 +139,7 @@ def on_notice(ctx: Context) -> str:
     return reply
 
 
-@router.message(Admin, MsgType("text", "voice"), InState(CONFIRM_NOTICE))
+@router.message(MsgType("text", "voice"), InState(NoticeQuestions.confirm_notice))
 def on_notice_answer(ctx: Context) -> str:
     state = dialog.current(ctx)
     assert state is not None

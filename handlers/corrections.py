@@ -8,16 +8,16 @@ from typing import Any
 
 from handlers import dialog
 from handlers.binding import audit
-from handlers.dialog import InState
+from handlers.dialog import InState, State, States
 from handlers.parsing.dates import find_dates
 from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
-from handlers.records import ACTIVE, WITHDRAWN, last_record, number_of, numbered_records, record_number
+from handlers.records import last_record, number_of, numbered_records, record_number
 from handlers.reports import read_message
-from handlers.router import Bound, Command, Context, FilterResult, MsgType, Router
+from handlers.router import Command, Context, FilterResult, MsgType, Router
 from handlers.said_corrections import SaidCorrection, has_reference, read_correction
 from handlers.wording import FIELD_WORDS, type_from_words
-from storage.models import Activity
+from storage.models import Activity, RecordStatus
 from storage.wording import say_activity, say_date
 
 router = Router("corrections")
@@ -28,19 +28,24 @@ APPROXIMATE = re.compile(r"[约近余多来左右]")
 FIELD_ALTERNATIVES = "|".join(sorted(FIELD_WORDS, key=len, reverse=True))
 CORRECTION = re.compile(rf"^(?:(\d+)\s*)?({FIELD_ALTERNATIVES})\s*[:：为是]?\s*(.+)$")
 TEXTUAL = ("text", "voice")
-ASK_FIELD = "ask_correction_field"
 # The first word FIELD_WORDS lists for each field names it in questions.
 FIELD_LABELS: dict[str, str] = {}
 for _word, _field in FIELD_WORDS.items():
     FIELD_LABELS.setdefault(_field, _word)
 FIELD_CHOICES = "、".join(FIELD_LABELS.values())
-USAGE = (
-    "更正格式：“改 人数 500”（最近一条）或“改 2 地点 新华路商圈”（第2条）。"
-    "可改：日期、类型、地点、资料、咨询、人数、企业、稿件。"
-)
 
 
-@router.message(Command("我的", "我的记录", "记录"), Bound)
+class CorrectionQuestions(States):
+    """A correction that said the value but not which field: the field is asked (the question
+    names the record and the value, so it is written when asked)."""
+
+    ask_correction_field = State()
+
+
+USAGE = f"更正格式：“改 人数 500”（最近一条）或“改 2 地点 新华路商圈”（第2条）。可改：{FIELD_CHOICES}。"
+
+
+@router.message(Command("我的", "我的记录", "记录"))
 def on_mine(ctx: Context) -> str:
     assert ctx.unit is not None
     records = numbered_records(ctx)
@@ -66,7 +71,7 @@ def _target(ctx: Context, number: str | None) -> Activity | str:
     return found if found is not None else "还没有可以更正的记录。"
 
 
-@router.message(Command("撤回", "撤销", "删除"), Bound)
+@router.message(Command("撤回", "撤销", "删除"))
 def on_withdraw(ctx: Context) -> str:
     args = ctx.data["args"]
     if args and not args.isdecimal():
@@ -74,32 +79,32 @@ def on_withdraw(ctx: Context) -> str:
     record = _target(ctx, args or None)
     if isinstance(record, str):
         return record
-    record.status, record.updated_at = WITHDRAWN, ctx.now
+    record.status, record.updated_at = RecordStatus.WITHDRAWN, ctx.now
     ctx.session.add(record)
     audit(ctx, "activity.withdraw", f"activity:{record.id}")
     number = number_of(ctx, record)
     return f"已撤回第{number}条：{say_activity(record)}\n撤回错了可发“恢复 {number}”。"
 
 
-@router.message(Command("恢复", "取消撤回"), Bound)
+@router.message(Command("恢复", "取消撤回"))
 def on_restore(ctx: Context) -> str:
     args = ctx.data["args"]
     if args.isdecimal():
-        record = record_number(ctx, int(args), status=WITHDRAWN)
+        record = record_number(ctx, int(args), status=RecordStatus.WITHDRAWN)
         if record is None:
             return f"第{args}条没有被撤回，无需恢复。发“我的”查看记录。"
     else:
-        withdrawn = numbered_records(ctx, status=WITHDRAWN)
+        withdrawn = numbered_records(ctx, status=RecordStatus.WITHDRAWN)
         if not withdrawn:
             return "没有撤回过的记录。"
         record = max((a for _, a in withdrawn), key=lambda a: (a.updated_at, a.id or 0))
-    record.status, record.updated_at = "active", ctx.now
+    record.status, record.updated_at = RecordStatus.ACTIVE, ctx.now
     ctx.session.add(record)
     audit(ctx, "activity.restore", f"activity:{record.id}")
     return f"已恢复第{number_of(ctx, record)}条：{say_activity(record)}"
 
 
-@router.message(Command("改", "更正", "修改"), Bound)
+@router.message(Command("改", "更正", "修改"))
 def on_correct(ctx: Context) -> str:
     match = CORRECTION.match(ctx.data["args"])
     if match is None:
@@ -122,7 +127,7 @@ def SaidCorrectionOf(ctx: Context) -> FilterResult:  # noqa: N802  (named like t
     return {"said": said}
 
 
-@router.message(Bound, SaidCorrectionOf)
+@router.message(SaidCorrectionOf)
 def on_said_correction(ctx: Context) -> str:
     said: SaidCorrection = ctx.data["said"]
     record = _target(ctx, str(said.number) if said.number is not None else None)
@@ -131,7 +136,9 @@ def on_said_correction(ctx: Context) -> str:
     number = number_of(ctx, record)
     if said.field is None and said.value_text:
         question = f"第{number}条（{say_activity(record)}）要把哪一项改成“{said.value_text}”？回复：{FIELD_CHOICES}。"
-        return dialog.ask(ctx, ASK_FIELD, question, activity_id=record.id, value=said.value_text)
+        return dialog.ask(
+            ctx, CorrectionQuestions.ask_correction_field, question, activity_id=record.id, value=said.value_text
+        )
     if said.field is None or not said.value_text:
         field_word = FIELD_LABELS.get(said.field or "", "哪一项")
         return f"第{number}条的{field_word}应该改成什么？例如“人数应该是350人”，或发“改 {number} 人数 350”。"
@@ -144,13 +151,13 @@ def NamesAField(ctx: Context) -> FilterResult:  # noqa: N802
     return {"field": FIELD_WORDS[word]} if word in FIELD_WORDS else False
 
 
-@router.message(MsgType(*TEXTUAL), Bound, InState(ASK_FIELD), NamesAField)
+@router.message(MsgType(*TEXTUAL), InState(CorrectionQuestions.ask_correction_field), NamesAField)
 def on_field_answer(ctx: Context) -> str:
     state = dialog.current(ctx)
     assert state is not None
     dialog.clear(ctx)
     record = ctx.session.get(Activity, state.data.get("activity_id"))
-    if record is None or record.status != ACTIVE:
+    if record is None or record.status != RecordStatus.ACTIVE:
         return "这条记录已撤回，没有更正。"
     field = ctx.data["field"]
     return _correct(ctx, record, field, str(state.data.get("value", "")), FIELD_LABELS[field])

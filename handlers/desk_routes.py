@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.binding import audit
-from handlers.router import Bound, Command, Context, Router
+from handlers.router import Command, Context, Router
 from storage.web_sessions import issue_login_link
 
 router = Router("desk")
@@ -23,7 +23,7 @@ def login_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}{DASHBOARD_PREFIX}/login/{token}"
 
 
-@router.message(Command("后台", "管理后台", "网页后台"), Bound)
+@router.message(Command("后台", "管理后台", "网页后台"))
 def on_desk(ctx: Context) -> str:
     assert ctx.liaison is not None and ctx.unit is not None
     minutes = ctx.deps.login_link_minutes

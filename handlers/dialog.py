@@ -1,8 +1,15 @@
 """Short questions and their answers (PTB ConversationHandler-style, persisted).
 
-A handler that needs one missing fact calls ``ask``; the user's next message is routed to the
-handler registered for that state (filter ``InState``) until it is answered, replaced by a new
-report or command, or the configured timeout passes.
+A flow declares its questions as a group of states, as aiogram's ``StatesGroup`` does::
+
+    class ReportQuestions(States):
+        ask_type = State(question=ASK_TYPE)
+
+A handler that needs one missing fact calls ``ask(ctx, ReportQuestions.ask_type)``; the user's
+next message is routed to the handler registered for that state (filter
+``InState(ReportQuestions.ask_type)``) until it is answered, replaced by a new report or command,
+or the configured timeout passes. ``DialogState.state`` stores the state's name (the attribute's
+name), so the stored values are plain strings that stay readable in the database.
 """
 
 from __future__ import annotations
@@ -12,6 +19,28 @@ from typing import Any
 
 from handlers.router import Context, Filter, FilterResult
 from storage.dialogs import DialogState
+
+
+class State:
+    """One question of a flow; its name is the attribute it is declared as."""
+
+    def __init__(self, question: str = "") -> None:
+        self.question = question
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"State({self.name!r})"
+
+    def holds(self, row: DialogState | None) -> bool:
+        """Whether ``row`` is this question, open."""
+        return row is not None and row.state == self.name
+
+
+class States:
+    """A flow's questions, declared as ``State`` class attributes."""
 
 
 def current(ctx: Context) -> DialogState | None:
@@ -25,13 +54,17 @@ def current(ctx: Context) -> DialogState | None:
     return ctx.data["dialog"]
 
 
-def ask(ctx: Context, state: str, question: str, **data: Any) -> str:
-    row = current(ctx) or DialogState(channel=ctx.msg.channel, user_id=ctx.msg.user_id, state=state, expires_at=ctx.now)
-    row.state, row.data = state, data
+def ask(ctx: Context, state: State, question: str | None = None, **data: Any) -> str:
+    """Open ``state`` for the sender (replacing any open question); the question said is
+    ``question``, or the state's own."""
+    row = current(ctx) or DialogState(
+        channel=ctx.msg.channel, user_id=ctx.msg.user_id, state=state.name, expires_at=ctx.now
+    )
+    row.state, row.data = state.name, data
     row.expires_at = ctx.now + timedelta(minutes=ctx.deps.question_timeout_minutes)
     ctx.session.add(row)
     ctx.data["dialog"] = row
-    return question
+    return question if question is not None else state.question
 
 
 def clear(ctx: Context) -> None:
@@ -41,9 +74,9 @@ def clear(ctx: Context) -> None:
         ctx.data["dialog"] = None
 
 
-def InState(*states: str) -> Filter:
+def InState(*states: State) -> Filter:
     def check(ctx: Context) -> FilterResult:
         row = current(ctx)
-        return row is not None and row.state in states
+        return any(state.holds(row) for state in states)
 
     return check

@@ -23,7 +23,7 @@ from handlers.deps import Deps
 from handlers.inbound import Inbound
 from handlers.menu_clicks import route_menu_clicks
 from handlers.prereading import PreReading
-from handlers.router import Context, NotHandled, Reply, Router
+from handlers.router import Bound, Context, NotHandled, Reply, Router
 
 
 def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
@@ -57,14 +57,21 @@ def build_router() -> Router:
     root.middleware(route_menu_clicks)
     # Before commands: its event route answers every other event with nothing.
     root.include(card_routes.router)
+    # Open to everyone: events, binding codes, 绑定, 报送说明, and a stranger's anything else.
     root.include(commands.router)
-    root.include(desk_routes.router)
-    root.include(contact_routes.router)
-    root.include(names.router)
-    root.include(campaign_routes.router)
-    root.include(corrections.router)
-    root.include(photos.router)
-    root.include(report_routes.router)
+    # Everything else needs a binding, whatever the order of routes; the contact person's
+    # routers are guarded with Admin besides.
+    bound = root.include(Router("bound"))
+    bound.filter(Bound)
+    bound.include(commands.bound_router)
+    bound.include(desk_routes.router)
+    bound.include(contact_routes.router)
+    bound.include(names.router)
+    bound.include(campaign_routes.admin_router)
+    bound.include(campaign_routes.router)
+    bound.include(corrections.router)
+    bound.include(photos.router)
+    bound.include(report_routes.router)
     return root
 
 

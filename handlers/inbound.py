@@ -31,7 +31,7 @@ class CardClick:
 
 @dataclass(frozen=True)
 class Inbound:
-    channel: str  # "wecom" | "mp"
+    channel: str  # a ChannelKind: wecom | mp
     user_id: str  # WeCom userid or Official Account openid
     msg_type: str  # text | image | voice | location | link | event | (anything else WeChat sends)
     dedupe_key: str  # MsgId, or FromUserName + CreateTime + Event for events

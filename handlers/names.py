@@ -12,8 +12,8 @@ import re
 
 from handlers import dialog
 from handlers.binding import audit
-from handlers.dialog import InState
-from handlers.router import Bound, Context, MsgType, NotHandled, Reply, Router
+from handlers.dialog import InState, State, States
+from handlers.router import Context, MsgType, NotHandled, Reply, Router
 from handlers.wording import FIELD_WORDS, type_from_words
 
 router = Router("names")
@@ -30,8 +30,15 @@ SURNAMES = frozenset(
     "哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
 
-ASK_NAME = "ask_name"
 NAME_QUESTION = "请回复您的姓名（可加手机号，如“王磊 13900001111”），方便联系人联系；不方便可忽略。"
+
+
+class NameQuestions(States):
+    """A liaison bound without a name is asked it once."""
+
+    ask_name = State(question=NAME_QUESTION)
+
+
 _NAME_ANSWER = re.compile(
     r"^\s*(?:我是|我叫|姓名[:：]?\s*)?([\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,4}[·•][\u4e00-\u9fff]{1,6})"
     r"[\s,，、]*(?:(?:手机|电话)[:：]?\s*)?(1[3-9]\d{9})?[\s。.!！]*$"
@@ -43,7 +50,7 @@ def ask_name_once(ctx: Context, reply: Reply) -> Reply:
     liaison = ctx.liaison
     if liaison is None or liaison.name or dialog.current(ctx) is not None:
         return reply
-    dialog.ask(ctx, ASK_NAME, NAME_QUESTION)
+    dialog.ask(ctx, NameQuestions.ask_name)
     return f"{reply}\n{NAME_QUESTION}" if reply else NAME_QUESTION
 
 
@@ -60,7 +67,7 @@ def _looks_like_a_name(ctx: Context) -> dict[str, str] | bool:
     return {"name": name, "phone": match.group(2) or ""}
 
 
-@router.message(MsgType("text"), Bound, InState(ASK_NAME))
+@router.message(MsgType("text"), InState(NameQuestions.ask_name))
 def on_name(ctx: Context) -> str:
     dialog.clear(ctx)
     found = _looks_like_a_name(ctx)

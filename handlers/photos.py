@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, update
 from sqlmodel import col, select
 
 from handlers.records import numbered_records, open_record, record_number
-from handlers.router import Bound, Command, Context, MsgType, Router
+from handlers.router import Command, Context, MsgType, Router
 from storage.jobs import enqueue
 from storage.models import Activity
 from storage.photos import Photo, PhotoStatus
@@ -38,7 +38,7 @@ def _waiting(liaison: Any, since: Any) -> ColumnElement[bool]:
     )
 
 
-@router.message(MsgType("image"), Bound)
+@router.message(MsgType("image"))
 def on_image(ctx: Context) -> str:
     assert ctx.liaison is not None and ctx.unit is not None
     record = open_record(ctx)
@@ -96,7 +96,7 @@ def attach_waiting_photos(ctx: Context, record: Activity) -> int:
     return int(ctx.session.connection().execute(_ATTACH_WAITING, params).rowcount)  # type: ignore[attr-defined]
 
 
-@router.message(Command("图", "图片"), Bound)
+@router.message(Command("图", "图片"))
 def on_attach_by_number(ctx: Context) -> str:
     args = ctx.data["args"]
     if not args.isdecimal():

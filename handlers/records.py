@@ -14,15 +14,13 @@ from datetime import timedelta
 from sqlmodel import col, func, select
 
 from handlers.router import Context
-from storage.models import Activity
+from storage.models import Activity, RecordStatus
 
-ACTIVE = "active"
-WITHDRAWN = "withdrawn"
 # No unit reports a million activities; a bigger 序号 is a typo, never an SQL OFFSET overflow.
 MAX_NUMBER = 1_000_000
 
 
-def numbered_records(ctx: Context, status: str = ACTIVE) -> list[tuple[int, Activity]]:
+def numbered_records(ctx: Context, status: str = RecordStatus.ACTIVE) -> list[tuple[int, Activity]]:
     """The unit's records with ``status``, each with its stable number, in number order."""
     if ctx.unit is None:
         return []
@@ -35,7 +33,7 @@ def unit_records(ctx: Context) -> list[Activity]:
     return [a for _, a in numbered_records(ctx)]
 
 
-def record_number(ctx: Context, number: int, status: str = ACTIVE) -> Activity | None:
+def record_number(ctx: Context, number: int, status: str = RecordStatus.ACTIVE) -> Activity | None:
     """The unit's record numbered ``number`` if it has ``status``."""
     if ctx.unit is None or not 1 <= number <= MAX_NUMBER:
         return None
@@ -61,7 +59,7 @@ def last_record(ctx: Context) -> Activity | None:
         return None
     return ctx.session.exec(
         select(Activity)
-        .where(Activity.liaison_id == ctx.liaison.id, Activity.status == ACTIVE)
+        .where(Activity.liaison_id == ctx.liaison.id, Activity.status == RecordStatus.ACTIVE)
         .order_by(col(Activity.id).desc())
     ).first()
 

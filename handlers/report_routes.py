@@ -8,16 +8,17 @@ from datetime import timedelta
 from handlers import dialog
 from handlers.binding import audit
 from handlers.cards import push_card, settle_open
-from handlers.dialog import InState
+from handlers.dialog import InState, State, States
 from handlers.parsing import COUNT_FIELDS, Reading
 from handlers.prereading import TEXTUAL, too_long
 from handlers.records import open_record
 from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
-from handlers.router import Bound, Context, MsgType, Router
+from handlers.router import Context, MsgType, Router
 from handlers.wording import type_from_words
 from scheduler.cards import CardKind, activity_type_card
-from storage.models import Activity
-from storage.wording import TYPE_LABELS, say_activity
+from storage.models import Activity, RecordStatus
+from storage.vocabulary import ActivityType, as_type
+from storage.wording import say_activity
 
 router = Router("reports")
 
@@ -25,8 +26,17 @@ NOT_A_REPORT = (
     "收到。如需报送活动，请写明时间、地点、活动内容和人数，"
     "例如“今天在新华路商圈集中宣传，发放资料200份”。发“帮助”查看用法。"
 )
-ASK_TYPE = "请问这是哪类活动？回复：集中宣传 / 走访企业 / 成果展示 / 培训讲座 / 媒体宣传 / 其他。"
+ASK_TYPE = "请问这是哪类活动？回复：" + " / ".join(kind.label for kind in ActivityType if kind.terms.asked) + "。"
 ASK_LOCATION = "请问活动在什么地点？直接回复地点（如“新华路商圈”），也可以发送位置；不需要请回复“无”。"
+
+
+class ReportQuestions(States):
+    """What a report missing its type or place is asked."""
+
+    ask_type = State(question=ASK_TYPE)
+    ask_location = State(question=ASK_LOCATION)
+
+
 SKIP_WORDS = ("无", "没有", "不用", "跳过", "算了", "不需要")
 
 
@@ -47,7 +57,7 @@ def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | 
         return None
     record, parsed = records[0], reading.activities[0]
     if not parsed.type_stated:
-        question = dialog.ask(ctx, "ask_type", ASK_TYPE, activity_id=record.id)
+        question = dialog.ask(ctx, ReportQuestions.ask_type, activity_id=record.id)
         # WeCom: the types as buttons too (a passive reply cannot be a card, so it is pushed).
         until = ctx.now + timedelta(minutes=ctx.deps.question_timeout_minutes)
         push_card(
@@ -55,8 +65,8 @@ def follow_up(ctx: Context, records: list[Activity], reading: Reading) -> str | 
             activity_id=record.id,
         )  # fmt: skip
         return question
-    if record.location is None and record.type != "media":
-        return dialog.ask(ctx, "ask_location", ASK_LOCATION, activity_id=record.id)
+    if record.location is None and _has_place(record.type):
+        return dialog.ask(ctx, ReportQuestions.ask_location, activity_id=record.id)
     return None
 
 
@@ -74,12 +84,12 @@ TOO_LONG = (
 )
 
 
-@router.message(MsgType(*TEXTUAL), Bound, lambda ctx: too_long(ctx.deps, ctx.msg))
+@router.message(MsgType(*TEXTUAL), lambda ctx: too_long(ctx.deps, ctx.msg))
 def on_too_long(ctx: Context) -> str:
     return TOO_LONG
 
 
-@router.message(MsgType(*TEXTUAL), Bound, InState("ask_type", "ask_location"))
+@router.message(MsgType(*TEXTUAL), InState(ReportQuestions.ask_type, ReportQuestions.ask_location))
 def on_answer(ctx: Context) -> str:
     reading = read_message(ctx)
     state = dialog.current(ctx)
@@ -89,28 +99,34 @@ def on_answer(ctx: Context) -> str:
         return report(ctx, reading) if reading.activities else NOT_A_REPORT
     record = ctx.session.get(Activity, state.data.get("activity_id"))
     dialog.clear(ctx)
-    if record is None or record.status != "active":
+    if record is None or record.status != RecordStatus.ACTIVE:
         return NOT_A_REPORT
     answer = ctx.msg.text.strip("。.！!")
     if answer in SKIP_WORDS:
         return f"好的。已记录：{say_activity(record)}"
-    if state.state == "ask_type":
+    if ReportQuestions.ask_type.holds(state):
         kind = type_from_words(answer)
         if kind is None:
-            return dialog.ask(ctx, "ask_type", "没看懂活动类型。" + ASK_TYPE, activity_id=record.id)
+            return dialog.ask(ctx, ReportQuestions.ask_type, "没看懂活动类型。" + ASK_TYPE, activity_id=record.id)
         return answer_type(ctx, record, kind)
     _update(ctx, record, "location", answer.removeprefix("在"))
     return f"已补充：{say_activity(record)}"
 
 
-def answer_type(ctx: Context, record: Activity, kind: str) -> str:
+def answer_type(ctx: Context, record: Activity, kind: ActivityType) -> str:
     """The answer to “what kind of activity?” (typed, or a button of the type card): record it,
     show the card as answered, and ask for the place if that is missing too."""
     _update(ctx, record, "type", kind)
-    settle_open(ctx, CardKind.ACTIVITY_TYPE, kind, f"已选择：{TYPE_LABELS[kind]}", activity_id=record.id)
-    if record.location is None and kind != "media":
-        return dialog.ask(ctx, "ask_location", f"好的，{TYPE_LABELS[kind]}。" + ASK_LOCATION, activity_id=record.id)
+    settle_open(ctx, CardKind.ACTIVITY_TYPE, kind, f"已选择：{kind.label}", activity_id=record.id)
+    if record.location is None and kind.terms.has_place:
+        question = f"好的，{kind.label}。" + ASK_LOCATION
+        return dialog.ask(ctx, ReportQuestions.ask_location, question, activity_id=record.id)
     return f"已补充：{say_activity(record)}"
+
+
+def _has_place(key: str) -> bool:
+    kind = as_type(key)
+    return kind is None or kind.terms.has_place
 
 
 def _update(ctx: Context, record: Activity, field: str, value: str) -> None:
@@ -121,12 +137,12 @@ def _update(ctx: Context, record: Activity, field: str, value: str) -> None:
     audit(ctx, "activity.update", f"activity:{record.id}", field=field, before=before, after=value, how="answer")
 
 
-@router.message(MsgType("voice"), Bound, lambda ctx: not ctx.msg.text)
+@router.message(MsgType("voice"), lambda ctx: not ctx.msg.text)
 def on_unrecognised_voice(ctx: Context) -> str:
     return "没能识别这条语音，请改发文字。"
 
 
-@router.message(MsgType(*TEXTUAL), Bound)
+@router.message(MsgType(*TEXTUAL))
 def on_text(ctx: Context) -> str:
     reading = read_message(ctx)
     if reading.intent != "report" or not reading.activities:
@@ -135,12 +151,12 @@ def on_text(ctx: Context) -> str:
     return report(ctx, reading)
 
 
-@router.message(MsgType("location"), Bound)
+@router.message(MsgType("location"))
 def on_location(ctx: Context) -> str:
     assert ctx.msg.location is not None
     state = dialog.current(ctx)
     record = None
-    if state is not None and state.state == "ask_location":
+    if ReportQuestions.ask_location.holds(state):
         record = ctx.session.get(Activity, state.data.get("activity_id"))
         dialog.clear(ctx)
     record = record or open_record(ctx)
@@ -151,7 +167,7 @@ def on_location(ctx: Context) -> str:
     return f"已补充地点：{say_activity(record)}"
 
 
-@router.message(MsgType("link"), Bound)
+@router.message(MsgType("link"))
 def on_link(ctx: Context) -> str:
     """A shared article is media coverage of the unit's work."""
     assert ctx.msg.link is not None and ctx.unit is not None
@@ -161,7 +177,7 @@ def on_link(ctx: Context) -> str:
         liaison_id=ctx.liaison.id if ctx.liaison else None,
         message_id=ctx.data.get("message_id"),
         date=ctx.now.date(),
-        type="media",
+        type=ActivityType.MEDIA,
         location=None,
         articles=1,
         text=f"{link.title} {link.url}".strip(),

@@ -11,7 +11,7 @@ from handlers.photos import attach_waiting_photos
 from handlers.prereading import UNREAD, PreReading, read_text, too_long
 from handlers.router import Context
 from handlers.wording import CORRECTION_HINT
-from storage.models import Activity, Unit
+from storage.models import Activity, RecordStatus, Unit
 from storage.wording import say_activity, say_date
 
 
@@ -59,7 +59,7 @@ def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ..
             "location": item.location,
             "approximate": {f: True for f in item.approximate},
             "text": item.source_text,
-            "status": "active",
+            "status": RecordStatus.ACTIVE,
             "created_at": ctx.now,
             "updated_at": ctx.now,
             **{f: getattr(item, f) for f in COUNT_FIELDS},

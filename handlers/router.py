@@ -9,7 +9,9 @@ session) and return the reply text, or None for "no passive reply".
     def help_(ctx: Context) -> str: ...
 
 A filter returns False (no match), True, or a dict merged into ``ctx.data`` (e.g. a regex's
-groups). Middlewares wrap dispatch: ``mw(ctx, call_next) -> reply``.
+groups). Middlewares wrap dispatch: ``mw(ctx, call_next) -> reply``. A router's own filters
+(``router.filter(Bound)``, as aiogram's) guard every route in it and in the routers it includes,
+so a route is never reached by a sender it was not meant for, whatever the order of routes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlmodel import Session
 
 from handlers.deps import Deps
 from handlers.inbound import Inbound
-from storage.models import Liaison, Unit
+from storage.models import Liaison, Role, Unit
 
 Reply = str | None
 Handler = Callable[["Context"], Reply]
@@ -49,7 +51,7 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        return self.liaison is not None and self.liaison.role == "admin"
+        return self.liaison is not None and self.liaison.role == Role.ADMIN
 
 
 class NotHandled(Exception):
@@ -67,6 +69,7 @@ class Router:
         self.name = name
         self._routes: list[_Route | Router] = []
         self._middlewares: list[Middleware] = []
+        self._filters: tuple[Filter, ...] = ()
 
     def message(self, *filters: Filter) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -74,6 +77,10 @@ class Router:
             return handler
 
         return register
+
+    def filter(self, *filters: Filter) -> None:
+        """Guard the whole router: no route in it is tried unless every filter passes."""
+        self._filters += filters
 
     def include(self, child: Router) -> Router:
         self._routes.append(child)
@@ -90,6 +97,10 @@ class Router:
         return call(ctx)
 
     def _dispatch_routes(self, ctx: Context) -> Reply:
+        guarded = _match(self._filters, ctx)
+        if guarded is None:
+            raise NotHandled(self.name)
+        ctx.data.update(guarded)
         for route in self._routes:
             if isinstance(route, Router):
                 try:

@@ -18,6 +18,7 @@ from handlers.parsing.dates import find_dates
 from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
 from handlers.wording import FIELD_WORDS, type_from_words
+from storage.vocabulary import CountKind, by_unit
 
 _CUE = re.compile(
     r"写错|打错|填错|报错|弄错|搞错|错了|不对|有误|更正|纠正|改成|改为|应为|应该是|其实是|实际是|实际上是"
@@ -31,8 +32,8 @@ _TRAILING = re.compile(r"[，,。.！!~～…\s]+$|[吧啊呀哈]+$|才对$|的$
 _MORE_FIELD_WORDS = {"位置": "location", "地方": "location", "几号": "date", "哪天": "date", "活动类型": "type"}
 _FIELD_WORDS = {**FIELD_WORDS, **_MORE_FIELD_WORDS}
 _FIELD_PATTERN = re.compile("|".join(sorted(map(re.escape, _FIELD_WORDS), key=len, reverse=True)))
-# A count's measure word says which count it is: "350人" is a head count.
-_COUNT_UNITS = (("人次", "consultations"), ("份", "materials"), ("家", "enterprises"), ("篇", "articles"))
+# A count's measure word says which count it is: "350人" is a head count (人次 is tried first).
+_COUNT_UNITS = by_unit()
 _HEADS = re.compile(rf"({NUMBER})\s*(?:个)?(?:人|名)(?!次)")
 
 
@@ -79,7 +80,7 @@ def field_of_value(value: str, today: date) -> str | None:
         if re.search(rf"(?:{NUMBER})\s*{word}", value):
             return field
     if _HEADS.search(value):
-        return "participants"
+        return CountKind.PARTICIPANTS
     if not re.search(NUMBER, value) and type_from_words(value):
         return "type"
     if find_dates(value, today):

@@ -23,7 +23,7 @@ from storage.campaign_status import (
     summaries_by_unit,
     units_by_name,
 )
-from storage.models import Liaison, Unit
+from storage.models import ChannelKind, Liaison, Role, Unit
 
 
 @dataclass(frozen=True, order=True)
@@ -84,7 +84,7 @@ def unit_recipients(session: Session, names: list[str]) -> Resolved:
     rows = session.exec(
         select(Liaison, Unit)
         .join(Unit)
-        .where(col(Unit.name).in_(names), Liaison.role == "liaison")
+        .where(col(Unit.name).in_(names), Liaison.role == Role.LIAISON)
         .order_by(col(Liaison.id))
     ).all()
     recipients = tuple(Recipient(liaison.channel, liaison.user_id, unit.name) for liaison, unit in rows)
@@ -94,7 +94,7 @@ def unit_recipients(session: Session, names: list[str]) -> Resolved:
 
 def contact_recipients(session: Session, contact: ContactConfig) -> tuple[Recipient, ...]:
     """Everyone bound as admin, and the contact's configured WeCom userids even before they first write."""
-    admins = session.exec(select(Liaison).where(Liaison.role == "admin").order_by(col(Liaison.id))).all()
+    admins = session.exec(select(Liaison).where(Liaison.role == Role.ADMIN).order_by(col(Liaison.id))).all()
     found = {Recipient(admin.channel, admin.user_id) for admin in admins}
-    found |= {Recipient("wecom", user_id) for user_id in contact.wecom_userids}
+    found |= {Recipient(ChannelKind.WECOM, user_id) for user_id in contact.wecom_userids}
     return tuple(sorted(found))

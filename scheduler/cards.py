@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from storage.wording import TYPE_LABELS
+from storage.vocabulary import ActivityType
 
 
 class CardKind(StrEnum):
@@ -119,9 +119,9 @@ def activity_type_card(description: str) -> Card:
         "请选择活动类型",
         _short(description, DESCRIPTION_CHARS),
         tuple(
-            CardButton(button_key(CardKind.ACTIVITY_TYPE, kind), label, ButtonStyle.SECONDARY)
-            for kind, label in TYPE_LABELS.items()
-            if kind != "ceremony"
+            CardButton(button_key(CardKind.ACTIVITY_TYPE, kind), kind.label, ButtonStyle.SECONDARY)
+            for kind in ActivityType
+            if kind.terms.asked
         ),
     )
 

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from storage.models import ChannelKind
+
 # WeChat errcodes the sender reacts to.
 SYSTEM_BUSY = -1  # transient on WeChat's side
 FREQUENCY_LIMITED = 45009  # the app's call quota: try again later
@@ -16,7 +18,7 @@ ALL_RECIPIENTS_INVALID = 81013  # none of the recipients is a member of the app
 
 
 # The outbox channel of a WeCom group chat's robot (群机器人); a row's recipient is robot_id(key).
-GROUP_ROBOT = "group_robot"
+GROUP_ROBOT = ChannelKind.GROUP_ROBOT
 
 
 def robot_id(key: str) -> str:

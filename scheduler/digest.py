@@ -30,11 +30,12 @@ from storage.campaign_status import (
     summaries_by_unit,
     units_by_name,
 )
-from storage.models import Activity, Liaison
+from storage.models import Activity, Liaison, Role
 from storage.outbox import OutboxMessage
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
-from storage.wording import COUNT_LABELS, TYPE_LABELS, clip, say_span_of
+from storage.vocabulary import CountKind, type_label
+from storage.wording import clip, say_span_of
 
 TILE = 240
 MAX_TILES = 12
@@ -75,10 +76,10 @@ def _with_problems(lines: list[str], problems: list[str], image: bytes | None = 
 def say_totals(activities: Iterable[Activity]) -> str:
     rows = list(activities)
     parts = []
-    for field, (label, measure) in COUNT_LABELS.items():
-        values = [getattr(a, field) for a in rows if getattr(a, field) is not None]
+    for kind in CountKind:
+        values = [getattr(a, kind) for a in rows if getattr(a, kind) is not None]
         if values:
-            parts.append(f"{label}{sum(values)}{measure}")
+            parts.append(f"{kind.label}{sum(values)}{kind.unit}")
     return "，".join(parts)
 
 
@@ -90,7 +91,7 @@ def _unit_line(name: str, activities: list[Activity]) -> str:
 
 def _kind(activity: Activity) -> str:
     """The activity's type, with its span when it runs several days (成果展示4月22日至24日)."""
-    return TYPE_LABELS.get(activity.type, activity.type) + (say_span_of(activity) or "")
+    return type_label(activity.type) + (say_span_of(activity) or "")
 
 
 def _names(names: Sequence[str]) -> str:
@@ -198,7 +199,7 @@ class DigestWriter:
 
     def _without_liaison(self, session: Session, names: Sequence[str]) -> list[str]:
         ids = self._ids(session)
-        bound = set(session.exec(select(Liaison.unit_id).where(Liaison.role == "liaison")).all())
+        bound = set(session.exec(select(Liaison.unit_id).where(Liaison.role == Role.LIAISON)).all())
         return [name for name in names if ids.get(name) not in bound]
 
     def _delivery_problems(self, session: Session, since: datetime) -> list[str]:

@@ -23,12 +23,12 @@ from sqlmodel import Session
 from scheduler.audiences import Recipient, resolve
 from scheduler.campaign import ContactConfig
 from scheduler.cards import Card, task_id_for
-from scheduler.delivery import GROUP_ROBOT
 from scheduler.digest import Digest, DigestSettings, DigestWriter
 from scheduler.plan import PlannedPush, PushKind
 from storage.campaign_status import FiredPush, claim_push
 from storage.cards import add_task
 from storage.db import Database
+from storage.models import ChannelKind
 from storage.outbox import put
 from storage.push_skips import is_skipped
 
@@ -49,7 +49,7 @@ class CardPush:
 
 # Channels whose readers also get the digest's collage as an image message (the Official Account
 # client has no media upload: its readers get the text only).
-IMAGE_CHANNELS = frozenset({"wecom", GROUP_ROBOT})
+IMAGE_CHANNELS = frozenset({ChannelKind.WECOM, ChannelKind.GROUP_ROBOT})
 
 
 FIRST_LINE_CHARS = 60
@@ -95,7 +95,7 @@ def queue(
     for who in recipients:
         extra: dict[str, object] = {"unit": who.unit} if who.unit else {}
         row_key = f"{key}:{who.channel}:{who.user_id}"
-        if card is not None and who.channel == "wecom":
+        if card is not None and who.channel == ChannelKind.WECOM:
             task_id = task_id_for(row_key)
             extra["card"] = card.card.as_json(task_id)
             add_task(
@@ -176,7 +176,7 @@ class PushFiring:
                 session,
                 key=push.key,
                 kind=push.kind,
-                recipients=[Recipient(GROUP_ROBOT, self.group_robot.robot_id)],
+                recipients=[Recipient(ChannelKind.GROUP_ROBOT, self.group_robot.robot_id)],
                 text=digest.for_group,
                 now=now,
                 not_after=push.expires_at,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import UniqueConstraint, and_, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import Activity, Unit, local_datetime_column
+from storage.models import Activity, RecordStatus, Unit, local_datetime_column
 from storage.outbox import insert_new
 
 
@@ -174,7 +174,7 @@ def activities_by_unit(session: Session, first: dt.date, last: dt.date) -> dict[
     grouped: dict[int, list[Activity]] = defaultdict(list)
     rows = session.exec(
         select(Activity)
-        .where(running_between(first, last), Activity.status == "active")
+        .where(running_between(first, last), Activity.status == RecordStatus.ACTIVE)
         .order_by(col(Activity.date), col(Activity.id))
     )
     for row in rows:

@@ -19,12 +19,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
-from storage.models import Activity, Liaison, Unit
+from storage.models import Activity, Liaison, RecordStatus, Unit
 from storage.photos import Photo, PhotoStatus
-from storage.wording import COUNT_LABELS, TYPE_LABELS
+from storage.vocabulary import ActivityType, CountKind
 
 # The Activity count columns, in the order they are said and printed.
-MEASURES: tuple[str, ...] = tuple(COUNT_LABELS)
+MEASURES: tuple[str, ...] = tuple(CountKind)
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,11 @@ class ExportData:
 
     @cached_property
     def by_type(self) -> dict[str, Totals]:
-        """The types that occur, in the notice's order (TYPE_LABELS), unknown types last."""
+        """The types that occur, in the vocabulary's order, unknown types last."""
         grouped: dict[str, list[Activity]] = defaultdict(list)
         for row in self.activities:
             grouped[row.activity.type].append(row.activity)
-        order = {kind: index for index, kind in enumerate(TYPE_LABELS)}
+        order = {kind: index for index, kind in enumerate(ActivityType)}
         kinds = sorted(grouped, key=lambda kind: (order.get(kind, len(order)), kind))
         return {kind: Totals.of(grouped[kind]) for kind in kinds}
 
@@ -156,7 +156,7 @@ def _active_activities(session: Session, filters: ExportFilter) -> Sequence[tupl
     query = (
         select(Activity, Liaison)
         .outerjoin(Liaison, col(Activity.liaison_id) == col(Liaison.id))
-        .where(Activity.status == "active")
+        .where(Activity.status == RecordStatus.ACTIVE)
     )
     if filters.first is not None or filters.last is not None:
         # A span that overlaps the period belongs to it.
@@ -183,7 +183,7 @@ def _ready_photos(session: Session, names: dict[int | None, str], filters: Expor
     ).all()
     photos = []
     for photo, activity in rows:
-        if activity is not None and activity.status != "active":
+        if activity is not None and activity.status != RecordStatus.ACTIVE:
             continue  # its record was withdrawn: the photo went with it
         if filters.types and (activity is None or activity.type not in filters.types):
             continue  # an unattached photo has no type to match

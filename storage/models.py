@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
@@ -15,6 +16,29 @@ from storage.types import LocalDateTime
 def local_datetime_column(**kwargs: Any) -> Any:
     """A field stored with LocalDateTime (aware in, Asia/Shanghai out); kwargs go to the Column."""
     return Field(sa_column=Column(LocalDateTime(), **kwargs))
+
+
+class Role(StrEnum):
+    """``Liaison.role``: what a bound person may do."""
+
+    LIAISON = "liaison"  # reports for a unit
+    ADMIN = "admin"  # the contact person: progress, reminders, exports
+    UNBOUND = "unbound"  # sent 解绑: the row stays because records and photos name it
+
+
+class RecordStatus(StrEnum):
+    """``Activity.status``: withdrawn records are kept (恢复 brings one back), never counted."""
+
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class ChannelKind(StrEnum):
+    """Where a message comes from or a push goes: ``Liaison.channel``, the outbox's channel."""
+
+    WECOM = "wecom"
+    MP = "mp"  # the WeChat Official Account
+    GROUP_ROBOT = "group_robot"  # a WeCom group robot (pushes only)
 
 
 class Unit(SQLModel, table=True):
@@ -34,7 +58,7 @@ class Liaison(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     name: str = ""
     phone: str = ""
-    role: str = "liaison"
+    role: str = Role.LIAISON
     bound_at: datetime = local_datetime_column(nullable=False)
     # Last time the user wrote to us: the Official Account's 48 h customer-service window.
     last_seen_at: datetime | None = local_datetime_column(nullable=True)
@@ -77,7 +101,7 @@ class Activity(SQLModel, table=True):
     # Count fields that were stated approximately (约/余/多/来): {"materials": true}
     approximate: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    status: str = Field(default="active", index=True)
+    status: str = Field(default=RecordStatus.ACTIVE, index=True)
     created_at: datetime = local_datetime_column(nullable=False)
     updated_at: datetime = local_datetime_column(nullable=False)
 

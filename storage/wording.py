@@ -9,25 +9,12 @@ from __future__ import annotations
 from datetime import date
 
 from storage.models import Activity
+from storage.vocabulary import ActivityType, CountKind, type_label
 
-TYPE_LABELS: dict[str, str] = {
-    "ceremony": "启动仪式",
-    "publicity": "集中宣传",
-    "visit": "走访企业",
-    "exhibition": "成果展示",
-    "training": "培训讲座",
-    "media": "媒体宣传",
-    "other": "其他活动",
-}
-
-# field -> (label, unit of measure); the order is the order they are said in.
-COUNT_LABELS: dict[str, tuple[str, str]] = {
-    "materials": ("发放资料", "份"),
-    "consultations": ("咨询", "人次"),
-    "participants": ("参与", "人"),
-    "enterprises": ("企业", "家"),
-    "articles": ("稿件", "篇"),
-}
+# Derived from the vocabulary, for the many places that look a stored key up.
+TYPE_LABELS: dict[str, str] = {kind: kind.label for kind in ActivityType}
+# count field -> (label, unit of measure); the order is the order they are said in.
+COUNT_LABELS: dict[str, tuple[str, str]] = {kind: (kind.label, kind.unit) for kind in CountKind}
 
 # Monday first, as date.weekday() counts.
 WEEKDAYS = "一二三四五六日"
@@ -77,16 +64,16 @@ def say_days(activity: Activity) -> str:
 
 def say_counts(activity: Activity) -> str:
     parts = []
-    for field, (label, measure) in COUNT_LABELS.items():
-        value = getattr(activity, field)
+    for kind in CountKind:
+        value = getattr(activity, kind)
         if value is not None:
-            approx = "约" if activity.approximate.get(field) else ""
-            parts.append(f"{label}{approx}{value}{measure}")
+            approx = "约" if activity.approximate.get(kind) else ""
+            parts.append(f"{kind.label}{approx}{value}{kind.unit}")
     return "，".join(parts)
 
 
 def say_activity(activity: Activity) -> str:
-    parts = [say_days(activity), TYPE_LABELS.get(activity.type, activity.type)]
+    parts = [say_days(activity), type_label(activity.type)]
     parts.append(activity.location or "地点未填")
     counts = say_counts(activity)
     if counts:

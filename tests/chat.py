@@ -28,10 +28,9 @@ from bot.runtime import make_deps, open_database
 from bot.sandbox.callbacks import message_xml, new_msg_id
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
-from handlers.records import ACTIVE
 from scheduler.clock import ManualClock
 from storage.dialogs import DialogState
-from storage.models import Activity, Unit
+from storage.models import Activity, RecordStatus, Unit
 from storage.outbox import OutboxMessage
 from tests.harness import START, Row, invite_code_for, table_rows
 
@@ -127,7 +126,7 @@ class ChatTester:
     def rows(self, model: type[Row]) -> list[Row]:
         return table_rows(self.db, model)
 
-    def records(self, unit: str | None = None, *, status: str | None = ACTIVE) -> list[Activity]:
+    def records(self, unit: str | None = None, *, status: str | None = RecordStatus.ACTIVE) -> list[Activity]:
         """Activity records in filing order: of ``unit`` (by name) or all units; ``status=None``
         includes withdrawn ones."""
         query = select(Activity).order_by(col(Activity.id))

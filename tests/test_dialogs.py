@@ -152,3 +152,30 @@ async def test_long_replies_fit_what_wechat_accepts(chat: ChatTester) -> None:
     assert len(reply.encode()) <= 2048 and "\n25. " not in reply
     long_reply = "\n".join(f"第{n}行：" + "知识产权宣传" * 10 for n in range(40))
     assert len(clip(long_reply).encode()) <= 2000 and clip(long_reply).endswith("（内容较长，已截断）")
+
+
+def test_declared_states_keep_their_stored_names() -> None:
+    """DialogState.state stores a state's name: renaming one would orphan questions left open."""
+    from handlers.card_routes import RsvpQuestions
+    from handlers.contact_routes import NoticeQuestions
+    from handlers.corrections import CorrectionQuestions
+    from handlers.names import NameQuestions
+    from handlers.report_routes import ASK_TYPE, ReportQuestions
+
+    stored = [
+        ReportQuestions.ask_type,
+        ReportQuestions.ask_location,
+        RsvpQuestions.rsvp_names,
+        NameQuestions.ask_name,
+        CorrectionQuestions.ask_correction_field,
+        NoticeQuestions.confirm_notice,
+    ]
+    assert [state.name for state in stored] == [
+        "ask_type",
+        "ask_location",
+        "rsvp_names",
+        "ask_name",
+        "ask_correction_field",
+        "confirm_notice",
+    ]
+    assert ReportQuestions.ask_type.question == ASK_TYPE

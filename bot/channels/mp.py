@@ -39,13 +39,14 @@ from bot.channels.wire import (
     xml_fields,
 )
 from bot.config import OfficialAccountConfig
+from storage.models import ChannelKind
 from storage.wording import clip
 
 FORMAT = "__format"  # the body's format, kept beside the fields for the reply
 
 
 class OfficialAccountChannel:
-    name = "mp"
+    name = ChannelKind.MP
 
     def __init__(self, cfg: OfficialAccountConfig) -> None:
         self.cfg = cfg

@@ -20,10 +20,11 @@ from bot.channels.wire import (
     xml_fields,
 )
 from bot.config import WeComConfig
+from storage.models import ChannelKind
 
 
 class WeComChannel:
-    name = "wecom"
+    name = ChannelKind.WECOM
 
     def __init__(self, cfg: WeComConfig) -> None:
         self.cfg = cfg

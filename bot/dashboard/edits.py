@@ -20,7 +20,7 @@ from bot.dashboard.desk import admin_of, desk_of, path_id, see_other
 from bot.dashboard.pages import activity_path, show_activity
 from bot.dashboard.session import Viewer
 from storage.db import parse_integer
-from storage.models import Activity, AuditLog
+from storage.models import Activity, AuditLog, RecordStatus
 from storage.photos import Photo
 from storage.wording import COUNT_LABELS, TYPE_LABELS
 
@@ -85,7 +85,7 @@ def _active(session: Session, activity_id: int) -> Activity:
     record = session.get(Activity, activity_id)
     if record is None:
         raise EditRefused("记录不存在。")
-    if record.status != "active":
+    if record.status != RecordStatus.ACTIVE:
         raise EditRefused("这条记录已撤回，不能再修改。")
     return record
 
@@ -147,7 +147,7 @@ def merge_records(session: Session, keep_id: int, other_id: int, viewer: Viewer,
     if other.text and other.text not in keep.text:
         keep.text = f"{keep.text}\n{other.text}".strip()
     keep.updated_at = other.updated_at = now
-    other.status = "withdrawn"
+    other.status = RecordStatus.WITHDRAWN
     moved = session.execute(
         update(Photo).where(col(Photo.activity_id) == other.id).values(activity_id=keep.id)
     ).rowcount  # type: ignore[attr-defined]
@@ -163,7 +163,7 @@ def merge_records(session: Session, keep_id: int, other_id: int, viewer: Viewer,
 
 def withdraw_record(session: Session, activity_id: int, viewer: Viewer, now: datetime) -> None:
     record = _active(session, activity_id)
-    record.status, record.updated_at = "withdrawn", now
+    record.status, record.updated_at = RecordStatus.WITHDRAWN, now
     session.add(record)
     _audit(session, viewer, now, "activity.withdraw", record)
 

@@ -19,7 +19,7 @@ from handlers.deps import Deps
 from scheduler.audiences import resolve
 from scheduler.plan import PlannedPush, PushKind
 from storage.campaign_status import FiredPush
-from storage.models import Liaison
+from storage.models import ChannelKind, Liaison
 from storage.outbox import OutboxMessage
 from storage.push_skips import skipped_pushes
 
@@ -63,7 +63,7 @@ def plan_key(outbox_key: str) -> str:
 
 def people_names(session: Session, deps: Deps) -> dict[tuple[str, str], str]:
     """(channel, user_id) -> the name to show; the contact's configured userids get the contact's name."""
-    names = {("wecom", user_id): deps.contact.name for user_id in deps.contact.wecom_userids}
+    names = {(ChannelKind.WECOM, user_id): deps.contact.name for user_id in deps.contact.wecom_userids}
     for channel, user_id, name in session.exec(select(Liaison.channel, Liaison.user_id, Liaison.name)).all():
         if name:
             names[(channel, user_id)] = name

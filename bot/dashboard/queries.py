@@ -15,12 +15,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from bot.config import Settings
-from handlers.binding import UNBOUND
 from handlers.prereading import TEXTUAL
 from scheduler.campaign import UnitKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
 from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data, report_days
-from storage.models import Activity, AuditLog, InboundMessage, Liaison, Unit
+from storage.models import Activity, AuditLog, InboundMessage, Liaison, RecordStatus, Role, Unit
 from storage.outbox import OutboxMessage
 from storage.photos import Photo, PhotoStatus
 from storage.rehandling import InboundRetry, given_up
@@ -218,7 +217,7 @@ def _activity_query() -> Any:
 
 def activity_page(session: Session, wanted: ActivityFilter, page: int) -> Paged[ActivityRow]:
     """Active records matching the filter, newest day first."""
-    conditions: list[Any] = [Activity.status == "active"]
+    conditions: list[Any] = [Activity.status == RecordStatus.ACTIVE]
     if wanted.unit_id is not None:
         conditions.append(Activity.unit_id == wanted.unit_id)
     if wanted.day is not None:
@@ -246,7 +245,9 @@ def merge_candidates(session: Session, activity: Activity) -> list[Activity]:
     return list(
         session.exec(
             select(Activity)
-            .where(Activity.unit_id == activity.unit_id, Activity.status == "active", Activity.id != activity.id)
+            .where(
+                Activity.unit_id == activity.unit_id, Activity.status == RecordStatus.ACTIVE, Activity.id != activity.id
+            )
             .order_by(col(Activity.date), col(Activity.id))
         ).all()
     )
@@ -270,7 +271,7 @@ def photo_page(session: Session, unit_id: int | None, page: int, size: int = WAL
     withdrawn records."""
     conditions: list[Any] = [
         Photo.status == PhotoStatus.READY,
-        or_(col(Photo.activity_id).is_(None), Activity.status == "active"),
+        or_(col(Photo.activity_id).is_(None), Activity.status == RecordStatus.ACTIVE),
     ]
     if unit_id is not None:
         conditions.append(Photo.unit_id == unit_id)
@@ -306,7 +307,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int, today: date) -
         _activity_query().where(Activity.unit_id == unit_id).order_by(col(Activity.date), col(Activity.id))
     ).all()
     liaisons = session.exec(
-        select(Liaison).where(Liaison.unit_id == unit_id, Liaison.role != UNBOUND).order_by(col(Liaison.id))
+        select(Liaison).where(Liaison.unit_id == unit_id, Liaison.role != Role.UNBOUND).order_by(col(Liaison.id))
     ).all()
     photos = photo_page(session, unit_id, 1, UNIT_PAGE_PHOTOS)
     long_texts, long_text_total = _long_texts(session, unit_id, settings.dialog.max_text_chars)

@@ -15,11 +15,11 @@ from aiohttp import web
 from sqlmodel import Session, col, select
 
 from bot.dashboard.desk import Refused, admin_of, desk_of, path_id, render, see_other
-from handlers.binding import UNBOUND, Grant, bind_user, end_binding, write_audit
+from handlers.binding import Grant, bind_user, end_binding, write_audit
 from handlers.contact_routes import CHANNEL_LABELS, invitation, unit_code
 from handlers.desk_routes import DASHBOARD_PREFIX
 from storage.db import parse_integer
-from storage.models import Liaison, Unit
+from storage.models import ChannelKind, Liaison, Role, Unit
 
 # WeCom userids: letters, digits and _ - . @, at most 64 (the WeCom admin console's rule).
 WECOM_USERID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -41,7 +41,7 @@ def unit_bindings(session: Session, request: web.Request) -> list[UnitBindings]:
     deps = desk_of(request).runtime.deps
     found = {u.name: u for u in session.exec(select(Unit)).all()}
     bound: dict[int, list[Liaison]] = {}
-    for liaison in session.exec(select(Liaison).where(Liaison.role != UNBOUND).order_by(col(Liaison.bound_at))):
+    for liaison in session.exec(select(Liaison).where(Liaison.role != Role.UNBOUND).order_by(col(Liaison.bound_at))):
         bound.setdefault(liaison.unit_id, []).append(liaison)
     rows = []
     for configured in deps.units:
@@ -86,17 +86,25 @@ async def bind_view(request: web.Request) -> web.Response:
         unit = session.get(Unit, unit_id)
         if unit is None or unit.name not in configured:
             return "请选择要绑定的单位。"
-        existing = session.exec(select(Liaison).where(Liaison.channel == "wecom", Liaison.user_id == user_id)).first()
-        if existing is not None and existing.role == "admin":
+        existing = session.exec(
+            select(Liaison).where(Liaison.channel == ChannelKind.WECOM, Liaison.user_id == user_id)
+        ).first()
+        if existing is not None and existing.role == Role.ADMIN:
             return "这个账号是联系人，不能绑定为联络员。"
-        before = session.get(Unit, existing.unit_id) if existing and existing.role != UNBOUND else None
-        liaison, _ = bind_user(session, "wecom", user_id, Grant(unit.name, "liaison"), now, known=existing)
+        before = session.get(Unit, existing.unit_id) if existing and existing.role != Role.UNBOUND else None
+        liaison, _ = bind_user(session, ChannelKind.WECOM, user_id, Grant(unit.name, Role.LIAISON), now, known=existing)
         if name:
             liaison.name = name
         if phone:
             liaison.phone = phone
         session.add(liaison)
-        detail = {"role": "liaison", "how": "web", "channel": "wecom", "user_id": user_id, "name": liaison.name}
+        detail = {
+            "role": Role.LIAISON,
+            "how": "web",
+            "channel": ChannelKind.WECOM,
+            "user_id": user_id,
+            "name": liaison.name,
+        }
         if before is not None:
             detail["before"] = before.name
         write_audit(session, now, viewer.actor, "bind", unit.name, **detail)
@@ -115,9 +123,9 @@ async def unbind_view(request: web.Request) -> web.Response:
 
     def unbind(session: Session) -> str:
         liaison = session.get(Liaison, liaison_id)
-        if liaison is None or liaison.role == UNBOUND:
+        if liaison is None or liaison.role == Role.UNBOUND:
             return "这位联络员已经解绑。"
-        if liaison.role == "admin":
+        if liaison.role == Role.ADMIN:
             return "联系人的绑定不能在后台解除；如需解绑，请本人在企业微信里发送“解绑”。"
         unit = session.get(Unit, liaison.unit_id)
         end_binding(session, liaison)

@@ -29,6 +29,7 @@ from bot.serve import sandboxed, start_site
 from bot.workers import Background, open_background
 from handlers.binding import code_table
 from scheduler.clock import Clock
+from storage.models import Role
 
 
 def demo_settings(settings: Settings) -> tuple[Settings, str]:
@@ -81,7 +82,7 @@ class Sandbox:
     def invite_codes(self) -> dict[str, str]:
         """Each unit's liaison invite code, by unit name."""
         table = code_table(self.runtime.deps).items()
-        return {grant.unit_name: code for code, grant in table if grant.role == "liaison"}
+        return {grant.unit_name: code for code, grant in table if grant.role == Role.LIAISON}
 
     def add_photo(self, data: bytes) -> dict[str, str]:
         """Put a photo on the platform; the image message's fields that point at it."""

@@ -19,7 +19,7 @@ from bot.demo.script import Turn
 from bot.sandbox.callbacks import WeComUser, new_msg_id
 from bot.sandbox.state import PlatformState, SentMessage
 from scheduler.plan import PlannedPush
-from storage.models import Activity, InboundMessage, Liaison, Unit
+from storage.models import Activity, InboundMessage, Liaison, RecordStatus, Unit
 from storage.outbox import OutboxMessage
 
 
@@ -101,7 +101,7 @@ def check_nudge(session: Session, push: PlannedPush, recipients: frozenset[str])
     """No unit that had an activity recorded for the nudge's day (by the time it went out) was nudged."""
     day = push.at.date()
     reported = set(
-        session.exec(select(Activity.unit_id).where(Activity.date == day, Activity.status == "active")).all()
+        session.exec(select(Activity.unit_id).where(Activity.date == day, Activity.status == RecordStatus.ACTIVE)).all()
     )
     nudged = session.exec(
         select(Liaison.user_id, Unit.id, Unit.name).join(Unit).where(col(Liaison.user_id).in_(recipients))

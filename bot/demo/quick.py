@@ -21,7 +21,7 @@ from bot.demo.common import demo_photo, demo_settings, export_hint, open_sandbox
 from scheduler.clock import TZ, ManualClock
 from storage.models import Activity, Unit
 from storage.photos import Photo, PhotoStatus
-from storage.wording import TYPE_LABELS
+from storage.vocabulary import CountKind, type_label
 
 
 @dataclass(frozen=True)
@@ -102,15 +102,15 @@ def _fill_codes(text: str, codes: dict[str, str]) -> str:
 
 
 def render_table(rows: Sequence[tuple[Activity, Unit]]) -> str:
-    header = ["#", "单位", "日期", "类型", "地点", "资料", "咨询", "参与", "企业", "稿件"]
+    header = ["#", "单位", "日期", "类型", "地点", *(kind.label for kind in CountKind)]
     body = [
         [
             str(a.id),
             u.name,
             a.date.isoformat(),
-            TYPE_LABELS.get(a.type, a.type),
+            type_label(a.type),
             a.location or "-",
-            *(_num(getattr(a, f)) for f in ("materials", "consultations", "participants", "enterprises", "articles")),
+            *(_num(getattr(a, kind)) for kind in CountKind),
         ]
         for a, u in rows
     ]

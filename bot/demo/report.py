@@ -24,7 +24,7 @@ from bot.exports import size_label
 from scheduler.campaign import UnitKind
 from scheduler.plan import PlannedPush, PushKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, summaries_by_unit
-from storage.models import Activity, Unit
+from storage.models import Activity, RecordStatus, Unit
 from storage.photos import Photo, PhotoStatus
 
 WEEKDAYS = "一二三四五六日"
@@ -87,12 +87,12 @@ class Progress:
 
 def unit_rows(session: Session, liaisons: Sequence[ScriptedLiaison]) -> list[list[str]]:
     units = {unit.name: unit for unit in session.exec(select(Unit)).all()}
-    activities = Counter(session.exec(select(Activity.unit_id).where(Activity.status == "active")).all())
+    activities = Counter(session.exec(select(Activity.unit_id).where(Activity.status == RecordStatus.ACTIVE)).all())
     photos = Counter(
         session.exec(
             select(Activity.unit_id)
             .join(Photo, col(Photo.activity_id) == col(Activity.id))
-            .where(Photo.status == PhotoStatus.READY, Activity.status == "active")
+            .where(Photo.status == PhotoStatus.READY, Activity.status == RecordStatus.ACTIVE)
         ).all()
     )
     attendees, checkins, summaries = attendees_by_unit(session), checkins_by_unit(session), summaries_by_unit(session)

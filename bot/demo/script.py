@@ -19,6 +19,7 @@ from scheduler.calendar import CampaignCalendar
 from scheduler.campaign import UnitConfig, UnitKind
 from scheduler.clock import TZ
 from scheduler.plan import PlannedPush, PushKind
+from storage.vocabulary import ActivityType
 
 SEED = 2026
 PHOTO_SIZE = (640, 480)
@@ -87,6 +88,8 @@ CITY_PLACES = ("人民广场", "新华路商圈", "万达广场", "市民文化�
 TRAINING_PLACES = ("市图书馆", "市委党校", "市科技馆报告厅", "市会展中心")
 SCHOOLS = ("市第一中学", "朝阳师范学院", "辽宁工程职业学院", "市第二实验小学")
 OUTLETS = ("朝阳日报", "朝阳广播电视台", "本单位微信公众号")
+# A report of publicity at a school: its own wording in the demo, recorded as publicity.
+SCHOOL = "school"
 COUNTY_SUFFIXES = ("城广场", "政务服务中心", "经济开发区", "农贸市场")
 
 
@@ -178,19 +181,28 @@ class ScriptWriter:
 
     def report_text(self, liaison: ScriptedLiaison, when: str) -> str:
         rng, unit = self.rng, liaison.unit
-        kind = rng.choice(("publicity", "publicity", "visit", "training", "school", "media"))
+        kind = rng.choice(
+            (
+                ActivityType.PUBLICITY,
+                ActivityType.PUBLICITY,
+                ActivityType.VISIT,
+                ActivityType.TRAINING,
+                SCHOOL,
+                ActivityType.MEDIA,
+            )
+        )
         if unit.kind == UnitKind.COUNTY and unit.place:
             place = unit.place + rng.choice(COUNTY_SUFFIXES)
         else:
             place = rng.choice(CITY_PLACES)
-        if kind == "publicity":
+        if kind == ActivityType.PUBLICITY:
             m, c = rng.randrange(100, 600, 10), rng.randrange(20, 90)
             return f"{when}在{place}开展知识产权集中宣传，发放宣传资料{m}份，现场咨询{c}人次"
-        if kind == "visit":
+        if kind == ActivityType.VISIT:
             return f"{when}走访了{rng.randrange(2, 8)}家企业，在{place}开展专利布局指导"
-        if kind == "training":
+        if kind == ActivityType.TRAINING:
             return f"{when}在{rng.choice(TRAINING_PLACES)}举办知识产权专题培训，参训人员{rng.randrange(40, 160)}人"
-        if kind == "school":
+        if kind == SCHOOL:
             return f"{when}在{rng.choice(SCHOOLS)}开展知识产权进校园活动，参与学生{rng.randrange(80, 400, 10)}人"
         return f"{when}在{rng.choice(OUTLETS)}刊发知识产权宣传稿件{rng.randrange(1, 5)}篇"
 

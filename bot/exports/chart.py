@@ -24,7 +24,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
 from storage.export_queries import ExportData
-from storage.wording import TYPE_LABELS, WEEKDAYS
+from storage.vocabulary import as_type, type_label
+from storage.wording import WEEKDAYS
 
 # Families that cover simplified Chinese, Debian's package first.
 CJK_FAMILIES: tuple[str, ...] = (
@@ -36,8 +37,7 @@ CJK_FAMILIES: tuple[str, ...] = (
     "Droid Sans Fallback",
     "AR PL UMing CN",
 )
-# One colour per type, in TYPE_LABELS order (matplotlib's tab10, muted for print).
-TYPE_COLOURS = ("#c0504d", "#4f81bd", "#9bbb59", "#8064a2", "#f79646", "#4bacc6", "#7f7f7f")
+# A type this version does not know (each known type has its colour in the vocabulary).
 OTHER_COLOUR = "#bfbfbf"
 _DRAWING = threading.Lock()
 
@@ -77,7 +77,6 @@ def day_chart(data: ExportData, days: Sequence[date]) -> bytes:
 def _draw(data: ExportData, days: Sequence[date]) -> bytes:
     font = FontProperties(fname=cjk_font_path(), size=9)
     per_day_type = Counter((row.activity.date, row.activity.type) for row in data.activities)
-    order = list(TYPE_LABELS)
     kinds = list(data.by_type)
 
     figure = Figure(figsize=(6.4, 3.0), dpi=200)
@@ -87,8 +86,9 @@ def _draw(data: ExportData, days: Sequence[date]) -> bytes:
     bottoms = [0] * len(days)
     for kind in kinds:
         heights = [per_day_type[(day, kind)] for day in days]
-        colour = TYPE_COLOURS[order.index(kind)] if kind in order else OTHER_COLOUR
-        axes.bar(positions, heights, bottom=bottoms, color=colour, label=TYPE_LABELS.get(kind, kind), width=0.6)
+        known = as_type(kind)
+        colour = known.terms.colour if known is not None else OTHER_COLOUR
+        axes.bar(positions, heights, bottom=bottoms, color=colour, label=type_label(kind), width=0.6)
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     for position, total in zip(positions, bottoms, strict=True):
         if total:

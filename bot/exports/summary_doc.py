@@ -31,12 +31,11 @@ from scheduler.digest import say_totals  # the digest's wording, so chat and doc
 from scheduler.push_texts import date_label, moment_label, span_label
 from storage.export_queries import MEASURES, ActivityRow, ExportData, PhotoRow, report_days
 from storage.photo_store import PhotoStore
-from storage.wording import COUNT_LABELS, TYPE_LABELS, say_counts, say_date, say_span_of
+from storage.vocabulary import ActivityType, CountKind, arrangements, as_type, type_label
+from storage.wording import say_counts, say_date, say_span_of
 
-# The notice's five activity arrangements (五、具体活动安排), in its order; other types follow.
-NOTICE_ARRANGEMENTS = ("ceremony", "publicity", "visit", "exhibition", "training")
-# How a sentence says "held" for each type; the rest are 开展.
-VERBS = {"ceremony": "举办", "exhibition": "举办", "training": "举办"}
+# The notice's activity arrangements (五、具体活动安排), in its order; other types follow.
+NOTICE_ARRANGEMENTS: tuple[ActivityType, ...] = tuple(arrangements())
 NUMERALS = "一二三四五六七八九十"
 EXAMPLES_PER_SECTION = 3
 PHOTOS_PER_UNIT = 3
@@ -81,12 +80,12 @@ def overview(data: ExportData, settings: Settings) -> str:
     if not totals.activities:
         return text + "截至目前，尚未收到各单位的活动报送。"
     reporting = sum(1 for unit in data.by_unit.values() if unit.activities)
-    kinds = "、".join(f"{TYPE_LABELS.get(kind, kind)}{t.activities}场" for kind, t in data.by_type.items())
+    kinds = "、".join(f"{type_label(kind)}{t.activities}场" for kind, t in data.by_type.items())
     figures = say_totals([row.activity for row in data.activities])
     text += f"宣传周期间，{reporting}个单位累计开展活动{totals.activities}场，其中{kinds}"
     text += f"；{figures}" if figures else ""
     if totals.approximate:
-        text += "（" + "、".join(COUNT_LABELS[m][0] for m in MEASURES if m in totals.approximate) + "含约数）"
+        text += "（" + "、".join(CountKind(m).label for m in MEASURES if m in totals.approximate) + "含约数）"
     return text + f"。各单位共报送现场图片{len(data.photos)}张。"
 
 
@@ -161,22 +160,22 @@ def _arrangements(document: DocumentObject, data: ExportData, settings: Settings
         rows_by_type[row.activity.type].append(row)
     kinds = [*NOTICE_ARRANGEMENTS, *(kind for kind in data.by_type if kind not in NOTICE_ARRANGEMENTS)]
     for index, kind in enumerate(kinds):
-        label = TYPE_LABELS.get(kind, kind)
+        label = type_label(kind)
         document.add_heading(f"（{_numeral(index + 1)}）{label}", level=2)
         rows = rows_by_type.get(kind, [])
-        text = _ceremony(data, settings) if kind == "ceremony" else ""
+        text = _ceremony(data, settings) if kind == ActivityType.CEREMONY else ""
         if rows:
             units = len({row.unit for row in rows})
-            text += f"{units}个单位{VERBS.get(kind, '开展')}{label}{len(rows)}场"
+            text += f"{units}个单位{_verb(kind)}{label}{len(rows)}场"
             figures = say_totals([row.activity for row in rows])
             text += f"，{figures}。" if figures else "。"
             examples = _examples(rows, EXAMPLES_PER_SECTION)
             text += "主要有：" + "；".join(_phrase(row) for row in examples) + "。"
             if len(rows) > len(examples):
                 text += f"其余{len(rows) - len(examples)}场详见活动台账。"
-        elif kind != "ceremony":
+        elif kind != ActivityType.CEREMONY:
             text += "宣传周期间暂未收到此类活动的报送。【如有开展，请补充。】"
-        if kind == "ceremony":
+        if kind == ActivityType.CEREMONY:
             text += "【请补充仪式议程、出席领导和交流座谈情况。】"
         document.add_paragraph(text)
 
@@ -204,7 +203,7 @@ def _unit_highlights(document: DocumentObject, data: ExportData, settings: Setti
         if len(rows) == 1:
             text = _phrase(rows[0], with_unit=False) + "。"
         else:
-            kinds = "、".join(dict.fromkeys(TYPE_LABELS.get(row.activity.type, row.activity.type) for row in rows))
+            kinds = "、".join(dict.fromkeys(type_label(row.activity.type) for row in rows))
             figures = say_totals([row.activity for row in rows])
             text = f"开展活动{len(rows)}场（{kinds}）" + (f"，{figures}" if figures else "") + "。"
             text += f"其中，{_phrase(_examples(rows, 1)[0], with_unit=False)}。"
@@ -251,10 +250,10 @@ def _reporting_units(data: ExportData, settings: Settings) -> list[str]:
 def _phrase(row: ActivityRow, *, with_unit: bool = True) -> str:
     """市商务局4月20日在新华路商圈开展集中宣传，发放资料约200份，咨询40人次"""
     activity = row.activity
-    label = TYPE_LABELS.get(activity.type, activity.type)
+    label = type_label(activity.type)
     text = (row.unit if with_unit else "") + (say_span_of(activity) or date_label(activity.date))
     text += f"在{activity.location}" if activity.location else ""
-    text += f"{VERBS.get(activity.type, '开展')}{label}"
+    text += f"{_verb(activity.type)}{label}"
     counts = say_counts(activity)
     return text + (f"，{counts}" if counts else "")
 
@@ -297,3 +296,9 @@ def _photo_selection(photos: Sequence[PhotoRow], per_unit: int) -> list[PhotoRow
 
 def _numeral(n: int) -> str:
     return NUMERALS[n - 1] if 1 <= n <= len(NUMERALS) else str(n)
+
+
+def _verb(key: str) -> str:
+    """How a sentence says an activity of this type was held (举办培训讲座, 开展集中宣传)."""
+    kind = as_type(key)
+    return kind.terms.verb if kind is not None else "开展"

@@ -34,6 +34,7 @@ from handlers.binding import code_table
 from handlers.deps import Deps
 from scheduler.clock import Clock
 from scheduler.executor import VirtualRunner
+from storage.models import Role
 
 STATIC = Path(__file__).parent / "static"
 # The only files the page serves, by name: nothing a request says becomes a path.
@@ -106,7 +107,7 @@ class ChatPage:
             (
                 code
                 for code, grant in code_table(self.deps).items()
-                if grant.unit_name == unit_name and grant.role == "liaison"
+                if grant.unit_name == unit_name and grant.role == Role.LIAISON
             ),
             None,
         )

@@ -28,16 +28,17 @@ from handlers.parsing.model import COUNT_FIELDS
 from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE, PEOPLE_NOUNS, Quantity, to_int
 from handlers.parsing.positions import ByStart
+from storage.vocabulary import ActivityType, CountKind
 
 CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
-    "consultations",
-    "participants",
+    CountKind.CONSULTATIONS,
+    CountKind.PARTICIPANTS,
     "staff",
-    "materials",
+    CountKind.MATERIALS,
     "not_materials",
-    "articles",
+    CountKind.ARTICLES,
     "not_articles",
-    "enterprises",
+    CountKind.ENTERPRISES,
     "not_enterprises",
 )
 _WORDS: dict[str, str] = {
@@ -243,7 +244,7 @@ def published_issue(text: str) -> bool:
 def companies_visited(text: str, kind: str) -> int:
     """Companies named count as enterprises on a visit, or wherever the work went to one
     ("到朝阳天翼新能源公司发放宣传资料" is publicity at one enterprise)."""
-    return named_companies(text) if kind == "visit" or _TO_COMPANY.search(text) else 0
+    return named_companies(text) if kind == ActivityType.VISIT or _TO_COMPANY.search(text) else 0
 
 
 def named_companies(text: str) -> int:
@@ -310,13 +311,13 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         decided = joined if joined is not None and joined.lastgroup == PARTICIPATE else decided
     if decided is not None:
         category = decided.lastgroup
-    elif unit in ("家", "户") and activity_type == "visit":
+    elif unit in ("家", "户") and activity_type == ActivityType.VISIT:
         category = VISIT
-    elif unit in ("个", "件", "期", "部", "集") and activity_type == "media":
+    elif unit in ("个", "件", "期", "部", "集") and activity_type == ActivityType.MEDIA:
         category = ARTICLE
     else:
         category = default
-    if category == ARTICLE and unit in _MEDIA_ONLY_UNITS and activity_type != "media":
+    if category == ARTICLE and unit in _MEDIA_ONLY_UNITS and activity_type != ActivityType.MEDIA:
         return None
     if category == VISIT and unit == "件":
         return None  # 指导注册商标2件: things, not enterprises
@@ -334,6 +335,6 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
     if category == HANDOUT and unit == "张" and _PHOTO.search(text, clause[0], clause[1]):
         return None
     # "公众号转了主题海报一张": a poster posted is a piece published, not a handout.
-    if category == HANDOUT and unit == "张" and activity_type == "media" and _POSTER.search(text, *clause):
+    if category == HANDOUT and unit == "张" and activity_type == ActivityType.MEDIA and _POSTER.search(text, *clause):
         return ARTICLE
     return category if category in COUNT_FIELDS else None

@@ -29,9 +29,11 @@ import re
 from dataclasses import dataclass
 
 from handlers.parsing.attendees import PHONE
-from handlers.wording import FIELD_WORDS
+from handlers.parsing.model import Intent
+from storage.vocabulary import field_words
 
-REPORT, RSVP, SUMMARY, OTHER = "report", "rsvp", "summary", "other"
+REPORT, RSVP, SUMMARY, OTHER = Intent
+FIELD_WORDS = field_words()
 
 # "附件：…关于宣传周活动开展情况的报告.docx" is the summary under another name.
 _SUMMARY = re.compile(r"总结(?!会)|邮箱|(?:开展|工作|活动)情况的?报告")

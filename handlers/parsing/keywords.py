@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 
 from handlers.parsing.normalize import MASK
+from storage.vocabulary import ActivityType
 
 CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER = 90, 80, 70, 60, 50, 40, 30, 10
 
@@ -64,7 +65,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             f"{word}(?!后|前|之后|结束|开始前|开始之前)"
             for word in ("启动仪式", "启动式", "开幕式", "启动会", "揭牌仪式", "(?<!升旗|颁奖|签约|开学|毕业)仪式")
         ),
-        "ceremony",
+        ActivityType.CEREMONY,
         CEREMONY,
         True,
     ),
@@ -77,7 +78,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("推介", "路演"),
             *("陈列", "成果展", "展厅", rf"(?<![开发进拓施延伸])展{_HAN_END}"),
         ),
-        "exhibition",
+        ActivityType.EXHIBITION,
         EXHIBITION,
         True,
     ),
@@ -91,7 +92,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             # organised study is teaching; a bare 学习 stays weak (学习贯彻…精神)
             *("干部学习", "职工学习", "集体学习", "组织学习", "集中学习"),
         ),
-        "training",
+        ActivityType.TRAINING,
         TRAINING,
         True,
     ),
@@ -115,16 +116,16 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             # "为园区内11家企业提供知识产权服务": serving enterprises
             r"为(?=[^，。；,;]{0,12}(?:企业|公司|商户)[^，。；,;]{0,4}提供[^，。；,;]{0,12}服务)",
         ),
-        "visit",
+        ActivityType.VISIT,
         VISIT,
         True,
     ),
-    (("指导", "帮助企业"), "visit", VISIT, False),
+    (("指导", "帮助企业"), ActivityType.VISIT, VISIT, False),
     # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
     # "给重点项目单位讲了知识产权政策": telling a group, weakly a lesson
-    (("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲了)"), "training", TRAINING, False),
-    (PUBLISH_VERBS, "media", MEDIA, True),
-    (_CHANNELS, "media", MEDIA, True),
+    (("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲了)"), ActivityType.TRAINING, TRAINING, False),
+    (PUBLISH_VERBS, ActivityType.MEDIA, MEDIA, True),
+    (_CHANNELS, ActivityType.MEDIA, MEDIA, True),
     (
         (
             *("集中宣传", "宣传活动", "宣传点", "宣传台", "宣传站", "宣传摊", "咨询台", "咨询点"),
@@ -136,7 +137,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             # 晚上在社区广场放了场宣传片: a showing for the public
             *("放映", "放了场", "放电影"),
         ),
-        "publicity",
+        ActivityType.PUBLICITY,
         PUBLICITY,
         True,
     ),
@@ -148,7 +149,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             r"发了(?=\s*[\d一二三四五六七八九十两几百千]+\s*(?:多|余|来)?\s*(?:份|张|本|册|套|把))",
             *("解答", "讲解", "展板", "横幅", "海报", "宣传栏", "张贴", "悬挂", "明白纸", "主题", "教育"),
         ),
-        "publicity",
+        ActivityType.PUBLICITY,
         PUBLICITY,
         False,
     ),
@@ -158,7 +159,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("专项检查", "专项行动", "检查", "打击", "查处", "查扣", "查获", "联合执法", "巡查"),
             *("检察建议", "公益诉讼", "诉调对接"),
         ),
-        "other",
+        ActivityType.OTHER,
         OTHER,
         True,
     ),
@@ -277,11 +278,11 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     # "电视台播出宣传周启动仪式…综合报道": a ceremony broadcast is media, not a ceremony.
     if any(t.priority == MEDIA_PUBLISHED for t in found):
         first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)
-        found = [t for t in found if not (t.type == "ceremony" and t.start > first_published)]
+        found = [t for t in found if not (t.type == ActivityType.CEREMONY and t.start > first_published)]
     # "在局公众号发了2篇": a place that is itself a channel says the work is media.
     for run in _MASKED_RUN.finditer(masked):
         if _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end()):
-            found.append(Trigger("media", MEDIA, True, run.start(), run.end()))
+            found.append(Trigger(ActivityType.MEDIA, MEDIA, True, run.start(), run.end()))
     return sorted(found, key=lambda trigger: trigger.start)
 
 

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from enum import StrEnum
 
-# See handlers.parsing.keywords for what each type covers and how a type is chosen.
-ACTIVITY_TYPES: tuple[str, ...] = ("ceremony", "publicity", "visit", "exhibition", "training", "media", "other")
-COUNT_FIELDS: tuple[str, ...] = ("materials", "consultations", "participants", "enterprises", "articles")
-INTENTS: tuple[str, ...] = ("report", "rsvp", "summary", "other")
+from storage.vocabulary import ActivityType, CountKind
+
+# The vocabulary's keys; see handlers.parsing.keywords for what each type covers and how a
+# type is chosen.
+ACTIVITY_TYPES: tuple[str, ...] = tuple(ActivityType)
+COUNT_FIELDS: tuple[str, ...] = tuple(CountKind)
+
+
+class Intent(StrEnum):
+    """What a message is about."""
+
+    REPORT = "report"
+    RSVP = "rsvp"
+    SUMMARY = "summary"
+    OTHER = "other"
+
+
+INTENTS: tuple[str, ...] = tuple(Intent)
 
 
 @dataclass(frozen=True)

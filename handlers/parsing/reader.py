@@ -46,6 +46,7 @@ from handlers.parsing.splitting import Found, Segment, split_activities
 from handlers.parsing.units import resolve_unit
 from handlers.units import UnitDirectory
 from scheduler.clock import to_local
+from storage.vocabulary import ActivityType, CountKind
 
 _TIME_OF_DAY = re.compile("上午|下午|晚上|中午|早上|傍晚|晚间")
 # A future activity with one of these is a plan: left out when the message also reports
@@ -89,10 +90,10 @@ def parse_report(
     found = Found(masked, evidence, ByStart(dates), ByStart(locations), ByStart(quantities))
     triggers = find_triggers(masked, evidence)
     attendees = extract_attendees(written)
-    counted = attribute(evidence, quantities, "other") or labelled_quantities(evidence, 0, len(evidence))
+    counted = attribute(evidence, quantities, ActivityType.OTHER) or labelled_quantities(evidence, 0, len(evidence))
     signals = Signals(
         has_trigger=bool(triggers),
-        has_activity_word=any(t.strong and t.type != "ceremony" for t in triggers),
+        has_activity_word=any(t.strong and t.type != ActivityType.CEREMONY for t in triggers),
         has_counts=bool(counted),
         has_date=bool(found.dates),
         has_location=bool(locations),
@@ -117,7 +118,7 @@ def parse_report(
     plans: list[ParsedActivity] = []
     previous: tuple[tuple[dt.date, ...], bool] | None = None
     for segment in _reported(split_activities(found), found):
-        held_on = ceremony_day if ceremony_past and segment.type == "ceremony" else None
+        held_on = ceremony_day if ceremony_past and segment.type == ActivityType.CEREMONY else None
         days, spanned, stated = _days(segment, found, plain, previous, today, held_on)
         previous = days, stated
         planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
@@ -217,10 +218,10 @@ def _activities(
     values, approximate = totals(c for c in counts if not c.quantity.per_day)
     daily, daily_approximate = totals(c for c in counts if c.quantity.per_day)
     stretch = found.evidence[segment.start : segment.end]
-    if "enterprises" not in values and (named := companies_visited(stretch, kind)):
-        values["enterprises"] = named
-    if kind == "media" and "articles" not in values and published_issue(stretch):
-        values["articles"] = 1
+    if CountKind.ENTERPRISES not in values and (named := companies_visited(stretch, kind)):
+        values[CountKind.ENTERPRISES] = named
+    if kind == ActivityType.MEDIA and CountKind.ARTICLES not in values and published_issue(stretch):
+        values[CountKind.ARTICLES] = 1
     places = found.locations.within(segment.start, segment.end)
     # 在/于 says where it happened, 到/走进 where someone went ("到凌源市开展宣传，在人民广场…").
     location = min(places, key=lambda loc: (not loc.labelled, not loc.where, loc.start)).text if places else None

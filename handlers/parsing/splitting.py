@@ -38,6 +38,7 @@ from handlers.parsing.locations import Location
 from handlers.parsing.normalize import SENTENCE_ENDS
 from handlers.parsing.numerals import Quantity
 from handlers.parsing.positions import ByStart
+from storage.vocabulary import ActivityType
 
 _ENUMERATOR = re.compile(
     r"(?<![统唯单第万之])[一二三四五六七八九十]是(?!否)"
@@ -100,7 +101,7 @@ class Segment:
     @property
     def type(self) -> str:
         decider = self.head or best(self.weak)
-        return decider.type if decider else "other"
+        return decider.type if decider else ActivityType.OTHER
 
     @property
     def type_stated(self) -> bool:
@@ -153,7 +154,7 @@ def split_activities(found: Found) -> list[Segment]:
         # 企业，并为企业发放指南100份" one visit.
         opener = strong
         weakest = best(weak)
-        joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != "publicity"
+        joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != ActivityType.PUBLICITY
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
@@ -219,7 +220,10 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
     if _LEAD_IN_END.search(found.masked, clause.start, clause.end) is None:
         return False
     inside = found.quantities.within(clause.start, clause.end)
-    return not attribute(found.evidence, inside, "other") and found.locations.first(clause.start, clause.end) is None
+    return (
+        not attribute(found.evidence, inside, ActivityType.OTHER)
+        and found.locations.first(clause.start, clause.end) is None
+    )
 
 
 def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
@@ -253,7 +257,7 @@ def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
     inside = found.quantities.within(clause.start, clause.end)
     if any(q.unit not in _GENERIC_UNITS for q in inside):
         return True
-    return bool(inside) and bool(attribute(found.evidence, inside, trigger.type if trigger else "other"))
+    return bool(inside) and bool(attribute(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER))
 
 
 def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:
@@ -271,7 +275,7 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     accompanying = _ALONG.match(found.masked, clause.start) is not None
     if (
         accompanying
-        and strong.type == "publicity"
+        and strong.type == ActivityType.PUBLICITY
         and not has_count
         and found.locations.first(clause.start, clause.end) is None
     ):
@@ -279,11 +283,15 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     # The notice's ceremony comes with a 座谈 ("参加启动仪式，并在座谈会上发言", "仪式后召开座谈会" are
     # one activity).
     after_ceremony = clause.sentence_start and _AFTER_CEREMONY.match(found.masked, clause.start) is not None
-    if current.type == "ceremony" and strong.type == "other" and (not clause.sentence_start or after_ceremony):
+    if (
+        current.type == ActivityType.CEREMONY
+        and strong.type == ActivityType.OTHER
+        and (not clause.sentence_start or after_ceremony)
+    ):
         return False
     # "赴…企业开展专项调研，召开座谈会2场": talks held on a visit are part of it.
     talks = found.masked.startswith(("座谈", "交流"), strong.start)
-    if current.type == "visit" and strong.type == "other" and talks and not clause.sentence_start:
+    if current.type == ActivityType.VISIT and strong.type == ActivityType.OTHER and talks and not clause.sentence_start:
         return False
     date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
     place_here = found.locations.first(clause.start, clause.end)
@@ -304,7 +312,11 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         return True
     # "走访企业5家，开展打击侵权假冒服务": an unlisted kind with no count or place of its own says
     # what the activity was about.
-    if strong.type == "other" and not has_count and place_here is None:
+    if strong.type == ActivityType.OTHER and not has_count and place_here is None:
         return False
     substantive = found.quantities.first(current.start, current.end) is not None or place_now is not None
-    return substantive and strong.type != "publicity" and _NEXT_ACTION.match(found.masked, clause.start) is not None
+    return (
+        substantive
+        and strong.type != ActivityType.PUBLICITY
+        and _NEXT_ACTION.match(found.masked, clause.start) is not None
+    )

@@ -1,0 +1,55 @@
+"""Router-level filters guard every route of a router (and of the routers it includes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+import pytest
+
+from handlers.dispatcher import build_router
+from handlers.inbound import Inbound
+from handlers.router import Admin, Bound, Context, NotHandled, Router
+from storage.models import ChannelKind, Liaison, Role
+
+NOW = datetime(2026, 4, 20, 9, 0)
+
+
+def _ctx(liaison: Liaison | None, text: str = "进度") -> Context:
+    msg = Inbound(ChannelKind.WECOM, "u1", "text", "k1", NOW, "<xml/>", content=text)
+    return Context(msg=msg, session=cast(Any, None), now=NOW, deps=cast(Any, None), liaison=liaison)
+
+
+def _guarded() -> Router:
+    root = Router("root")
+    bound = root.include(Router("bound"))
+    bound.filter(Bound)
+    admin = bound.include(Router("admin"))
+    admin.filter(Admin)
+    admin.message()(lambda ctx: "admin")
+    bound.message()(lambda ctx: "bound")
+    root.message()(lambda ctx: "stranger")
+    return root
+
+
+def test_a_guarded_router_is_skipped_whatever_comes_first() -> None:
+    root = _guarded()
+    # The guarded routers come first and hold catch-all routes: a stranger still falls through.
+    assert root.dispatch(_ctx(None)) == "stranger"
+    assert root.dispatch(_ctx(Liaison(channel="wecom", user_id="u1", unit_id=1))) == "bound"
+    assert root.dispatch(_ctx(Liaison(channel="wecom", user_id="u1", unit_id=1, role=Role.ADMIN))) == "admin"
+
+
+def test_a_guarded_router_alone_does_not_handle_a_stranger() -> None:
+    router = Router("bound")
+    router.filter(Bound)
+    router.message()(lambda ctx: "bound")
+    with pytest.raises(NotHandled):
+        router.dispatch(_ctx(None))
+
+
+def test_the_handler_tree_guards_all_but_the_open_routers() -> None:
+    root = build_router()
+    guarded = {child.name: child for child in root._routes if isinstance(child, Router)}
+    assert list(guarded) == ["cards", "commands", "bound"]
+    assert guarded["bound"]._filters == (Bound,)
