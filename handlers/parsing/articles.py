@@ -46,7 +46,11 @@ _BYLINE = re.compile(
 _BRACKETED_BYLINE = re.compile(
     r"[（(][^（）()\n]{1,30}(?:供稿|撰稿|供图|摄|报送)\s*[）)]|[（(](?:记者|通讯员)[^（）()\n]{1,30}[）)]"
 )
-_FOOTER = re.compile(r"(?:报|送|发|抄送|抄报|主送|分送|印发)\s*[:：][^\n]{1,80}|[（(]?共印\s*\d{1,4}\s*份[）)]?")
+# "报：市知识产权局", "送：区政府办、区委宣传部": recipients only, no clause, no count ("报：喀左局4.23在…，
+# 发资料300" is a report opening with 报).
+_FOOTER = re.compile(
+    r"(?:报|送|发|抄送|抄报|主送|分送|印发)\s*[:：][^\n，,。；;\d]{1,80}|[（(]?共印\s*\d{1,4}\s*份[）)]?"
+)
 # "本报讯（通讯员 王磊）", "朝阳县融媒体中心讯（记者 刘博）": a byline opening the first paragraph.
 _NEWS_LEAD = re.compile(r"[^\s，。；]{0,12}讯\s*[（(](?:记者|通讯员|特约记者)[^）)\n]{0,40}[）)]")
 # "据悉，宣传周期间（4月20日至26日），市知识产权局将…", "据了解，本次培训分为三个环节": what the
