@@ -22,6 +22,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 
+from handlers.parsing.articles import article_spans
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import find_triggers
 from handlers.parsing.normalize import MASK, SENTENCE_ENDS, mask
@@ -30,7 +31,8 @@ from handlers.parsing.numerals import find_quantities
 _PLAN_CUE = re.compile(
     r"(?<![按原])计划(?!内)|(?<!精心|提前|充分|认真)准备(?!了|好|工作|的)|打算|(?<!草)拟(?!派|定|参加|出席)|预计"
     r"|定于|定在|下一步|还要|还将|将要|将于|将在|后续|届时|到时候|明天|明日|后天|明后|下周"
-    r"|将(?:继续|持续|进一步|积极|加大|深入|开展|举办|组织|走访|推送|陆续)"
+    r"|将(?:继续|持续|进一步|积极|加大|深入|开展|举办|组织|走访|推送|陆续|联合|会同|把|围绕|面向|召开|启动|推出)"
+    r"|(?:正在|正|抓紧|积极)筹备|筹备中"
 )
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
 _DONE = re.compile(r"了|已|完成")
@@ -53,7 +55,7 @@ _ALREADY_REPORTED = re.compile(
 )
 _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*+(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
-    r"|宣传周期间[，,]?\s*(?:共|累计|先后共|合计))[^。\n]*"
+    r"|宣传周期间[，,]?\s*(?:[我本全县市区][局委院办市县区]|我们)?\s*(?:共|累计|先后共|合计))[^。\n]*"
 )
 
 
@@ -145,7 +147,7 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
 def without_plans_and_recaps(text: str, dates: Sequence[DateMention]) -> tuple[str, bool]:
     """``text`` with plans and recaps masked, unless nothing done would be left; and whether a
     plan was masked."""
-    apparatus = apparatus_spans(text) + breakdown_spans(text)
+    apparatus = apparatus_spans(text) + breakdown_spans(text) + article_spans(text)
     if apparatus:
         text = mask(text, apparatus)
         dates = [d for d in dates if text[d.start] != MASK]

@@ -5,7 +5,7 @@
    "市中院法官为企业授课" from a county bureau stays the county bureau's report; and the
    sender's own unit named there wins over any other ("科技局、科协联合举办…" from the 科协).
 2. 我委/我局/本局… mean the sender's bound unit; "市场监管局联合我局…" is the sender's report.
-3. Not subjects: a partner (联合/会同/协同/与/邀请… before it, …举办的 after it), a unit asked
+3. Not subjects: a partner or lead (联合/会同/协同/与/邀请/由… before it, …举办的/指导的 after it), a unit asked
    about (请问海关的活动…), a unit inside
    a location (在朝阳海关监管场所举行), and any place (凌源市, 建平县): places never override
    a bound sender. For an unbound sender only, a place opening the message (凌源市4月22日…)
@@ -24,9 +24,10 @@ from handlers.units import UnitDirectory, UnitMention
 _HEADER = re.compile(r"^\s*[【\[]([^】\]]{2,20})[】\]]")
 _PARTNER_BEFORE = re.compile(
     r"(?:联合|会同|协同|携手|联手|配合|邀请|邀|协调|会商|与|和|同|及|、|向|到|赴|走进|深入|参加|参与"
-    r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同|至|应)\s*$"
+    r"|出席|陪同|走访|指导|请|问|为|对|给|在|于|共同|至|应|由)\s*$"
 )
-_PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|召开|开展)的")
+# "由市知识产权局指导、…承办的培训": a lead unit named by 由 is no subject for a bound sender.
+_PARTNER_AFTER = re.compile(r"\s*(?:举办|组织|主办|牵头|承办|协办|指导|支持|召开|开展)的")
 # "市场监管局联合我局在…": the unit named is the sender's partner, the sender reports.
 _JOINED_BY_SENDER = re.compile(
     r"(?:联合|会同|协同|携手|联手|配合|和|与|同)(?:我局|我委|我院|我办|我单位|我们|本局)"

@@ -1,0 +1,106 @@
+"""A forwarded 公众号 article or 简报: its apparatus is no activity and its dates are not activity dates.
+
+A liaison often pastes the unit's own write-up as it was published:
+
+    工作简报                                   <- masthead
+    第8期                                      <- issue line
+    双塔区市场监督管理局办公室   2026年4月22日    <- issuing office and date
+    双塔区局扎实开展知识产权宣传周系列活动       <- headline
+    原创 朝阳市场监管 2026年04月17日 17:46 辽宁  <- WeChat copy line
+    朝阳教育  2026-04-24 18:02                 <- account and publish time
+    记者 张晓雪 / 本报讯（通讯员 王磊）          <- bylines
+    …body paragraphs with the activities and their own dates…
+    报：市知识产权局 / 送：区政府办 / 发：各股室  <- distribution footer
+
+The message is an article when one of these apparatus lines is there (a plain report never has
+them). Then the lines above the body (masthead, issue, office, headline: short lines that close no
+sentence) and every apparatus line are masked, so the activities and dates come from the body
+alone. Which unit reports is not the article's business: the bound sender stays the reporting
+unit (see units). One pass over the lines: linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A line that is only apparatus. Each pattern is anchored to a whole line, bounded, and tried on
+# one line at a time, so the cost is linear in the text.
+_ISSUE = re.compile(
+    r"[（(]?\s*(?:\d{4}\s*年\s*)?第\s*[\d一二三四五六七八九十百]{1,4}\s*期\s*[）)]?"
+    r"(?:\s*(?:总第\s*\d{1,5}\s*期|[（(]总第\s*\d{1,5}\s*期[）)]))?"
+)
+_DATE = r"\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-./]\d{1,2}[-./]\d{1,2})(?:\s*\d{1,2}:\d{2})?"
+# "朝阳教育  2026-04-24 18:02", "原创 朝阳市场监管 朝阳市场监管 2026年04月17日 17:46 辽宁",
+# "双塔区市场监督管理局办公室   2026年4月22日", "来源：朝阳市中级人民法院  2026-04-23".
+# "《朝阳日报》2026年4月25日 第2版": the paper it was printed in.
+_PUBLISHED = re.compile(
+    rf"(?:原创\s*)?(?:[^\s，。；]{{1,24}}\s*+){{1,3}}(?<=[\s》])\s*{_DATE}"
+    r"(?:\s*第\s*\d{1,3}\s*版|\s*[^\s，。；\d]{1,6})?"
+)
+_OFFICE_ISSUED = re.compile(r"[^\s，。；]{2,30}(?:办公室|秘书科|综合科|综合股|政工科)(?:编|印发|编印)?")
+_BYLINE = re.compile(
+    r"(?:记者|通讯员|作者|文|图|文/图|文字|图片|撰稿|供稿|摄影|摄|签发|审稿|核稿|初审|复审|终审|责编|排版)"
+    r"\s*[:：\s]\s*[^\n。]{1,40}"
+)
+# "（县知识产权局 供稿）", "（通讯员 李明 摄）": a byline in brackets on a line of its own.
+_BRACKETED_BYLINE = re.compile(
+    r"[（(][^（）()\n]{1,30}(?:供稿|撰稿|供图|摄|报送)\s*[）)]|[（(](?:记者|通讯员)[^（）()\n]{1,30}[）)]"
+)
+# "报：市知识产权局", "送：区政府办、区委宣传部": recipients only, no clause, no count ("报：喀左局4.23在…，
+# 发资料300" is a report opening with 报).
+_FOOTER = re.compile(
+    r"(?:报|送|发|抄送|抄报|主送|分送|印发)\s*[:：][^\n，,。；;\d]{1,80}|[（(]?共印\s*\d{1,4}\s*份[）)]?"
+)
+# "本报讯（通讯员 王磊）", "朝阳县融媒体中心讯（记者 刘博）": a byline opening the first paragraph.
+_NEWS_LEAD = re.compile(r"[^\s，。；]{0,12}讯\s*[（(](?:记者|通讯员|特约记者)[^）)\n]{0,40}[）)]")
+# "据悉，宣传周期间（4月20日至26日），市知识产权局将…", "据了解，本次培训分为三个环节": what the
+# writer heard or adds as background, not an activity of the day reported.
+_BACKGROUND = re.compile(r"(?:^|(?<=[。！？\n]))\s*(?:据悉|据了解|据介绍|据统计)[^。！？\n]{0,300}")
+_APPARATUS_LINES = (_ISSUE, _PUBLISHED, _OFFICE_ISSUED, _BYLINE, _BRACKETED_BYLINE, _FOOTER)
+
+# Above the body: short lines that close no sentence (masthead, issue, office, headline).
+_TOP_LINE_MAX = 40
+_SENTENCE_CLOSE = "。；;！!？?"
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each line, without its newline."""
+    spans = []
+    start = 0
+    for end in [i for i, char in enumerate(text) if char == "\n"] + [len(text)]:
+        spans.append((start, end))
+        start = end + 1
+    return spans
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t\u3000":
+        start += 1
+    while end > start and text[end - 1] in " \t\u3000":
+        end -= 1
+    return start, end
+
+
+def _is_apparatus(line: str) -> bool:
+    return any(pattern.fullmatch(line) for pattern in _APPARATUS_LINES)
+
+
+def article_spans(text: str) -> list[tuple[int, int]]:
+    """The apparatus of a forwarded article or 简报 ([start, end) spans of ``text``); none when
+    ``text`` is no article."""
+    lines = [_stripped(text, start, end) for start, end in _lines(text)]
+    lines = [(start, end) for start, end in lines if end > start]
+    apparatus = [(start, end) for start, end in lines if _is_apparatus(text[start:end])]
+    leads = [match.span() for match in _NEWS_LEAD.finditer(text)]
+    if not apparatus and not leads:
+        return []
+    top = []
+    for start, end in lines:
+        line = text[start:end]
+        if end - start > _TOP_LINE_MAX or line[-1] in _SENTENCE_CLOSE or "。" in line:
+            break
+        top.append((start, end))
+    if len(top) == len(lines):  # all short lines: a note, not an article with a body
+        top = []
+    background = [match.span() for match in _BACKGROUND.finditer(text)]
+    return top + apparatus + leads + background
