@@ -36,9 +36,16 @@ class Delivery:
 
 
 class PushRig:
-    def __init__(self, tmp_path: Path, settings: Settings | None = None, start: datetime = CAMPAIGN_START) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        settings: Settings | None = None,
+        start: datetime = CAMPAIGN_START,
+        *,
+        chat_page: bool = False,  # the sandbox chat page at /sandbox/ too
+    ) -> None:
         self.clock = ManualClock(start)
-        self.bot = Harness(settings or make_settings(tmp_path), self.clock)
+        self.bot = Harness(settings or make_settings(tmp_path), self.clock, chat_page=chat_page)
         self.restarted: list[tuple[Runtime, Background]] = []
         self.sender: OutboxSender
         self.runner: VirtualRunner

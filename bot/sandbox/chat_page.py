@@ -5,9 +5,9 @@ What the page sends goes the way WeChat's callbacks go: built and sealed by
 bot.sandbox.callbacks.WeComUser and POSTed over loopback to the bot's own /wechat/work, never
 handed to the handlers directly. What the bot sends back arrives twice over, as in WeCom: the
 passive reply in the callback's answer, and every push through the sandbox platform, streamed to
-the page live (server-sent events over PlatformState.watch). The clock panel of a rehearsal is
-bot.sandbox.chat_clock. Mounted only when the sandbox is on (bot.serve.web_app_for), and answers
-loopback callers only.
+the page live (server-sent events over PlatformState.watch). Template cards, the app menu and the
+group chat are bot.sandbox.chat_native; the clock panel of a rehearsal is bot.sandbox.chat_clock.
+Mounted only when the sandbox is on (bot.serve.web_app_for), and answers loopback callers only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -27,9 +27,9 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from bot.config import Settings
-from bot.sandbox import chat_clock
+from bot.sandbox import chat_clock, chat_native
 from bot.sandbox.callbacks import WeComUser
-from bot.sandbox.state import PlatformState, SentMessage
+from bot.sandbox.state import PlatformState, RobotMessage, SentMessage
 from handlers.binding import code_table
 from handlers.deps import Deps
 from scheduler.clock import Clock
@@ -45,6 +45,7 @@ PHOTO_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 KEEPALIVE_SECONDS = 15.0
 
 Body = TypeVar("Body", bound=BaseModel)
+Item = TypeVar("Item")
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
 
 
@@ -100,6 +101,10 @@ class ChatPage:
             "venue": {"lat": ceremony.latitude, "lng": ceremony.longitude, "label": ceremony.place},
             "contact": [{"id": user, "label": f"联系人 {contact.name}"} for user in contact.wecom_userids],
             "units": units,
+            # The campaign's group chat, when a group robot posts into it.
+            "group": {"id": chat_native.GROUP, "label": "群聊 · 活动工作群"}
+            if self.settings.group_robot.enabled
+            else None,
         }
 
     def invite_code(self, unit_name: str) -> str | None:
@@ -115,15 +120,22 @@ class ChatPage:
     def media_url(self, media_id: str) -> str:
         return f"{self.settings.channels.wecom.api_base}/_sandbox/media/{media_id}"
 
-    async def send(self, request: web.Request, user: str, msg_type: str, fields: dict[str, Any]) -> str | None:
-        """POST one sealed callback from ``user`` to the bot's webhook; its passive reply, if any."""
+    def person(self, request: web.Request, user: str) -> WeComUser:
+        """``user`` as WeCom's callbacks to the bot's own webhook come from them."""
         assert self.http is not None, "the chat page's HTTP session opens with the app"
-        person = WeComUser(self.http, _webhook_url(request), self.settings.channels.wecom, user)
-        created = self.clock.now()
-        status, reply = await person.post(person.xml(created, msg_type, fields), created)
+        return WeComUser(self.http, _webhook_url(request), self.settings.channels.wecom, user)
+
+    async def deliver(self, person: WeComUser, xml: str) -> str | None:
+        """POST one callback of ``person``, sealed; the bot's passive reply, if any."""
+        status, reply = await person.post(xml, self.clock.now())
         if status != 200:
             raise web.HTTPBadGateway(text=f"回调返回 HTTP {status}：{reply or ''}")
         return reply
+
+    async def send(self, request: web.Request, user: str, msg_type: str, fields: dict[str, Any]) -> str | None:
+        """POST one sealed message from ``user`` to the bot's webhook; its passive reply, if any."""
+        person = self.person(request, user)
+        return await self.deliver(person, person.xml(self.clock.now(), msg_type, fields))
 
 
 CHAT_PAGE = web.AppKey("sandbox_chat_page", ChatPage)
@@ -166,6 +178,7 @@ def chat_page_app(page: ChatPage) -> web.Application:
     app.router.add_get("/media/{media_id}", _media)
     app.router.add_get("/events", _events)
     chat_clock.add_routes(app.router, CHAT_PAGE)
+    chat_native.add_routes(app.router, CHAT_PAGE)
     return app
 
 
@@ -281,23 +294,52 @@ async def _media(request: web.Request) -> web.Response:
     return web.Response(body=media.data, content_type=media.content_type)
 
 
-def _as_event(index: int, message: SentMessage) -> str:
-    data = {
-        "id": index,
+def _as_event(index: int, data: dict[str, Any]) -> str:
+    return f"id: {index}\ndata: {json.dumps({'id': index} | data, ensure_ascii=False)}\n\n"
+
+
+def _message_data(platform: PlatformState, message: SentMessage) -> dict[str, Any]:
+    image = message.msgtype == "image"
+    data = chat_native.card_data(platform, message) or {
         "kind": message.msgtype,
-        "text": None if message.msgtype == "image" else message.content,
-        "media": message.content if message.msgtype == "image" else None,
-        "at": message.at.isoformat() if message.at else None,
+        "text": None if image else message.content,
+        "media": message.content if image else None,
     }
-    return f"id: {index}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    return data | {"at": message.at.isoformat() if message.at else None}
+
+
+def _pending(items: Sequence[Item], seen: int, event: Callable[[int, Item], str | None]) -> tuple[list[str], int]:
+    """The events for ``items`` after the first ``seen`` (all of them if the platform was reset), and
+    how many have been seen now."""
+    start = seen if seen <= len(items) else 0
+    chunks = [chunk for index in range(start, len(items)) if (chunk := event(index + 1, items[index])) is not None]
+    return chunks, len(items)
+
+
+def _conversation(page: ChatPage, name: str) -> Callable[[int], tuple[list[str], int]]:
+    """What ``_pending`` streams for a conversation: the pushes to a user, or what the group robot
+    posted into the group chat (raises ValidationError for a name that is neither)."""
+    if name == chat_native.GROUP:
+
+        def robot_event(index: int, message: RobotMessage) -> str:
+            return _as_event(index, chat_native.robot_data(index, message))
+
+        return lambda seen: _pending(chat_native.group_messages(page), seen, robot_event)
+    user = _Body(user=name).user
+
+    def user_event(index: int, message: SentMessage) -> str | None:
+        return _as_event(index, _message_data(page.platform, message)) if user in message.touser else None
+
+    return lambda seen: _pending(page.platform.messages, seen, user_event)
 
 
 async def _events(request: web.Request) -> web.StreamResponse:
-    """Every message the platform accepted for ``user``, as server-sent events: those already
-    sent first (after Last-Event-ID on a reconnect), then each as it is recorded."""
+    """Every message the platform accepted for ``user`` (or, for the group chat, every message its
+    robot posted), as server-sent events: those already sent first (after Last-Event-ID on a
+    reconnect), then each as it is recorded."""
     page = request.app[CHAT_PAGE]
     try:
-        user = _Body(user=request.query.get("user", "")).user
+        pending = _conversation(page, request.query.get("user", ""))
     except ValidationError:
         raise web.HTTPBadRequest(text="请求格式不对") from None
     seen = request.headers.get("Last-Event-ID", "")
@@ -315,13 +357,9 @@ async def _events(request: web.Request) -> web.StreamResponse:
                 await response.write(b": keepalive\n\n")  # also finds out when the page has gone
                 continue
             wake.clear()
-            messages = page.platform.messages
-            if seen_count > len(messages):  # the platform was reset
-                seen_count = 0
-            for index in range(seen_count, len(messages)):
-                if user in messages[index].touser:
-                    await response.write(_as_event(index + 1, messages[index]).encode())
-            seen_count = len(messages)
+            chunks, seen_count = pending(seen_count)
+            for chunk in chunks:
+                await response.write(chunk.encode())
     except ConnectionError:
         pass  # the page was closed
     finally:

@@ -84,7 +84,7 @@ async def _robot_send(request: web.Request) -> web.Response:
     message = _robot_message(key, body, state.clock.now())
     if isinstance(message, web.Response):
         return message
-    state.robot_messages.append(message)
+    state.record_robot(message)
     return _ok()
 
 

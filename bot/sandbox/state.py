@@ -121,7 +121,7 @@ class PlatformState:
     robot_messages: list[RobotMessage] = field(default_factory=list)
     robot_per_minute: int = 20
     _tokens: dict[str, _IssuedToken] = field(default_factory=dict, init=False, repr=False)
-    # Set on every recorded message: the sandbox chat page's live streams wait on them.
+    # Set on every recorded message and robot message: the sandbox chat page's live streams wait on them.
     _watchers: set[asyncio.Event] = field(default_factory=set, init=False, repr=False)
     _faults: list[_Fault] = field(default_factory=list, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
@@ -187,11 +187,20 @@ class PlatformState:
     def record(self, message: SentMessage) -> None:
         """Keep a message the platform accepted, and wake everyone watching."""
         self.messages.append(message)
+        self._wake()
+
+    def record_robot(self, message: RobotMessage) -> None:
+        """Keep a message a group robot posted, and wake everyone watching (the page's 群聊)."""
+        self.robot_messages.append(message)
+        self._wake()
+
+    def _wake(self) -> None:
         for event in self._watchers:
             event.set()
 
     def watch(self) -> asyncio.Event:
-        """An event set whenever a message is recorded (clear it after reading); ``unwatch`` it when done."""
+        """An event set whenever a message or robot message is recorded (clear it after reading);
+        ``unwatch`` it when done."""
         event = asyncio.Event()
         self._watchers.add(event)
         return event

@@ -1,5 +1,6 @@
 // The sandbox chat page: every message goes through the server (signed, encrypted callbacks to the
 // bot's webhook); pushes to the chosen user stream in from the sandbox platform (server-sent events).
+// Template cards, the app menu and the group chat (what its robot posted) look as they do in WeCom.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -8,6 +9,7 @@ const who = $("who");
 let people = null;
 let stream = null;
 let busy = false;
+const GROUP = "#group";
 
 function note(text, error = false) {
   const line = document.createElement("div");
@@ -17,20 +19,24 @@ function note(text, error = false) {
   log.scrollTop = log.scrollHeight;
 }
 
-function bubble(side, { text = null, image = null, tag = null }) {
-  const row = document.createElement("div");
-  row.className = side === "me" ? "msg me" : "msg bot";
-  const avatar = document.createElement("div");
-  avatar.className = "avatar";
-  avatar.textContent = side === "me" ? "我" : "助";
-  const body = document.createElement("div");
-  body.className = image ? "bubble image" : "bubble";
-  if (tag) {
-    const small = document.createElement("span");
-    small.className = "tag";
-    small.textContent = tag;
-    body.append(small);
-  }
+function element(tag, className, text = null) {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+function row(side, body, avatarText = null) {
+  const line = element("div", side === "me" ? "msg me" : "msg bot");
+  line.append(element("div", "avatar", avatarText || (side === "me" ? "我" : "助")), body);
+  log.append(line);
+  log.scrollTop = log.scrollHeight;
+  return line;
+}
+
+function bubble(side, { text = null, image = null, tag = null, avatar = null }) {
+  const body = element("div", image ? "bubble image" : "bubble");
+  if (tag) body.append(element("span", "tag", tag));
   if (image) {
     const img = document.createElement("img");
     img.src = image;
@@ -40,10 +46,55 @@ function bubble(side, { text = null, image = null, tag = null }) {
   } else {
     body.append(document.createTextNode(text));
   }
-  row.append(avatar, body);
-  log.append(row);
-  log.scrollTop = log.scrollHeight;
-  return row;
+  return row(side, body, avatar);
+}
+
+function pushTag(at, prefix = "推送") {
+  return prefix + " " + (at ? at.slice(5, 16).replace("T", " ") : "");
+}
+
+// A button card (按钮交互型): tapping a button sends WeCom's template_card_event through the server.
+function card(message) {
+  const { task_id: task, title, text, buttons, answered } = message.card;
+  const body = element("div", "card");
+  body.dataset.task = task;
+  body.append(element("span", "tag", pushTag(message.at, "卡片")), element("div", "card-title", title));
+  if (text) body.append(element("div", "card-text", text));
+  const choices = element("div", "card-buttons");
+  buttons.forEach((b) => {
+    const button = element("button", "card-button", b.text);
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      button.classList.add("pressed");
+      note(`点击了卡片按钮「${b.text}」`);
+      await post("card/click", { user: currentUser(), task_id: task, key: b.key });
+    });
+    choices.append(button);
+  });
+  body.append(choices, element("div", "card-answered"));
+  row("bot", body);
+  if (answered) markAnswered(task, answered);
+}
+
+// The bot updated the card (update_template_card): its buttons now read as the answer, unclickable.
+function markAnswered(task, text) {
+  const body = log.querySelector(`.card[data-task="${CSS.escape(task)}"]`);
+  if (!body) return;
+  body.classList.add("answered");
+  body.querySelectorAll(".card-button").forEach((button) => { button.disabled = true; });
+  body.querySelector(".card-answered").textContent = text;
+}
+
+function showPush(message) {
+  if (message.kind === "template_card") card(message);
+  else if (message.kind === "card_update") markAnswered(message.task_id, message.answered);
+  else if (message.media) bubble("bot", { image: `media/${message.media}`, tag: pushTag(message.at) });
+  else bubble("bot", { text: message.text, tag: pushTag(message.at) });
+}
+
+function showGroupMessage(message) {
+  const tag = pushTag(message.at, message.kind === "markdown" ? "群机器人 · markdown" : "群机器人");
+  bubble("bot", message.image ? { image: message.image, tag, avatar: "机" } : { text: message.text, tag, avatar: "机" });
 }
 
 function option(value, label, extra = {}) {
@@ -70,6 +121,12 @@ function fillPeople() {
     who.append(group);
   });
   who.append(stranger);
+  if (people.group) {
+    const group = document.createElement("optgroup");
+    group.label = "群聊";
+    group.append(option(people.group.id, people.group.label));
+    who.append(group);
+  }
   if (people.venue.lat !== null) {
     $("lat").value = people.venue.lat;
     $("lng").value = people.venue.lng;
@@ -89,18 +146,97 @@ function choose() {
     who.value = id;
   }
   const selected = who.selectedOptions[0];
+  const group = who.value === GROUP;
   $("bind").hidden = !(selected.dataset.unit && !selected.dataset.bound);
   $("bind").textContent = "邀请码绑定";
   log.replaceChildren();
-  note(`以 ${selected.textContent}（${who.value}）的身份聊天`);
+  document.body.classList.toggle("group", group);
+  note(group ? "活动工作群：群机器人发到群里的消息（只读）" : `以 ${selected.textContent}（${who.value}）的身份聊天`);
   if (stream) stream.close();
   stream = new EventSource(`events?user=${encodeURIComponent(who.value)}`);
   stream.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
-    const tag = "推送 " + (message.at ? message.at.slice(5, 16).replace("T", " ") : "");
-    bubble("bot", message.media ? { image: `media/${message.media}`, tag } : { text: message.text, tag });
+    if (group) showGroupMessage(message);
+    else showPush(message);
   });
 }
+
+// The app menu (menu/create) as WeCom's bottom bar; a tap sends the click event through the server.
+function fillMenu(state) {
+  const bar = $("menu-items");
+  bar.replaceChildren();
+  $("to-menu").hidden = state.buttons.length === 0;
+  if (state.buttons.length === 0) {
+    showMenu(false);
+    $("install-menu").hidden = !state.configured;
+    return;
+  }
+  $("install-menu").hidden = true;
+  state.buttons.forEach((top) => {
+    const item = element("div", "menu-item");
+    const button = element("button", "menu-button", top.name);
+    button.type = "button";
+    item.append(button);
+    if (top.sub_button && top.sub_button.length) {
+      const list = element("div", "menu-sub");
+      list.hidden = true;
+      top.sub_button.forEach((sub) => list.append(menuEntry(sub)));
+      button.addEventListener("click", () => {
+        bar.querySelectorAll(".menu-sub").forEach((other) => { if (other !== list) other.hidden = true; });
+        list.hidden = !list.hidden;
+      });
+      item.append(list);
+    } else {
+      button.addEventListener("click", () => tapMenu(top));
+    }
+    bar.append(item);
+  });
+  showMenu(true);
+}
+
+function menuEntry(button) {
+  const entry = element("button", "menu-entry", button.name);
+  entry.type = "button";
+  entry.addEventListener("click", () => {
+    entry.parentElement.hidden = true;
+    tapMenu(button);
+  });
+  return entry;
+}
+
+async function tapMenu(button) {
+  if (button.type === "view") {
+    window.open(button.url, "_blank", "noopener");
+    return;
+  }
+  note(`点击了菜单「${button.name}」`);
+  await post("menu/click", { user: currentUser(), key: button.key });
+}
+
+function showMenu(on) {
+  $("menu").hidden = !on;
+  $("compose").hidden = on;
+}
+
+async function loadMenu() {
+  const response = await fetch("menu");
+  if (response.ok) fillMenu(await response.json());
+}
+
+$("to-menu").addEventListener("click", () => showMenu(true));
+$("to-keyboard").addEventListener("click", () => showMenu(false));
+$("install-menu").addEventListener("click", async () => {
+  $("install-menu").disabled = true;
+  const response = await fetch("menu/install", { method: "POST" });
+  $("install-menu").disabled = false;
+  if (!response.ok) {
+    note(`菜单没有装上：${await response.text()}`, true);
+    return;
+  }
+  const answer = await response.json();
+  answer.done.forEach((line) => note(line));
+  fillMenu({ buttons: answer.buttons, configured: true });
+});
 
 // POST to the page's server; ``shown`` sees the answer before its reply is shown.
 async function post(path, body, shown = null) {
@@ -209,5 +345,6 @@ $("jump").addEventListener("click", async () => {
   fillPeople();
   who.addEventListener("change", choose);
   choose();
+  loadMenu();
   pollClock();
 })();
