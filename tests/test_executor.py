@@ -51,7 +51,9 @@ async def test_scheduler_fires_due_and_late_pushes_once(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             keys = runtime.db.call(lambda session: set(session.exec(select(OutboxMessage.key)).all()))
-            if len(keys) == 2 or time.monotonic() > deadline:
+            # Both rows and both wakes: a job wakes the sender just after its commit, and stopping
+            # the executor between the two would cancel the wake.
+            if (len(keys) == 2 and len(woken) == 2) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.05)
     finally:
