@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
+from bot.exports.errors import MissingFontError
 from storage.export_queries import ExportData
 from storage.wording import TYPE_LABELS, WEEKDAYS
 
@@ -40,10 +41,6 @@ CJK_FAMILIES: tuple[str, ...] = (
 TYPE_COLOURS = ("#c0504d", "#4f81bd", "#9bbb59", "#8064a2", "#f79646", "#4bacc6", "#7f7f7f")
 OTHER_COLOUR = "#bfbfbf"
 _DRAWING = threading.Lock()
-
-
-class MissingFontError(RuntimeError):
-    """No font with Chinese glyphs is installed."""
 
 
 @functools.cache
