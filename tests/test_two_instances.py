@@ -3,7 +3,8 @@ the leading one SIGKILLed mid-load and started again: nothing acknowledged is lo
 every photo is processed once, the plan's pushes go out once, tokens are refreshed one at a time.
 
 Instance "single" runs one process (`--workers 1`), instance "pair" two (`--workers 2`), so the
-test also covers the workers of one serve next to another instance. They can share the data
+test also covers the workers of one serve next to another instance; at the end one of the pair's
+workers is SIGKILLed too and its parent starts it again. They can share the data
 directory because on PostgreSQL with the sandbox off `serve` takes its lock shared
 (bot.serve.shares_data_dir). The sandbox platform runs here in the test process, so both
 instances, the killed one's successor included, talk to one platform whose record the test reads.
@@ -272,6 +273,12 @@ async def test_two_instances_killed_and_restarted_under_load(tmp_path: Path, sha
             await ready(http, leader, instances)
             await load.send(second, instances)
             await poll(lambda: any(i.leads() for i in instances), "a new leader", instances)
+            # One worker of the pair dies (perhaps the leader again): its parent starts it again.
+            pair = instances[1]
+            assert pair.process is not None
+            children = subprocess.run(["pgrep", "-P", str(pair.process.pid)], capture_output=True, text=True)
+            os.kill(int(children.stdout.split()[0]), signal.SIGKILL)
+            await poll(lambda: "starting it again" in pair.text(), "the pair's worker restarted", instances)
             # The day's last push is the digest; its record in the outbox shows the day is done.
             await poll(lambda: digests(platform), "the 04-20 digest", instances)
             db = Database(settings.storage.database_url)
