@@ -101,19 +101,34 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot.logs import install_logging
     from bot.preflight import refusal, startup_problems
-    from bot.serve import serve
+    from bot.serve import serve, serve_worker
+    from bot.supervisor import become_worker, default_workers, supervise
     from scheduler.clock import clock_from_spec
 
     settings = load_config(args.config)
+    # WEEKBOT_CLOCK=virtual:<ISO start>:<speed> runs the service on fast virtual time (a rehearsal).
+    clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
+    if args.worker_of is not None:  # started by a `serve --workers N` that checked the config
+        sock = become_worker(args.worker_of, args.listen_fd)
+        install_logging(clock)
+        asyncio.run(serve_worker(settings, clock, sock, args.platform_url))
+        return 0
     problems = startup_problems(settings)
     if problems:
         raise CommandError(refusal(problems))
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
-    # WEEKBOT_CLOCK=virtual:<ISO start>:<speed> runs the service on fast virtual time (a rehearsal).
-    clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
+    # With the sandbox on (a demo, a rehearsal) one process serves by default: the sandbox chat
+    # page lives with the platform and the bot in one process, and so does one virtual clock.
+    one_by_default = 1 if settings.sandbox.enabled else default_workers()
+    workers = one_by_default if args.workers is None else args.workers
+    if workers < 1:
+        raise CommandError("--workers must be at least 1")
     install_logging(clock)
-    asyncio.run(serve(settings, clock, host, port))
+    if workers == 1:
+        asyncio.run(serve(settings, clock, host, port))
+    else:
+        asyncio.run(supervise(settings, clock, host, port, workers, args.config))
     return 0
 
 
@@ -318,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="run the webhook (and the sandbox platform)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, help="serving processes on the port (default: one per core)")
+    # Set by `serve --workers N` for the processes it starts (bot.supervisor).
+    p.add_argument("--worker-of", type=int, metavar="PID", help=argparse.SUPPRESS)
+    p.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--platform-url", help=argparse.SUPPRESS)
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("check", parents=[common], help="is the config ready to go live? (exit 0 when it is)")

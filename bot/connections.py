@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -120,11 +121,14 @@ class GuardedConnection(asyncio.Protocol):
 class GuardedSite(web.BaseSite):
     """A TCP site whose connections go through a ConnectionGuard."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, guard: ConnectionGuard) -> None:
+    def __init__(
+        self, runner: web.BaseRunner, host: str, port: int, guard: ConnectionGuard, *, sock: socket.socket | None = None
+    ) -> None:
         super().__init__(runner)
         self._host = host
         self._port = port
         self._guard = guard
+        self._sock = sock  # a listening socket shared with sibling processes (bot.supervisor)
 
     @property
     def name(self) -> str:
@@ -133,4 +137,7 @@ class GuardedSite(web.BaseSite):
     async def start(self) -> None:
         await super().start()
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._guard, self._host, self._port)
+        if self._sock is not None:
+            self._server = await loop.create_server(self._guard, sock=self._sock)
+        else:
+            self._server = await loop.create_server(self._guard, self._host, self._port)

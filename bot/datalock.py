@@ -9,9 +9,11 @@ drops it when the process ends however it ends (kill -9 included): no stale lock
 Commands that only read (`export`, `send-summary`, `units codes`, `plan`, `parse`) take no lock: they
 must work beside the running service, and SQLite's WAL lets them read while it writes.
 
-The lock is about the data directory (the SQLite file, the photo store). Several `serve` workers
-sharing a PostgreSQL database and a photo store would take it with ``fcntl.LOCK_SH`` instead,
-as one group; nothing needs that yet.
+The lock is about the data directory (the SQLite file, the photo store). The worker processes of
+one `serve --workers N` inherit their parent's lock (the open file, passed to them), so they are
+one holder. Instances that share a PostgreSQL database and a photo store (bot.serve, ``shared``)
+take it with ``LOCK_SH`` instead, as one group: each other's companions, still refused by (and
+refusing) a `demo`, a `restore` or a serve on SQLite or the sandbox, which take it exclusively.
 """
 
 from __future__ import annotations
@@ -36,21 +38,25 @@ class DataDirBusy(Exception):
 
 
 @contextmanager
-def hold_data_dir(data_dir: Path, command: str) -> Iterator[None]:
-    """Hold ``data_dir`` for this process until the block ends; raises DataDirBusy if another has it."""
+def hold_data_dir(data_dir: Path, command: str, *, shared: bool = False) -> Iterator[int]:
+    """Hold ``data_dir`` for this process until the block ends (``shared``: together with other
+    shared holders); raises DataDirBusy if another has it. Yields the lock's file descriptor,
+    which a process's children may inherit to hold it with it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise DataDirBusy(data_dir.resolve(), _holder(fd)) from None
         # Who holds it, for the message the next one prints. The file itself stays: removing it
         # on exit would let a third process lock a new file while a second still waits on the old.
+        # Of shared holders the latest is named.
+        said = f"pid {os.getpid()}, weekbot {command}" + (" (shared)" if shared else "")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, weekbot {command}\n".encode(), 0)
-        yield
+        os.pwrite(fd, f"{said}\n".encode(), 0)
+        yield fd
     finally:
         os.close(fd)
 

@@ -3,7 +3,8 @@
 200 and ``{"status": "ok", ...}`` when every check passes; 503 and each failing check's problem
 when one does not. Only what this process runs is checked: the workers register themselves when
 they start (bot.workers, bot.push_worker), so an app built without workers (tests, the demo)
-reports the database alone.
+reports the database alone, and so does a `serve` process that is not the leader (bot.leader),
+whose ``role`` says so.
 
 It is polled, so it stays cheap: one trivial query on its own thread, never behind the single
 SQLite writer or the desk's readers (a long export must not make the service look dead), bounded
@@ -75,6 +76,8 @@ class HealthMonitor:
         self.database_timeout = database_timeout
         self.stale_after = stale_after
         self.probes: dict[str, Probe] = {}
+        # "leader" or "follower" in `weekbot serve` (bot.leader); None where there is no election.
+        self.role: str | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-health")
         self._query: asyncio.Future[None] | None = None
 
@@ -112,7 +115,9 @@ class HealthMonitor:
         checks = await self.checks()
         healthy = all(answer == HealthStatus.OK.value for answer in checks.values())
         status = HealthStatus.OK if healthy else HealthStatus.UNHEALTHY
-        body = {"status": status.value, "time": campaign_time(self.clock), "checks": checks}
+        body: dict[str, object] = {"status": status.value, "time": campaign_time(self.clock), "checks": checks}
+        if self.role is not None:
+            body["role"] = self.role
         return web.json_response(body, status=200 if healthy else 503, dumps=partial(json.dumps, ensure_ascii=False))
 
     def close(self) -> None:

@@ -23,7 +23,6 @@ import aiosmtplib
 
 from bot.config import MailConfig, Settings
 from bot.exports import FORMATS, MEGABYTE, load_snapshot, size_label, write_export
-from bot.exports.summary_doc import overview
 from scheduler.push_texts import date_label, moment_label
 from storage.export_queries import ExportData
 from storage.models import AuditLog
@@ -110,6 +109,8 @@ def compose(
         lines.append(f"· {attachment.name}：{what[attachment.fmt]}；")
     if left_out:
         lines.append(f"· {_left_out_note(left_out, settings.mail)}。")
+    from bot.exports.summary_doc import overview  # python-docx: only when a mail is written
+
     lines += ["", overview(data, settings), "", f"—— {campaign.name}报送助手"]
     message.set_content("\n".join(lines))
     for attachment in attached:

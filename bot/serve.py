@@ -1,10 +1,17 @@
-"""`weekbot serve`: the webhook app, and with sandbox on, the fake WeChat platform beside it."""
+"""`weekbot serve`: the webhook app, and with sandbox on, the fake WeChat platform beside it.
+
+One process here; ``--workers N`` runs N of them on one socket (bot.supervisor). In every
+process the duties that must run once per deployment start only when it wins the leader lock
+(bot.leader); until then it serves HTTP alone.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import socket
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 from aiohttp import web
@@ -13,6 +20,7 @@ from bot.backup.daily import DailyBackup
 from bot.config import ServerConfig, Settings
 from bot.connections import ConnectionGuard, GuardedSite
 from bot.datalock import hold_data_dir
+from bot.leader import Leadership, Role
 from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
 from bot.sandbox.chat_page import ChatPage, chat_page_app
@@ -38,10 +46,17 @@ def sandboxed(settings: Settings, platform_url: str) -> Settings:
 
 
 async def start_site(
-    app: web.Application, host: str, port: int, stack: AsyncExitStack, limits: ServerConfig | None = None
+    app: web.Application,
+    host: str,
+    port: int,
+    stack: AsyncExitStack,
+    limits: ServerConfig | None = None,
+    *,
+    sock: socket.socket | None = None,
 ) -> str:
-    """Serve ``app`` on host:port with bounded connections (bot.connections; ``limits`` defaults
-    to [server]'s defaults) until ``stack`` closes; returns its URL."""
+    """Serve ``app`` on host:port (or on the listening ``sock`` it was handed) with bounded
+    connections (bot.connections; ``limits`` defaults to [server]'s defaults) until ``stack``
+    closes; returns its URL."""
     limits = limits or ServerConfig()
     # The keep-alive timer is the header deadline of a kept-alive connection's next request; a body
     # the app did not read (refused early, or too slow: 408) is drained for at most the body
@@ -56,7 +71,7 @@ async def start_site(
     stack.push_async_callback(runner.cleanup)
     assert runner.server is not None
     guard = ConnectionGuard(runner.server, limits.header_timeout_seconds, limits.max_connections)
-    site = GuardedSite(runner, host, port, guard)
+    site = GuardedSite(runner, host, port, guard, sock=sock)
     await site.start()
     bound_port = runner.addresses[0][1]
     return f"http://{host}:{bound_port}"
@@ -70,38 +85,92 @@ def web_app_for(runtime: Runtime, platform: PlatformState | None) -> tuple[web.A
     return runtime.web_app(sandbox_page=chat_page_app(page)), page
 
 
+def shares_data_dir(settings: Settings) -> bool:
+    """Whether instances may share the data directory: on PostgreSQL with the sandbox off. On
+    SQLite one `serve` (with its workers) owns the file; a sandbox platform lives in its serve, and
+    a second one would hold other tokens and media."""
+    return not settings.sandbox.enabled and not settings.database_url.startswith("sqlite")
+
+
+async def start_sandbox(settings: Settings, clock: Clock, stack: AsyncExitStack) -> tuple[str, PlatformState]:
+    """The sandbox WeChat platform, until ``stack`` closes; its URL and its state."""
+    # The platform keeps the bot's time, so token expiry and duplicate checks agree with it.
+    state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)
+    platform_url = await start_site(make_platform_app(state), settings.sandbox.host, settings.sandbox.port, stack)
+    log.info("sandbox WeChat platform on %s", platform_url)
+    return platform_url, state
+
+
 async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
+    """`weekbot serve --workers 1`: everything in this process."""
     async with AsyncExitStack() as stack:
-        stack.enter_context(hold_data_dir(settings.data_dir, "serve"))
-        state: PlatformState | None = None
+        stack.enter_context(hold_data_dir(settings.data_dir, "serve", shared=shares_data_dir(settings)))
+        platform: PlatformState | None = None
         if settings.sandbox.enabled:
-            # The platform keeps the bot's time, so token expiry and duplicate checks agree with it.
-            state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)
-            platform_url = await start_site(
-                make_platform_app(state), settings.sandbox.host, settings.sandbox.port, stack
-            )
+            platform_url, platform = await start_sandbox(settings, clock, stack)
             settings = sandboxed(settings, platform_url)
-            log.info("sandbox WeChat platform on %s", platform_url)
-        runtime = Runtime.create(settings, clock)
-        stack.callback(runtime.close)
-        background = await open_background(runtime)
-        stack.push_async_callback(background.close)
-        app, chat_page = web_app_for(runtime, state)
-        url = await start_site(app, host, port, stack, settings.server)
-        worker = await start_push_worker(runtime, background)
-        stack.push_async_callback(worker.stop)
-        if chat_page is not None and isinstance(worker.executor, VirtualRunner):
-            chat_page.rehearsal = worker.executor  # the clock panel's "jump to the next push"
-        if settings.backup.enabled:
-            stack.push_async_callback(DailyBackup(settings, runtime.db, clock).start().stop)
+        url = await run_instance(settings, clock, stack, host, port, platform=platform)
         log.info("weekbot listening on %s (WeCom: /wechat/work, Official Account: /wechat/mp)", url)
-        if chat_page is not None:
+        if platform is not None:
             log.info("sandbox chat page on %s/sandbox/", url)
         print(f"weekbot: serving on {url}", flush=True)
-        await _until_signalled()
+        await until_signalled()
 
 
-async def _until_signalled() -> None:
+async def serve_worker(settings: Settings, clock: Clock, sock: socket.socket, platform_url: str | None) -> None:
+    """One worker of `weekbot serve --workers N`: its parent holds the data directory, owns the
+    listening socket and runs the sandbox platform (at ``platform_url``) if there is one."""
+    async with AsyncExitStack() as stack:
+        if platform_url is not None:
+            settings = sandboxed(settings, platform_url)
+        host, port = sock.getsockname()[:2]
+        await run_instance(settings, clock, stack, host, port, sock=sock)
+        await until_signalled()
+
+
+async def run_instance(
+    settings: Settings,
+    clock: Clock,
+    stack: AsyncExitStack,
+    host: str,
+    port: int,
+    *,
+    sock: socket.socket | None = None,
+    platform: PlatformState | None = None,
+) -> str:
+    """The webhook and desk on host:port (or ``sock``) — with the sandbox platform in this process,
+    its chat page at /sandbox/ too — and the run-once duties while this process leads; until
+    ``stack`` closes. Returns the URL."""
+    runtime = Runtime.create(settings, clock)
+    stack.callback(runtime.close)
+    app, chat_page = web_app_for(runtime, platform)
+    url = await start_site(app, host, port, stack, settings.server, sock=sock)
+
+    def took_role(role: Role) -> None:
+        runtime.health.role = role.value
+
+    leadership = Leadership(settings.data_dir, lambda: start_duties(runtime, chat_page), took_role)
+    leadership.start()
+    stack.push_async_callback(leadership.stop)
+    return url
+
+
+async def start_duties(runtime: Runtime, chat_page: ChatPage | None = None) -> Callable[[], Awaitable[None]]:
+    """The leader's work: the media worker, the plan, the sender, the re-handler, the daily
+    backup. Returns what stops them all."""
+    async with AsyncExitStack() as duties:
+        background = await open_background(runtime)
+        duties.push_async_callback(background.close)
+        worker = await start_push_worker(runtime, background)
+        duties.push_async_callback(worker.stop)
+        if chat_page is not None and isinstance(worker.executor, VirtualRunner):
+            chat_page.rehearsal = worker.executor  # the clock panel's "jump to the next push"
+        if runtime.settings.backup.enabled:
+            duties.push_async_callback(DailyBackup(runtime.settings, runtime.db, runtime.clock).start().stop)
+        return duties.pop_all().aclose
+
+
+async def until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

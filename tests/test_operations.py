@@ -20,11 +20,11 @@ CLOCK = "virtual:2026-04-20T19:58:00+08:00:1"
 
 
 def _start_serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[str], str]:
-    """A `weekbot serve` on an ephemeral port; the process and its base URL."""
+    """A `weekbot serve` on an ephemeral port, one process (its /healthz checks every worker); the
+    process and its base URL."""
+    argv = [*WEEKBOT, "serve", "--port", "0", "--workers", "1"]
     with log.open("a") as stderr:
-        server = subprocess.Popen(
-            [*WEEKBOT, "serve", "--port", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
-        )
+        server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
     assert server.stdout is not None
     started = re.search(r"serving on (\S+)", server.stdout.readline())
     assert started, log.read_text()

@@ -104,7 +104,8 @@ class Service:
         env = {**self.env, "WEEKBOT_CLOCK": f"virtual:{clock_start.isoformat()}:{SPEED}"}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve", "--port", "0", "--config", str(EXAMPLE)],
+                # One process: the single-process restart (tests/test_two_instances.py kills workers).
+                [sys.executable, "-m", "bot.cli", "serve", "--port", "0", "--workers", "1", "--config", str(EXAMPLE)],
                 cwd=ROOT,
                 env=env,
                 stdout=log,

@@ -28,7 +28,7 @@ from bot.dashboard.desk import (
     viewer_of,
 )
 from bot.exports import FORMATS, build_export
-from bot.exports.chart import MissingFontError
+from bot.exports.errors import MissingFontError
 from bot.mailer import MailError, send_summary
 from storage.photos import Photo, PhotoStatus
 

@@ -15,9 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.exports.ledger import write_ledger
-from bot.exports.photo_zip import write_photo_zip
-from bot.exports.summary_doc import write_summary_doc
 from bot.workers import photo_store
 from storage.export_queries import ExportData, ExportFilter, load_export_data
 
@@ -52,13 +49,21 @@ async def build_export(runtime: Runtime, fmt: str, out: Path, *, filters: Export
 
 
 def _writer(runtime: Runtime, fmt: str) -> Callable[[ExportData, Path], None]:
+    # The writers import openpyxl, python-docx and matplotlib (~0.5 s, tens of MB): only the
+    # format asked for is loaded, and only when a file is built, not when `serve` starts.
     settings = runtime.settings
     if fmt == "xlsx":
+        from bot.exports.ledger import write_ledger
+
         return lambda data, out: write_ledger(data, out, settings.campaign.name)
     if fmt == "docx":
+        from bot.exports.summary_doc import write_summary_doc
+
         now = runtime.clock.now()
         return lambda data, out: write_summary_doc(data, settings, photo_store(runtime), now, out)
     if fmt == "zip":
+        from bot.exports.photo_zip import write_photo_zip
+
         return lambda data, out: write_photo_zip(data, photo_store(runtime), out)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
 

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
+from bot.exports.errors import MissingFontError
 from storage.export_queries import ExportData
 from storage.vocabulary import as_type, type_label
 from storage.wording import WEEKDAYS
@@ -40,10 +41,6 @@ CJK_FAMILIES: tuple[str, ...] = (
 # A type this version does not know (each known type has its colour in the vocabulary).
 OTHER_COLOUR = "#bfbfbf"
 _DRAWING = threading.Lock()
-
-
-class MissingFontError(RuntimeError):
-    """No font with Chinese glyphs is installed."""
 
 
 @functools.cache

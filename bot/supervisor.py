@@ -1,0 +1,135 @@
+"""`weekbot serve --workers N`: N serving processes on one port, one data directory, one database.
+
+The parent holds the data directory (bot.datalock), migrates the database once, binds the
+listening socket and, with the sandbox on, runs the sandbox platform; then it starts N workers,
+each a fresh `weekbot serve` (not a fork: no event loop or database connection is inherited)
+handed the socket and the data directory's lock as open files. The kernel spreads the incoming
+connections over the processes accepting on the one socket. Each worker serves HTTP; the one that
+wins the leader lock (bot.leader) also runs the scheduler and the workers.
+
+SIGTERM or SIGINT to the parent stops the workers (SIGTERM, each finishes what it is sending) and
+then the parent. A worker that dies otherwise is started again, after a pause that doubles while
+it keeps dying young. A worker dies with its parent (PR_SET_PDEATHSIG): a killed parent leaves no
+orphans holding the port and the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.datalock import hold_data_dir
+from bot.runtime import open_database
+from bot.serve import shares_data_dir, start_sandbox
+from scheduler.clock import Clock
+
+log = logging.getLogger(__name__)
+
+BACKLOG = 512
+STOP_TIMEOUT_SECONDS = 30.0  # a worker's push worker may take 15 s to finish a send
+FIRST_RESTART_DELAY = 0.5
+LONGEST_RESTART_DELAY = 30.0
+HEALTHY_AFTER_SECONDS = 60.0  # a worker that lived this long starts again without delay
+PR_SET_PDEATHSIG = 1
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, port), family=family, backlog=BACKLOG)
+
+
+@dataclass
+class Worker:
+    number: int
+    argv: list[str]
+    pass_fds: tuple[int, ...]
+
+    async def keep_running(self, stop: asyncio.Event) -> None:
+        delay = FIRST_RESTART_DELAY
+        while not stop.is_set():
+            started = time.monotonic()
+            process = await asyncio.create_subprocess_exec(*self.argv, pass_fds=self.pass_fds)
+            log.info("worker %d started (pid %d)", self.number, process.pid)
+            exited = asyncio.create_task(process.wait())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if stop.is_set():
+                await self._stop(process, exited)
+                return
+            if time.monotonic() - started > HEALTHY_AFTER_SECONDS:
+                delay = FIRST_RESTART_DELAY
+            log.warning(
+                "worker %d (pid %d) exited with %s; starting it again in %g s",
+                self.number,
+                process.pid,
+                exited.result(),
+                delay,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, LONGEST_RESTART_DELAY)
+
+    async def _stop(self, process: asyncio.subprocess.Process, exited: asyncio.Task[int]) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), STOP_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning("worker %d (pid %d) did not stop in time: killed", self.number, process.pid)
+            process.kill()
+            await exited
+
+
+def worker_argv(config: str | None, listener: socket.socket, platform_url: str | None) -> list[str]:
+    argv = [sys.executable, "-m", "bot.cli", "serve", "--worker-of", str(os.getpid())]
+    argv += ["--listen-fd", str(listener.fileno())]
+    if config is not None:
+        argv += ["--config", config]
+    if platform_url is not None:
+        argv += ["--platform-url", platform_url]
+    return argv
+
+
+async def supervise(settings: Settings, clock: Clock, host: str, port: int, workers: int, config: str | None) -> None:
+    async with AsyncExitStack() as stack:
+        lock_fd = stack.enter_context(hold_data_dir(settings.data_dir, "serve", shared=shares_data_dir(settings)))
+        # Create or upgrade the schema once, before the workers open the database together.
+        open_database(settings, clock).close()
+        listener = stack.enter_context(listen(host, port))
+        platform_url = await start_sandbox(settings, clock, stack) if settings.sandbox.enabled else None
+        argv = worker_argv(config, listener, platform_url)
+        pool = [Worker(number, argv, (listener.fileno(), lock_fd)) for number in range(1, workers + 1)]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        running = [asyncio.create_task(worker.keep_running(stop), name=f"worker-{worker.number}") for worker in pool]
+        url = f"http://{host}:{listener.getsockname()[1]}"
+        log.info("weekbot listening on %s with %d worker processes", url, workers)
+        print(f"weekbot: serving on {url} ({workers} worker processes)", flush=True)
+        await asyncio.gather(*running)
+
+
+def become_worker(parent: int, listen_fd: int) -> socket.socket:
+    """In a worker: die with the parent, and take over the listening socket it handed down."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        raise SystemExit(f"weekbot serve worker: parent {parent} is gone")
+    return socket.socket(fileno=listen_fd)

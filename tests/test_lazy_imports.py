@@ -1,0 +1,22 @@
+"""`weekbot serve` and the commands that build no file load neither the export libraries nor a
+browser driver: they cost start-up time and memory in every worker process (issue 16)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+HEAVY = ("matplotlib", "openpyxl", "docx", "playwright")
+# What `serve` (its workers included), `check`, `plan`, `backup`, `restore`, `db` and `menu` import.
+MODULES = ("bot.cli", "bot.serve", "bot.supervisor", "bot.dashboard", "bot.mailer", "bot.backup.daily", "bot.preflight")
+
+
+def test_serving_and_checking_import_no_export_library() -> None:
+    probe = (
+        f"import importlib, sys\nfor name in {MODULES!r}: importlib.import_module(name)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
