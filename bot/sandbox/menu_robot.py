@@ -11,7 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.platform import STATE_KEY, _authorised_body, _dumps, _error, _ok
+from bot.sandbox.control import dumps_with_times
+from bot.sandbox.platform import STATE_KEY, _authorised_body, _error, _ok
 from bot.sandbox.state import API_PREFIX, RobotMessage
 
 
@@ -119,4 +120,4 @@ async def _control_robot(request: web.Request) -> web.Response:
         {"msgtype": m.msgtype, "content": m.content, "image_bytes": len(m.image or b""), "at": m.at}
         for m in request.app[STATE_KEY].robot_messages
     ]
-    return web.json_response(posted, dumps=_dumps)
+    return web.json_response(posted, dumps=dumps_with_times)

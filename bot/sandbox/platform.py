@@ -11,15 +11,12 @@ process read what was sent, inject faults, seed media and reset. The state itsel
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
 
 from bot.sandbox.state import (
     API_PREFIX,
@@ -42,17 +39,6 @@ MAX_BUTTONS = 6
 RESPONSE_CODE_LIFE = timedelta(hours=72)
 
 
-class FaultSpec(BaseModel):
-    """The body of ``POST /_sandbox/faults``: the arguments of ``PlatformState.inject``."""
-
-    model_config = ConfigDict(extra="forbid")
-    endpoint: str = "*"
-    errcode: int | None = None
-    status: int | None = Field(default=None, ge=400, le=599)
-    stall: float | None = Field(default=None, ge=0)
-    times: int = Field(default=1, ge=1)
-
-
 STATE_KEY = web.AppKey("sandbox_platform_state", PlatformState)
 
 
@@ -70,14 +56,11 @@ def make_platform_app(state: PlatformState) -> web.Application:
     app.router.add_get(API_PREFIX + "getcallbackip", _callback_ips)
     app.router.add_get(API_PREFIX + "media/get", _media_get)
     app.router.add_post(API_PREFIX + "media/upload", _media_upload)
-    app.router.add_get("/_sandbox/messages", _control_messages)
-    app.router.add_post("/_sandbox/faults", _control_faults)
-    app.router.add_post("/_sandbox/media", _control_add_media)
-    app.router.add_get("/_sandbox/media/{media_id}", _control_get_media)
-    app.router.add_post("/_sandbox/expire-tokens", _control_expire_tokens)
-    app.router.add_post("/_sandbox/reset", _control_reset)
-    from bot.sandbox.menu_robot import add_menu_and_robot_routes  # it uses this module's helpers
+    # They use this module's helpers: imported here, not at the top.
+    from bot.sandbox.control import add_control_routes
+    from bot.sandbox.menu_robot import add_menu_and_robot_routes
 
+    add_control_routes(app)
     add_menu_and_robot_routes(app)
     return app
 
@@ -233,13 +216,19 @@ def _message_content(state: PlatformState, body: dict[str, Any]) -> str | web.Re
     return _error(40008, "invalid message type or content")
 
 
+async def _wecom_agent_body(request: web.Request) -> dict[str, Any] | web.Response:
+    """A tokened WeCom app call's body, or the error WeCom answers (bad token, other agent)."""
+    body = await _authorised_body(request, "wecom")
+    if not isinstance(body, web.Response) and body.get("agentid") != request.app[STATE_KEY].wecom.agent_id:
+        return _error(40056, "invalid agentid")
+    return body
+
+
 async def _wecom_send(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
-    body = await _authorised_body(request, "wecom")
+    body = await _wecom_agent_body(request)
     if isinstance(body, web.Response):
         return body
-    if body.get("agentid") != state.wecom.agent_id:
-        return _error(40056, "invalid agentid")
     content = _message_content(state, body)
     if isinstance(content, web.Response):
         return content
@@ -272,11 +261,9 @@ async def _wecom_send(request: web.Request) -> web.Response:
 async def _wecom_update_card(request: web.Request) -> web.Response:
     """update_template_card with ``button.replace_name``: each ResponseCode works once, within 72 h."""
     state = request.app[STATE_KEY]
-    body = await _authorised_body(request, "wecom")
+    body = await _wecom_agent_body(request)
     if isinstance(body, web.Response):
         return body
-    if body.get("agentid") != state.wecom.agent_id:
-        return _error(40056, "invalid agentid")
     userids = body.get("userids")
     replace_name = (body.get("button") or {}).get("replace_name") if isinstance(body.get("button"), dict) else None
     if not isinstance(userids, list) or not userids or not isinstance(replace_name, str) or not replace_name:
@@ -342,7 +329,7 @@ async def _media_get(request: web.Request) -> web.Response:
     if problem:
         return _error(*problem)
     media = state.media.get(request.query.get("media_id", ""))
-    return _error(40007, "invalid media_id") if media is None else _media_response(media)
+    return _error(40007, "invalid media_id") if media is None else media_response(media)
 
 
 async def _media_upload(request: web.Request) -> web.Response:
@@ -363,7 +350,7 @@ async def _media_upload(request: web.Request) -> web.Response:
     return _ok(type=media_type, media_id=media_id, created_at=created_at)
 
 
-def _media_response(media: StoredMedia) -> web.Response:
+def media_response(media: StoredMedia) -> web.Response:
     headers = {}
     if media.filename:
         disposition = (
@@ -373,51 +360,3 @@ def _media_response(media: StoredMedia) -> web.Response:
         )
         headers["Content-Disposition"] = disposition
     return web.Response(body=media.data, content_type=media.content_type, headers=headers)
-
-
-async def _control_messages(request: web.Request) -> web.Response:
-    state = request.app[STATE_KEY]
-    user = request.query.get("touser")
-    messages = state.messages_to(user) if user else state.messages
-    return web.json_response([asdict(message) for message in messages], dumps=_dumps)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o))
-
-
-async def _control_faults(request: web.Request) -> web.Response:
-    try:
-        spec = FaultSpec.model_validate(await request.json())
-        request.app[STATE_KEY].inject(**spec.model_dump())
-    except ValueError as exc:  # bad JSON, or pydantic's ValidationError
-        return web.json_response({"error": str(exc)}, status=400)
-    return web.json_response({"ok": True})
-
-
-async def _control_add_media(request: web.Request) -> web.Response:
-    state = request.app[STATE_KEY]
-    data = await request.read()
-    if not data:
-        return web.json_response({"error": "empty body"}, status=400)
-    media_id = state.add_media(data, request.content_type, request.query.get("filename"))
-    url = f"{request.url.origin()}/_sandbox/media/{media_id}"
-    return web.json_response({"media_id": media_id, "url": url})
-
-
-async def _control_get_media(request: web.Request) -> web.Response:
-    """A plain URL for stored media, used as an image message's PicUrl."""
-    media = request.app[STATE_KEY].media.get(request.match_info["media_id"])
-    if media is None:
-        raise web.HTTPNotFound()
-    return _media_response(media)
-
-
-async def _control_expire_tokens(request: web.Request) -> web.Response:
-    request.app[STATE_KEY].expire_tokens()
-    return web.json_response({"ok": True})
-
-
-async def _control_reset(request: web.Request) -> web.Response:
-    request.app[STATE_KEY].reset()
-    return web.json_response({"ok": True})
