@@ -33,7 +33,8 @@ def _parse(args: argparse.Namespace) -> int:
     if not args.text:
         print("weekbot parse: give TEXT or --batch", file=sys.stderr)
         return 2
-    print(parse_one(" ".join(args.text), args.now, args.unit, settings.units, settings.ceremony))
+    text = " ".join(args.text)
+    print(parse_one(text, args.now, args.unit, settings.units, settings.ceremony, explain=args.explain))
     return 0
 
 
@@ -312,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="message time, ISO 8601 (default: now, Asia/Shanghai)")
     p.add_argument("--unit", help="the sender's bound unit")
     p.add_argument("--batch", action="store_true", help="JSON Lines in, JSON Lines out")
+    p.add_argument("--explain", action="store_true", help="also print which rule decided each field")
     p.set_defaults(func=_parse)
 
     p = sub.add_parser("serve", parents=[common], help="run the webhook (and the sandbox platform)")
