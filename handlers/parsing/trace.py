@@ -1,18 +1,19 @@
 """Which rule decided each field of a reading, for `weekbot parse --explain`.
 
-The reader and the stages it calls take an optional ``Trace``: None on the normal path (each call
-site is one ``if trace is not None`` test), a ``Trace`` when explaining, which the stages fill in
-as they decide, so an explanation is what happened, not a second run guessing at it. Each
-explanation is a small dict: ``rule`` (the rule that decided, in words) and, where there is one,
-``text`` (what was written that made it so).
+The reader and the stages it calls take an optional ``Trace``: None on the normal path (where a
+stage records, one ``if trace is not None`` test; bench/parse.py's corpus mean does not move), a
+``Trace`` when explaining, which the stages fill in as they decide, so an explanation is what
+happened, not a second run guessing at it. Each explanation is a small dict: ``rule`` (the rule
+that decided, in words) and, where there is one, ``text`` (what was written that made it so).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 Explanation = dict[str, Any]
+IntentT = TypeVar("IntentT", bound=str)
 
 
 def because(rule: str, text: str | None = None, **details: Any) -> Explanation:
@@ -35,7 +36,7 @@ class Trace:
     # their ids are stable while it lives (activities that are equal values stay apart).
     activities: dict[int, dict[str, Explanation | list[Explanation]]] = field(default_factory=dict)
 
-    def decided(self, intent: str, rule: str) -> str:
+    def decided(self, intent: IntentT, rule: str) -> IntentT:
         """Record the classify branch that returned ``intent``; returns it."""
         self.intent = because(rule, intent=intent)
         return intent
@@ -44,6 +45,6 @@ class Trace:
         return self.activities.get(id(activity), {})
 
 
-def explained(trace: Trace | None, intent: str, rule: str) -> str:
+def explained(trace: Trace | None, intent: IntentT, rule: str) -> IntentT:
     """``intent``, recorded with the rule that decided it when explaining."""
     return intent if trace is None else trace.decided(intent, rule)
