@@ -27,6 +27,9 @@ def _parse(args: argparse.Namespace) -> int:
     from handlers.parsing.batch import parse_batch, parse_one
 
     settings = load_config(args.config)
+    if args.batch and args.explain:
+        print("weekbot parse: --explain reads one TEXT, not --batch", file=sys.stderr)
+        return 2
     if args.batch:
         parse_batch(sys.stdin, sys.stdout, settings.units, settings.ceremony)
         return 0

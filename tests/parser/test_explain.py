@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.cli import main
 from bot.config import Settings
 from handlers.parsing import COUNT_FIELDS, Reading, parse_report
-from handlers.parsing.batch import parse_one
 from handlers.parsing.trace import Trace
 from handlers.units import UnitDirectory
 from scheduler.clock import TZ
@@ -18,6 +19,7 @@ from tests.parser import make_corpus
 
 NOW = dt.datetime(2026, 4, 22, 18, 0, tzinfo=TZ)  # a Wednesday
 BOUND = "双塔区知识产权局"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +107,10 @@ def test_the_intent_names_the_branch_that_decided(units: UnitDirectory, text: st
     assert trace.intent == {"rule": rule, "intent": intent}
 
 
-def test_the_cli_prints_an_explain_key_beside_the_reading(settings: Settings) -> None:
-    printed = parse_one("昨天在龙城区人民广场发了三百多份资料", NOW.isoformat(), BOUND, settings.units, explain=True)
+def test_weekbot_parse_explain_prints_an_explain_key_beside_the_reading(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["parse", "--config", str(EXAMPLE), "--now", NOW.isoformat(), "--unit", BOUND, "--explain"]
+    assert main([*argv, "昨天在龙城区人民广场发了三百多份资料"]) == 0
+    printed = capsys.readouterr().out
     answer: dict[str, Any] = json.loads(printed)
     assert answer["explain"]["intent"]["intent"] == "report"
     (activity,) = answer["activities"]
@@ -114,6 +118,8 @@ def test_the_cli_prints_an_explain_key_beside_the_reading(settings: Settings) ->
     assert activity["explain"]["date"]["finder"] == "relative"
     assert activity["explain"]["materials"][0]["number"] == "三百多份"
     assert "\n" in printed  # indented, for a person
+    assert main([*argv, "--batch"]) == 2
+    assert "--explain reads one TEXT" in capsys.readouterr().err
 
 
 def test_a_trace_changes_no_reading_and_explains_every_field_of_the_corpus(units: UnitDirectory) -> None:
