@@ -28,13 +28,17 @@ def _parse(args: argparse.Namespace) -> int:
     from handlers.parsing.batch import parse_batch, parse_one
 
     settings = load_config(args.config)
+    if args.batch and args.explain:
+        print("weekbot parse: --explain reads one TEXT, not --batch", file=sys.stderr)
+        return 2
     if args.batch:
         parse_batch(sys.stdin, sys.stdout, settings.units, settings.ceremony)
         return 0
     if not args.text:
         print("weekbot parse: give TEXT or --batch", file=sys.stderr)
         return 2
-    print(parse_one(" ".join(args.text), args.now, args.unit, settings.units, settings.ceremony))
+    text = " ".join(args.text)
+    print(parse_one(text, args.now, args.unit, settings.units, settings.ceremony, explain=args.explain))
     return 0
 
 
@@ -328,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="message time, ISO 8601 (default: now, Asia/Shanghai)")
     p.add_argument("--unit", help="the sender's bound unit")
     p.add_argument("--batch", action="store_true", help="JSON Lines in, JSON Lines out")
+    p.add_argument("--explain", action="store_true", help="also print which rule decided each field")
     p.set_defaults(func=_parse)
 
     p = sub.add_parser("serve", parents=[common], help="run the webhook (and the sandbox platform)")

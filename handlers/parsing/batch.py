@@ -4,7 +4,8 @@ Input line: {"id", "text", "now" (ISO 8601, optional), "bound_unit" (optional)}.
 Output line: {"id", "intent", "unit", "activities": [{"date", "end_date" (the last day, == date for one
 day), "type", "location", "materials",
 "consultations", "participants", "enterprises", "articles"}, ...]}; a line that cannot be read
-gives {"id", "error"} and the batch goes on.
+gives {"id", "error"} and the batch goes on. With ``explain`` (`weekbot parse --explain TEXT`) the reading
+has an "explain" key, and so has each activity: the rule that decided each field (see trace).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 
 from handlers.parsing.model import COUNT_FIELDS, Reading
 from handlers.parsing.reader import parse_report
+from handlers.parsing.trace import Trace
 from handlers.units import UnitDirectory
 from scheduler.campaign import CeremonyConfig, UnitConfig
 from scheduler.clock import SystemClock
@@ -45,11 +47,25 @@ def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
     }
 
 
+def explained_json(reading: Reading, trace: Trace) -> dict[str, Any]:
+    """The reading as ``reading_json`` gives it, with what decided each field."""
+    answer = reading_json(reading)
+    answer["explain"] = {"intent": trace.intent, "unit": trace.unit}
+    for activity, shown in zip(reading.activities, answer["activities"], strict=True):
+        shown["explain"] = trace.of_activity(activity)
+    return answer
+
+
 def _read(
-    text: str, now_iso: str | None, bound_unit: str | None, units: Sequence[UnitConfig], ceremony_day: dt.date | None
+    text: str,
+    now_iso: str | None,
+    bound_unit: str | None,
+    units: Sequence[UnitConfig],
+    ceremony_day: dt.date | None,
+    trace: Trace | None = None,
 ) -> Reading:
     now = dt.datetime.fromisoformat(now_iso) if now_iso else SystemClock().now()
-    return parse_report(text, now, bound_unit, _directory(tuple(units)), ceremony_day=ceremony_day)
+    return parse_report(text, now, bound_unit, _directory(tuple(units)), ceremony_day=ceremony_day, trace=trace)
 
 
 def parse_one(
@@ -58,9 +74,16 @@ def parse_one(
     bound_unit: str | None,
     units: Sequence[UnitConfig],
     ceremony: CeremonyConfig | None = None,
+    *,
+    explain: bool = False,
 ) -> str:
+    """One message's reading as JSON; with ``explain``, indented for a person, with what decided each field."""
     ceremony_day = ceremony.at.date() if ceremony else None
-    return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, ceremony_day)), ensure_ascii=False)
+    if not explain:
+        return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, ceremony_day)), ensure_ascii=False)
+    trace = Trace()
+    reading = _read(text, now_iso, bound_unit, units, ceremony_day, trace)
+    return json.dumps(explained_json(reading, trace), ensure_ascii=False, indent=2)
 
 
 def parse_batch(

@@ -28,6 +28,7 @@ from handlers.parsing.model import COUNT_FIELDS
 from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE, PEOPLE_NOUNS, Quantity, to_int
 from handlers.parsing.positions import ByStart
+from handlers.parsing.trace import Trace, because
 from storage.vocabulary import ActivityType, CountKind
 
 CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
@@ -162,8 +163,9 @@ class Count:
     total: bool
 
 
-def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> list[Count]:
-    """The counts among ``quantities`` (found in ``text``, the masked message)."""
+def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, trace: Trace | None = None) -> list[Count]:
+    """The counts among ``quantities`` (found in ``text``, the masked message); ``trace`` records
+    what decided each."""
     counts: list[Count] = []
     ordered = ByStart(quantities)
     for index, quantity in enumerate(ordered):
@@ -178,7 +180,7 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str) -> 
         # A deciding word before an earlier number of the clause was that number's: in
         # "咨询七十人次 群众四百余人" 咨询 says nothing about the 400.
         earlier = ordered[index - 1].end if index and ordered[index - 1].end > clause[0] else clause[0]
-        field = _field(text, (earlier, clause[1]), quantity, activity_type)
+        field = _field(text, (earlier, clause[1]), quantity, activity_type, trace)
         if field in COUNT_FIELDS:
             total = _TOTAL.search(text, clause[0], quantity.start) is not None
             counts.append(Count(field, _each(text, clause, quantity), total))
@@ -284,7 +286,9 @@ def _run_around(runs: tuple[list[int], list[int]], position: int) -> tuple[int, 
     return position, position
 
 
-def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type: str) -> str | None:
+def _field(
+    text: str, clause: tuple[int, int], quantity: Quantity, activity_type: str, trace: Trace | None = None
+) -> str | None:
     unit = quantity.unit
     if unit == "个" and _NOT_PIECES_AFTER.match(text, quantity.end):
         return None
@@ -336,5 +340,13 @@ def _field(text: str, clause: tuple[int, int], quantity: Quantity, activity_type
         return None
     # "公众号转了主题海报一张": a poster posted is a piece published, not a handout.
     if category == HANDOUT and unit == "张" and activity_type == ActivityType.MEDIA and _POSTER.search(text, *clause):
+        if trace is not None:
+            trace.count_rules[quantity.start] = because("a poster posted in a media activity (_POSTER)")
         return ARTICLE
+    if trace is not None and category in COUNT_FIELDS:
+        trace.count_rules[quantity.start] = (
+            because(f"deciding word ({decided.lastgroup})", decided.group())
+            if decided is not None
+            else because(f"no deciding word: {unit} in a {activity_type} activity counts {category}")
+        )
     return category if category in COUNT_FIELDS else None

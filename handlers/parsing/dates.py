@@ -26,6 +26,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from handlers.parsing.numerals import to_int
+from handlers.parsing.trace import Trace
 
 _CN_DAY = "[一二三四五六七八九十廿卅]{1,3}"
 _DAY = rf"(?:\d{{1,2}}|{_CN_DAY})"
@@ -100,8 +101,9 @@ class DateMention:
     span: bool = False
 
 
-def find_dates(text: str, today: dt.date) -> list[DateMention]:
-    """All date mentions in ``text``, in order, non-overlapping (the earlier pattern wins)."""
+def find_dates(text: str, today: dt.date, trace: Trace | None = None) -> list[DateMention]:
+    """All date mentions in ``text``, in order, non-overlapping (the earlier pattern wins);
+    ``trace`` records the finder of each."""
     found: list[DateMention] = []
     # The characters of the mentions kept so far: whether a mention overlaps one costs its own
     # length, not a look at every mention kept (quadratic in a message full of dates).
@@ -113,6 +115,8 @@ def find_dates(text: str, today: dt.date) -> list[DateMention]:
             if taken.find(1, mention.start, mention.end) < 0:
                 found.append(mention)
                 taken[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
+                if trace is not None:
+                    trace.date_finders[mention.start] = finder.__name__.lstrip("_")
     found.sort(key=lambda m: m.start)
     return _with_listed_days(text, _with_following_days(text, found))
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from handlers.parsing.attendees import PHONE
 from handlers.parsing.model import Intent
+from handlers.parsing.trace import Trace, explained
 from storage.vocabulary import field_words
 
 REPORT, RSVP, SUMMARY, OTHER = Intent
@@ -145,56 +146,64 @@ class Signals:
     names_ceremony_day: bool = False
 
 
-def classify(text: str, signals: Signals) -> str:
-    """The intent of a normalised message."""
+def classify(text: str, signals: Signals, trace: Trace | None = None) -> str:
+    """The intent of a normalised message; ``trace`` records the branch that decided it."""
     if not text.strip():
-        return OTHER
+        return explained(trace, OTHER, "empty message")
     question = _QUESTION.search(text) is not None
     itemised = signals.has_activity_word and signals.has_counts and signals.has_date
     not_yet = (question or _NOT_YET.search(text) is not None) and not _DONE.search(text)
     if _FORWARDED.search(text):
-        return OTHER
+        return explained(trace, OTHER, "forwarded notice or a call to all units (_FORWARDED)")
     later = _SEND_LATER_SENTENCE.search(text) is not None
     # "参会回执已经填好发到邮箱了": the reply slip, not the summary
     summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet and not later and "回执" not in text
     if summary_sent and not itemised and not _RECEIVED.search(text):
-        return SUMMARY
+        return explained(trace, SUMMARY, "summary with a sending word (_SUMMARY, _SENT)")
     if _SUMMARY.search(text) and (later or _RECEIVED.search(text)) and not itemised:
-        return OTHER
+        return explained(trace, OTHER, "summary to be sent later or acknowledged (_SEND_LATER_SENTENCE, _RECEIVED)")
     if _is_rsvp(text, signals):
-        return RSVP
+        return explained(trace, RSVP, "who will attend the ceremony (_is_rsvp)")
     if _CORRECTION.search(text):
-        return OTHER
+        return explained(trace, OTHER, "correction of a message sent (_CORRECTION)")
     if (_DECLINED.search(text) or _SWAPPED.search(text)) and _CEREMONY.search(text):
-        return RSVP
+        return explained(trace, RSVP, "ceremony declined or someone else going (_DECLINED, _SWAPPED)")
     if _CANCELLED.search(text) and not _MOVED.search(text) and not signals.has_counts:
-        return OTHER
+        return explained(trace, OTHER, "activity called off (_CANCELLED)")
     first_sentence = _SENTENCE.match(text.strip())
     asks_about_reporting = first_sentence is not None and _ABOUT_REPORTING.search(first_sentence.group())
     if _ASKING_FIRST.match(text) or asks_about_reporting:
-        return OTHER
+        return explained(trace, OTHER, "asks first or asks about reporting (_ASKING_FIRST, _ABOUT_REPORTING)")
     if _NOTHING_DONE.search(text) and not signals.has_counts:
-        return OTHER
+        return explained(trace, OTHER, "nothing done (_NOTHING_DONE)")
     if _PHOTO_REMARK.search(text) and not (signals.has_counts or signals.has_location):
-        return OTHER
+        return explained(trace, OTHER, "remark on photos sent (_PHOTO_REMARK)")
     if question and (not signals.has_counts or _only_questions(text)):
-        return OTHER
+        return explained(trace, OTHER, "question (_QUESTION)")
     if _REQUEST.search(text) and not (signals.has_date or signals.has_location):
-        return OTHER
+        return explained(trace, OTHER, "request for materials (_REQUEST)")
     if _REPORT_LATER.search(text) and not signals.has_counts:
-        return OTHER
+        return explained(trace, OTHER, "promise to report later (_REPORT_LATER)")
     concrete = signals.has_counts or signals.has_date or signals.has_location
     if not concrete and (_PROMISE.search(text) or _ACKNOWLEDGE.search(text)):
-        return OTHER
+        return explained(trace, OTHER, "promise or acknowledgement, nothing concrete (_PROMISE, _ACKNOWLEDGE)")
     # "讲座", "大概两百份吧": an answer in a conversation, not a report of its own.
     # ("走访3家", with its work and its count, is a terse report.)
     terse_report = signals.has_activity_word and signals.has_counts
     bare = not (signals.has_date or signals.has_location or terse_report)
     if bare and len(_WORDS_ONLY.sub("", text)) <= BARE_ANSWER_CHARS:
-        return OTHER
+        return explained(trace, OTHER, "bare answer of a few characters (BARE_ANSWER_CHARS)")
     # "4月24日在朝阳科技城举办…对接活动": an event held on a day or at a place, of no listed kind.
     held = _HELD.search(text) is not None and (signals.has_date or signals.has_location)
-    return REPORT if signals.has_trigger or signals.has_counts or held else OTHER
+    if signals.has_trigger or signals.has_counts or held:
+        return explained(trace, REPORT, _report_rule(signals))
+    return explained(trace, OTHER, "no activity word, count or event held")
+
+
+def _report_rule(signals: Signals) -> str:
+    if signals.has_trigger:
+        return "activity word"
+    return "count" if signals.has_counts else "event held on a day or at a place (_HELD)"
 
 
 def _only_questions(text: str) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import find_quantities
+from handlers.parsing.trace import Trace
 
 _STOP = '，。；,;！!？?\\s：:“”"（）()'
 _AT_VERBS = (
@@ -119,6 +120,24 @@ _PATTERNS = (
     *(_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED),
 )
 _BARE_KINDS = (_BARE, _TOKEN, _TRAILING, _MARKET_DAY)
+# What each pattern reads, for `weekbot parse --explain`.
+_PATTERN_NAMES = {
+    _LABELLED: "labelled 地点：… (_LABELLED)",
+    _AT: "在/于 … before an activity verb (_AT)",
+    _AT_PLACE: "在/于 … ending in a place word (_AT_PLACE)",
+    _RELYING_ON: "依托/借助 … (_RELYING_ON)",
+    _BARE: "a bare place right before the verb (_BARE)",
+    _FAIR: "赶 … 集 (_FAIR)",
+    _MARKET_DAY: "… 赶集 (_MARKET_DAY)",
+    _TOKEN: "a place alone between spaces (_TOKEN)",
+    _TRAILING: "a place ending the message (_TRAILING)",
+    _TO: "到 … before an activity verb (_TO)",
+    _TO_PLACE: "到 … ending in a place word (_TO_PLACE)",
+    _OBJECT_PLACE: "the place whose units are counted (_OBJECT_PLACE)",
+    _INTO: "赴/走进/深入 … (_INTO)",
+    _GO: "去 … a public place (_GO)",
+    _VISITED: "参观 … (_VISITED)",
+}
 
 
 @dataclass(frozen=True)
@@ -130,11 +149,12 @@ class Location:
     labelled: bool = False  # written as 地点：…, which outranks a place guessed from a verb
 
 
-def find_locations(text: str, names_masked: str | None = None) -> list[Location]:
+def find_locations(text: str, names_masked: str | None = None, trace: Trace | None = None) -> list[Location]:
     """All locations in ``text``, in order, non-overlapping.
 
     ``names_masked`` is ``text`` with unit names masked, searched instead so that a verb inside a
-    name ends no location ("在市委宣传部的指导下…" has no place 市委).
+    name ends no location ("在市委宣传部的指导下…" has no place 市委). ``trace`` records the
+    pattern that found each.
     """
     searched = text if names_masked is None else names_masked
     found: list[Location] = []
@@ -153,6 +173,8 @@ def find_locations(text: str, names_masked: str | None = None) -> list[Location]
                 continue
             found.append(location)
             taken[location.start : location.end] = b"\x01" * (location.end - location.start)
+            if trace is not None:
+                trace.location_patterns[location.start] = _PATTERN_NAMES[pattern]
             position = match.end("loc")
     return sorted(found, key=lambda loc: loc.start)
 

@@ -34,6 +34,7 @@ from handlers.parsing.counts import (
     totals,
 )
 from handlers.parsing.dates import DateMention, find_dates
+from handlers.parsing.explain import explain_activities, trace_date
 from handlers.parsing.framing import is_framing, without_plans_and_recaps
 from handlers.parsing.intent import REPORT, RSVP, Signals, classify
 from handlers.parsing.keywords import find_triggers
@@ -43,6 +44,7 @@ from handlers.parsing.normalize import MASK, mask, normalize
 from handlers.parsing.numerals import find_quantities, to_int
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import Found, Segment, split_activities
+from handlers.parsing.trace import Trace
 from handlers.parsing.units import resolve_unit
 from handlers.units import UnitDirectory
 from scheduler.clock import to_local
@@ -72,19 +74,21 @@ def parse_report(
     units: UnitDirectory,
     *,
     ceremony_day: dt.date | None = None,
+    trace: Trace | None = None,
 ) -> Reading:
     """``ceremony_day``: the launch ceremony's day, when known; once it has come, an undated
-    "局长出席启动仪式" tells of the ceremony attended (on that day), not of who will go."""
+    "局长出席启动仪式" tells of the ceremony attended (on that day), not of who will go.
+    ``trace``: filled in with the rule that decided each field (`weekbot parse --explain`)."""
     # Written after midnight ("刚到家 今天在集上忙活一天", 00:40), 今天 is the day just lived.
     today = (to_local(now) - AFTER_MIDNIGHT).date()
     ceremony_past = ceremony_day is not None and ceremony_day <= today
     written = normalize(text)
-    dates = find_dates(written, today)
+    dates = find_dates(written, today, trace)
     plain, plans_left_out = without_plans_and_recaps(written, dates)
     dates = [d for d in dates if plain[d.start] != MASK]
     mentions = units.mentions(written)  # a plan's opening may still name the unit
     evidence = mask(plain, ((m.start, m.end) for m in mentions if not m.is_place))
-    locations = find_locations(plain, evidence)
+    locations = find_locations(plain, evidence, trace)
     masked = mask(evidence, ((loc.start, loc.end) for loc in locations))
     quantities = find_quantities(evidence)
     found = Found(masked, evidence, ByStart(dates), ByStart(locations), ByStart(quantities))
@@ -102,13 +106,13 @@ def parse_report(
         ceremony_past=ceremony_past,
         names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
     )
-    intent = classify(written, signals)
+    intent = classify(written, signals, trace)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),
     )
     bound = (units.canonical(bound_unit) or bound_unit) if bound_unit else None
-    unit, unit_source = resolve_unit(plain, mentions, locations, head_end, bound, units)
+    unit, unit_source = resolve_unit(plain, mentions, locations, head_end, bound, units, trace)
     notes: list[str] = []
     if unit is None:
         notes.append("没认出是哪个单位的报送，请注明单位名称。")
@@ -119,10 +123,10 @@ def parse_report(
     previous: tuple[tuple[dt.date, ...], bool] | None = None
     for segment in _reported(split_activities(found), found):
         held_on = ceremony_day if ceremony_past and segment.type == ActivityType.CEREMONY else None
-        days, spanned, stated = _days(segment, found, plain, previous, today, held_on)
+        days, spanned, stated = _days(segment, found, plain, previous, today, held_on, trace)
         previous = days, stated
         planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
-        (plans if planned else activities).extend(_activities(segment, days, spanned, stated, found, text))
+        (plans if planned else activities).extend(_activities(segment, days, spanned, stated, found, text, trace))
     if (plans or plans_left_out) and activities:
         notes.append("计划中的活动这次没有记录，开展后再报送。")
     else:
@@ -169,6 +173,7 @@ def _days(
     previous: tuple[tuple[dt.date, ...], bool] | None,
     today: dt.date,
     held_on: dt.date | None,
+    trace: Trace | None = None,
 ) -> tuple[tuple[dt.date, ...], bool, bool]:
     """The activity's days, whether they are one range (one activity over them all) and whether
     they were written (see the module docstring); ``held_on``: the day of an event known from the
@@ -176,6 +181,7 @@ def _days(
     own = found.dates.within(segment.start, segment.end)
     moved_to = next((m for m in own if _MOVED.search(plain, max(0, m.start - 4), m.start)), None)
     if moved_to is not None:
+        trace_date(trace, segment, "the day it was moved to (_MOVED)", plain, moved_to)
         return _upcoming(moved_to, segment, plain, today), moved_to.span, True
     if own:
         # "4月20日至26日宣传周期间，我关开展了以下活动：（一）4月21日…": a span framing the
@@ -185,14 +191,20 @@ def _days(
         days = _upcoming(inside, segment, plain, today)
         lasting = _LASTING.search(plain, inside.end, segment.end)
         if len(days) == 1 and lasting is not None and (length := to_int(lasting.group("n")) or 1) > 1:
+            trace_date(trace, segment, f"a day and how long it lasted ({lasting.group()})", plain, inside)
             return tuple(days[0] + dt.timedelta(days=n) for n in range(length)), True, True
+        rule = "the first date written in the activity" if inside is own[0] else "a day inside the span before it"
+        trace_date(trace, segment, rule, plain, inside)
         return days, inside.span, True
     if previous is not None:
         # A later item shares the day it follows (今天一是…二是…), not a span: the span belongs
         # to the item that wrote it.
+        trace_date(trace, segment, "the previous activity's first day")
         return previous[0][:1], False, previous[1]
     if held_on is not None:
+        trace_date(trace, segment, "the configured ceremony day")
         return (held_on,), False, True
+    trace_date(trace, segment, "message day")
     return (today,), False, _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
 
 
@@ -205,12 +217,18 @@ def _upcoming(mention: DateMention, segment: Segment, plain: str, today: dt.date
 
 
 def _activities(
-    segment: Segment, days: tuple[dt.date, ...], spanned: bool, stated: bool, found: Found, original: str
+    segment: Segment,
+    days: tuple[dt.date, ...],
+    spanned: bool,
+    stated: bool,
+    found: Found,
+    original: str,
+    trace: Trace | None = None,
 ) -> list[ParsedActivity]:
     """The segment's activity: one over a range (``spanned``), else one per listed day."""
     kind = segment.type
     inside = found.quantities.within(segment.start, segment.end)
-    counts = attribute(found.evidence, inside, kind)
+    counts = attribute(found.evidence, inside, kind, trace)
     counts += [
         Count(field, quantity, False)
         for field, quantity in labelled_quantities(found.evidence, segment.start, segment.end)
@@ -233,7 +251,7 @@ def _activities(
         values = {name: values.get(name, 0) + daily.get(name, 0) for name in values.keys() | daily.keys()}
         approximate |= daily_approximate
         days, daily, daily_approximate = days[:1], {}, frozenset()
-    return [
+    activities = [
         ParsedActivity(
             date=day,
             end_date=last_day or day,
@@ -247,6 +265,9 @@ def _activities(
         )
         for index, day in enumerate(days)
     ]
+    if trace is not None:
+        explain_activities(trace, activities, segment, found, counts, places)
+    return activities
 
 
 def _on_day(name: str, index: int, values: dict[str, int], daily: dict[str, int]) -> int | None:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 
 from handlers.parsing.locations import Location
+from handlers.parsing.trace import Trace, because
 from handlers.units import UnitDirectory, UnitMention
 
 _HEADER = re.compile(r"^\s*[【\[]([^】\]]{2,20})[】\]]")
@@ -47,32 +48,56 @@ def resolve_unit(
     head_end: int,
     bound_unit: str | None,
     directory: UnitDirectory,
+    trace: Trace | None = None,
 ) -> tuple[str | None, str | None]:
     """(unit, source) for a normalised message; source is "text", "binding" or None.
 
-    ``head_end`` is where the message's first activity word is (its opening ends there).
+    ``head_end`` is where the message's first activity word is (its opening ends there); ``trace``
+    records the rule that decided and what was written.
     """
     header = _HEADER.match(text)
     if header and (named := _header_unit(header.group(1), directory)):
+        if trace is not None:
+            trace.unit = because(
+                "【】 header", header.group(1), source=TEXT, at=header.start(1), alias=header.group(1) != named
+            )
         return named, TEXT
     subjects = [m for m in mentions if _is_subject(text, m, locations)]
     units = [m for m in subjects if not m.is_place]
     if bound_unit is not None:
         # "科技局、科协今天联合举办…" from the 科协: the sender's unit named in the opening is
         # one of those reporting, whichever is named first.
-        if any(m.unit == bound_unit and not m.is_place and m.start < head_end for m in mentions):
+        own = next((m for m in mentions if m.unit == bound_unit and not m.is_place and m.start < head_end), None)
+        if own is not None:
+            _trace_mention(trace, "sender's own unit named in the opening", text, own)
             return bound_unit, TEXT
-        if _JOINED_BY_SENDER.search(text):
+        if joined := _JOINED_BY_SENDER.search(text):
+            if trace is not None:
+                trace.unit = because(
+                    "the sender joined by a partner (_JOINED_BY_SENDER)", joined.group(), source=TEXT, at=joined.start()
+                )
             return bound_unit, TEXT
         units = [m for m in units if m.start < head_end]
     if units:
+        _trace_mention(trace, "subject named in the text", text, units[0])
         return units[0].unit, TEXT
     if bound_unit is not None:
+        if trace is not None:
+            trace.unit = because("the sender's binding: no other unit is the subject", source=BINDING)
         return bound_unit, BINDING
     places = [m for m in subjects if m.is_place and m.start < head_end]
     if places:
+        _trace_mention(trace, "place opening the message names its county's unit", text, places[0])
         return places[0].unit, TEXT
+    if trace is not None:
+        trace.unit = because("no unit named and no binding")
     return None, None
+
+
+def _trace_mention(trace: Trace | None, rule: str, text: str, mention: UnitMention) -> None:
+    if trace is not None:
+        written = text[mention.start : mention.end]
+        trace.unit = because(rule, written, source=TEXT, at=mention.start, alias=written != mention.unit)
 
 
 def _header_unit(header: str, directory: UnitDirectory) -> str | None:
