@@ -81,7 +81,7 @@ async def test_first_day_passes_its_invariants(tmp_path: Path, monkeypatch: pyte
 async def test_a_push_delivered_twice_fails_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A sender that never records what it sent: when a row's lease lapses it goes out again, and
     # outside WeCom's 30-minute duplicate check the platform takes it a second time.
-    monkeypatch.setattr("scheduler.sender.OutboxSender._record", lambda self, session, outcomes, claimed, now: None)
+    monkeypatch.setattr("scheduler.sender.OutboxSender._record", lambda self, session, outcomes, now: None)
     code, out = await short_run(short_run_settings(tmp_path, monkeypatch), datetime(2026, 4, 14, 18, 0, tzinfo=TZ))
     assert code == 1
     assert "不变量被破坏" in out and "重复推送" in out
