@@ -52,6 +52,7 @@ demo-deps:
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 # A folder to carry to a server without internet (a USB stick): wheels of weekbot and every runtime

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class Channel(Protocol):
-    name: str
+    name: ChannelKind
 
     def verify_url(self, query: Any) -> str: ...
     def decode(self, query: Any, body: bytes) -> Decoded: ...
@@ -103,7 +103,7 @@ def callback_routes(
 
 
 def build_app(
-    channels: dict[str, Channel],
+    channels: dict[ChannelKind, Channel],
     pipeline: MessagePipeline,
     clock: Clock,
     health: HealthMonitor,

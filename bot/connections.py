@@ -108,8 +108,9 @@ class GuardedConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.handler.data_received(data)
 
-    def eof_received(self) -> bool | None:
-        return self.handler.eof_received()
+    def eof_received(self) -> None:
+        # aiohttp's handler returns None: the transport closes itself on EOF.
+        self.handler.eof_received()
 
     def pause_writing(self) -> None:
         self.handler.pause_writing()

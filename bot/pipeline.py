@@ -38,7 +38,7 @@ from handlers.inbound import Inbound
 from handlers.prereading import PreReading
 from handlers.router import Reply
 from scheduler.clock import Clock
-from storage.db import Database, insert_ignoring_conflicts
+from storage.db import Database, insert_ignoring_conflicts, table_of
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class MessagePipeline:
         # NOTHING, so concurrent retries cannot both insert, and the reply's UPDATE.
         # Core statements on the table (not the ORM entity, whose bulk machinery costs more
         # than the SQL itself).
-        table = InboundMessage.__table__
+        table = table_of(InboundMessage)
         self._insert = insert_ignoring_conflicts(db.engine.dialect.name, table, ["dedupe_key"])
         self._set_reply = (
             update(table)
@@ -169,6 +169,7 @@ class MessagePipeline:
             ).one()
             if row.handled_at is not None:  # a retry, a replay, or a retry that waited for the first
                 return row.reply or None
+            assert row.id is not None  # a stored row has its key (the model's Optional is for new rows)
             message_id, received_at = row.id, row.received_at
         savepoint = session.begin_nested()
         try:

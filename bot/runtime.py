@@ -78,14 +78,14 @@ class Runtime:
     db: Database
     deps: Deps
     pipeline: MessagePipeline
-    channels: dict[str, Channel]
+    channels: dict[ChannelKind, Channel]
     health: HealthMonitor
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
         db = db or open_database(settings, clock)
         deps = make_deps(settings)
-        channels: dict[str, Channel] = {}
+        channels: dict[ChannelKind, Channel] = {}
         if settings.channels.wecom.enabled:
             channels[ChannelKind.WECOM] = WeComChannel(settings.channels.wecom)
         if settings.channels.mp.enabled:

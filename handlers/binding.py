@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
 from handlers.router import Context
+from storage.db import table_of
 from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
 CODE_LENGTH = 8
@@ -70,7 +71,7 @@ def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
 
 # Statements on the webhook's hot path are built once: SQLAlchemy then skips constructing and
 # cache-keying them per message (about half the cost of a simple query).
-_INSERT_AUDIT = insert(AuditLog.__table__)  # the Core table: no ORM bulk-insert machinery
+_INSERT_AUDIT = insert(table_of(AuditLog))  # the Core table: no ORM bulk-insert machinery
 _LIAISON_BY_USER = (
     select(Liaison, Unit)
     .join(Unit)

@@ -39,7 +39,8 @@ class NoticeQuestions(States):
 
 
 NOTICE_USAGE = "发送通知：“通知 全部 文字”发给所有联络员，“通知 未报 文字”只发给今天还没报送的单位。"
-CHANNEL_LABELS = {ChannelKind.WECOM: "企业微信", ChannelKind.MP: "公众号"}
+# Keyed by str: looked up with a stored channel, shown as it is when this version does not know it.
+CHANNEL_LABELS: dict[str, str] = {ChannelKind.WECOM: "企业微信", ChannelKind.MP: "公众号"}
 
 
 def unit_code(deps: Deps, unit_name: str) -> str:

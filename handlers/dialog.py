@@ -15,7 +15,7 @@ name), so the stored values are plain strings that stay readable in the database
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from handlers.router import Context, Filter, FilterResult
 from storage.dialogs import DialogState
@@ -34,8 +34,8 @@ class State:
     def __repr__(self) -> str:
         return f"State({self.name!r})"
 
-    def holds(self, row: DialogState | None) -> bool:
-        """Whether ``row`` is this question, open."""
+    def holds(self, row: DialogState | None) -> TypeGuard[DialogState]:
+        """Whether ``row`` is this question, open (so, to a type checker, not None)."""
         return row is not None and row.state == self.name
 
 

@@ -9,12 +9,16 @@ else clears the question and is handled as usual: the liaison is asked once, nev
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from handlers import dialog
 from handlers.binding import audit
 from handlers.dialog import InState, State, States
 from handlers.router import Context, MsgType, NotHandled, Reply, Router
 from handlers.wording import FIELD_WORDS, type_from_words
+
+# A reply that is text stays text when the question is appended; one that may be None may stay None.
+AnyReply = TypeVar("AnyReply", bound=Reply)
 
 router = Router("names")
 
@@ -45,7 +49,7 @@ _NAME_ANSWER = re.compile(
 )
 
 
-def ask_name_once(ctx: Context, reply: Reply) -> Reply:
+def ask_name_once(ctx: Context, reply: AnyReply) -> AnyReply | str:
     """Append the name question to ``reply`` for a liaison bound just now without a name."""
     liaison = ctx.liaison
     if liaison is None or liaison.name or dialog.current(ctx) is not None:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from handlers.records import numbered_records, open_record, record_number
 from handlers.router import Command, Context, MsgType, Router
+from storage.db import table_of
 from storage.jobs import enqueue
 from storage.models import Activity
 from storage.photos import Photo, PhotoStatus
@@ -24,7 +25,7 @@ from storage.wording import say_activity
 router = Router("photos")
 
 LIVE = (PhotoStatus.PENDING, PhotoStatus.READY)
-_PHOTOS = Photo.__table__
+_PHOTOS = table_of(Photo)
 
 
 def _waiting(liaison: Any, since: Any) -> ColumnElement[bool]:
@@ -93,7 +94,7 @@ def attach_waiting_photos(ctx: Context, record: Activity) -> int:
         return 0
     since = ctx.now - timedelta(minutes=ctx.deps.photo_window_minutes)
     params = {"liaison": ctx.liaison.id, "since": since, "record": record.id}
-    return int(ctx.session.connection().execute(_ATTACH_WAITING, params).rowcount)  # type: ignore[attr-defined]
+    return int(ctx.session.connection().execute(_ATTACH_WAITING, params).rowcount)
 
 
 @router.message(Command("图", "图片"))

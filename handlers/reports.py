@@ -11,6 +11,7 @@ from handlers.photos import attach_waiting_photos
 from handlers.prereading import UNREAD, PreReading, read_text, too_long
 from handlers.router import Context
 from handlers.wording import CORRECTION_HINT
+from storage.db import table_of
 from storage.models import Activity, RecordStatus, Unit
 from storage.wording import say_activity, say_date
 
@@ -42,7 +43,7 @@ def reporting_unit(ctx: Context, reading: Reading) -> Unit | str:
 
 
 # Built once: the webhook's hot path then only binds values (see handlers.binding).
-_INSERT_ACTIVITY = insert(Activity.__table__).returning(Activity.__table__.c.id)  # Core, not ORM bulk
+_INSERT_ACTIVITY = insert(table_of(Activity)).returning(table_of(Activity).c.id)  # Core, not ORM bulk
 
 
 def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ...]) -> list[Activity]:

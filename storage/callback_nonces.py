@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, select
 
-from storage.db import insert_ignoring_conflicts
+from storage.db import insert_ignoring_conflicts, table_of
 from storage.models import local_datetime_column
 
 
@@ -38,7 +38,7 @@ def claim_nonce(
     One INSERT … ON CONFLICT DO NOTHING: two requests racing with the same pair cannot both
     record it (on PostgreSQL the second waits for the first's commit, then reads its row).
     """
-    table = CallbackNonce.__table__
+    table = table_of(CallbackNonce)
     connection = session.connection()
     connection.execute(delete(table).where(table.c.query_timestamp < forget_before))
     insert = insert_ignoring_conflicts(connection.dialect.name, table, ["channel", "query_timestamp", "nonce"])

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import ReturningInsert
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from storage.migrations import runner
 
@@ -60,6 +60,13 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True, pool_size=5)
     event.listen(engine, "connect", _postgres_durable_commits)
     return engine
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel table class, for statements that skip the ORM's per-row
+    machinery. SQLModel's metaclass sets ``__table__`` at class creation, so its stubs do not
+    declare it; this is the one place that says so."""
+    return model.__table__  # type: ignore[attr-defined]
 
 
 def insert_ignoring_conflicts(dialect_name: str, table: Table, unique: list[str]) -> ReturningInsert[Any]:

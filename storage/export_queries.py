@@ -24,7 +24,7 @@ from storage.photos import Photo, PhotoStatus
 from storage.vocabulary import ActivityType, CountKind
 
 # The Activity count columns, in the order they are said and printed.
-MEASURES: tuple[str, ...] = tuple(CountKind)
+MEASURES: tuple[CountKind, ...] = tuple(CountKind)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ class ExportData:
         grouped: dict[str, list[Activity]] = defaultdict(list)
         for row in self.activities:
             grouped[row.activity.type].append(row.activity)
-        order = {kind: index for index, kind in enumerate(ActivityType)}
+        # Keyed by str: a stored type this version does not know is looked up too.
+        order: dict[str, int] = {kind: index for index, kind in enumerate(ActivityType)}
         kinds = sorted(grouped, key=lambda kind: (order.get(kind, len(order)), kind))
         return {kind: Totals.of(grouped[kind]) for kind in kinds}
 

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, SQLModel, select
 
+from storage.db import table_of
+
 Row = TypeVar("Row", bound=SQLModel)
 _id = attrgetter("id")
 
@@ -40,7 +42,7 @@ def claim_due(
     """Lease up to ``limit`` rows of ``model`` (a table with ``id`` and ``attempts``) matching
     ``due``, in ``order_by`` order, and return them as leased. ``choose`` may keep only some of the
     locked candidates (the outbox defers rows over WeCom's rate limits; it may reschedule the rest)."""
-    table = model.__table__
+    table = table_of(model)
     row_id, attempts = table.c.id, table.c.attempts
     candidates = list(
         session.exec(select(model).where(due).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)).all()

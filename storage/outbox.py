@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, Session, SQLModel
 
-from storage.db import insert_ignoring_conflicts
+from storage.db import insert_ignoring_conflicts, table_of
 from storage.models import local_datetime_column
 
 
@@ -40,7 +40,7 @@ def insert_new(session: Session, table: type[SQLModel], values: Mapping[str, Any
 
     One statement (see storage.db.insert_ignoring_conflicts), so racing writers cannot both win.
     """
-    stmt = insert_ignoring_conflicts(session.get_bind().dialect.name, table.__table__, unique).values(**values)
+    stmt = insert_ignoring_conflicts(session.get_bind().dialect.name, table_of(table), unique).values(**values)
     return session.execute(stmt).first() is not None
 
 

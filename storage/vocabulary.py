@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Self
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,15 @@ class _Key(StrEnum):
         member._value_ = key
         member.terms = terms
         return member
+
+    @classmethod
+    def of(cls, key: str) -> Self:
+        """The member whose value is ``key``; ValueError for none. ``cls(key)`` does this at runtime,
+        but type checkers read that call against the two-argument ``__new__`` above."""
+        for member in cls:
+            if member.value == key:
+                return member
+        raise ValueError(f"{key!r} is not a valid {cls.__name__}")
 
     @property
     def label(self) -> str:
@@ -131,7 +141,7 @@ def by_unit() -> list[tuple[str, CountKind]]:
 def as_type(key: str) -> ActivityType | None:
     """The type a stored key names; None for a key this version does not know."""
     try:
-        return ActivityType(key)
+        return ActivityType.of(key)
     except ValueError:
         return None
 

@@ -9,6 +9,7 @@ import typing
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Integer
 
 from handlers.corrections import USAGE
@@ -17,7 +18,7 @@ from handlers.report_routes import ASK_TYPE
 from handlers.wording import FIELD_WORDS, type_from_words
 from scheduler.cards import CardKind, activity_type_card
 from storage.models import Activity
-from storage.vocabulary import ActivityType, CountKind, CountTerms, TypeTerms, arrangements, by_unit
+from storage.vocabulary import ActivityType, CountKind, CountTerms, TypeTerms, arrangements, as_type, by_unit
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "storage", "scheduler")
@@ -121,3 +122,11 @@ def test_questions_help_and_buttons_derive_from_it() -> None:
     assert all(FIELD_WORDS[word] == kind for kind in CountKind for word in kind.terms.words)
     assert type_from_words("宣传稿") == ActivityType.MEDIA  # the longest word wins over 宣传
     assert type_from_words("其他活动") == ActivityType.OTHER
+
+
+def test_of_looks_a_member_up_by_its_stored_key() -> None:
+    for kind in [*ActivityType, *CountKind]:
+        assert type(kind).of(str(kind)) is kind
+    assert as_type("no-such-type") is None
+    with pytest.raises(ValueError, match="CountKind"):
+        CountKind.of(ActivityType.VISIT.value)  # another enum's key is no count kind

@@ -6,6 +6,7 @@ Pages are Chinese, plain HTML and one stylesheet, readable on a phone and a desk
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,17 @@ def _short_day(day: date) -> str:
     return f"{day.month}/{day.day}"
 
 
+_FILTERS: dict[str, Callable[..., str]] = {
+    "day": say_date,
+    "days": say_days,  # an activity's day, or its span
+    "date": date_label,
+    "clock": clock_label,
+    "moment": moment_label,
+    "short_day": _short_day,
+    "weekday": say_weekday,
+}
+
+
 def dashboard_app(runtime: Runtime) -> web.Application:
     settings = runtime.settings
     app = web.Application(middlewares=[auth.guard])
@@ -47,15 +59,7 @@ def dashboard_app(runtime: Runtime) -> web.Application:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        filters={
-            "day": say_date,
-            "days": say_days,  # an activity's day, or its span
-            "date": date_label,
-            "clock": clock_label,
-            "moment": moment_label,
-            "short_day": _short_day,
-            "weekday": say_weekday,
-        },
+        filters=_FILTERS,
     )
     router = app.router
     router.add_get("/", pages.home, name="home")

@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlmodel import Session
 
 from bot.dashboard.desk import VIEWER, Refused, desk_of, notice, render, see_other
@@ -36,7 +37,7 @@ OPEN_ROUTES = frozenset({"login", "static"})
 
 
 @web.middleware
-async def guard(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """No session, no content; every POST carries the session's CSRF token; refusals get a page."""
     try:
         if request.match_info.route.name not in OPEN_ROUTES:

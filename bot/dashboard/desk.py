@@ -95,7 +95,7 @@ def query_number(request: web.Request, name: str) -> int | None:
     return value
 
 
-def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     desk = desk_of(request)
     viewer = request.get(VIEWER)
     context.update(

@@ -8,7 +8,7 @@ another unit's record, page or photo is refused rather than quietly narrowed.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from aiohttp import web
 from sqlmodel import Session
@@ -74,7 +74,12 @@ def _page_arg(request: web.Request) -> int:
     return max(1, query_number(request, "page") or 1)
 
 
-def _page_links(request: web.Request, paged: queries.Paged[Any]) -> dict[str, str | None]:
+class PageLinks(TypedDict):
+    prev_url: str | None
+    next_url: str | None
+
+
+def _page_links(request: web.Request, paged: queries.Paged[Any]) -> PageLinks:
     def link(page: int) -> str | None:
         if not 1 <= page <= paged.pages or page == paged.page:
             return None

@@ -63,7 +63,9 @@ def plan_key(outbox_key: str) -> str:
 
 def people_names(session: Session, deps: Deps) -> dict[tuple[str, str], str]:
     """(channel, user_id) -> the name to show; the contact's configured userids get the contact's name."""
-    names = {(ChannelKind.WECOM, user_id): deps.contact.name for user_id in deps.contact.wecom_userids}
+    names: dict[tuple[str, str], str] = {
+        (ChannelKind.WECOM, user_id): deps.contact.name for user_id in deps.contact.wecom_userids
+    }
     for channel, user_id, name in session.exec(select(Liaison.channel, Liaison.user_id, Liaison.name)).all():
         if name:
             names[(channel, user_id)] = name

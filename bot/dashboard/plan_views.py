@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from aiohttp import web
 from sqlmodel import Session, col, select
@@ -56,7 +57,7 @@ async def push_plan_page(request: web.Request) -> web.Response:
     runtime, now = desk.runtime, desk.runtime.clock.now()
     plan = _plan(request)
 
-    def read(session: Session) -> dict[str, object]:
+    def read(session: Session) -> dict[str, Any]:  # template context, as render takes it
         return {
             "lines": push_plan(session, runtime.deps, plan, now),
             "failed": queries.failed_pushes(session),
@@ -142,7 +143,7 @@ async def notice_preview(request: web.Request) -> web.Response:
     who, text = await _notice_form(request)
     runtime, now = desk.runtime, desk.runtime.clock.now()
 
-    def look(session: Session) -> dict[str, object]:
+    def look(session: Session) -> dict[str, Any]:  # template context, as render takes it
         resolved = notice_audience(session, runtime.deps, who, now)
         names = people_names(session, runtime.deps)
         people = [(names.get((r.channel, r.user_id), r.user_id), r.unit) for r in resolved.recipients]

@@ -330,7 +330,9 @@ def _long_texts(session: Session, unit_id: int, max_chars: int) -> tuple[tuple[L
     """The unit's liaisons' texts too long to be read (the bot asked them for shorter reports)."""
     query = (
         select(InboundMessage, Liaison)
-        .join(Liaison, (Liaison.channel == InboundMessage.channel) & (Liaison.user_id == InboundMessage.user_id))
+        .join(
+            Liaison, (col(Liaison.channel) == InboundMessage.channel) & (col(Liaison.user_id) == InboundMessage.user_id)
+        )
         .where(
             Liaison.unit_id == unit_id,
             col(InboundMessage.msg_type).in_(TEXTUAL),

@@ -24,7 +24,7 @@ ADMIN = "admin"
 # One salt per purpose: a session cookie can never pass as a CSRF token or back.
 SESSION_SALT = "weekbot.desk.session"
 CSRF_SALT = "weekbot.desk.csrf"
-_SIGNING = {"digest_method": hashlib.sha256}
+_DIGEST = hashlib.sha256
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ class SessionSigner:
     def __init__(self, secret: str) -> None:
         # No configured secret: a random one, valid for this process only.
         key = secret.encode() if secret else secrets.token_bytes(32)
-        self._sessions = URLSafeSerializer(key, salt=SESSION_SALT, signer_kwargs=_SIGNING)
-        self._csrf = Signer(key, salt=CSRF_SALT, **_SIGNING)
+        self._sessions = URLSafeSerializer(key, salt=SESSION_SALT, signer_kwargs={"digest_method": _DIGEST})
+        self._csrf = Signer(key, salt=CSRF_SALT, digest_method=_DIGEST)
 
     def seal(self, claims: SessionClaims) -> str:
         payload = {"c": claims.channel, "u": claims.user_id, "r": claims.role, "n": claims.unit_id}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings
 from bot.demo.common import Sandbox, demo_photo, demo_settings, export_hint, open_sandbox
@@ -75,6 +76,7 @@ class CampaignRun:
     async def send(self, turn: Turn) -> None:
         sandbox, now = self.sandbox, self.clock.now()
         user = sandbox.user(turn.user)
+        fields: dict[str, Any]  # the callback's XML fields; a location's are numbers
         if turn.kind == TurnKind.PHOTO:
             fields = sandbox.add_photo(demo_photo(turn.seed, now - timedelta(minutes=10), PHOTO_SIZE))
         elif turn.kind == TurnKind.LOCATION:

@@ -31,7 +31,7 @@ from scheduler.digest import say_totals  # the digest's wording, so chat and doc
 from scheduler.push_texts import date_label, moment_label, span_label
 from storage.export_queries import MEASURES, ActivityRow, ExportData, PhotoRow, report_days
 from storage.photo_store import PhotoStore
-from storage.vocabulary import ActivityType, CountKind, arrangements, as_type, type_label
+from storage.vocabulary import ActivityType, arrangements, as_type, type_label
 from storage.wording import say_counts, say_date, say_span_of
 
 # The notice's activity arrangements (五、具体活动安排), in its order; other types follow.
@@ -69,7 +69,7 @@ def write_summary_doc(data: ExportData, settings: Settings, store: PhotoStore, n
     document.add_heading("四、下一步工作", level=1)
     document.add_paragraph("【请结合宣传周开展情况，补充经验做法、存在不足和下一步工作打算。】")
     _appendix(document, data, store)
-    document.save(out)
+    document.save(str(out))  # python-docx's stubs take a str path, not a Path
 
 
 def overview(data: ExportData, settings: Settings) -> str:
@@ -85,7 +85,7 @@ def overview(data: ExportData, settings: Settings) -> str:
     text += f"宣传周期间，{reporting}个单位累计开展活动{totals.activities}场，其中{kinds}"
     text += f"；{figures}" if figures else ""
     if totals.approximate:
-        text += "（" + "、".join(CountKind(m).label for m in MEASURES if m in totals.approximate) + "含约数）"
+        text += "（" + "、".join(m.label for m in MEASURES if m in totals.approximate) + "含约数）"
     return text + f"。各单位共报送现场图片{len(data.photos)}张。"
 
 
@@ -286,7 +286,8 @@ def _photo_selection(photos: Sequence[PhotoRow], per_unit: int) -> list[PhotoRow
     chosen = []
     for unit_photos in by_unit.values():
         records: set[int | None] = set()
-        first_of_each, rest = [], []
+        first_of_each: list[PhotoRow] = []
+        rest: list[PhotoRow] = []
         for photo in unit_photos:
             (rest if photo.activity_id in records else first_of_each).append(photo)
             records.add(photo.activity_id)

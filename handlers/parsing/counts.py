@@ -208,9 +208,9 @@ def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
     return replace(quantity, value=quantity.value * listed)
 
 
-def labelled_quantities(text: str, start: int, end: int) -> list[tuple[str, Quantity]]:
+def labelled_quantities(text: str, start: int, end: int) -> list[tuple[CountKind, Quantity]]:
     """Numbers written as "label number" with no unit, with the field their label names."""
-    found = []
+    found: list[tuple[CountKind, Quantity]] = []
     for match in _LABELLED.finditer(text, start, end):
         value = to_int(match.group("num"))
         if value is None:

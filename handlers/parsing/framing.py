@@ -134,8 +134,11 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
         if start not in first_total:
             first_total[start] = _TOTAL_WORD.search(text, start)
         total = first_total[start]
-        inside = total is not None and total.start() < stop
-        if inside and (total.end() <= stop or _TOTAL_WORD.search(text, start, stop)):
+        if (
+            total is not None
+            and total.start() < stop
+            and (total.end() <= stop or _TOTAL_WORD.search(text, start, stop))
+        ):
             recaps.append((start, marker.start()))
     recaps += [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
     if any(match for match in _DETAIL_MARKER.finditer(text)) or _TOTAL_THEN_PARTS.search(text):

@@ -53,7 +53,12 @@ def _gaps_of(inspector: Inspector, table: Table) -> _Gaps:
     index_names = {index["name"] for index in indexes}
     # A unique key may be there as a constraint (create_all) or as a unique index (made by hand).
     unique_keys = {frozenset(u["column_names"]) for u in inspector.get_unique_constraints(table.name)}
-    unique_keys |= {frozenset(index["column_names"]) for index in indexes if index["unique"]}
+    # An expression index has None for its expressions: it is no plain key of columns.
+    unique_keys |= {
+        frozenset(name for name in index["column_names"] if name is not None)
+        for index in indexes
+        if index["unique"] and None not in index["column_names"]
+    }
     return _Gaps(
         table,
         columns=[column for column in table.columns if column.name not in columns],

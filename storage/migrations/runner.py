@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -133,7 +133,7 @@ def _where(conn: Connection) -> str:
     return conn.engine.url.render_as_string(hide_password=True)
 
 
-def render_item(kind: str, item: Any, context: AutogenContext) -> str | bool:
+def render_item(kind: str, item: Any, context: AutogenContext) -> str | Literal[False]:
     """Write our column types (LocalDateTime, UnsignedInt64, SQLModel's AutoString) as the plain
     SQLAlchemy type they store, so a revision never imports application code that may change."""
     if kind == "type" and isinstance(item, TypeDecorator):
