@@ -112,7 +112,7 @@ async def supervise(settings: Settings, clock: Clock, host: str, port: int, work
         # Create or upgrade the schema once, before the workers open the database together.
         open_database(settings, clock).close()
         listener = stack.enter_context(listen(host, port))
-        platform_url = await start_sandbox(settings, clock, stack) if settings.sandbox.enabled else None
+        platform_url = (await start_sandbox(settings, clock, stack))[0] if settings.sandbox.enabled else None
         argv = worker_argv(config, listener, platform_url)
         pool = [Worker(number, argv, (listener.fileno(), lock_fd)) for number in range(1, workers + 1)]
         stop = asyncio.Event()
