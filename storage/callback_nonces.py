@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, select
 
-from storage.db import insert_ignoring_conflicts
+from storage.engine import insert_ignoring_conflicts
 from storage.models import local_datetime_column
 
 
