@@ -26,15 +26,18 @@ MenuResult = tuple[list[str], list["Problem"]]
 
 def _parse(args: argparse.Namespace) -> int:
     from handlers.parsing.batch import parse_batch, parse_one
+    from handlers.parsing.directory import UnitDirectory
+    from scheduler.clock import SystemClock
 
     settings = load_config(args.config)
+    units, now, ceremony_day = UnitDirectory(settings.units), SystemClock().now, settings.ceremony.at.date()
     if args.batch:
-        parse_batch(sys.stdin, sys.stdout, settings.units, settings.ceremony)
+        parse_batch(sys.stdin, sys.stdout, units, now, ceremony_day)
         return 0
     if not args.text:
         print("weekbot parse: give TEXT or --batch", file=sys.stderr)
         return 2
-    print(parse_one(" ".join(args.text), args.now, args.unit, settings.units, settings.ceremony))
+    print(parse_one(" ".join(args.text), args.now, args.unit, units, now, ceremony_day))
     return 0
 
 
@@ -182,7 +185,7 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _export_filter(args: argparse.Namespace, settings: Settings) -> ExportFilter:
-    from handlers.units import UnitDirectory
+    from handlers.parsing.directory import UnitDirectory
     from handlers.wording import type_from_words
     from storage.export_queries import ExportFilter
     from storage.wording import TYPE_LABELS

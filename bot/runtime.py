@@ -14,7 +14,7 @@ from bot.pipeline import MessagePipeline
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
 from handlers.menu_clicks import MenuClick
-from handlers.units import UnitDirectory
+from handlers.parsing.directory import UnitDirectory
 from scheduler.clock import Clock, SystemClock
 from storage.db import Database
 from storage.models import ChannelKind

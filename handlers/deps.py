@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from handlers.menu_clicks import MenuClick
-from handlers.units import UnitDirectory
+from handlers.parsing.directory import UnitDirectory
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, UnitConfig
 
 

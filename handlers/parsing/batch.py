@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.model import COUNT_FIELDS, Reading
 from handlers.parsing.reader import parse_report
-from handlers.units import UnitDirectory
-from scheduler.campaign import CeremonyConfig, UnitConfig
-from scheduler.clock import SystemClock
 
-
-@lru_cache(maxsize=4)
-def _directory(units: tuple[UnitConfig, ...]) -> UnitDirectory:
-    return UnitDirectory(units)
+# The moment a line without "now" was written (the caller's clock: the parser reads none).
+Now = Callable[[], dt.datetime]
 
 
 def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
@@ -46,28 +41,28 @@ def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
 
 
 def _read(
-    text: str, now_iso: str | None, bound_unit: str | None, units: Sequence[UnitConfig], ceremony_day: dt.date | None
+    text: str, now_iso: str | None, bound_unit: str | None, units: UnitDirectory, now: Now, ceremony_day: dt.date | None
 ) -> Reading:
-    now = dt.datetime.fromisoformat(now_iso) if now_iso else SystemClock().now()
-    return parse_report(text, now, bound_unit, _directory(tuple(units)), ceremony_day=ceremony_day)
+    written = dt.datetime.fromisoformat(now_iso) if now_iso else now()
+    return parse_report(text, written, bound_unit, units, ceremony_day=ceremony_day)
 
 
 def parse_one(
     text: str,
     now_iso: str | None,
     bound_unit: str | None,
-    units: Sequence[UnitConfig],
-    ceremony: CeremonyConfig | None = None,
+    units: UnitDirectory,
+    now: Now,
+    ceremony_day: dt.date | None = None,
 ) -> str:
-    ceremony_day = ceremony.at.date() if ceremony else None
-    return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, ceremony_day)), ensure_ascii=False)
+    return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, now, ceremony_day)), ensure_ascii=False)
 
 
 def parse_batch(
-    instream: TextIO, outstream: TextIO, units: Sequence[UnitConfig], ceremony: CeremonyConfig | None = None
+    instream: TextIO, outstream: TextIO, units: UnitDirectory, now: Now, ceremony_day: dt.date | None = None
 ) -> None:
-    """``ceremony``: the config's [ceremony]; with it an undated ceremony attended reads as that day's."""
-    ceremony_day = ceremony.at.date() if ceremony else None
+    """``ceremony_day``: the launch ceremony's day (the config's [ceremony]); with it an undated
+    ceremony attended reads as that day's."""
     for line in instream:
         if not line.strip():
             continue
@@ -75,7 +70,7 @@ def parse_batch(
         try:
             case = json.loads(line)
             case_id = case.get("id")
-            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units, ceremony_day)
+            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units, now, ceremony_day)
             answer = reading_json(reading, case_id)
         except (ValueError, TypeError, AttributeError) as exc:
             answer = {"id": case_id, "error": f"{type(exc).__name__}: {exc}"}
