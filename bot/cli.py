@@ -240,7 +240,7 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     runtime = _existing_runtime(settings)
     try:
-        out = asyncio.run(build_export(runtime, args.format, Path(args.out), filters=filters))
+        out = asyncio.run(build_export(runtime.export_source(), args.format, Path(args.out), filters=filters))
     except MissingFontError as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -260,7 +260,7 @@ def _send_summary(args: argparse.Namespace) -> int:
     runtime = _existing_runtime(load_config(args.config))
     try:
         with tempfile.TemporaryDirectory(prefix="weekbot-summary-") as workdir:
-            print(asyncio.run(send_summary(runtime, Path(workdir))))
+            print(asyncio.run(send_summary(runtime.export_source(), Path(workdir))))
     except (MailError, MissingFontError) as exc:
         raise CommandError(str(exc)) from None
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.app import Channel
 from bot.channels.mp import OfficialAccountChannel
@@ -18,7 +19,11 @@ from handlers.parsing.directory import UnitDirectory
 from scheduler.clock import Clock, SystemClock
 from storage.db import Database
 from storage.models import ChannelKind
+from storage.photo_store import PhotoStore
 from storage.seed import sync_units
+
+if TYPE_CHECKING:
+    from bot.exports import ExportSource
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +94,17 @@ class Runtime:
             channels[ChannelKind.MP] = OfficialAccountChannel(settings.channels.mp)
         pipeline = MessagePipeline(db, Dispatcher(deps), clock, max_batch=settings.storage.max_batch)
         return cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
+
+    @property
+    def photos(self) -> PhotoStore:
+        return PhotoStore(self.settings.data_dir / "photos")
+
+    def export_source(self) -> ExportSource:
+        # Imported here, not for a cycle (bot.exports imports no Runtime) but for start-up: the
+        # writers load openpyxl, python-docx and matplotlib, which only an export needs.
+        from bot.exports import ExportSource
+
+        return ExportSource(self.db, self.settings, self.photos, self.clock)
 
     def close(self) -> None:
         self.health.close()
