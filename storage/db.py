@@ -1,4 +1,4 @@
-"""Engine and sessions. SQLite (WAL) by default, PostgreSQL accepted.
+"""Engine and sessions. SQLite (WAL) by default, PostgreSQL accepted (the engine: storage.engine).
 
 A commit is on disk when it returns: SQLite runs WAL with ``synchronous=FULL`` (the WAL is fsync'd
 at every commit; NORMAL syncs only at checkpoints, so a power cut could roll back transactions
