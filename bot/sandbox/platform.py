@@ -53,9 +53,6 @@ class FaultSpec(BaseModel):
     times: int = Field(default=1, ge=1)
 
 
-
-
-
 def make_platform_app(state: PlatformState) -> web.Application:
     app = web.Application(middlewares=[_faults_middleware])
     app[STATE_KEY] = state
