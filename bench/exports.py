@@ -32,7 +32,6 @@ from bot.config import Settings, load_config
 from bot.demo import demo_photo
 from bot.exports import FORMATS, build_export
 from bot.runtime import Runtime
-from bot.workers import photo_store
 from scheduler.clock import TZ, ManualClock
 from storage.imaging import process_photo
 from storage.models import Activity, Liaison, Unit
@@ -57,7 +56,7 @@ PLACES = ("新华路商圈", "人民广场", "市图书馆", "会展中心", "�
 
 def seed(settings: Settings, rng: random.Random) -> None:
     runtime = Runtime.create(settings, ManualClock(datetime(2026, 4, 27, 9, 0, tzinfo=TZ)))
-    store = photo_store(runtime)
+    store = runtime.photos
     days = [settings.campaign.week_start + timedelta(days=n) for n in range(7)]
 
     def write(session: Session) -> None:
@@ -121,7 +120,7 @@ async def build_once(settings: Settings, fmt: str, out: Path) -> float:
     runtime = Runtime.create(settings, ManualClock(datetime(2026, 4, 27, 9, 0, tzinfo=TZ)))
     try:
         start = time.perf_counter()
-        await build_export(runtime, fmt, out)
+        await build_export(runtime.export_source(), fmt, out)
         return time.perf_counter() - start
     finally:
         runtime.close()

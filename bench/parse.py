@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.config import load_config
 from handlers.parsing import Reading, parse_report
-from handlers.units import UnitDirectory
+from handlers.parsing.directory import UnitDirectory
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "parser" / "corpus.json"

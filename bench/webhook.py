@@ -45,7 +45,7 @@ from sqlmodel import select
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import MpSealer, WeComSealer, WeComUser, message_xml
-from bot.serve import start_site
+from bot.serve import start_site, web_app
 from handlers.binding import code_table
 from scheduler.clock import TZ, SystemClock
 from storage.models import Activity, InboundMessage
@@ -228,7 +228,7 @@ async def start_weekbot(variant: Variant, users: list[str], stack: AsyncExitStac
     stack.callback(runtime.close)
     if variant.synchronous != "FULL":
         set_synchronous(runtime, variant.synchronous)
-    url = await start_site(runtime.web_app(), "127.0.0.1", 0, stack) + "/wechat/work"
+    url = await start_site(web_app(runtime), "127.0.0.1", 0, stack) + "/wechat/work"
     codes = {g.unit_name: c for c, g in code_table(runtime.deps).items() if g.role == "liaison"}
     async with aiohttp.ClientSession() as http:  # bind the reporting users through the real path (untimed)
         for user, unit in zip(users, codes, strict=False):

@@ -15,9 +15,9 @@ from aiohttp import web
 
 from bot.channels.replay import ReplayGuard
 from bot.channels.wire import MAX_BODY, Decoded, Rejected, bad_request
+from bot.config import DASHBOARD_PREFIX
 from bot.health import HealthMonitor
 from bot.pipeline import MessagePipeline, NotAnswered
-from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.clock import Clock
 from storage.models import ChannelKind
 

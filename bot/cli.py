@@ -26,19 +26,21 @@ MenuResult = tuple[list[str], list["Problem"]]
 
 def _parse(args: argparse.Namespace) -> int:
     from handlers.parsing.batch import parse_batch, parse_one
+    from handlers.parsing.directory import UnitDirectory
+    from scheduler.clock import SystemClock
 
     settings = load_config(args.config)
     if args.batch and args.explain:
         print("weekbot parse: --explain reads one TEXT, not --batch", file=sys.stderr)
         return 2
+    units, now, ceremony_day = UnitDirectory(settings.units), SystemClock().now, settings.ceremony.at.date()
     if args.batch:
-        parse_batch(sys.stdin, sys.stdout, settings.units, settings.ceremony)
+        parse_batch(sys.stdin, sys.stdout, units, now, ceremony_day)
         return 0
     if not args.text:
         print("weekbot parse: give TEXT or --batch", file=sys.stderr)
         return 2
-    text = " ".join(args.text)
-    print(parse_one(text, args.now, args.unit, settings.units, settings.ceremony, explain=args.explain))
+    print(parse_one(" ".join(args.text), args.now, args.unit, units, now, ceremony_day, explain=args.explain))
     return 0
 
 
@@ -201,7 +203,7 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _export_filter(args: argparse.Namespace, settings: Settings) -> ExportFilter:
-    from handlers.units import UnitDirectory
+    from handlers.parsing.directory import UnitDirectory
     from handlers.wording import type_from_words
     from storage.export_queries import ExportFilter
     from storage.wording import TYPE_LABELS
@@ -256,7 +258,7 @@ def _export(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     runtime = _existing_runtime(settings)
     try:
-        out = asyncio.run(build_export(runtime, args.format, Path(args.out), filters=filters))
+        out = asyncio.run(build_export(runtime.export_source(), args.format, Path(args.out), filters=filters))
     except MissingFontError as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -276,7 +278,7 @@ def _send_summary(args: argparse.Namespace) -> int:
     runtime = _existing_runtime(load_config(args.config))
     try:
         with tempfile.TemporaryDirectory(prefix="weekbot-summary-") as workdir:
-            print(asyncio.run(send_summary(runtime, Path(workdir))))
+            print(asyncio.run(send_summary(runtime.export_source(), Path(workdir))))
     except (MailError, MissingFontError) as exc:
         raise CommandError(str(exc)) from None
     finally:

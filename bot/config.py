@@ -104,6 +104,10 @@ class ChannelsConfig(Strict):
     mp: OfficialAccountConfig
 
 
+# Where the web app mounts the desk (bot.app); login links are <public_url>/dash/login/<token>.
+DASHBOARD_PREFIX = "/dash"
+
+
 class DashboardConfig(Strict):
     """The web desk (后台): one-time login links sent in chat, then a signed session cookie."""
 

@@ -17,18 +17,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import aiosmtplib
 
 from bot.config import MailConfig, Settings
-from bot.exports import FORMATS, MEGABYTE, load_snapshot, size_label, write_export
+from bot.exports import FORMATS, MEGABYTE, ExportSource, load_snapshot, size_label, write_export
 from scheduler.push_texts import date_label, moment_label
 from storage.export_queries import ExportData
 from storage.models import AuditLog
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 
 class MailError(Exception):
@@ -47,26 +43,26 @@ class Attachment:
         return self.path.stat().st_size
 
 
-async def send_summary(runtime: Runtime, workdir: Path) -> str:
+async def send_summary(source: ExportSource, workdir: Path) -> str:
     """Build the ledger, the draft and the photo ZIP in ``workdir``, mail them, and say what went.
 
     Raises MailError (with a Chinese message) when the mail cannot be sent.
     """
-    settings, mail = runtime.settings, runtime.settings.mail
+    settings, mail = source.settings, source.settings.mail
     if mail.username and not mail.password:
         raise MailError("未设置邮箱密码：请在环境变量 WEEKBOT_MAIL_PASSWORD 中填写邮箱的 SMTP 授权码。")
-    now = runtime.clock.now()
-    data = await load_snapshot(runtime)
+    now = source.clock.now()
+    data = await load_snapshot(source)
     files = []
     for fmt, (content_type, name) in FORMATS.items():
-        files.append(Attachment(fmt, await write_export(runtime, data, fmt, workdir / name), name, content_type))
+        files.append(Attachment(fmt, await write_export(source, data, fmt, workdir / name), name, content_type))
     attached, left_out = fit_attachments(files, mail.max_attachments_mb)
     recipient = mail.recipient or settings.contact.email
     sender = mail.sender or mail.username or settings.contact.email
     # Reading megabytes of attachments and base64-encoding them is work for a thread, not the loop.
     message = await asyncio.to_thread(compose, settings, data, now, sender, recipient, attached, left_out)
     await _deliver(mail, message)
-    await runtime.db.run(lambda session: session.add(_audit(now, recipient, attached, left_out)))
+    await source.db.run(lambda session: session.add(_audit(now, recipient, attached, left_out)))
     sent = "、".join(f"{a.name}（{size_label(a.size)}）" for a in attached)
     result = f"已发送至{recipient}：{sent}"
     if left_out:

@@ -38,7 +38,8 @@ from handlers.inbound import Inbound
 from handlers.prereading import PreReading
 from handlers.router import Reply
 from scheduler.clock import Clock
-from storage.db import Database, insert_ignoring_conflicts, table_of
+from storage.db import Database
+from storage.engine import insert_ignoring_conflicts, table_of
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)

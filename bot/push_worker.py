@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.rehandler import Rehandler
 from bot.runtime import Runtime
-from bot.workers import Background, photo_store
+from bot.workers import Background
 from scheduler.calendar import CampaignCalendar
 from scheduler.clock import SystemClock, VirtualClock
 from scheduler.delivery import robot_id
@@ -33,7 +33,7 @@ SHORTEST_TICK = 0.01
 
 def make_firing(runtime: Runtime) -> PushFiring:
     settings = runtime.settings
-    digests = DigestWriter(settings, photo_store(runtime))
+    digests = DigestWriter(settings, runtime.photos)
     deadline = CampaignCalendar(settings.campaign).summary_deadline()
     robot = settings.group_robot
     route = GroupRobotRoute(robot_id(robot.key), frozenset(robot.kinds)) if robot.enabled else None

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from bot.app import Channel, build_app
+from bot.app import Channel
 from bot.channels.mp import OfficialAccountChannel
-from bot.channels.replay import ReplayGuard
 from bot.channels.wecom import WeComChannel
-from bot.config import Settings
+from bot.config import DASHBOARD_PREFIX, Settings
 from bot.health import HealthMonitor
 from bot.pipeline import MessagePipeline
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
 from handlers.menu_clicks import MenuClick
-from handlers.units import UnitDirectory
+from handlers.parsing.directory import UnitDirectory
 from scheduler.clock import Clock, SystemClock
 from storage.db import Database
 from storage.models import ChannelKind
+from storage.photo_store import PhotoStore
 from storage.seed import sync_units
+
+if TYPE_CHECKING:
+    from bot.exports import ExportSource
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ def make_deps(settings: Settings) -> Deps:
         units=settings.units,
         directory=UnitDirectory(settings.units),
         invite_secret=settings.binding.invite_secret,
-        public_url=settings.server.public_url,
+        desk_url=settings.server.public_url.rstrip("/") + DASHBOARD_PREFIX,
         login_link_minutes=settings.dashboard.login_link_minutes,
         photo_window_minutes=settings.dialog.photo_window_minutes,
         question_timeout_minutes=settings.dialog.question_timeout_minutes,
@@ -93,22 +95,16 @@ class Runtime:
         pipeline = MessagePipeline(db, Dispatcher(deps), clock, max_batch=settings.storage.max_batch)
         return cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
 
-    def web_app(self, sandbox_page: web.Application | None = None) -> web.Application:
-        """The bot's web app; ``sandbox_page`` (the sandbox chat page) is mounted at /sandbox/."""
-        # Imported here: the desk reads this Runtime, so importing it at the top would be a cycle.
-        from bot.dashboard import dashboard_app
+    @property
+    def photos(self) -> PhotoStore:
+        return PhotoStore(self.settings.data_dir / "photos")
 
-        replay_guard = ReplayGuard(self.db, self.clock, self.settings.channels.mp.plaintext_window_seconds)
-        return build_app(
-            self.channels,
-            self.pipeline,
-            self.clock,
-            self.health,
-            replay_guard,
-            body_timeout=self.settings.server.body_timeout_seconds,
-            dashboard=dashboard_app(self),
-            sandbox_page=sandbox_page,
-        )
+    def export_source(self) -> ExportSource:
+        # Imported here, not for a cycle (bot.exports imports no Runtime) but for start-up: the
+        # writers load openpyxl, python-docx and matplotlib, which only an export needs.
+        from bot.exports import ExportSource
+
+        return ExportSource(self.db, self.settings, self.photos, self.clock)
 
     def close(self) -> None:
         self.health.close()

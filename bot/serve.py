@@ -16,9 +16,12 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
+from bot.app import build_app
 from bot.backup.daily import DailyBackup
+from bot.channels.replay import ReplayGuard
 from bot.config import ServerConfig, Settings
 from bot.connections import ConnectionGuard, GuardedSite
+from bot.dashboard import dashboard_app
 from bot.datalock import hold_data_dir
 from bot.leader import Leadership, Role
 from bot.push_worker import start_push_worker
@@ -77,12 +80,28 @@ async def start_site(
     return f"http://{host}:{bound_port}"
 
 
+def web_app(runtime: Runtime, sandbox_page: web.Application | None = None) -> web.Application:
+    """The bot's web app: the WeChat callbacks, the desk at /dash/, and ``sandbox_page`` (the
+    sandbox chat page) at /sandbox/. Built here, above both the Runtime and the desk that reads it."""
+    replay_guard = ReplayGuard(runtime.db, runtime.clock, runtime.settings.channels.mp.plaintext_window_seconds)
+    return build_app(
+        runtime.channels,
+        runtime.pipeline,
+        runtime.clock,
+        runtime.health,
+        replay_guard,
+        body_timeout=runtime.settings.server.body_timeout_seconds,
+        dashboard=dashboard_app(runtime),
+        sandbox_page=sandbox_page,
+    )
+
+
 def web_app_for(runtime: Runtime, platform: PlatformState | None) -> tuple[web.Application, ChatPage | None]:
     """The bot's web app; with the sandbox platform (sandbox on), the chat page at /sandbox/ too."""
     if platform is None or "wecom" not in runtime.channels:
-        return runtime.web_app(), None
+        return web_app(runtime), None
     page = ChatPage(runtime.settings, runtime.deps, platform, runtime.clock)
-    return runtime.web_app(sandbox_page=chat_page_app(page)), page
+    return web_app(runtime, sandbox_page=chat_page_app(page)), page
 
 
 def shares_data_dir(settings: Settings) -> bool:

@@ -12,7 +12,6 @@ from bot.media_worker import MediaWorker, make_fetch
 from bot.runtime import Runtime
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, TokenCache, WeComClient
 from bot.wechat_api.group_robot import GroupRobotClient
-from storage.photo_store import PhotoStore
 
 
 @dataclass
@@ -34,10 +33,6 @@ class Background:
         await self.http.close()
 
 
-def photo_store(runtime: Runtime) -> PhotoStore:
-    return PhotoStore(runtime.settings.data_dir / "photos")
-
-
 async def open_background(runtime: Runtime, *, policy: RetryPolicy | None = None, run: bool = True) -> Background:
     """Clients and workers for a runtime; with run=False nothing is started (tests drive them)."""
     settings = runtime.settings
@@ -50,7 +45,7 @@ async def open_background(runtime: Runtime, *, policy: RetryPolicy | None = None
         runtime.db,
         runtime.clock,
         make_fetch(wecom, mp),
-        photo_store(runtime),
+        runtime.photos,
         (settings.ceremony.at.date(), settings.campaign.week_end),
     )
     robot = settings.group_robot

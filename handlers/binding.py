@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
 from handlers.router import Context
-from storage.db import table_of
+from storage.engine import table_of
 from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
 CODE_LENGTH = 8

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from handlers.menu_clicks import MenuClick
-from handlers.units import UnitDirectory
+from handlers.parsing.directory import UnitDirectory
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, UnitConfig
 
 
@@ -18,8 +18,9 @@ class Deps:
     units: tuple[UnitConfig, ...]
     directory: UnitDirectory
     invite_secret: str
-    # Where 后台 login links point (server.public_url) and how long they work.
-    public_url: str
+    # Where the web desk answers (server.public_url and the prefix the bot mounts it at): 后台
+    # login links are <desk_url>/login/<token>; and how long they work.
+    desk_url: str
     login_link_minutes: int
     photo_window_minutes: int = 30
     question_timeout_minutes: int = 60

@@ -15,12 +15,9 @@ from storage.web_sessions import issue_login_link
 
 router = Router("desk")
 
-# Where the web app mounts the desk; login links are <public_url>/dash/login/<token>.
-DASHBOARD_PREFIX = "/dash"
 
-
-def login_url(public_url: str, token: str) -> str:
-    return f"{public_url.rstrip('/')}{DASHBOARD_PREFIX}/login/{token}"
+def login_url(desk_url: str, token: str) -> str:
+    return f"{desk_url}/login/{token}"
 
 
 @router.message(Command("后台", "管理后台", "网页后台"))
@@ -37,7 +34,7 @@ def on_desk(ctx: Context) -> str:
         ttl=timedelta(minutes=minutes),
     )
     audit(ctx, "desk.link", ctx.unit.name, role=ctx.liaison.role)
-    url = login_url(ctx.deps.public_url, token)
+    url = login_url(ctx.deps.desk_url, token)
     if ctx.is_admin:
         return f"后台登录链接（{minutes}分钟内有效，仅能使用一次，请勿转发）：\n{url}"
     return f"{ctx.unit.name}报送记录查看链接（只读，{minutes}分钟内有效，仅能使用一次）：\n{url}"

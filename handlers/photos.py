@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from handlers.records import numbered_records, open_record, record_number
 from handlers.router import Command, Context, MsgType, Router
-from storage.db import table_of
+from storage.engine import table_of
 from storage.jobs import enqueue
 from storage.models import Activity
 from storage.photos import Photo, PhotoStatus

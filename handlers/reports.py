@@ -11,7 +11,7 @@ from handlers.photos import attach_waiting_photos
 from handlers.prereading import UNREAD, PreReading, read_text, too_long
 from handlers.router import Context
 from handlers.wording import CORRECTION_HINT
-from storage.db import table_of
+from storage.engine import table_of
 from storage.models import Activity, RecordStatus, Unit
 from storage.wording import say_activity, say_date
 

@@ -10,11 +10,23 @@ from typing import Any, Protocol
 
 from storage.models import ChannelKind
 
-# WeChat errcodes the sender reacts to.
+# The WeChat / WeCom errcodes weekbot reacts to, all in this one place: the scheduler (sender,
+# digest) reads them here, and the API client above (bot.wechat_api) and its preflight checks too.
 SYSTEM_BUSY = -1  # transient on WeChat's side
 FREQUENCY_LIMITED = 45009  # the app's call quota: try again later
 OUTSIDE_SERVICE_WINDOW = 45015  # Official Account: the user has not written to us in the last 48 h
 ALL_RECIPIENTS_INVALID = 81013  # none of the recipients is a member of the app
+INVALID_OPENID = 40003  # Official Account: no such follower
+# The access token was rejected: drop it, fetch a new one, try again.
+INVALID_CREDENTIAL = 40001
+INVALID_ACCESS_TOKEN = 40014
+ACCESS_TOKEN_EXPIRED = 42001
+TOKEN_ERRCODES = frozenset({INVALID_CREDENTIAL, INVALID_ACCESS_TOKEN, ACCESS_TOKEN_EXPIRED})
+# user/get for a member outside the app's visible range / for a userid the company does not have.
+OUTSIDE_VISIBLE_RANGE = 60011
+NO_SUCH_USER = 60111
+# "This person cannot be reached" rather than "the send broke" (the digest tells them apart).
+UNREACHABLE_ERRCODES = frozenset({OUTSIDE_SERVICE_WINDOW, ALL_RECIPIENTS_INVALID, INVALID_OPENID})
 
 
 # The outbox channel of a WeCom group chat's robot (群机器人); a row's recipient is robot_id(key).

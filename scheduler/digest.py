@@ -20,6 +20,7 @@ from sqlmodel import Session, col, or_, select
 from scheduler.audiences import reporting_units
 from scheduler.campaign import CampaignConfig, CeremonyConfig, UnitConfig, UnitKind
 from scheduler.clock import TZ
+from scheduler.delivery import UNREACHABLE_ERRCODES
 from scheduler.push_texts import clock_label, date_label, moment_label, span_label
 from storage.campaign_status import (
     activities_by_unit,
@@ -39,8 +40,6 @@ from storage.wording import clip, say_span_of
 
 TILE = 240
 MAX_TILES = 12
-# Errcodes that mean "this person cannot be reached" rather than "the send broke".
-UNREACHABLE_ERRCODES = frozenset({45015, 81013, 40003})
 
 
 class DigestSettings(Protocol):

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, select
 
-from storage.db import insert_ignoring_conflicts, table_of
+from storage.engine import insert_ignoring_conflicts, table_of
 from storage.models import local_datetime_column
 
 

@@ -1,4 +1,4 @@
-"""Engine and sessions. SQLite (WAL) by default, PostgreSQL accepted.
+"""Engine and sessions. SQLite (WAL) by default, PostgreSQL accepted (the engine: storage.engine).
 
 A commit is on disk when it returns: SQLite runs WAL with ``synchronous=FULL`` (the WAL is fsync'd
 at every commit; NORMAL syncs only at checkpoints, so a power cut could roll back transactions
@@ -19,16 +19,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Table, event, inspect
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
-from sqlalchemy.sql.dml import ReturningInsert
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import inspect
+from sqlmodel import Session
 
+import storage.tables  # noqa: F401  (every table registered: the models the revisions must match)
+from storage.engine import make_engine
 from storage.migrations import runner
 
 T = TypeVar("T")
@@ -49,57 +46,8 @@ def parse_integer(text: str) -> int | None:
     return value if value <= MAX_INTEGER else None
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5)
-    event.listen(engine, "connect", _postgres_durable_commits)
-    return engine
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table behind a SQLModel table class, for statements that skip the ORM's per-row
-    machinery. SQLModel's metaclass sets ``__table__`` at class creation, so its stubs do not
-    declare it; this is the one place that says so."""
-    return model.__table__  # type: ignore[attr-defined]
-
-
-def insert_ignoring_conflicts(dialect_name: str, table: Table, unique: list[str]) -> ReturningInsert[Any]:
-    """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING the primary key, on SQLite or PostgreSQL:
-    one statement, so two writers racing for the same key cannot both insert.
-
-    Whether a row was written is whether a row comes back. Not ``rowcount``: on PostgreSQL
-    SQLAlchemy adds RETURNING to fetch the new key and then reports -1 either way.
-    """
-    insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=unique).returning(*table.primary_key.columns)
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
-
-
-def _postgres_durable_commits(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("SET synchronous_commit = on")
-    cur.close()
-    dbapi_conn.commit()
-
-
 class Database:
     def __init__(self, url: str) -> None:
-        import storage.tables  # noqa: F401  (every table registered: the models the revisions must match)
-
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")

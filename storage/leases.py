@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, SQLModel, select
 
-from storage.db import table_of
+from storage.engine import table_of
 
 Row = TypeVar("Row", bound=SQLModel)
 _id = attrgetter("id")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, Session, SQLModel
 
-from storage.db import insert_ignoring_conflicts, table_of
+from storage.engine import insert_ignoring_conflicts, table_of
 from storage.models import local_datetime_column
 
 
@@ -38,7 +38,7 @@ class OutboxMessage(SQLModel, table=True):
 def insert_new(session: Session, table: type[SQLModel], values: Mapping[str, Any], unique: list[str]) -> bool:
     """INSERT unless a row with the same ``unique`` columns exists; True when a row was written.
 
-    One statement (see storage.db.insert_ignoring_conflicts), so racing writers cannot both win.
+    One statement (see storage.engine.insert_ignoring_conflicts), so racing writers cannot both win.
     """
     stmt = insert_ignoring_conflicts(session.get_bind().dialect.name, table_of(table), unique).values(**values)
     return session.execute(stmt).first() is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ENV_OVERRIDES, ConfigError, load_config
-from storage.db import make_engine
+from storage.engine import make_engine
 from tests.conftest import EXAMPLE
 
 

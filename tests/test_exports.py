@@ -123,12 +123,20 @@ def built(tmp_path_factory: pytest.TempPathFactory, module_backend: str | None) 
             await seed_week(bot)
             photos = bot.rows(Photo)
             out = folder / "out"
-            paths = [await build_export(bot.runtime, fmt, out / name) for fmt, (_, name) in FORMATS.items()]
+            paths = [
+                await build_export(bot.runtime.export_source(), fmt, out / name) for fmt, (_, name) in FORMATS.items()
+            ]
             shangwu = await build_export(
-                bot.runtime, "xlsx", out / "shangwu.xlsx", filters=ExportFilter(units=frozenset({SHANGWU}))
+                bot.runtime.export_source(),
+                "xlsx",
+                out / "shangwu.xlsx",
+                filters=ExportFilter(units=frozenset({SHANGWU})),
             )
             publicity = await build_export(
-                bot.runtime, "zip", out / "publicity.zip", filters=ExportFilter(types=frozenset({"publicity"}))
+                bot.runtime.export_source(),
+                "zip",
+                out / "publicity.zip",
+                filters=ExportFilter(types=frozenset({"publicity"})),
             )
         return Built(
             folder=out,
@@ -273,7 +281,9 @@ def test_zip_filtered_by_type(built: Built) -> None:
 async def test_empty_campaign_still_exports(tmp_path: Path) -> None:
     async with Harness(make_settings(tmp_path)) as bot:
         out = tmp_path / "out"
-        ledger, draft, photos = [await build_export(bot.runtime, fmt, out / name) for fmt, (_, name) in FORMATS.items()]
+        ledger, draft, photos = [
+            await build_export(bot.runtime.export_source(), fmt, out / name) for fmt, (_, name) in FORMATS.items()
+        ]
     assert openpyxl.load_workbook(ledger)["活动台账"].max_row == 1
     texts = _paragraphs(docx.Document(str(draft)))
     assert "尚未收到各单位的活动报送" in texts[texts.index("一、总体情况") + 1]
@@ -290,8 +300,8 @@ async def test_missing_photo_file_is_left_out(tmp_path: Path) -> None:
         await bot.background.media.run_until_idle()
         gone = bot.rows(Photo)[0]
         (bot.settings.data_dir / "photos" / gone.web_path).unlink()
-        photos = await build_export(bot.runtime, "zip", tmp_path / "p.zip")
-        draft = await build_export(bot.runtime, "docx", tmp_path / "d.docx")
+        photos = await build_export(bot.runtime.export_source(), "zip", tmp_path / "p.zip")
+        draft = await build_export(bot.runtime.export_source(), "docx", tmp_path / "d.docx")
     with zipfile.ZipFile(photos) as archive:
         assert archive.namelist() == [f"{SHANGWU}/2026-04-20_集中宣传_01.jpg"]
     assert len(docx.Document(str(draft)).inline_shapes) == 2  # the chart and the photo still there
@@ -301,7 +311,7 @@ async def test_missing_photo_file_is_left_out(tmp_path: Path) -> None:
 async def test_unknown_format_is_refused_before_reading(tmp_path: Path) -> None:
     async with Harness(make_settings(tmp_path)) as bot:
         with pytest.raises(ValueError, match="unknown export format 'pdf'"):
-            await build_export(bot.runtime, "pdf", tmp_path / "x.pdf")
+            await build_export(bot.runtime.export_source(), "pdf", tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()
 
 

@@ -19,6 +19,7 @@ from bot.config import load_config
 from bot.health import HealthMonitor, LoopWatch
 from bot.push_worker import PushWorker, start_push_worker
 from bot.runtime import Runtime
+from bot.serve import web_app
 from bot.workers import Background, open_background
 from scheduler.clock import SystemClock
 from scheduler.executor import SchedulerExecutor
@@ -55,7 +56,7 @@ async def service(tmp_path: Path, backend: str) -> AsyncIterator[Service]:
     running.runtime = Runtime.create(make_settings(tmp_path), SystemClock())
     running.background = await open_background(running.runtime)
     running.pushes = await start_push_worker(running.runtime, running.background)
-    running.server = TestServer(running.runtime.web_app(), host="127.0.0.1")
+    running.server = TestServer(web_app(running.runtime), host="127.0.0.1")
     await running.server.start_server()
     yield running
     await running.server.close()

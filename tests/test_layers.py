@@ -30,3 +30,106 @@ def test_room_imports_nothing_above_it(room: str) -> None:
         if imported_packages(path) & ABOVE[room]
     }
     assert offenders == {}
+
+
+PARSER = ROOT / "handlers" / "parsing"
+
+
+def test_parser_imports_nothing_from_handlers_or_scheduler_outside_parsing() -> None:
+    """The parser is handed its units, clock and ceremony day; it reads no other room's state."""
+    offenders = {}
+    for path in PARSER.rglob("*.py"):
+        reached = {
+            name
+            for name in imported_modules(path)
+            if name.split(".")[0] in {"scheduler", "bot"}
+            or (name.split(".")[0] == "handlers" and not name.startswith("handlers.parsing"))
+        }
+        if reached:
+            offenders[str(path.relative_to(ROOT))] = sorted(reached)
+    assert offenders == {}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every absolute module name ``path`` imports, anywhere in the file."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def runtime_imports(path: Path, modules: set[str]) -> set[str]:
+    """The project modules ``path`` imports when it runs: at the top and inside functions alike (an
+    import moved into a function to dodge a cycle is still the cycle), not under ``if TYPE_CHECKING``.
+    ``from package import submodule`` is an edge to the submodule; a package a module sits in is no
+    edge (Python loads it first whatever the module says)."""
+    me = module_name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and _is_type_checking(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in modules else node.module)
+    return {name for name in found if name in modules and name != me and not me.startswith(name + ".")}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each cycle as one path that closes on itself, found by depth-first search."""
+    cycles: list[list[str]] = []
+    state: dict[str, str] = {}  # "open" while on the current path, "done" after
+    path: list[str] = []
+
+    def walk(module: str) -> None:
+        state[module] = "open"
+        path.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                walk(target)
+        path.pop()
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module)
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    """No module imports one that imports it back, directly or round a circle: a cycle works only by
+    the order modules happen to load in, or by an import hidden in a function."""
+    paths = {module_name(path): path for room in ABOVE | {"bot": set()} for path in (ROOT / room).rglob("*.py")}
+    graph = {name: runtime_imports(path, set(paths)) for name, path in paths.items()}
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_circle() -> None:
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []

@@ -138,7 +138,7 @@ async def test_pack_arrives_with_three_named_attachments(tmp_path: Path, plain_r
     settings = with_mail(make_settings(tmp_path), port=plain_relay.port, tls="none")
     async with Harness(settings) as bot:
         await seed_week(bot)
-        result = await send_summary(bot.runtime, tmp_path / "pack")
+        result = await send_summary(bot.runtime.export_source(), tmp_path / "pack")
         audit = [row for row in bot.rows(AuditLog) if row.action == "summary.mail"]
     [(envelope, message)] = plain_relay.mailbox.messages
     assert envelope.rcpt_tos == ["cyzscq2019@163.com"]  # [contact] email: no recipient configured
@@ -162,7 +162,7 @@ async def test_starttls_login_with_password_from_environment(tmp_path: Path, tls
         settings, port=tls_relay.port, tls="starttls", ca_file=tls_relay.cert, username=USER, recipient="sheng@x.test"
     )
     async with Harness(settings) as bot:
-        result = await send_summary(bot.runtime, tmp_path / "pack")
+        result = await send_summary(bot.runtime.export_source(), tmp_path / "pack")
     assert tls_relay.mailbox.logins == [(USER, PASSWORD)]
     assert tls_relay.mailbox.over_tls == [True]
     [(envelope, message)] = tls_relay.mailbox.messages
@@ -176,7 +176,7 @@ async def test_untrusted_certificate_is_refused(tmp_path: Path, tls_relay: Relay
     settings = with_mail(settings, port=tls_relay.port, tls="starttls", username=USER)
     async with Harness(settings) as bot:
         with pytest.raises(MailError, match="证书未通过验证"):
-            await send_summary(bot.runtime, tmp_path / "pack")
+            await send_summary(bot.runtime.export_source(), tmp_path / "pack")
     assert tls_relay.mailbox.messages == []
 
 
@@ -185,7 +185,7 @@ async def test_wrong_password_is_a_clear_failure(tmp_path: Path, tls_relay: Rela
     settings = with_mail(settings, port=tls_relay.port, tls="starttls", ca_file=tls_relay.cert, username=USER)
     async with Harness(settings) as bot:
         with pytest.raises(MailError, match="邮箱登录失败"):
-            await send_summary(bot.runtime, tmp_path / "pack")
+            await send_summary(bot.runtime.export_source(), tmp_path / "pack")
         assert not [row for row in bot.rows(AuditLog) if row.action == "summary.mail"]
     assert tls_relay.mailbox.messages == []
 
@@ -194,7 +194,7 @@ async def test_login_without_password_fails_before_building(tmp_path: Path) -> N
     settings = with_mail(make_settings(tmp_path), tls="starttls", username=USER)
     async with Harness(settings) as bot:
         with pytest.raises(MailError, match="WEEKBOT_MAIL_PASSWORD"):
-            await send_summary(bot.runtime, tmp_path / "pack")
+            await send_summary(bot.runtime.export_source(), tmp_path / "pack")
     assert not (tmp_path / "pack").exists()
 
 
@@ -202,7 +202,7 @@ async def test_photo_zip_over_the_limit_stays_out(tmp_path: Path, plain_relay: R
     settings = with_mail(make_settings(tmp_path), port=plain_relay.port, tls="none", max_attachments_mb=0.01)
     async with Harness(settings) as bot:
         await seed_week(bot)
-        result = await send_summary(bot.runtime, tmp_path / "pack")
+        result = await send_summary(bot.runtime.export_source(), tmp_path / "pack")
     [(_, message)] = plain_relay.mailbox.messages
     assert [part.get_filename() for part in message.iter_attachments()] == NAMES[:2]
     assert "宣传周图片.zip" in result and "未随信附上" in result
@@ -214,7 +214,7 @@ async def test_no_server_is_a_clear_failure(tmp_path: Path) -> None:
     settings = with_mail(make_settings(tmp_path), port=free_port(), tls="none", timeout_seconds=5)
     async with Harness(settings) as bot:
         with pytest.raises(MailError, match=r"无法连接邮件服务器 127\.0\.0\.1"):
-            await send_summary(bot.runtime, tmp_path / "pack")
+            await send_summary(bot.runtime.export_source(), tmp_path / "pack")
 
 
 def test_password_in_clear_to_a_remote_host_is_a_config_error() -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from scheduler.clock import TZ
-from storage.db import make_engine
+from storage.engine import make_engine
 from storage.imaging import ProcessedPhoto, process_photo
 from storage.models import Unit
 from storage.photo_store import PhotoStore, StoredPaths

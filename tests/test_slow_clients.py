@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.serve import start_site
+from bot.serve import start_site, web_app
 from tests.harness import Harness, make_settings
 
 LIMIT_SECONDS = 1.0
@@ -34,7 +34,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, int]]:
     )
     settings = settings.model_copy(update={"server": limits})
     async with Harness(settings) as bot, AsyncExitStack() as stack:
-        url = await start_site(bot.runtime.web_app(), "127.0.0.1", 0, stack, limits)
+        url = await start_site(web_app(bot.runtime), "127.0.0.1", 0, stack, limits)
         host, port = url.removeprefix("http://").split(":")
         yield host, int(port)
 

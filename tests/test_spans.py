@@ -67,11 +67,11 @@ async def test_a_range_report_is_one_record_end_to_end(bot: Harness, tmp_path: P
         assert status == 200 and "4月22日至24日" in page
 
     # The ledger has one row, its date the span; the Word draft counts one activity.
-    ledger = await build_export(bot.runtime, "xlsx", tmp_path / "ledger.xlsx")
+    ledger = await build_export(bot.runtime.export_source(), "xlsx", tmp_path / "ledger.xlsx")
     sheet = openpyxl.load_workbook(ledger)["活动台账"]
     rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] is not None]
     assert [(r[1], r[2], r[5]) for r in rows] == [(UNIT, "4月22日至24日", 600)]
-    draft = await build_export(bot.runtime, "docx", tmp_path / "draft.docx")
+    draft = await build_export(bot.runtime.export_source(), "docx", tmp_path / "draft.docx")
     texts = [p.text for p in docx.Document(str(draft)).paragraphs]
     overview = texts[texts.index("一、总体情况") + 1]
     assert "累计开展活动1场" in overview, overview

@@ -18,7 +18,6 @@ from aiohttp import web
 from bot.dashboard import auth, edits, files, pages, plan_views, units_views
 from bot.dashboard.desk import DESK, Desk
 from bot.dashboard.session import SessionSigner
-from bot.workers import photo_store
 from scheduler.push_texts import clock_label, date_label, moment_label
 from storage.wording import say_date, say_days, say_weekday
 
@@ -48,7 +47,7 @@ def dashboard_app(runtime: Runtime) -> web.Application:
     app = web.Application(middlewares=[auth.guard])
     app[DESK] = Desk(
         runtime=runtime,
-        photos=photo_store(runtime),
+        photos=runtime.photos,
         signer=SessionSigner(settings.dashboard.session_secret),
         secure_cookies=settings.server.public_url.startswith("https://"),
     )

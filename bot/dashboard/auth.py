@@ -14,10 +14,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlmodel import Session
 
+from bot.config import DASHBOARD_PREFIX
 from bot.dashboard.desk import VIEWER, Refused, desk_of, notice, render, see_other
 from bot.dashboard.session import ADMIN, SessionClaims, Viewer
 from handlers.binding import load_liaison
-from handlers.desk_routes import DASHBOARD_PREFIX
 from storage.models import AuditLog, Unit
 from storage.web_sessions import (
     LoginLink,

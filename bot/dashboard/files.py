@@ -74,7 +74,7 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     runtime = desk_of(request).runtime
     with tempfile.TemporaryDirectory(prefix="weekbot-export-") as workdir:
         try:
-            built = await build_export(runtime, fmt, Path(workdir) / filename)
+            built = await build_export(runtime.export_source(), fmt, Path(workdir) / filename)
         except MissingFontError as exc:
             raise Refused(500, "导出失败", f"服务器缺少中文字体，无法生成图表，请联系系统管理员（{exc}）。") from exc
         # Opened before the directory goes: the open file outlives its name, so the temporary
@@ -110,7 +110,7 @@ async def mail_summary(request: web.Request) -> web.Response:
     runtime = desk_of(request).runtime
     with tempfile.TemporaryDirectory(prefix="weekbot-mail-") as workdir:
         try:
-            result = await send_summary(runtime, Path(workdir))
+            result = await send_summary(runtime.export_source(), Path(workdir))
         except MailError as exc:
             return notice(request, 502, "邮件未发出", str(exc), back=True)
         except MissingFontError as exc:

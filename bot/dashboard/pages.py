@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 from aiohttp import web
 from sqlmodel import Session
 
+from bot.config import DASHBOARD_PREFIX
 from bot.dashboard import queries
 from bot.dashboard.desk import (
     check_unit,
@@ -26,7 +27,6 @@ from bot.dashboard.desk import (
 )
 from bot.exports import FORMATS
 from bot.rehandler import RehandlePush
-from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.plan import PushKind
 from storage.wording import COUNT_LABELS, TYPE_LABELS
 

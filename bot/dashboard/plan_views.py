@@ -15,13 +15,13 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import Session, col, select
 
+from bot.config import DASHBOARD_PREFIX
 from bot.dashboard import queries
 from bot.dashboard.desk import Refused, admin_of, desk_of, render, see_other
 from bot.dashboard.pages import PUSH_LABELS
 from bot.dashboard.plan_queries import people_names, push_plan
 from handlers.binding import write_audit
 from handlers.contact_routes import NOTICE_AUDIENCES, notice_audience, reached_units, send_notice
-from handlers.desk_routes import DASHBOARD_PREFIX
 from scheduler.plan import Audience, PlannedPush, build_plan
 from storage.campaign_status import FiredPush
 from storage.outbox import OutboxMessage

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlmodel import Session, col, select
 
+from bot.config import DASHBOARD_PREFIX
 from bot.dashboard.desk import Refused, admin_of, desk_of, path_id, render, see_other
 from handlers.binding import Grant, bind_user, end_binding, write_audit
 from handlers.contact_routes import CHANNEL_LABELS, invitation, unit_code
-from handlers.desk_routes import DASHBOARD_PREFIX
 from storage.db import parse_integer
 from storage.models import ChannelKind, Liaison, Role, Unit
 

@@ -130,7 +130,7 @@ async def write_exports(sandbox: Sandbox, data_dir: Path, problems: list[str]) -
     written: dict[str, Path] = {}
     for fmt, name in EXPORTS.items():
         try:
-            written[fmt] = await build_export(sandbox.runtime, fmt, data_dir / name)
+            written[fmt] = await build_export(sandbox.runtime.export_source(), fmt, data_dir / name)
         except MissingFontError as exc:
             problems.append(f"{name} 未生成：{exc}（`make demo` 会安装 fonts-wqy-zenhei）")
     return written

@@ -25,7 +25,7 @@ from bot.runtime import Runtime
 from bot.sandbox.callbacks import WeComUser
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed, start_site
+from bot.serve import sandboxed, start_site, web_app
 from bot.workers import Background, open_background
 from handlers.binding import code_table
 from scheduler.clock import Clock
@@ -101,7 +101,7 @@ async def open_sandbox(settings: Settings, clock: Clock, stack: AsyncExitStack) 
     stack.callback(runtime.close)
     background = await open_background(runtime, run=False)
     stack.push_async_callback(background.close)
-    bot_url = await start_site(runtime.web_app(), "127.0.0.1", 0, stack)
+    bot_url = await start_site(web_app(runtime), "127.0.0.1", 0, stack)
     http = await stack.enter_async_context(aiohttp.ClientSession())
     return Sandbox(settings, platform, platform_url, runtime, background, bot_url, http)
 

@@ -12,14 +12,14 @@ import asyncio
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.workers import photo_store
+from bot.config import Settings
+from scheduler.clock import Clock
+from storage.db import Database
 from storage.export_queries import ExportData, ExportFilter, load_export_data
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from storage.photo_store import PhotoStore
 
 MEGABYTE = 1024 * 1024
 # format -> (Content-Type, the file name people see in a download or a mail)
@@ -30,28 +30,40 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 
-async def load_snapshot(runtime: Runtime, filters: ExportFilter | None = None) -> ExportData:
-    unit_order = [unit.name for unit in runtime.settings.units]
-    return await runtime.db.read(lambda session: load_export_data(session, unit_order, filters))
+@dataclass(frozen=True)
+class ExportSource:
+    """What the exports read, and no more: the database the snapshot query (storage.export_queries)
+    runs on, the settings (units' order, the campaign), the photo store, and the clock that dates
+    the draft. Runtime.export_source() makes one."""
+
+    db: Database
+    settings: Settings
+    photos: PhotoStore
+    clock: Clock
 
 
-async def write_export(runtime: Runtime, data: ExportData, fmt: str, out: Path) -> Path:
+async def load_snapshot(source: ExportSource, filters: ExportFilter | None = None) -> ExportData:
+    unit_order = [unit.name for unit in source.settings.units]
+    return await source.db.read(lambda session: load_export_data(session, unit_order, filters))
+
+
+async def write_export(source: ExportSource, data: ExportData, fmt: str, out: Path) -> Path:
     """Write ``data`` as ``fmt`` to ``out`` in a worker thread; returns ``out``."""
-    write = _writer(runtime, fmt)
+    write = _writer(source, fmt)
     await asyncio.to_thread(_write_whole, write, data, out)
     return out
 
 
-async def build_export(runtime: Runtime, fmt: str, out: Path, *, filters: ExportFilter | None = None) -> Path:
+async def build_export(source: ExportSource, fmt: str, out: Path, *, filters: ExportFilter | None = None) -> Path:
     """Read a fresh snapshot and write it as ``fmt`` ("xlsx", "docx" or "zip") to ``out``."""
-    _writer(runtime, fmt)  # an unknown format fails before the database is read
-    return await write_export(runtime, await load_snapshot(runtime, filters), fmt, out)
+    _writer(source, fmt)  # an unknown format fails before the database is read
+    return await write_export(source, await load_snapshot(source, filters), fmt, out)
 
 
-def _writer(runtime: Runtime, fmt: str) -> Callable[[ExportData, Path], None]:
+def _writer(source: ExportSource, fmt: str) -> Callable[[ExportData, Path], None]:
     # The writers import openpyxl, python-docx and matplotlib (~0.5 s, tens of MB): only the
     # format asked for is loaded, and only when a file is built, not when `serve` starts.
-    settings = runtime.settings
+    settings, photos = source.settings, source.photos
     if fmt == "xlsx":
         from bot.exports.ledger import write_ledger
 
@@ -59,12 +71,12 @@ def _writer(runtime: Runtime, fmt: str) -> Callable[[ExportData, Path], None]:
     if fmt == "docx":
         from bot.exports.summary_doc import write_summary_doc
 
-        now = runtime.clock.now()
-        return lambda data, out: write_summary_doc(data, settings, photo_store(runtime), now, out)
+        now = source.clock.now()
+        return lambda data, out: write_summary_doc(data, settings, photos, now, out)
     if fmt == "zip":
         from bot.exports.photo_zip import write_photo_zip
 
-        return lambda data, out: write_photo_zip(data, photo_store(runtime), out)
+        return lambda data, out: write_photo_zip(data, photos, out)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -26,13 +26,11 @@ from bot.sandbox.state import PlatformState
 from bot.serve import sandboxed, start_site
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, TokenCache, WeChatAPIError, WeComClient
 from scheduler.clock import SystemClock
+from scheduler.delivery import NO_SUCH_USER, OUTSIDE_VISIBLE_RANGE
 from storage.db import Database
 
 # A check should answer within seconds: two tries, short waits.
 CHECK_POLICY = RetryPolicy(max_attempts=2, base_delay=0.5, timeout=10)
-# user/get for a member outside the app's visible range / for a userid the company does not have.
-OUTSIDE_VISIBLE_RANGE = 60011
-NO_SUCH_USER = 60111
 
 
 @dataclass

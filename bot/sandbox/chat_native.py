@@ -19,6 +19,7 @@ from pydantic import Field, StringConstraints
 
 from bot.menu import install_menu
 from bot.sandbox.callbacks import click_event_fields
+from bot.sandbox.chat_bodies import UserBody, parsed_body
 from bot.sandbox.state import PlatformState, RobotMessage, SentMessage
 
 if TYPE_CHECKING:
@@ -86,18 +87,15 @@ def _click_keys(buttons: list[dict[str, Any]]) -> set[str]:
 
 
 def add_routes(router: web.UrlDispatcher, key: web.AppKey[ChatPage]) -> None:
-    # Imported here: chat_page imports this module for its events.
-    from bot.sandbox.chat_page import _Body, _parsed
-
-    class CardClickIn(_Body):
+    class CardClickIn(UserBody):
         task_id: TaskId
         key: str = Field(min_length=1, max_length=1024)
 
-    class MenuClickIn(_Body):
+    class MenuClickIn(UserBody):
         key: str = Field(min_length=1, max_length=128)
 
     async def card_click(request: web.Request) -> web.Response:
-        body = await _parsed(request, CardClickIn)
+        body = await parsed_body(request, CardClickIn)
         page = request.app[key]
         try:
             code = page.platform.click(body.task_id, body.user, body.key)
@@ -124,7 +122,7 @@ def add_routes(router: web.UrlDispatcher, key: web.AppKey[ChatPage]) -> None:
         return web.json_response({"done": done, "buttons": installed_menu(page)})
 
     async def menu_click(request: web.Request) -> web.Response:
-        body = await _parsed(request, MenuClickIn)
+        body = await parsed_body(request, MenuClickIn)
         page = request.app[key]
         if body.key not in _click_keys(installed_menu(page)):  # WeCom sends only its menu's keys
             raise web.HTTPBadRequest(text="菜单里没有这个按钮")

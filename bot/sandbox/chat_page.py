@@ -19,16 +19,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, ValidationError
 
 from bot.config import Settings
 from bot.sandbox import chat_clock, chat_native
 from bot.sandbox.callbacks import WeComUser
+from bot.sandbox.chat_bodies import UserBody, parsed_body
 from bot.sandbox.state import PlatformState, RobotMessage, SentMessage
 from handlers.binding import code_table
 from handlers.deps import Deps
@@ -44,27 +45,20 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 KEEPALIVE_SECONDS = 15.0
 
-Body = TypeVar("Body", bound=BaseModel)
 Item = TypeVar("Item")
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    user: UserId
-
-
-class TextIn(_Body):
+class TextIn(UserBody):
     text: str = Field(min_length=1, max_length=4000)
 
 
-class LocationIn(_Body):
+class LocationIn(UserBody):
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
     label: str = Field(default="", max_length=200)
 
 
-class BindIn(_Body):
+class BindIn(UserBody):
     unit: str = Field(min_length=1, max_length=100)
 
 
@@ -212,22 +206,15 @@ async def _people(request: web.Request) -> web.Response:
     return web.json_response(request.app[CHAT_PAGE].people())
 
 
-async def _parsed(request: web.Request, model: type[Body]) -> Body:
-    try:
-        return model.model_validate(await request.json())
-    except (ValueError, ValidationError):  # bad JSON, or fields out of bounds
-        raise web.HTTPBadRequest(text="请求格式不对") from None
-
-
 async def _say(request: web.Request) -> web.Response:
-    body = await _parsed(request, TextIn)
+    body = await parsed_body(request, TextIn)
     reply = await request.app[CHAT_PAGE].send(request, body.user, "text", {"Content": body.text})
     return web.json_response({"reply": reply})
 
 
 async def _bind(request: web.Request) -> web.Response:
     """Send ``绑定 <the unit's invite code>`` as the user would type it."""
-    body = await _parsed(request, BindIn)
+    body = await parsed_body(request, BindIn)
     page = request.app[CHAT_PAGE]
     code = page.invite_code(body.unit)
     if code is None:
@@ -238,7 +225,7 @@ async def _bind(request: web.Request) -> web.Response:
 
 
 async def _location(request: web.Request) -> web.Response:
-    body = await _parsed(request, LocationIn)
+    body = await parsed_body(request, LocationIn)
     fields = {"Location_X": body.lat, "Location_Y": body.lng, "Scale": 15, "Label": body.label}
     reply = await request.app[CHAT_PAGE].send(request, body.user, "location", fields)
     return web.json_response({"reply": reply})
@@ -259,7 +246,7 @@ async def _photo(request: web.Request) -> web.Response:
         elif part.name == "photo":
             data = await _read_capped(part, MAX_PHOTO_BYTES)
     try:
-        user = _Body(user=user or "").user
+        user = UserBody(user=user or "").user
     except ValidationError:
         raise web.HTTPBadRequest(text="请求格式不对") from None
     if not data:
@@ -325,7 +312,7 @@ def _conversation(page: ChatPage, name: str) -> Callable[[int], tuple[list[str],
             return _as_event(index, chat_native.robot_data(index, message))
 
         return lambda seen: _pending(chat_native.group_messages(page), seen, robot_event)
-    user = _Body(user=name).user
+    user = UserBody(user=name).user
 
     def user_event(index: int, message: SentMessage) -> str | None:
         return _as_event(index, _message_data(page.platform, message)) if user in message.touser else None

@@ -3,15 +3,12 @@ use to look inside it or make it misbehave. WeChat has nothing like them."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.sandbox.platform import STATE_KEY, media_response
+from bot.sandbox.answers import STATE_KEY, dumps, media_response
 
 
 def add_control_routes(app: web.Application) -> None:
@@ -38,11 +35,7 @@ async def _control_messages(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     user = request.query.get("touser")
     messages = state.messages_to(user) if user else state.messages
-    return web.json_response([asdict(message) for message in messages], dumps=dumps_with_times)
-
-
-def dumps_with_times(value: Any) -> str:
-    return json.dumps(value, default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o))
+    return web.json_response([asdict(message) for message in messages], dumps=dumps)
 
 
 async def _control_faults(request: web.Request) -> web.Response:

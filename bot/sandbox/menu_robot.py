@@ -11,8 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.control import dumps_with_times
-from bot.sandbox.platform import STATE_KEY, _authorised_body, _error, _ok
+from bot.sandbox.answers import STATE_KEY, authorised_body, dumps, error, ok
 from bot.sandbox.state import API_PREFIX, RobotMessage
 
 
@@ -30,18 +29,18 @@ ROBOT_MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
 async def _menu_create(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
-    body = await _authorised_body(request, "wecom", "mp")
+    body = await authorised_body(request, "wecom", "mp")
     if isinstance(body, web.Response):
         return body
     channel = state.token_channel(request.query.get("access_token"))
-    assert channel is not None  # _authorised_body checked the token
+    assert channel is not None  # authorised_body checked the token
     if channel == "wecom" and request.query.get("agentid") != str(state.wecom.agent_id):
-        return _error(40056, "invalid agentid")
+        return error(40056, "invalid agentid")
     problem = _menu_problem(body)
     if problem:
-        return _error(*problem)
+        return error(*problem)
     state.menus[channel] = body
-    return _ok()
+    return ok()
 
 
 def _menu_problem(body: dict[str, Any]) -> tuple[int, str] | None:
@@ -73,20 +72,20 @@ async def _robot_send(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     key = request.query.get("key", "")
     if not key or (state.robot_keys and key not in state.robot_keys):
-        return _error(INVALID_WEBHOOK_KEY, "invalid webhook url")
+        return error(INVALID_WEBHOOK_KEY, "invalid webhook url")
     try:
         body = await request.json()
     except ValueError:
-        return _error(40008, "invalid message type")
+        return error(40008, "invalid message type")
     if not isinstance(body, dict):
-        return _error(40008, "invalid message type")
+        return error(40008, "invalid message type")
     if state.robot_rate_limited(key):
-        return _error(45009, "api freq out of limit")
+        return error(45009, "api freq out of limit")
     message = _robot_message(key, body, state.clock.now())
     if isinstance(message, web.Response):
         return message
     state.record_robot(message)
-    return _ok()
+    return ok()
 
 
 def _robot_message(key: str, body: dict[str, Any], at: datetime) -> RobotMessage | web.Response:
@@ -95,19 +94,19 @@ def _robot_message(key: str, body: dict[str, Any], at: datetime) -> RobotMessage
     if msgtype in ("text", "markdown") and isinstance(part, dict) and isinstance(part.get("content"), str):
         limit = 2048 if msgtype == "text" else 4096
         if len(part["content"].encode()) > limit:
-            return _error(40058, f"content exceeds {limit} bytes")
+            return error(40058, f"content exceeds {limit} bytes")
         return RobotMessage(key, msgtype, part["content"], None, at)
     if msgtype == "image" and isinstance(part, dict):
         try:
             data = base64.b64decode(str(part.get("base64", "")), validate=True)
         except ValueError:
-            return _error(40008, "invalid image base64")
+            return error(40008, "invalid image base64")
         if not data or len(data) > ROBOT_MAX_IMAGE_BYTES:
-            return _error(40009, "invalid image size")
+            return error(40009, "invalid image size")
         if hashlib.md5(data).hexdigest() != part.get("md5"):
-            return _error(40008, "image md5 does not match")
+            return error(40008, "image md5 does not match")
         return RobotMessage(key, "image", str(part["md5"]), data, at)
-    return _error(40008, "invalid message type")
+    return error(40008, "invalid message type")
 
 
 async def _control_menus(request: web.Request) -> web.Response:
@@ -120,4 +119,4 @@ async def _control_robot(request: web.Request) -> web.Response:
         {"msgtype": m.msgtype, "content": m.content, "image_bytes": len(m.image or b""), "at": m.at}
         for m in request.app[STATE_KEY].robot_messages
     ]
-    return web.json_response(posted, dumps=dumps_with_times)
+    return web.json_response(posted, dumps=dumps)

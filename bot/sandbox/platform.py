@@ -14,20 +14,20 @@ import asyncio
 import re
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.sandbox.answers import STATE_KEY, authorised_body, error, media_response, ok
+from bot.sandbox.control import add_control_routes
+from bot.sandbox.menu_robot import add_menu_and_robot_routes
 from bot.sandbox.state import (
     API_PREFIX,
     CALLBACK_IPS,
     ROOT_DEPARTMENT,
     TOKEN_LIFETIME,
-    Channel,
     PlatformState,
     SentCard,
     SentMessage,
-    StoredMedia,
 )
 
 MAX_RECIPIENTS = 1000
@@ -37,9 +37,6 @@ CARD_TYPES = ("text_notice", "news_notice", *CALLBACK_CARD_TYPES)
 TASK_ID = re.compile(r"^[A-Za-z0-9_@-]{1,128}$")
 MAX_BUTTONS = 6
 RESPONSE_CODE_LIFE = timedelta(hours=72)
-
-
-STATE_KEY = web.AppKey("sandbox_platform_state", PlatformState)
 
 
 def make_platform_app(state: PlatformState) -> web.Application:
@@ -56,10 +53,6 @@ def make_platform_app(state: PlatformState) -> web.Application:
     app.router.add_get(API_PREFIX + "getcallbackip", _callback_ips)
     app.router.add_get(API_PREFIX + "media/get", _media_get)
     app.router.add_post(API_PREFIX + "media/upload", _media_upload)
-    # They use this module's helpers: imported here, not at the top.
-    from bot.sandbox.control import add_control_routes
-    from bot.sandbox.menu_robot import add_menu_and_robot_routes
-
     add_control_routes(app)
     add_menu_and_robot_routes(app)
     return app
@@ -79,11 +72,11 @@ async def _faults_middleware(request: web.Request, handler: Any) -> web.StreamRe
         if fault.status is not None:
             return web.Response(status=fault.status, text="sandbox: injected failure")
         if fault.errcode is not None:
-            return _error(fault.errcode, "sandbox: injected error")
+            return error(fault.errcode, "sandbox: injected error")
     token_channel = state.token_channel(request.query.get("access_token"))
     if token_channel == "wecom" and not state.wecom_ip_trusted:
         # WeCom's wording, whose "from ip" tells the operator which address to add.
-        return _error(
+        return error(
             60020,
             f"not allow to access from your ip, hint: [sandbox], from ip: {request.remote}, "
             "more info at https://open.work.weixin.qq.com/devtool/query?e=60020",
@@ -91,33 +84,25 @@ async def _faults_middleware(request: web.Request, handler: Any) -> web.StreamRe
     return await handler(request)
 
 
-def _error(errcode: int, errmsg: str) -> web.Response:
-    return web.json_response({"errcode": errcode, "errmsg": errmsg})
-
-
-def _ok(**fields: Any) -> web.Response:
-    return web.json_response({"errcode": 0, "errmsg": "ok", **fields})
-
-
 async def _wecom_token(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     if request.query.get("corpid") != state.wecom.corp_id:
-        return _error(40013, "invalid corpid")
+        return error(40013, "invalid corpid")
     if request.query.get("corpsecret") != state.wecom.secret:
-        return _error(40001, "invalid credential")
-    return _ok(access_token=state.issue_token("wecom"), expires_in=int(TOKEN_LIFETIME.total_seconds()))
+        return error(40001, "invalid credential")
+    return ok(access_token=state.issue_token("wecom"), expires_in=int(TOKEN_LIFETIME.total_seconds()))
 
 
 async def _mp_token(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     if request.query.get("grant_type") != "client_credential":
-        return _error(40002, "invalid grant_type")
+        return error(40002, "invalid grant_type")
     if request.query.get("appid") != state.mp.app_id:
-        return _error(40013, "invalid appid")
+        return error(40013, "invalid appid")
     if request.query.get("secret") != state.mp.secret:
-        return _error(40001, "invalid credential")
+        return error(40001, "invalid credential")
     if not state.mp_ip_whitelisted:
-        return _error(40164, f"invalid ip {request.remote}, not in whitelist rid: sandbox")
+        return error(40164, f"invalid ip {request.remote}, not in whitelist rid: sandbox")
     # The real endpoint answers success without errcode.
     token = state.issue_token("mp")
     return web.json_response({"access_token": token, "expires_in": int(TOKEN_LIFETIME.total_seconds())})
@@ -127,10 +112,10 @@ async def _wecom_agent_get(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     problem = state.token_error(request.query.get("access_token"), ("wecom",))
     if problem:
-        return _error(*problem)
+        return error(*problem)
     if request.query.get("agentid") != str(state.wecom.agent_id):
-        return _error(40056, "invalid agentid")
-    return _ok(
+        return error(40056, "invalid agentid")
+    return ok(
         agentid=state.wecom.agent_id,
         name=state.agent_name,
         allow_userinfos={"user": [{"userid": user} for user in sorted(state.visible_userids)]},
@@ -144,13 +129,13 @@ async def _wecom_user_get(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     problem = state.token_error(request.query.get("access_token"), ("wecom",))
     if problem:
-        return _error(*problem)
+        return error(*problem)
     userid = request.query.get("userid", "")
     if not userid or userid in state.invalid_users:
-        return _error(60111, "userid not found")
+        return error(60111, "userid not found")
     if not state.can_see(userid):
-        return _error(60011, "no privilege to access/modify contact/party/agent")
-    return _ok(userid=userid, name=userid, department=[ROOT_DEPARTMENT], status=1)
+        return error(60011, "no privilege to access/modify contact/party/agent")
+    return ok(userid=userid, name=userid, department=[ROOT_DEPARTMENT], status=1)
 
 
 async def _callback_ips(request: web.Request) -> web.Response:
@@ -158,24 +143,11 @@ async def _callback_ips(request: web.Request) -> web.Response:
     token = request.query.get("access_token")
     problem = state.token_error(token, ("wecom", "mp"))
     if problem:
-        return _error(*problem)
+        return error(*problem)
     if state.token_channel(token) == "mp":
         # The Official Account answers success without errcode.
         return web.json_response({"ip_list": list(CALLBACK_IPS)})
-    return _ok(ip_list=list(CALLBACK_IPS))
-
-
-async def _authorised_body(request: web.Request, *channels: Channel) -> dict[str, Any] | web.Response:
-    """The JSON body of a tokened POST, or the error response to send instead."""
-    state = request.app[STATE_KEY]
-    problem = state.token_error(request.query.get("access_token"), channels)
-    if problem:
-        return _error(*problem)
-    try:
-        body = await request.json()
-    except ValueError:
-        return _error(47001, "data format error")
-    return body if isinstance(body, dict) else _error(47001, "data format error")
+    return ok(ip_list=list(CALLBACK_IPS))
 
 
 def _card_problem(state: PlatformState, card: dict[str, Any]) -> str | None:
@@ -208,19 +180,19 @@ def _message_content(state: PlatformState, body: dict[str, Any]) -> str | web.Re
     part = body.get(msgtype) if isinstance(msgtype, str) else None
     if msgtype == "template_card" and isinstance(part, dict):
         problem = _card_problem(state, part)
-        return _error(40008, f"invalid template_card: {problem}") if problem else str(part["main_title"]["title"])
+        return error(40008, f"invalid template_card: {problem}") if problem else str(part["main_title"]["title"])
     if msgtype == "text" and isinstance(part, dict) and isinstance(part.get("content"), str):
         return part["content"]
     if msgtype == "image" and isinstance(part, dict) and part.get("media_id") in state.media:
         return str(part["media_id"])
-    return _error(40008, "invalid message type or content")
+    return error(40008, "invalid message type or content")
 
 
 async def _wecom_agent_body(request: web.Request) -> dict[str, Any] | web.Response:
     """A tokened WeCom app call's body, or the error WeCom answers (bad token, other agent)."""
-    body = await _authorised_body(request, "wecom")
+    body = await authorised_body(request, "wecom")
     if not isinstance(body, web.Response) and body.get("agentid") != request.app[STATE_KEY].wecom.agent_id:
-        return _error(40056, "invalid agentid")
+        return error(40056, "invalid agentid")
     return body
 
 
@@ -234,17 +206,17 @@ async def _wecom_send(request: web.Request) -> web.Response:
         return content
     users = [user for user in str(body.get("touser") or "").split("|") if user]
     if not users or len(users) > MAX_RECIPIENTS:
-        return _error(40058, f"touser must name 1 to {MAX_RECIPIENTS} users")
+        return error(40058, f"touser must name 1 to {MAX_RECIPIENTS} users")
     valid = tuple(user for user in users if user not in state.invalid_users)
     invalid = [user for user in users if user in state.invalid_users]
     if not valid:
-        return _error(81013, "user & party & tag all invalid")
+        return error(81013, "user & party & tag all invalid")
     if body.get("enable_duplicate_check") and state.duplicate_check:
         # As WeCom does: an identical message to the same user within the interval is dropped.
         since = state.clock.now() - timedelta(seconds=int(body.get("duplicate_check_interval") or 1800))
         valid = tuple(user for user in valid if not state.sent_recently(user, body["msgtype"], content, since))
         if not valid:
-            return _ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
+            return ok(invaliduser="|".join(invalid), msgid=f"sandbox-msg-{state.next_msgid()}")
     state.record(
         SentMessage("message/send", valid, body["msgtype"], content, state.wecom.agent_id, body, state.clock.now())
     )
@@ -252,10 +224,10 @@ async def _wecom_send(request: web.Request) -> web.Response:
     card = body.get("template_card")
     if body["msgtype"] == "template_card" and isinstance(card, dict) and card.get("card_type") in CALLBACK_CARD_TYPES:
         if len(valid) != 1:  # weekbot sends each member their own card; the sandbox keeps it that simple
-            return _error(40058, "the sandbox takes a callback card to one member at a time")
+            return error(40058, "the sandbox takes a callback card to one member at a time")
         state.cards[card["task_id"]] = SentCard(card["task_id"], valid[0], card)
         answer["response_code"] = state.issue_response_code(card["task_id"], valid[0])
-    return _ok(**answer)
+    return ok(**answer)
 
 
 async def _wecom_update_card(request: web.Request) -> web.Response:
@@ -267,10 +239,10 @@ async def _wecom_update_card(request: web.Request) -> web.Response:
     userids = body.get("userids")
     replace_name = (body.get("button") or {}).get("replace_name") if isinstance(body.get("button"), dict) else None
     if not isinstance(userids, list) or not userids or not isinstance(replace_name, str) or not replace_name:
-        return _error(40058, "userids and button.replace_name are required")
+        return error(40058, "userids and button.replace_name are required")
     issued = state.spend_response_code(str(body.get("response_code") or ""), RESPONSE_CODE_LIFE)
     if isinstance(issued, tuple):
-        return _error(*issued)
+        return error(*issued)
     card = state.cards[issued.task_id]
     if card.touser in userids:
         card.replaced_name = replace_name
@@ -280,18 +252,18 @@ async def _wecom_update_card(request: web.Request) -> web.Response:
             state.wecom.agent_id, body, state.clock.now(),
         )
     )  # fmt: skip
-    return _ok(invaliduser=[user for user in userids if user != card.touser])
+    return ok(invaliduser=[user for user in userids if user != card.touser])
 
 
 async def _mp_request(request: web.Request) -> tuple[PlatformState, dict[str, Any], str] | web.Response:
     """An authorised Official Account send: the state, the body and its openid, or the error to answer."""
     state = request.app[STATE_KEY]
-    body = await _authorised_body(request, "mp")
+    body = await authorised_body(request, "mp")
     if isinstance(body, web.Response):
         return body
     openid = body.get("touser")
     if not isinstance(openid, str) or not openid or openid in state.invalid_users:
-        return _error(40003, "invalid openid")
+        return error(40003, "invalid openid")
     return state, body, openid
 
 
@@ -304,7 +276,7 @@ async def _mp_custom_send(request: web.Request) -> web.Response:
     if isinstance(content, web.Response):
         return content
     state.record(SentMessage("message/custom/send", (openid,), body["msgtype"], content, None, body, state.clock.now()))
-    return _ok()
+    return ok()
 
 
 async def _mp_template_send(request: web.Request) -> web.Response:
@@ -314,49 +286,37 @@ async def _mp_template_send(request: web.Request) -> web.Response:
     state, body, openid = checked
     template_id = body.get("template_id")
     if not template_id or (state.mp.template_id and template_id != state.mp.template_id):
-        return _error(40037, "invalid template_id")
+        return error(40037, "invalid template_id")
     data = body.get("data")
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "value" in v for v in data.values()):
-        return _error(47001, "data format error")
+        return error(47001, "data format error")
     content = "\n".join(f"{key}: {value['value']}" for key, value in data.items())
     state.record(SentMessage("message/template/send", (openid,), "template", content, None, body, state.clock.now()))
-    return _ok(msgid=state.next_msgid())
+    return ok(msgid=state.next_msgid())
 
 
 async def _media_get(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     problem = state.token_error(request.query.get("access_token"), ("wecom", "mp"))
     if problem:
-        return _error(*problem)
+        return error(*problem)
     media = state.media.get(request.query.get("media_id", ""))
-    return _error(40007, "invalid media_id") if media is None else media_response(media)
+    return error(40007, "invalid media_id") if media is None else media_response(media)
 
 
 async def _media_upload(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     problem = state.token_error(request.query.get("access_token"), ("wecom",))
     if problem:
-        return _error(*problem)
+        return error(*problem)
     media_type = request.query.get("type", "")
     if media_type not in ("image", "voice", "video", "file"):
-        return _error(40004, "invalid media type")
+        return error(40004, "invalid media type")
     form = await request.post()
     upload = form.get("media")
     if not isinstance(upload, web.FileField):
-        return _error(41005, "media data missing")
+        return error(41005, "media data missing")
     content_type = upload.content_type or "application/octet-stream"
     media_id = state.add_media(upload.file.read(), content_type, upload.filename)
     created_at = str(int(state.clock.now().timestamp()))
-    return _ok(type=media_type, media_id=media_id, created_at=created_at)
-
-
-def media_response(media: StoredMedia) -> web.Response:
-    headers = {}
-    if media.filename:
-        disposition = (
-            f'attachment; filename="{media.filename}"'
-            if media.filename.isascii() and '"' not in media.filename
-            else f"attachment; filename*=UTF-8''{quote(media.filename)}"
-        )
-        headers["Content-Disposition"] = disposition
-    return web.Response(body=media.data, content_type=media.content_type, headers=headers)
+    return ok(type=media_type, media_id=media_id, created_at=created_at)

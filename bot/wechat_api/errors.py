@@ -1,20 +1,8 @@
-"""Errors from the WeChat / WeCom HTTP APIs, and the errcodes the bot reacts to."""
+"""Errors from the WeChat / WeCom HTTP APIs. The errcodes they carry are named in scheduler.delivery."""
 
 from __future__ import annotations
 
 from scheduler.delivery import DeliveryError
-
-# The access token was rejected: drop it, fetch a new one, try again.
-INVALID_CREDENTIAL = 40001
-INVALID_ACCESS_TOKEN = 40014
-ACCESS_TOKEN_EXPIRED = 42001
-TOKEN_ERRCODES = frozenset({INVALID_CREDENTIAL, INVALID_ACCESS_TOKEN, ACCESS_TOKEN_EXPIRED})
-
-# Raised at once; callers may want to tell these apart. (SYSTEM_BUSY, transient, and the codes the
-# outbox sender reacts to live with the sender's side of the contract, scheduler.delivery.)
-INVALID_CORP_OR_APP_ID = 40013
-INVALID_OPENID = 40003
-INVALID_MEDIA_ID = 40007
 
 
 class WeChatAPIError(DeliveryError):

@@ -19,9 +19,9 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base, wait_exponential, wait_random_exponential
 
-from bot.wechat_api.errors import TOKEN_ERRCODES, RetriesExhausted, WeChatAPIError
+from bot.wechat_api.errors import RetriesExhausted, WeChatAPIError
 from bot.wechat_api.tokens import TokenCache
-from scheduler.delivery import SYSTEM_BUSY
+from scheduler.delivery import SYSTEM_BUSY, TOKEN_ERRCODES
 
 log = logging.getLogger(__name__)
 

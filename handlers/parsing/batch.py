@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.model import COUNT_FIELDS, Reading
 from handlers.parsing.reader import parse_report
 from handlers.parsing.trace import Trace
-from handlers.units import UnitDirectory
-from scheduler.campaign import CeremonyConfig, UnitConfig
-from scheduler.clock import SystemClock
 
-
-@lru_cache(maxsize=4)
-def _directory(units: tuple[UnitConfig, ...]) -> UnitDirectory:
-    return UnitDirectory(units)
+# The moment a line without "now" was written (the caller's clock: the parser reads none).
+Now = Callable[[], dt.datetime]
 
 
 def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
@@ -60,37 +55,38 @@ def _read(
     text: str,
     now_iso: str | None,
     bound_unit: str | None,
-    units: Sequence[UnitConfig],
+    units: UnitDirectory,
+    now: Now,
     ceremony_day: dt.date | None,
     trace: Trace | None = None,
 ) -> Reading:
-    now = dt.datetime.fromisoformat(now_iso) if now_iso else SystemClock().now()
-    return parse_report(text, now, bound_unit, _directory(tuple(units)), ceremony_day=ceremony_day, trace=trace)
+    written = dt.datetime.fromisoformat(now_iso) if now_iso else now()
+    return parse_report(text, written, bound_unit, units, ceremony_day=ceremony_day, trace=trace)
 
 
 def parse_one(
     text: str,
     now_iso: str | None,
     bound_unit: str | None,
-    units: Sequence[UnitConfig],
-    ceremony: CeremonyConfig | None = None,
+    units: UnitDirectory,
+    now: Now,
+    ceremony_day: dt.date | None = None,
     *,
     explain: bool = False,
 ) -> str:
     """One message's reading as JSON; with ``explain``, indented for a person, with what decided each field."""
-    ceremony_day = ceremony.at.date() if ceremony else None
     if not explain:
-        return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, ceremony_day)), ensure_ascii=False)
+        return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, now, ceremony_day)), ensure_ascii=False)
     trace = Trace()
-    reading = _read(text, now_iso, bound_unit, units, ceremony_day, trace)
+    reading = _read(text, now_iso, bound_unit, units, now, ceremony_day, trace)
     return json.dumps(explained_json(reading, trace), ensure_ascii=False, indent=2)
 
 
 def parse_batch(
-    instream: TextIO, outstream: TextIO, units: Sequence[UnitConfig], ceremony: CeremonyConfig | None = None
+    instream: TextIO, outstream: TextIO, units: UnitDirectory, now: Now, ceremony_day: dt.date | None = None
 ) -> None:
-    """``ceremony``: the config's [ceremony]; with it an undated ceremony attended reads as that day's."""
-    ceremony_day = ceremony.at.date() if ceremony else None
+    """``ceremony_day``: the launch ceremony's day (the config's [ceremony]); with it an undated
+    ceremony attended reads as that day's."""
     for line in instream:
         if not line.strip():
             continue
@@ -98,7 +94,7 @@ def parse_batch(
         try:
             case = json.loads(line)
             case_id = case.get("id")
-            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units, ceremony_day)
+            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units, now, ceremony_day)
             answer = reading_json(reading, case_id)
         except (ValueError, TypeError, AttributeError) as exc:
             answer = {"id": case_id, "error": f"{type(exc).__name__}: {exc}"}

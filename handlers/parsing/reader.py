@@ -34,6 +34,7 @@ from handlers.parsing.counts import (
     totals,
 )
 from handlers.parsing.dates import DateMention, find_dates
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.explain import explain_activities, trace_date
 from handlers.parsing.framing import is_framing, without_plans_and_recaps
 from handlers.parsing.intent import REPORT, RSVP, Signals, classify
@@ -46,8 +47,7 @@ from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import Found, Segment, split_activities
 from handlers.parsing.trace import Trace
 from handlers.parsing.units import resolve_unit
-from handlers.units import UnitDirectory
-from scheduler.clock import to_local
+from storage.types import to_local
 from storage.vocabulary import ActivityType, CountKind
 
 _TIME_OF_DAY = re.compile("上午|下午|晚上|中午|早上|傍晚|晚间")

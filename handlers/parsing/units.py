@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from handlers.parsing.directory import UnitDirectory, UnitMention
 from handlers.parsing.locations import Location
 from handlers.parsing.trace import Trace, because
-from handlers.units import UnitDirectory, UnitMention
 
 _HEADER = re.compile(r"^\s*[【\[]([^】\]]{2,20})[】\]]")
 _PARTNER_BEFORE = re.compile(

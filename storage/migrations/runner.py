@@ -28,7 +28,10 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlmodel import SQLModel
 
+import storage.tables  # noqa: F401  (every table registered: autogenerate compares against them)
+from storage.engine import make_engine
 from storage.migrations import DatabaseTooNew, SchemaMismatch
 
 MIGRATIONS = Path(__file__).resolve().parent
@@ -146,11 +149,6 @@ def new_revision(message: str) -> tuple[Path, list[Any]]:
     """Write a revision for what the models have that the revisions do not (Alembic's
     autogenerate, against a scratch SQLite database upgraded to the newest revision). Returns
     its path and the differences it found (none: an empty revision to write by hand)."""
-    from sqlmodel import SQLModel
-
-    import storage.tables  # noqa: F401
-    from storage.db import make_engine
-
     with tempfile.TemporaryDirectory(prefix="weekbot-revision-") as scratch:
         engine = make_engine(f"sqlite:///{scratch}/head.db")
         upgrade(engine)

@@ -10,7 +10,7 @@ import pytest
 from bot.config import Settings
 from handlers.parsing import Reading, parse_report
 from handlers.parsing.articles import article_spans
-from handlers.units import UnitDirectory
+from handlers.parsing.directory import UnitDirectory
 from scheduler.clock import TZ
 
 NOW = dt.datetime(2026, 4, 26, 21, 0, tzinfo=TZ)

@@ -12,8 +12,8 @@ import pytest
 from bot.cli import main
 from bot.config import Settings
 from handlers.parsing import COUNT_FIELDS, Reading, parse_report
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.trace import Trace
-from handlers.units import UnitDirectory
 from scheduler.clock import TZ
 from tests.parser import make_corpus
 

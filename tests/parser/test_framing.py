@@ -10,8 +10,8 @@ import pytest
 from bot.config import Settings
 from handlers.parsing import Reading, parse_report
 from handlers.parsing.dates import find_dates
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.framing import plan_spans
-from handlers.units import UnitDirectory
 from scheduler.clock import TZ
 
 NOW = dt.datetime(2026, 4, 24, 20, 0, tzinfo=TZ)  # a Friday

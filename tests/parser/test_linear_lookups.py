@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from handlers.parsing import attendees, parse_report
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
-from handlers.units import UnitDirectory
 from scheduler.clock import TZ
 
 

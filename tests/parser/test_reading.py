@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from handlers.parsing import ACTIVITY_TYPES, COUNT_FIELDS, INTENTS, Attendee, Reading, parse_report
-from handlers.parsing import batch as batch_module
 from handlers.parsing.batch import parse_batch, parse_one
-from handlers.units import UnitDirectory
-from scheduler.clock import TZ
+from handlers.parsing.directory import UnitDirectory
+from scheduler.clock import TZ, ManualClock
 
 NOW = dt.datetime(2026, 4, 22, 18, 0, tzinfo=TZ)  # a Wednesday
 TODAY = NOW.date()
@@ -224,7 +223,7 @@ def test_batch_keeps_the_contract_and_survives_a_bad_line(settings: Settings) ->
     ]
     feed = "".join((json.dumps(x, ensure_ascii=False) if isinstance(x, dict) else x) + "\n" for x in lines)
     out = io.StringIO()
-    parse_batch(io.StringIO(feed), out, settings.units)
+    parse_batch(io.StringIO(feed), out, UnitDirectory(settings.units), _no_clock)
     first, bad, last = (json.loads(line) for line in out.getvalue().splitlines())
     assert first == {
         "id": "a",
@@ -253,19 +252,27 @@ def test_batch_passes_the_ceremony_day_on(settings: Settings) -> None:
         {"id": "c", "text": "局长出席启动仪式", "now": "2026-04-20T09:00:00+08:00", "bound_unit": "市科技局"}
     )
     out = io.StringIO()
-    parse_batch(io.StringIO(feed + "\n"), out, settings.units, settings.ceremony)
+    parse_batch(io.StringIO(feed + "\n"), out, UnitDirectory(settings.units), _no_clock, settings.ceremony.at.date())
     answer = json.loads(out.getvalue())
     assert answer["intent"] == "report"
     assert [a["date"] for a in answer["activities"]] == [settings.ceremony.at.date().isoformat()]
     assert (
-        json.loads(parse_one("局长出席启动仪式", "2026-04-20T09:00:00+08:00", "市科技局", settings.units))["intent"]
+        json.loads(
+            parse_one(
+                "局长出席启动仪式", "2026-04-20T09:00:00+08:00", "市科技局", UnitDirectory(settings.units), _no_clock
+            )
+        )["intent"]
         == "rsvp"
     )
 
 
-def test_parse_one_without_a_time_uses_the_system_clock(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batch_module.SystemClock, "now", lambda self: dt.datetime(2026, 4, 24, 9, 0, tzinfo=TZ))
-    answer = json.loads(parse_one("昨天在广场开展宣传", None, "市商务局", settings.units))
+def _no_clock() -> dt.datetime:
+    raise AssertionError("every line says when it was written")
+
+
+def test_parse_one_without_a_time_asks_the_given_clock(settings: Settings) -> None:
+    clock = ManualClock(dt.datetime(2026, 4, 24, 9, 0, tzinfo=TZ))
+    answer = json.loads(parse_one("昨天在广场开展宣传", None, "市商务局", UnitDirectory(settings.units), clock.now))
     assert [a["date"] for a in answer["activities"]] == ["2026-04-23"]
 
 

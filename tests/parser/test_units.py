@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import Settings
 from handlers.parsing import parse_report
-from handlers.units import UnitDirectory
+from handlers.parsing.directory import UnitDirectory
 
 NOW = dt.datetime(2026, 4, 22, 18, 0)
 

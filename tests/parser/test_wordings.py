@@ -10,8 +10,8 @@ import pytest
 from bot.config import Settings
 from handlers.parsing import parse_report
 from handlers.parsing.dates import find_dates
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.numerals import find_quantities
-from handlers.units import UnitDirectory
 from scheduler.clock import TZ
 
 BOUND = "双塔区知识产权局"

@@ -10,8 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from scheduler.campaign import UnitConfig
+
+class UnitNames(Protocol):
+    """What the directory reads of a unit (scheduler.campaign.UnitConfig has it): the parser is
+    handed its units, it does not reach into the config's room."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def aliases(self) -> Sequence[str]: ...
+    @property
+    def place(self) -> str | None: ...
+
 
 # An alias right after one of these (or right after a county's place) is another level's
 # office: 县公安局, 凌源市公安局 are not 市公安局, 省市场监管局 is not 市场监管局.
@@ -33,7 +45,7 @@ class UnitMention:
 
 
 class UnitDirectory:
-    def __init__(self, units: Sequence[UnitConfig]) -> None:
+    def __init__(self, units: Sequence[UnitNames]) -> None:
         self.names: tuple[str, ...] = tuple(unit.name for unit in units)
         self._by_alias: dict[str, str] = {}
         self._by_place: dict[str, str] = {}
