@@ -64,7 +64,7 @@ _COLUMN_WORDS: tuple[tuple[Column, str], ...] = (
 )
 # What a number column counts, by the words of its header (the first that matches decides).
 _COUNT_FIELDS: tuple[tuple[str, str | None], ...] = (
-    ("人数/份数|份数/人数|数量|参与情况|宣传情况|情况|合计|数", None),
+    ("人数/份数|份数/人数|数量|参与情况|宣传情况|^情况$|合计|^数$", None),
     ("咨询|答疑|接待", "consultations"),
     ("资料|份|册|折页|手册|宣传单|传单|海报|张", "materials"),
     ("稿件|篇|信息|条|报道|文章|推送", "articles"),
@@ -74,10 +74,12 @@ _COUNT_FIELDS: tuple[tuple[str, str | None], ...] = (
 _COUNT_HEADER = re.compile(
     r"(?:发放|发布|参与|参加|参训|参会|接待|解答|走访|覆盖|受众|参观|旁听|听课|到场)?"
     r"(?:资料|宣传资料|份数|咨询|咨询人次|咨询人数|人次|人数|人员|企业|企业数|家数|稿件|篇数|信息|条数|报道|"
-    r"文章|学生|师生|群众|听众|观众|人|数量|情况|宣传情况|参与情况|合计|折页|手册|海报|师生人数|学生人数)"
+    r"文章|学生|师生|群众|听众|观众|人|数量|参与|参加|参训|参会|到场|旁听|参观|情况|宣传情况|参与情况|合计|折页|手册|海报|师生人数|学生人数)"
     r"(?:人数|人次|数)?(?:/(?:人数|份数|人次|篇数))?"
 )
 _BRACKETED = re.compile(r"[（(][^（）()]{0,6}[）)]")
+# "走访企业（家）": a unit in brackets makes any header a number column.
+_COUNTED_UNIT = re.compile(r"[（(](?:份|家|人|人次|篇|条|册|张|场|次|个|户)[）)]")
 _TAB_OR_GAP = re.compile(r"\t| {2,}")
 _TOTAL_ROW = re.compile(r"^\s*(?:合\s*计|小\s*计|总\s*计|共\s*计)")
 _REMARK_LINE = re.compile(
@@ -110,6 +112,8 @@ def column_of(word: str) -> tuple[Column, str | None] | None:
     bare = _BRACKETED.sub("", word).strip(" :：*")
     if not bare:
         return None
+    if _COUNTED_UNIT.search(word):
+        return Column.COUNT, next((f for words, f in _COUNT_FIELDS[1:] if re.search(words, word)), None)
     for kind, words in _COLUMN_WORDS:
         if re.fullmatch(words, bare):
             return kind, None
@@ -330,6 +334,10 @@ def _activity(
     evidence = f"{place_text}，{content}"
     masked = MASK * len(place_text) + f"，{content}"
     triggers = find_triggers(masked, evidence)
+    if not triggers:
+        # "走访企业 | 朝阳重型机器有限公司": the column's own word says what was done.
+        heading = "，".join(w for w, k in zip(header.words, header.kinds, strict=False) if k is Column.CONTENT)
+        triggers = find_triggers(f"{heading}，{masked}", f"{heading}，{evidence}")
     decider = best(triggers)
     kind = decider.type if decider else "other"
     values: dict[str, int] = {}
