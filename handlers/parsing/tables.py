@@ -54,7 +54,7 @@ _COLUMN_WORDS: tuple[tuple[Column, str], ...] = (
     (Column.DATE, r"(?:活动|开展|举办)?(?:日期|时间)|时间段"),
     (
         Column.PLACE,
-        r"(?:活动)?(?:地点|场所|地址|位置)(?:/\S{1,4})?|学校|媒体|发布平台|平台|渠道|媒体/平台|单位|社区|乡镇",
+        r"(?:活动)?(?:地点|场所|地址|位置)(?:/\S{1,4})?|学校|(?:发布|宣传|播出)?(?:媒体|平台|渠道)|媒体/平台|单位|社区|乡镇",
     ),
     (Column.REMARK, "备注|完成情况|说明|效果|成效|主讲|主讲人|负责人|联系人|对象|活动对象|参与对象|宣传对象|参加人员"),
     (
@@ -72,7 +72,7 @@ _COUNT_FIELDS: tuple[tuple[str, str | None], ...] = (
     ("人|参与|参加|参会|参训|听众|观众|学生|师生|群众|旁听|参观|受众|覆盖", "participants"),
 )
 _COUNT_HEADER = re.compile(
-    r"(?:发放|发布|参与|参加|参训|参会|接待|解答|走访|覆盖|受众|参观|旁听|听课|到场)?"
+    r"(?:发放|发布|参与|参加|参训|参会|接待|解答|走访|覆盖|受众|参观|旁听|听课|到场|服务|现场)?"
     r"(?:资料|宣传资料|份数|咨询|咨询人次|咨询人数|人次|人数|人员|企业|企业数|家数|稿件|篇数|信息|条数|报道|"
     r"文章|学生|师生|群众|听众|观众|人|数量|参与|参加|参训|参会|到场|旁听|参观|情况|宣传情况|参与情况|合计|折页|手册|海报|师生人数|学生人数)"
     r"(?:人数|人次|数)?(?:/(?:人数|份数|人次|篇数))?"
@@ -87,6 +87,14 @@ _REMARK_LINE = re.compile(
 )
 _LEFT_OUT = re.compile("未开展|未完成|已取消|取消|延期|待开展")
 _BARE_NUMBER = re.compile(r"^(?P<about>约|近)?(?P<num>\d+(?:\.\d+)?万?)(?P<more>余|多|\+)?[^\d]{0,3}$")
+# What a count's own unit says when neither its column nor the count reader decides ("企业16家").
+_UNIT_FIELD = {
+    **dict.fromkeys(("家", "户"), "enterprises"),
+    **dict.fromkeys(("份", "册", "张", "本"), "materials"),
+    **dict.fromkeys(("篇", "条", "期"), "articles"),
+    **dict.fromkeys(("人", "名", "人次"), "participants"),
+}
+_CHANNEL_COLUMN = re.compile("渠道|媒体|平台")
 _BLANK = re.compile(r"^[\s\-—–/无]*$")
 
 
@@ -95,6 +103,17 @@ class Cell:
     text: str
     start: int  # position in the normalised message
     end: int
+    column: int = 0  # where it starts on screen: a space-aligned paste lines up wide characters as two
+
+
+def _screen_columns(line: str) -> list[int]:
+    """The screen column of each position of ``line`` (a CJK character is two columns wide)."""
+    columns, width = [], 0
+    for char in line:
+        columns.append(width)
+        width += 2 if "\u2e80" <= char <= "\uffef" else 1
+    columns.append(width)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -133,12 +152,13 @@ def _cells(text: str, start: int, end: int, single_spaces: bool) -> list[Cell]:
             position += len(piece) + 1
         return pieces
     separator = re.compile(" +" if single_spaces else " {2,}")
+    screen = _screen_columns(line)
     cells, position = [], start
     for gap in separator.finditer(line):
         cells.append(Cell(line[position - start : gap.start()], position, start + gap.start()))
         position = start + gap.end()
     cells.append(Cell(line[position - start :], position, end))
-    return [Cell(c.text.strip(), c.start, c.end) for c in cells if c.text.strip()]
+    return [Cell(c.text.strip(), c.start, c.end, screen[c.start - start]) for c in cells if c.text.strip()]
 
 
 def _header(text: str, start: int, end: int) -> Header | None:
@@ -147,20 +167,22 @@ def _header(text: str, start: int, end: int) -> Header | None:
     for single in (False, True) if not tabbed else (False,):
         cells = [c for c in _cells(text, start, end, single) if c.text]
         columns = [column_of(c.text) for c in cells]
-        if len(cells) < 3 or any(c is None for c in columns):
+        # One word the lists do not know ("责任科室") leaves a header of known words a header.
+        if len(cells) < 3 or sum(c is None for c in columns) > (1 if len(cells) > 3 else 0):
             continue
+        columns = [c or (Column.REMARK, None) for c in columns]
         kinds = [c[0] for c in columns if c is not None]
         if not ({Column.DATE, Column.MONTH} & set(kinds)) and Column.CONTENT not in kinds:
             continue
         if tabbed:  # keep the empty cells' places
             every = _cells(text, start, end, False)
-            columns = [column_of(c.text) if c.text else (Column.REMARK, None) for c in every]
+            columns = [(column_of(c.text) if c.text else None) or (Column.REMARK, None) for c in every]
             cells = every
         return Header(
             kinds=[c[0] for c in columns if c is not None],
             fields=[c[1] for c in columns if c is not None],
             words=[c.text for c in cells],
-            starts=[c.start - start for c in cells],
+            starts=[c.column for c in cells],
             spaced=not tabbed,
             single=single,
         )
@@ -188,7 +210,7 @@ def _place(cells: list[Cell], header: Header, line_start: int) -> list[Cell | No
             slots[index] = cell if cell.text else None
         return slots
     for cell in cells:
-        offset = cell.start - line_start
+        offset = cell.column
         index = min(range(len(slots)), key=lambda i: (abs(header.starts[i] - offset), i))
         if slots[index] is None:
             slots[index] = cell
@@ -202,7 +224,7 @@ def _sub_header(header: Header, cells: list[Cell], line_start: int) -> Header | 
         return None
     if header.spaced:
         # The sub-header's words start columns of their own, to the right of the group heading.
-        keep = [i for i, start in enumerate(header.starts) if start < named[0].start - line_start - 1]
+        keep = [i for i, start in enumerate(header.starts) if start < named[0].column - 1]
         kinds = [header.kinds[i] for i in keep]
         fields = [header.fields[i] for i in keep]
         words = [header.words[i] for i in keep]
@@ -212,7 +234,7 @@ def _sub_header(header: Header, cells: list[Cell], line_start: int) -> Header | 
             kinds.append(kind)
             fields.append(field)
             words.append(cell.text)
-            starts.append(cell.start - line_start)
+            starts.append(cell.column)
         return Header(kinds, fields, words, starts, True, header.single)
     kinds, fields, words = list(header.kinds), list(header.fields), list(header.words)
     for index, cell in enumerate(cells):
@@ -294,15 +316,16 @@ def _row_date(
     return (min(mentions[0].days), max(mentions[0].days)), month
 
 
-def _count_cell(word: str, field: str | None, cell: str, kind: str) -> tuple[str, int, bool] | None:
-    """The count a numeric cell holds: its column's field for a bare number, else the count reader's."""
+def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str) -> tuple[str, int, bool] | None:
+    """The count a numeric cell holds: its column's field for a bare number, else the count reader's
+    (a column that names no count, 数量, is read with the row's content: "接待咨询 | 10人次")."""
     bare = _BARE_NUMBER.match(cell)
     if field is not None and bare is not None:
         value = to_int(bare.group("num"))
         if value is not None:
             return field, value, bool(bare.group("about") or bare.group("more"))
     # The column names no count, or the cell writes its own (企业16家): read "column：cell".
-    phrase = f"{_BRACKETED.sub('', word)}：{cell}"
+    phrase = f"{_BRACKETED.sub('', word)}：{cell}" if field is not None else f"{content} {cell}"
     counted = attribute(phrase, find_quantities(phrase), kind)
     if counted:
         values, approximate = totals(counted)
@@ -311,6 +334,10 @@ def _count_cell(word: str, field: str | None, cell: str, kind: str) -> tuple[str
     labelled = labelled_quantities(phrase, 0, len(phrase))
     if labelled:
         return labelled[0][0], labelled[0][1].value, labelled[0][1].approximate
+    unit_field = next((f for q in find_quantities(cell) if (f := _UNIT_FIELD.get(q.unit))), None)
+    if unit_field is not None:
+        quantity = find_quantities(cell)[0]
+        return unit_field, quantity.value, quantity.approximate
     if bare is not None and (value := to_int(bare.group("num"))) is not None:
         return (field or "participants"), value, bool(bare.group("about") or bare.group("more"))
     return None
@@ -340,19 +367,24 @@ def _activity(
         triggers = find_triggers(f"{heading}，{masked}", f"{heading}，{evidence}")
     decider = best(triggers)
     kind = decider.type if decider else "other"
+    channel = any(
+        k is Column.PLACE and _CHANNEL_COLUMN.search(w) for k, w in zip(header.kinds, header.words, strict=False)
+    )
+    if decider is None and channel and places:
+        kind = "media"  # "渠道 | 区局公众号 | 世界知识产权日推文": a piece published on that channel
     values: dict[str, int] = {}
     approximate: set[str] = set()
     for cell, column, field, word in zip(slots, header.kinds, header.fields, header.words, strict=False):
         if cell is None or column is not Column.COUNT or _BLANK.match(cell.text):
             continue
-        counted = _count_cell(word, field, cell.text, kind)
+        counted = _count_cell(word, field, cell.text, kind, content)
         if counted is not None:
             name, value, rough = counted
             values[name] = values.get(name, 0) + value
             if rough:
                 approximate.add(name)
     # Counts written in words in the content or under the row ("走访企业2家", "（发放折页200份）").
-    worded = f"{content}"
+    worded = f"{content} " + " ".join(c.text for c in cells_of(Column.REMARK))
     if worded.strip():
         found, rough = totals(attribute(worded, find_quantities(worded), kind))
         for name, value in found.items():
