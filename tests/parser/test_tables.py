@@ -9,7 +9,7 @@ import pytest
 from bot.config import Settings
 from handlers.parsing import parse_report
 from handlers.parsing.model import ParsedActivity
-from handlers.parsing.tables import Column, column_of
+from handlers.parsing.columns import Column, column_of
 from handlers.units import UnitDirectory
 from scheduler.clock import TZ
 

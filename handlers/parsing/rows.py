@@ -1,0 +1,147 @@
+"""One activity from one row of cells under their column words (a table row or a key：value block).
+
+Each cell goes through the ordinary field readers restricted to it: the date cell through the
+date reader (a range is one activity over its days), the place cell is the place, the content
+cells give the type and counts written in words ("走访企业2家"), and a number cell is the count its
+column names (参与人数 → participants, 资料/份数 → materials, 咨询 → consultations, 企业 →
+enterprises, 稿件/篇 → articles); a column naming none (数量, 人数/份数) leaves it to the count reader
+with the row's content, then to the number's unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from handlers.parsing.columns import BRACKETED, Cell, Column, Header
+from handlers.parsing.counts import attribute, labelled_quantities, totals
+from handlers.parsing.dates import find_dates
+from handlers.parsing.keywords import best, find_triggers
+from handlers.parsing.model import ParsedActivity
+from handlers.parsing.normalize import MASK
+from handlers.parsing.numerals import find_quantities, to_int
+
+_BARE_NUMBER = re.compile(r"^(?P<about>约|近)?(?P<num>\d+(?:\.\d+)?万?)(?P<more>余|多|\+)?[^\d]{0,3}$")
+# What a count's own unit says when neither its column nor the count reader decides ("企业16家").
+_UNIT_FIELD = {
+    **dict.fromkeys(("家", "户"), "enterprises"),
+    **dict.fromkeys(("份", "册", "张", "本"), "materials"),
+    **dict.fromkeys(("篇", "条", "期"), "articles"),
+    **dict.fromkeys(("人", "名", "人次"), "participants"),
+}
+_CHANNEL_COLUMN = re.compile("渠道|媒体|平台")
+_BLANK = re.compile(r"^[\s\-—–/无]*$")
+
+
+def row_date(
+    slots: list[Cell | None], header: Header, today: dt.date, previous_month: str | None
+) -> tuple[tuple[dt.date, dt.date] | None, str | None]:
+    """The row's first and last day from its date cell(s), and its month cell (月 | 日 columns)."""
+    month = next((c.text for c, k in zip(slots, header.kinds, strict=False) if k is Column.MONTH and c), None)
+    day = next((c.text for c, k in zip(slots, header.kinds, strict=False) if k is Column.DAY and c), None)
+    if day is not None and (month or previous_month):
+        written = f"{month or previous_month}月{day}日"
+    else:
+        written = next((c.text for c, k in zip(slots, header.kinds, strict=False) if k is Column.DATE and c), "")
+    mentions = find_dates(written, today) if written else []
+    if not mentions:
+        return None, month
+    return (min(mentions[0].days), max(mentions[0].days)), month
+
+
+def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str) -> tuple[str, int, bool] | None:
+    """The count a numeric cell holds: its column's field for a bare number, else the count reader's
+    (a column that names no count, 数量, is read with the row's content: "接待咨询 | 10人次")."""
+    bare = _BARE_NUMBER.match(cell)
+    if field is not None and bare is not None:
+        value = to_int(bare.group("num"))
+        if value is not None:
+            return field, value, bool(bare.group("about") or bare.group("more"))
+    # The column names no count, or the cell writes its own (企业16家): read "column：cell".
+    phrase = f"{BRACKETED.sub('', word)}：{cell}" if field is not None else f"{content} {cell}"
+    counted = attribute(phrase, find_quantities(phrase), kind)
+    if counted:
+        values, approximate = totals(counted)
+        name = next(iter(values))
+        return name, values[name], name in approximate
+    labelled = labelled_quantities(phrase, 0, len(phrase))
+    if labelled:
+        return labelled[0][0], labelled[0][1].value, labelled[0][1].approximate
+    unit_field = next((f for q in find_quantities(cell) if (f := _UNIT_FIELD.get(q.unit))), None)
+    if unit_field is not None:
+        quantity = find_quantities(cell)[0]
+        return unit_field, quantity.value, quantity.approximate
+    if bare is not None and (value := to_int(bare.group("num"))) is not None:
+        return (field or "participants"), value, bool(bare.group("about") or bare.group("more"))
+    return None
+
+
+def row_activity(
+    text: str,
+    slots: list[Cell | None],
+    header: Header,
+    dated: tuple[dt.date, dt.date] | None,
+    extra: str,
+    today: dt.date,
+) -> ParsedActivity | None:
+    def cells_of(*kinds: Column) -> list[Cell]:
+        return [c for c, k in zip(slots, header.kinds, strict=False) if c is not None and k in kinds]
+
+    places = [c.text for c in cells_of(Column.PLACE) if not _BLANK.match(c.text)]
+    content = " ".join(c.text for c in cells_of(Column.CONTENT)) + extra
+    place_text = " ".join(places)
+    # The type from the content, the place masked but still seen as a channel (委公众号).
+    evidence = f"{place_text}，{content}"
+    masked = MASK * len(place_text) + f"，{content}"
+    triggers = find_triggers(masked, evidence)
+    if not triggers:
+        # "走访企业 | 朝阳重型机器有限公司": the column's own word says what was done.
+        heading = "，".join(w for w, k in zip(header.words, header.kinds, strict=False) if k is Column.CONTENT)
+        triggers = find_triggers(f"{heading}，{masked}", f"{heading}，{evidence}")
+    decider = best(triggers)
+    kind = decider.type if decider else "other"
+    channel = any(
+        k is Column.PLACE and _CHANNEL_COLUMN.search(w) for k, w in zip(header.kinds, header.words, strict=False)
+    )
+    if decider is None and channel and places:
+        kind = "media"  # "渠道 | 区局公众号 | 世界知识产权日推文": a piece published on that channel
+    values: dict[str, int] = {}
+    approximate: set[str] = set()
+    for cell, column, field, word in zip(slots, header.kinds, header.fields, header.words, strict=False):
+        if cell is None or column is not Column.COUNT or _BLANK.match(cell.text):
+            continue
+        counted = _count_cell(word, field, cell.text, kind, content)
+        if counted is not None:
+            name, value, rough = counted
+            values[name] = values.get(name, 0) + value
+            if rough:
+                approximate.add(name)
+    # Counts written in words in the content or under the row ("走访企业2家", "（发放折页200份）").
+    worded = f"{content} " + " ".join(c.text for c in cells_of(Column.REMARK))
+    if worded.strip():
+        found, rough = totals(attribute(worded, find_quantities(worded), kind))
+        for name, value in found.items():
+            if name not in values:
+                values[name] = value
+                if name in rough:
+                    approximate.add(name)
+    if not content.strip() and not places and not values:
+        return None
+    first, last = dated if dated is not None else (today, today)
+    cells = [c for c in slots if c is not None]
+    source = text[cells[0].start : cells[-1].end].strip() if cells else content
+    return ParsedActivity(
+        date=first,
+        end_date=last,
+        date_stated=dated is not None,
+        type=kind,
+        type_stated=decider is not None,
+        location=places[0] if places else None,
+        materials=values.get("materials"),
+        consultations=values.get("consultations"),
+        participants=values.get("participants"),
+        enterprises=values.get("enterprises"),
+        articles=values.get("articles"),
+        approximate=frozenset(approximate),
+        source_text=source,
+    )
