@@ -24,6 +24,7 @@ import datetime as dt
 import re
 
 from handlers.parsing.attendees import extract_attendees
+from handlers.parsing.blocks import read_blocks
 from handlers.parsing.counts import (
     Count,
     attribute,
@@ -102,8 +103,9 @@ def parse_report(
         ceremony_past=ceremony_past,
         names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
     )
-    # A pasted table reads one activity per row, its columns as the fields (see tables).
-    table = read_table(plain, today)
+    # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
+    # blocks one activity per block (see blocks).
+    table = read_table(plain, today) or read_blocks(plain, today)
     intent = REPORT if table else classify(written, signals)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],

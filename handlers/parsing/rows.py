@@ -49,31 +49,29 @@ def row_date(
     return (min(mentions[0].days), max(mentions[0].days)), month
 
 
-def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str) -> tuple[str, int, bool] | None:
-    """The count a numeric cell holds: its column's field for a bare number, else the count reader's
+def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str) -> list[tuple[str, int, bool]]:
+    """The counts a numeric cell holds: its column's field for a bare number, else the count reader's
     (a column that names no count, 数量, is read with the row's content: "接待咨询 | 10人次")."""
     bare = _BARE_NUMBER.match(cell)
-    if field is not None and bare is not None:
-        value = to_int(bare.group("num"))
-        if value is not None:
-            return field, value, bool(bare.group("about") or bare.group("more"))
-    # The column names no count, or the cell writes its own (企业16家): read "column：cell".
-    phrase = f"{BRACKETED.sub('', word)}：{cell}" if field is not None else f"{content} {cell}"
-    counted = attribute(phrase, find_quantities(phrase), kind)
+    value = to_int(bare.group("num")) if bare is not None else None
+    rough = bare is not None and bool(bare.group("about") or bare.group("more"))
+    if field is not None and value is not None:
+        return [(field, value, rough)]
+    # The column names no count, or the cell writes its own (企业42家，60余人): read "column：cell".
+    prefix = f"{BRACKETED.sub('', word)}：" if field is not None else f"{content} "
+    phrase = prefix + cell
+    own = [q for q in find_quantities(phrase) if q.start >= len(prefix)]
+    counted = attribute(phrase, own, kind)
     if counted:
         values, approximate = totals(counted)
-        name = next(iter(values))
-        return name, values[name], name in approximate
-    labelled = labelled_quantities(phrase, 0, len(phrase))
+        return [(name, number, name in approximate) for name, number in values.items()]
+    labelled = [(f, q) for f, q in labelled_quantities(phrase, 0, len(phrase)) if q.start >= len(prefix)]
     if labelled:
-        return labelled[0][0], labelled[0][1].value, labelled[0][1].approximate
-    unit_field = next((f for q in find_quantities(cell) if (f := _UNIT_FIELD.get(q.unit))), None)
-    if unit_field is not None:
-        quantity = find_quantities(cell)[0]
-        return unit_field, quantity.value, quantity.approximate
-    if bare is not None and (value := to_int(bare.group("num"))) is not None:
-        return (field or "participants"), value, bool(bare.group("about") or bare.group("more"))
-    return None
+        return [(labelled[0][0], labelled[0][1].value, labelled[0][1].approximate)]
+    by_unit = [(_UNIT_FIELD[q.unit], q.value, q.approximate) for q in own if q.unit in _UNIT_FIELD]
+    if by_unit:
+        return by_unit[:1]
+    return [(field or "participants", value, rough)] if value is not None else []
 
 
 def row_activity(
@@ -110,9 +108,7 @@ def row_activity(
     for cell, column, field, word in zip(slots, header.kinds, header.fields, header.words, strict=False):
         if cell is None or column is not Column.COUNT or _BLANK.match(cell.text):
             continue
-        counted = _count_cell(word, field, cell.text, kind, content)
-        if counted is not None:
-            name, value, rough = counted
+        for name, value, rough in _count_cell(word, field, cell.text, kind, content):
             values[name] = values.get(name, 0) + value
             if rough:
                 approximate.add(name)
