@@ -7,7 +7,7 @@
 A key is a column word (see columns); a line may hold several pairs ("时间：4.21 地点：市民中心").
 A block ends at a blank line, a separator (——, 活动一, 【活动2】), a line that is only a date (which
 opens the next block with it), or when a key of a kind already in the block comes again (a second
-时间). Each block is read as one table row (see rows). Only two blocks or more are read here: a
+时间, see _REPEATING). Each block is read as one table row (see rows). Only two blocks or more are read here: a
 single block is one activity, which the ordinary reader already gives.
 """
 
@@ -26,7 +26,8 @@ _KEY = re.compile(r"(?:^|(?<=\s))(?:\d{1,2}[.、]\s*)?(?P<key>[^\s:：，,。；
 _SEPARATOR = re.compile(
     r"^\s*(?:[—\-=_*·]{2,}|【?活动\s*[\d一二三四五六七八九十]+】?|[\d一二三四五六七八九十]+[.、]?)\s*$"
 )
-# 活动名称 and 形式 are both content of one activity; a second date or place opens the next.
+# 活动名称 and 形式 are both content of one activity; a second date or place opens the next, and
+# so does content after the block's place or counts (活动名称：… 地点：… 人数：… 活动名称：…).
 _REPEATING = frozenset({Column.DATE, Column.PLACE})
 
 
@@ -58,7 +59,9 @@ def read_blocks(text: str, today: dt.date) -> list[ParsedActivity] | None:
             column = column_of(word)
             if column is None:
                 continue
-            if column[0] in _REPEATING and column[0] in kinds:
+            if column[0] in kinds and (
+                column[0] in _REPEATING or (column[0] is Column.CONTENT and kinds & {Column.PLACE, Column.COUNT})
+            ):
                 close()
             current.append((word, cell))
             kinds.add(column[0])

@@ -64,7 +64,12 @@ def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str
     counted = attribute(phrase, own, kind)
     if counted:
         values, approximate = totals(counted)
-        return [(name, number, name in approximate) for name, number in values.items()]
+        # "企业12家，30余人" under 参加: what the reader left, its unit says.
+        read = {c.quantity.start for c in counted}
+        left = [q for q in own if q.start not in read and _UNIT_FIELD.get(q.unit) not in (None, *values)]
+        return [(name, number, name in approximate) for name, number in values.items()] + [
+            (_UNIT_FIELD[q.unit], q.value, q.approximate) for q in left
+        ]
     labelled = [(f, q) for f, q in labelled_quantities(phrase, 0, len(phrase)) if q.start >= len(prefix)]
     if labelled:
         return [(labelled[0][0], labelled[0][1].value, labelled[0][1].approximate)]

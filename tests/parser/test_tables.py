@@ -8,8 +8,10 @@ import pytest
 
 from bot.config import Settings
 from handlers.parsing import parse_report
-from handlers.parsing.model import ParsedActivity
+from handlers.parsing.blocks import read_blocks
 from handlers.parsing.columns import Column, column_of
+from handlers.parsing.model import ParsedActivity
+from handlers.parsing.tables import read_table
 from handlers.units import UnitDirectory
 from scheduler.clock import TZ
 
@@ -209,9 +211,7 @@ def test_column_words(word: str, kind: Column, field: str | None) -> None:
         "4月22日在人民公园开展集中宣传，发放资料300份",
     ],
 )
-def test_text_that_is_no_table_is_read_as_before(units: UnitDirectory, text: str) -> None:
-    from handlers.parsing.tables import read_table
-
+def test_text_that_is_no_table_is_read_as_before(text: str) -> None:
     assert read_table(text, SENT.date()) is None
 
 
@@ -220,3 +220,52 @@ def test_a_long_table_is_read_row_by_row(units: UnitDirectory) -> None:
     activities = read(units, "日期\t地点\t活动内容\t发放资料\n" + rows)
     assert len(activities) == 300
     assert sum(a.materials or 0 for a in activities) == sum(range(1, 301))
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        # Blocks separated by a blank line, one key a line.
+        (
+            "时间：4月21日上午\n地点：双塔区图书馆\n形式：商标知识讲座\n听众：55人\n\n"
+            "时间：4月23日\n地点：朝阳大街\n内容：集中宣传\n发放资料：600份\n咨询：48人次",
+            [
+                (21, 21, "training", "双塔区图书馆", {"participants": 55}),
+                (23, 23, "publicity", "朝阳大街", {"materials": 600, "consultations": 48}),
+            ],
+        ),
+        # No separator: a second 时间 opens the next block; a range is one activity.
+        (
+            "活动名称：专利成果展\n活动时间：4月20日至24日\n活动地点：区文化馆\n参观人数：约900人\n"
+            "活动名称：版权保护讲座\n活动时间：4月25日\n活动地点：区委党校\n参加人数：70人",
+            [
+                (20, 24, "exhibition", "区文化馆", {"participants": 900}),
+                (25, 25, "training", "区委党校", {"participants": 70}),
+            ],
+        ),
+        # Numbered lines holding several pairs each; one value with two counts.
+        (
+            "1.时间：4.22 地点：区政务中心 形式：政策宣讲会 参加：企业12家，30余人\n"
+            "2.时间：4.24 地点：东大街 形式：设点宣传 资料：300份",
+            [
+                (22, 22, "training", "区政务中心", {"participants": 30, "enterprises": 12}),
+                (24, 24, "publicity", "东大街", {"materials": 300}),
+            ],
+        ),
+        # A date line opens each block; 【活动N】 and —— separate them.
+        (
+            "【活动1】\n日期：4月22日\n渠道：区局公众号\n内容：商标小知识推文\n数量：2篇\n——\n"
+            "4月25日\n地点：凤凰社区\n活动：入户宣传\n资料：150份",
+            [
+                (22, 22, "media", "区局公众号", {"articles": 2}),
+                (25, 25, "publicity", "凤凰社区", {"materials": 150}),
+            ],
+        ),
+    ],
+)
+def test_key_value_blocks_read_one_activity_per_block(units: UnitDirectory, text: str, rows: list[tuple]) -> None:
+    assert [row(a) for a in read(units, text)] == rows
+
+
+def test_one_block_is_left_to_the_ordinary_reader() -> None:
+    assert read_blocks("时间：4月22日\n地点：区图书馆\n内容：商标讲座\n人数：40人", SENT.date()) is None
