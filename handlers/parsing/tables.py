@@ -27,6 +27,7 @@ _TOTAL_ROW = re.compile(r"^\s*(?:合\s*计|小\s*计|总\s*计|共\s*计)")
 _REMARK_LINE = re.compile(
     r"^\s*(?:备注|注[:：]|注\s|说明[:：]|填报|填表|报送人|截至|截止|以上|制表|审核|联系人|联系电话)"
 )
+_MAX_COLUMNS = 40  # a line of more column words than a report table has is no header
 _LEFT_OUT = re.compile("未开展|未完成|已取消|取消|延期|待开展")
 
 
@@ -56,7 +57,7 @@ def _header(text: str, start: int, end: int) -> Header | None:
         cells = [c for c in _cells(text, start, end, single) if c.text]
         columns = [column_of(c.text) for c in cells]
         # One word the lists do not know ("责任科室") leaves a header of known words a header.
-        if len(cells) < 3 or sum(c is None for c in columns) > (1 if len(cells) > 3 else 0):
+        if not 3 <= len(cells) <= _MAX_COLUMNS or sum(c is None for c in columns) > (1 if len(cells) > 3 else 0):
             continue
         columns = [c or (Column.REMARK, None) for c in columns]
         kinds = [c[0] for c in columns if c is not None]
@@ -140,13 +141,13 @@ def _sub_header(header: Header, cells: list[Cell], line_start: int) -> Header | 
 def read_table(text: str, today: dt.date) -> list[ParsedActivity] | None:
     """The activities of a table paste in ``text`` (normalised), or None when it holds no table."""
     lines = _lines(text)
-    for index, (start, end) in enumerate(lines):
-        header = _header(text, start, end)
-        if header is not None:
-            activities = _rows(text, lines[index + 1 :], header, today)
-            if activities:
-                return activities
-    return None
+    headers = [(index, h) for index, (start, end) in enumerate(lines) if (h := _header(text, start, end))]
+    # Each table runs to the next header, so every line is read once: linear however many tables.
+    activities: list[ParsedActivity] = []
+    for number, (index, header) in enumerate(headers):
+        following = headers[number + 1][0] if number + 1 < len(headers) else len(lines)
+        activities.extend(_rows(text, lines[index + 1 : following], header, today))
+    return activities or None
 
 
 def _rows(text: str, lines: list[tuple[int, int]], header: Header, today: dt.date) -> list[ParsedActivity]:

@@ -167,6 +167,15 @@ def row(activity: ParsedActivity) -> tuple:
             "日期\t活动内容\t地点\t参与企业\t备注\n4月22日\t专利运用培训会\t区委党校\t18家\t40人参会",
             [(22, 22, "training", "区委党校", {"participants": 40, "enterprises": 18})],
         ),
+        # Two tables in one message: each runs to the next header.
+        (
+            "线下活动\n日期\t地点\t活动内容\t参与人数\n4月21日\t人民广场\t集中宣传\t300\n"
+            "线上活动\n日期\t平台\t内容\t篇数\n4月22日\t区局公众号\t推送商标小知识\t2",
+            [
+                (21, 21, "publicity", "人民广场", {"participants": 300}),
+                (22, 22, "media", "区局公众号", {"articles": 2}),
+            ],
+        ),
         # A row not carried out is left out.
         (
             "序号\t日期\t地点\t活动内容\t参加人数\t完成情况\n1\t4月22日\t区委会议室\t商标品牌培训\t55\t已完成\n"
