@@ -98,12 +98,27 @@ def _place(cells: list[Cell], header: Header, line_start: int) -> list[Cell | No
         for index, cell in enumerate(cells[: len(slots)]):
             slots[index] = cell if cell.text else None
         return slots
-    for cell in cells:
+    for cell in (piece for whole in cells for piece in _at_column_starts(whole, header)):
         offset = cell.column
         index = min(range(len(slots)), key=lambda i: (abs(header.starts[i] - offset), i))
         if slots[index] is None:
             slots[index] = cell
     return slots
+
+
+def _at_column_starts(cell: Cell, header: Header) -> list[Cell]:
+    """ "4.20-4.23 委公众号": a cell run into the next with one space, split where a column starts."""
+    if " " not in cell.text:
+        return [cell]
+    screen = screen_columns(cell.text)
+    pieces, start = [], 0
+    for gap in re.finditer(" ", cell.text):
+        after = cell.column + screen[gap.end()]
+        if any(cell.column < column <= after + 1 for column in header.starts):
+            pieces.append((start, gap.start()))
+            start = gap.end()
+    pieces.append((start, len(cell.text)))
+    return [Cell(cell.text[a:b], cell.start + a, cell.start + b, cell.column + screen[a]) for a, b in pieces if a < b]
 
 
 def _sub_header(header: Header, cells: list[Cell], line_start: int) -> Header | None:

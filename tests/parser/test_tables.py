@@ -167,6 +167,13 @@ def row(activity: ParsedActivity) -> tuple:
             "日期\t活动内容\t地点\t参与企业\t备注\n4月22日\t专利运用培训会\t区委党校\t18家\t40人参会",
             [(22, 22, "training", "区委党校", {"participants": 40, "enterprises": 18})],
         ),
+        # A space-aligned cell run into the next with a single space is split where the column starts.
+        (
+            "日期      渠道            内容              篇数\n"
+            "4.20-4.22 区局公众号      商标小知识        3\n"
+            "4.24      区融媒体中心    宣传周专题报道    1",
+            [(20, 22, "media", "区局公众号", {"articles": 3}), (24, 24, "media", "区融媒体中心", {"articles": 1})],
+        ),
         # Two tables in one message: each runs to the next header.
         (
             "线下活动\n日期\t地点\t活动内容\t参与人数\n4月21日\t人民广场\t集中宣传\t300\n"
