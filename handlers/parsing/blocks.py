@@ -31,8 +31,9 @@ _SEPARATOR = re.compile(
 _REPEATING = frozenset({Column.DATE, Column.PLACE})
 
 
-def read_blocks(text: str, today: dt.date) -> list[ParsedActivity] | None:
-    """The activities of two or more key：value blocks in ``text`` (normalised), else None."""
+def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity] | None:
+    """The activities of two or more key：value blocks in ``text`` (normalised), else None;
+    ``original``: the message as written, cut for each activity's source text."""
     blocks: list[list[tuple[str, Cell]]] = []
     current: list[tuple[str, Cell]] = []
     kinds: set[Column] = set()
@@ -77,7 +78,7 @@ def read_blocks(text: str, today: dt.date) -> list[ParsedActivity] | None:
         header = Header([c[0] for c in columns], [c[1] for c in columns], words, [0] * len(words), False)
         slots: list[Cell | None] = [cell for _, cell in block]
         dated, _ = row_date(slots, header, today, None)
-        activity = row_activity(text, slots, header, dated, "", today)
+        activity = row_activity(original, slots, header, dated, "", today)
         if activity is not None:
             activities.append(activity)
     return activities if len(activities) >= 2 else None

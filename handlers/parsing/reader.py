@@ -105,7 +105,7 @@ def parse_report(
     )
     # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
     # blocks one activity per block (see blocks).
-    table = read_table(plain, today) or read_blocks(plain, today)
+    table = read_table(plain, today, text) or read_blocks(plain, today, text)
     intent = REPORT if table else classify(written, signals)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],

@@ -80,7 +80,7 @@ def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str
 
 
 def row_activity(
-    text: str,
+    original: str,
     slots: list[Cell | None],
     header: Header,
     dated: tuple[dt.date, dt.date] | None,
@@ -130,7 +130,7 @@ def row_activity(
         return None
     first, last = dated if dated is not None else (today, today)
     cells = [c for c in slots if c is not None]
-    source = text[cells[0].start : cells[-1].end].strip() if cells else content
+    source = original[cells[0].start : cells[-1].end].strip() if cells else content
     return ParsedActivity(
         date=first,
         end_date=last,

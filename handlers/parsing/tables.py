@@ -153,19 +153,22 @@ def _sub_header(header: Header, cells: list[Cell], line_start: int) -> Header | 
     return Header(kinds, fields, words, header.starts, False)
 
 
-def read_table(text: str, today: dt.date) -> list[ParsedActivity] | None:
-    """The activities of a table paste in ``text`` (normalised), or None when it holds no table."""
+def read_table(text: str, today: dt.date, original: str) -> list[ParsedActivity] | None:
+    """The activities of a table paste in ``text`` (normalised), or None when it holds no table;
+    ``original``: the message as written, whose rows are the activities' source text."""
     lines = _lines(text)
     headers = [(index, h) for index, (start, end) in enumerate(lines) if (h := _header(text, start, end))]
     # Each table runs to the next header, so every line is read once: linear however many tables.
     activities: list[ParsedActivity] = []
     for number, (index, header) in enumerate(headers):
         following = headers[number + 1][0] if number + 1 < len(headers) else len(lines)
-        activities.extend(_rows(text, lines[index + 1 : following], header, today))
+        activities.extend(_rows(text, lines[index + 1 : following], header, today, original))
     return activities or None
 
 
-def _rows(text: str, lines: list[tuple[int, int]], header: Header, today: dt.date) -> list[ParsedActivity]:
+def _rows(
+    text: str, lines: list[tuple[int, int]], header: Header, today: dt.date, original: str
+) -> list[ParsedActivity]:
     rows: list[list[Cell | None]] = []
     extras: list[str] = []  # a line of one cell under a row belongs to it ("（发放折页200份）")
     for number, (start, end) in enumerate(lines):
@@ -197,7 +200,7 @@ def _rows(text: str, lines: list[tuple[int, int]], header: Header, today: dt.dat
         previous_month = month or previous_month
         if dated is None and previous_date is not None:
             dated = previous_date  # a merged date cell: the value above
-        activity = row_activity(text, slots, header, dated, extra, today)
+        activity = row_activity(original, slots, header, dated, extra, today)
         if activity is not None:
             previous_date = (activity.date, activity.end_date) if dated is not None else previous_date
             activities.append(activity)

@@ -228,7 +228,7 @@ def test_column_words(word: str, kind: Column, field: str | None) -> None:
     ],
 )
 def test_text_that_is_no_table_is_read_as_before(text: str) -> None:
-    assert read_table(text, SENT.date()) is None
+    assert read_table(text, SENT.date(), text) is None
 
 
 def test_a_long_table_is_read_row_by_row(units: UnitDirectory) -> None:
@@ -284,4 +284,11 @@ def test_key_value_blocks_read_one_activity_per_block(units: UnitDirectory, text
 
 
 def test_one_block_is_left_to_the_ordinary_reader() -> None:
-    assert read_blocks("时间：4月22日\n地点：区图书馆\n内容：商标讲座\n人数：40人", SENT.date()) is None
+    block = "时间：4月22日\n地点：区图书馆\n内容：商标讲座\n人数：40人"
+    assert read_blocks(block, SENT.date(), block) is None
+
+
+def test_a_rows_source_is_the_row_as_written(units: UnitDirectory) -> None:
+    activities = read(units, "日期\t地点\t活动内容\t资料\n４月２２日\t人民公园\t集中宣传\t３００")
+    assert activities[0].source_text == "４月２２日\t人民公园\t集中宣传\t３００"
+    assert activities[0].materials == 300
