@@ -15,6 +15,7 @@ from handlers.parsing.locations import Location
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity
 from handlers.parsing.splitting import Found, Segment
 from handlers.parsing.trace import Explanation, Trace, because
+from storage.vocabulary import CountKind
 
 # Mentions the finders did not write themselves: 次日/当日 counted from the date before them.
 FOLLOWING_DAY = "following_days (次日/翌日/当日 after a date)"
@@ -76,7 +77,7 @@ def _count(trace: Trace, name: str, counts: Sequence[Count], found: Found) -> li
     mine = [c for c in counts if c.field == name]
     if not mine:
         # No number of its own: enterprises named as visited, or an issue published (第3期).
-        rule = "companies named as visited" if name == "enterprises" else "an issue published (published_issue)"
+        rule = "companies named as visited" if name == CountKind.ENTERPRISES else "an issue published (published_issue)"
         return [because(rule)]
     stated_total = any(c.total for c in mine)
     explanations = []

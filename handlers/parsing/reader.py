@@ -24,6 +24,7 @@ import datetime as dt
 import re
 
 from handlers.parsing.attendees import extract_attendees
+from handlers.parsing.blocks import read_blocks
 from handlers.parsing.counts import (
     Count,
     attribute,
@@ -45,6 +46,7 @@ from handlers.parsing.normalize import MASK, mask, normalize
 from handlers.parsing.numerals import find_quantities, to_int
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import Found, Segment, split_activities
+from handlers.parsing.tables import read_table
 from handlers.parsing.trace import Trace
 from handlers.parsing.units import resolve_unit
 from storage.types import to_local
@@ -106,7 +108,10 @@ def parse_report(
         ceremony_past=ceremony_past,
         names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
     )
-    intent = classify(written, signals, trace)
+    # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
+    # blocks one activity per block (see blocks).
+    table = read_table(plain, today, text) or read_blocks(plain, today, text)
+    intent = REPORT if table else classify(written, signals, trace)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),
@@ -118,6 +123,8 @@ def parse_report(
         notes.append("没认出是哪个单位的报送，请注明单位名称。")
     if intent != REPORT:
         return Reading(intent, unit, unit_source, (), attendees if intent == RSVP else (), tuple(notes))
+    if table:
+        return _table_reading(table, unit, unit_source, notes, today)
     activities: list[ParsedActivity] = []
     plans: list[ParsedActivity] = []
     previous: tuple[tuple[dt.date, ...], bool] | None = None
@@ -135,6 +142,15 @@ def parse_report(
     if any(not a.type_stated for a in activities):
         notes.append("没认出活动类型，先记为“其他”。")
     return Reading(intent, unit, unit_source, tuple(activities), (), tuple(dict.fromkeys(notes)))
+
+
+def _table_reading(
+    table: list[ParsedActivity], unit: str | None, unit_source: str | None, notes: list[str], today: dt.date
+) -> Reading:
+    notes = notes + _date_notes(table, today)
+    if any(not a.type_stated for a in table):
+        notes.append("没认出活动类型，先记为“其他”。")
+    return Reading(REPORT, unit, unit_source, tuple(table), (), tuple(dict.fromkeys(notes)))
 
 
 def _reported(segments: list[Segment], found: Found) -> list[Segment]:
