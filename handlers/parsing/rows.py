@@ -24,7 +24,7 @@ from storage.vocabulary import ActivityType, CountKind
 
 _BARE_NUMBER = re.compile(r"^(?P<about>约|近)?(?P<num>\d+(?:\.\d+)?万?)(?P<more>余|多|\+)?[^\d]{0,3}$")
 # What a count's own unit says when neither its column nor the count reader decides ("企业16家").
-_UNIT_FIELD = {
+_UNIT_FIELD: dict[str, str] = {
     **dict.fromkeys(("家", "户"), CountKind.ENTERPRISES),
     **dict.fromkeys(("份", "册", "张", "本"), CountKind.MATERIALS),
     **dict.fromkeys(("篇", "条", "期"), CountKind.ARTICLES),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from handlers.parsing.directory import UnitDirectory
 
 from bot.config import Settings
 from handlers.parsing import parse_report
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.columns import Column, column_of
+from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.model import ParsedActivity
 from handlers.parsing.tables import read_table
 from scheduler.clock import TZ
