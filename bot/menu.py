@@ -7,9 +7,7 @@ take the same body: ``{"button": [{"type": "click", "name": …, "key": …}, {"
 
 from __future__ import annotations
 
-import tempfile
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,9 +15,8 @@ import aiohttp
 from bot.config import MenuButtonConfig, Settings
 from bot.preflight.advice import api_problem
 from bot.preflight.problem import Problem
-from bot.wechat_api import OfficialAccountClient, RetryPolicy, TokenCache, WeChatAPIError, WeComClient
-from scheduler.clock import SystemClock
-from storage.db import Database
+from bot.wechat_api import OfficialAccountClient, RetryPolicy, WeChatAPIError, WeComClient
+from bot.wechat_api.tokens import throwaway_token_cache
 
 # An operator waits on the command: two tries, short waits.
 INSTALL_POLICY = RetryPolicy(max_attempts=2, base_delay=0.5, timeout=10)
@@ -49,11 +46,7 @@ async def install_menu(settings: Settings, policy: RetryPolicy = INSTALL_POLICY)
     done: list[str] = []
     problems: list[Problem] = []
     async with AsyncExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="weekbot-menu-")))
-        db = Database(f"sqlite:///{workdir / 'tokens.db'}")
-        stack.callback(db.close)
-        db.create_all()
-        tokens = TokenCache(db, SystemClock())
+        tokens = throwaway_token_cache(stack, "menu")
         http = await stack.enter_async_context(aiohttp.ClientSession())
         wecom, mp = settings.channels.wecom, settings.channels.mp
         if wecom.enabled:

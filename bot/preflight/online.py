@@ -11,10 +11,8 @@ reuse the running service's token.
 
 from __future__ import annotations
 
-import tempfile
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp
 
@@ -24,10 +22,9 @@ from bot.preflight.problem import Problem
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState
 from bot.serve import sandboxed, start_site
-from bot.wechat_api import OfficialAccountClient, RetryPolicy, TokenCache, WeChatAPIError, WeComClient
-from scheduler.clock import SystemClock
+from bot.wechat_api import OfficialAccountClient, RetryPolicy, WeChatAPIError, WeComClient
+from bot.wechat_api.tokens import throwaway_token_cache
 from scheduler.delivery import NO_SUCH_USER, OUTSIDE_VISIBLE_RANGE
-from storage.db import Database
 
 # A check should answer within seconds: two tries, short waits.
 CHECK_POLICY = RetryPolicy(max_attempts=2, base_delay=0.5, timeout=10)
@@ -47,11 +44,7 @@ async def online_report(settings: Settings, policy: RetryPolicy = CHECK_POLICY) 
             url = await start_site(make_platform_app(state), settings.sandbox.host, 0, stack)
             settings = sandboxed(settings, url)
             report.notes.append(f"沙箱开着：以下接口调用发往本机的模拟平台 {url}")
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="weekbot-check-")))
-        db = Database(f"sqlite:///{workdir / 'tokens.db'}")
-        stack.callback(db.close)
-        db.create_all()
-        tokens = TokenCache(db, SystemClock())
+        tokens = throwaway_token_cache(stack, "check")
         http = await stack.enter_async_context(aiohttp.ClientSession())
         if settings.channels.wecom.enabled:
             await _check_wecom(WeComClient(http, settings.channels.wecom, tokens, policy), settings, report)

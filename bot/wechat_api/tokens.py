@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import tempfile
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from scheduler.clock import Clock
+from scheduler.clock import Clock, SystemClock
 from storage.db import Database
 from storage.models import AccessToken
 
@@ -130,3 +133,14 @@ class TokenCache:
     @staticmethod
     def _release_lease(session: Session, app_key: str) -> None:
         session.exec(update(AccessToken).where(col(AccessToken.app_key) == app_key).values(refreshing_until=None))
+
+
+def throwaway_token_cache(stack: AsyncExitStack, purpose: str) -> TokenCache:
+    """A token cache in a temporary SQLite file, gone when ``stack`` closes: for one-off commands
+    (`check --online`, `menu install`) that may run beside the service and must not disturb the
+    token row it uses, and that should prove the credentials by fetching a token of their own."""
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"weekbot-{purpose}-")))
+    db = Database(f"sqlite:///{workdir / 'tokens.db'}")
+    stack.callback(db.close)
+    db.create_all()
+    return TokenCache(db, SystemClock())
