@@ -3,8 +3,6 @@ rewritten to run unprivileged in a temp dir."""
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import re
 import shutil
@@ -12,10 +10,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.certificates import self_signed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -37,30 +33,7 @@ def system_tool(name: str) -> str:
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for the site's domain and 127.0.0.1, with its key (PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SITE_DOMAIN)])
-    now = dt.datetime.now(dt.UTC)
-    alt_names = x509.SubjectAlternativeName(
-        [x509.DNSName(SITE_DOMAIN), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(alt_names, critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "weekbot.crt", directory / "weekbot.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
+    return self_signed(directory, "weekbot", SITE_DOMAIN, dns_names=[SITE_DOMAIN])
 
 
 def free_port() -> int:

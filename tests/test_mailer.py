@@ -3,9 +3,7 @@ with a login and a self-signed certificate made here."""
 
 from __future__ import annotations
 
-import datetime as dt
 import email
-import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
@@ -20,14 +18,11 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from bot.config import MailConfig, Settings
 from bot.mailer import MailError, send_summary
 from storage.models import AuditLog
+from tests.certificates import self_signed
 from tests.harness import Harness, make_settings
 from tests.test_exports import EXPECTED_TOTAL, seed_week
 
@@ -68,32 +63,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 that is its own CA, and its key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weekbot test relay")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "relay.pem", folder / "relay.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 @dataclass
 class Relay:
     mailbox: Mailbox
@@ -112,7 +81,7 @@ def plain_relay() -> Iterator[Relay]:
 
 @pytest.fixture
 def tls_relay(tmp_path: Path) -> Iterator[Relay]:
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed(tmp_path, "relay", "weekbot test relay")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     mailbox, port = Mailbox(), free_port()
