@@ -25,9 +25,13 @@ import re
 
 # A line that is only apparatus. Each pattern is anchored to a whole line, bounded, and tried on
 # one line at a time, so the cost is linear in the text.
+# "科技工作简报（第11期）", "知识产权宣传周信息（第3期）", "宣传周工作动态（二）": a serial's name before its
+# issue (no verb in it: "今天发了简报第3期" is a report).
+_SERIAL = r"(?:(?!了|发|推|刊)[^\s，。；]){0,20}(?:简报|专报|快报|信息|动态|通讯|周报|专刊)\s*"
 _ISSUE = re.compile(
-    r"[（(]?\s*(?:\d{4}\s*年\s*)?第\s*[\d一二三四五六七八九十百]{1,4}\s*期\s*[）)]?"
+    rf"(?:{_SERIAL})?[（(]?\s*(?:\d{{4}}\s*年\s*)?第\s*[\d一二三四五六七八九十百]{{1,4}}\s*期\s*[）)]?"
     r"(?:\s*(?:总第\s*\d{1,5}\s*期|[（(]总第\s*\d{1,5}\s*期[）)]))?"
+    rf"|{_SERIAL}[（(][一二三四五六七八九十\d]{{1,3}}[）)]"
 )
 _DATE = r"\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-./]\d{1,2}[-./]\d{1,2})(?:\s*\d{1,2}:\d{2})?"
 # "朝阳教育  2026-04-24 18:02", "原创 朝阳市场监管 朝阳市场监管 2026年04月17日 17:46 辽宁",
@@ -55,8 +59,19 @@ _FOOTER = re.compile(
 _NEWS_LEAD = re.compile(r"[^\s，。；]{0,12}讯\s*[（(](?:记者|通讯员|特约记者)[^）)\n]{0,40}[）)]")
 # "据悉，宣传周期间（4月20日至26日），市知识产权局将…", "据了解，本次培训分为三个环节": what the
 # writer heard or adds as background, not an activity of the day reported.
-_BACKGROUND = re.compile(r"(?:^|(?<=[。！？\n]))\s*(?:据悉|据了解|据介绍|据统计)[^。！？\n]{0,300}")
+# "今年以来…", "截至2025年底…", "2014年，“喀左紫陶”获批…", "白皮书显示，…": the record before the
+# week, not its work.
+_BACKGROUND = re.compile(
+    r"(?:^|(?<=[。！？\n]))\s*(?:据悉|据了解|据介绍|据统计|(?:白皮书|数据|统计)显示|今年以来|近年来|近些年来?"
+    r"|近[一二两三四五六七八九十\d]{1,2}年来?|截至目前|截至(?:\d{4}\s*年|今年|去年|上年|年初)|“十[一二三四五]五”以来"
+    r"|\d{4}\s*年(?=[，,]|全[市县区省国]|我[市县区省])|\d{4}\s*年以来)[^。！？\n]{0,300}"
+)
 _APPARATUS_LINES = (_ISSUE, _PUBLISHED, _OFFICE_ISSUED, _BYLINE, _BRACKETED_BYLINE, _FOOTER)
+# The last line of a write-up signed with its date ("2026年4月27日", under the office's name on the
+# line before), or with the office in brackets ("（市司法局普法科）", "（市外事办 2026年4月24日）").
+_SIGNATURE_DATE = re.compile(rf"{_DATE}")
+_SIGNATURE = re.compile(r"[（(][^（）()\n，。；！？]{2,30}[）)]")
+_SIGNER_MAX = 30
 
 # Above the body: short lines that close no sentence (masthead, issue, office, headline).
 _TOP_LINE_MAX = 40
@@ -91,6 +106,7 @@ def article_spans(text: str) -> list[tuple[int, int]]:
     lines = [_stripped(text, start, end) for start, end in _lines(text)]
     lines = [(start, end) for start, end in lines if end > start]
     apparatus = [(start, end) for start, end in lines if _is_apparatus(text[start:end])]
+    apparatus += _signature(text, lines)
     leads = [match.span() for match in _NEWS_LEAD.finditer(text)]
     if not apparatus and not leads:
         return []
@@ -104,3 +120,20 @@ def article_spans(text: str) -> list[tuple[int, int]]:
         top = []
     background = [match.span() for match in _BACKGROUND.finditer(text)]
     return top + apparatus + leads + background
+
+
+def _signature(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The signature closing a write-up: a last line that is only a date (with the signer's line
+    before it, short and closing no sentence) or only a bracket."""
+    if len(lines) < 2:
+        return []
+    last = lines[-1]
+    if _SIGNATURE.fullmatch(text, *last):
+        return [last]
+    if not _SIGNATURE_DATE.fullmatch(text, *last):
+        return []
+    start, end = lines[-2]
+    signer = text[start:end]
+    if end - start <= _SIGNER_MAX and not any(char in signer for char in _SENTENCE_CLOSE + "，,"):
+        return [lines[-2], last]
+    return [last]

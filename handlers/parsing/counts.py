@@ -96,6 +96,14 @@ _TOTAL = re.compile(
     r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*"
     r"(?:接待|发放|吸引|覆盖|走访|推送|发布|培训|服务|解答|受理)?\s*(?:各类|群众|宣传)?\s*(?:资料)?\s*$"
 )
+# "一位参观的市民说", "一名摊主表示", "在一家新能源企业，法官…", "一家化工企业负责人表示": one of those
+# already counted, speaking or shown as an example, is no count of its own.
+_ONE_OF_THEM = re.compile(
+    r"(?<=一)(?:位|名)[^，,。；;！!？?“”\n]{0,12}?(?:说|表示|坦言|感慨|告诉|介绍说|笑着说)"
+    r"|(?<=一)家[^，,。；;！!？?\n]{0,12}?(?:负责人|老板|经理)?(?:说|表示|坦言|感慨|告诉)"
+    r"|(?<=一)家[^，,。；;！!？?\n]{0,12}?(?:企业|公司)[，,]"
+)
+_ONE_OF_THEM_BEFORE = re.compile(r"(?:在|其中)\s*$")
 # "原计划发放500份，实际发放320份": what was planned is not what was done.
 _PLANNED = re.compile(r"原计划|原定|原本")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
@@ -135,6 +143,8 @@ _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团(?!有限|股份)|厂|合作社)"
 )
 
+# What a company match may carry before the name itself ("走进A公司", "在A公司").
+_NAME_LEAD = re.compile("在|到|走进|深入|走访了?|来到|前往|和|与|及|、")
 # "到康泰药业、华锦制药走访": a list of names between the movement and the visit verb.
 _NAME_LIST = re.compile(
     rf"(?:到|赴|走访了?|走进|前往)(?P<names>[^\s，,；;。、{MASK}]{{2,15}}?(?:、[^\s，,；;。、{MASK}]{{2,15}}?)+)"
@@ -172,6 +182,8 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, tra
         whole_clause = _clause_around(text, quantity.start)
         if _PART_OF.match(text, whole_clause[0]) or _is_edition(text, quantity, ordered):
             continue
+        if _is_one_of_them(text, quantity):
+            continue
         # What decides a number is near it: looking no further than _REACH either side keeps a
         # long clause full of numbers linear (the corpus's longest clause is 74 characters).
         clause = (max(whole_clause[0], quantity.start - _REACH), min(whole_clause[1], quantity.end + _REACH))
@@ -185,6 +197,20 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, tra
             total = _TOTAL.search(text, clause[0], quantity.start) is not None
             counts.append(Count(field, _each(text, clause, quantity), total))
     return counts
+
+
+def _is_one_of_them(text: str, quantity: Quantity) -> bool:
+    """ "一位市民说", "在一家企业，…": one of the people or enterprises counted, quoted or shown."""
+    if quantity.value != 1 or text[quantity.start] != "一":
+        return False
+    match = _ONE_OF_THEM.match(text, quantity.start + 1)
+    if match is None:
+        return False
+    # "在一家电子科技企业，检察官…" is an example; "走访一家企业，" a visit.
+    return (
+        not match.group().endswith(("，", ","))
+        or _ONE_OF_THEM_BEFORE.search(text, max(0, quantity.start - 4), quantity.start) is not None
+    )
 
 
 def _is_edition(text: str, quantity: Quantity, quantities: ByStart[Quantity]) -> bool:
@@ -253,7 +279,9 @@ def named_companies(text: str) -> int:
     """How many companies a clause lists by name (到燕山湖发电公司、重型机器公司走访 → 2, 到康泰药业、
     华锦制药走访 → 2: names listed after the movement, whatever they end in, unless places)."""
     listed = max((_listed_names(match.group("names")) for match in _NAME_LIST.finditer(text)), default=0)
-    return max(len(_COMPANY.findall(text)), listed)
+    # "走进A公司和B公司…在A公司，专家…": a company named again is the same company.
+    names = {_NAME_LEAD.split(name)[-1] for name in _COMPANY.findall(text)}
+    return max(len(names), listed)
 
 
 def _listed_names(names: str) -> int:

@@ -70,7 +70,12 @@ _SECTION_TITLE = re.compile(
 HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
 # "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
-_BACKREF = re.compile(r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引)")
+# "走访中，", "培训会上，", "展销现场，", "在随后的座谈会上，": the detail of the work just told.
+_BACKREF = re.compile(
+    r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引"
+    r"|(?:在随后的)?(?:走访|调研|培训|讲座|宣讲|展销|路演|座谈|检查|展览|展示|授课|参观|对接|发布|开放日|比赛|竞赛|观摩)"
+    r"(?:会|班|活动)?(?:中|上|现场|期间|过程中)[，,])"
+)
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
 # "同时区融媒体中心对活动进行了报道": an outlet covering the activity is no work of the unit's own.
 _COVERAGE = re.compile(
@@ -264,7 +269,7 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if clause.enumerated:
         # "…4月21日至24日深入企业走访。一、基本情况。先后走访企业16家…" tells of the same work.
         return _SECTION_TITLE.match(found.masked, clause.start) is None
-    if strong is None or _BACKREF.match(found.masked, clause.start):
+    if strong is None or _BACKREF.match(found.masked, clause.start) or _BACKREF.match(found.evidence, clause.start):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
         return False
