@@ -46,7 +46,7 @@ from scheduler.heartbeat import Heartbeat
 from storage.cards import keep_response_code
 from storage.db import Database
 from storage.leases import claim_due
-from storage.models import Liaison
+from storage.models import ChannelKind, Liaison
 from storage.outbox import OutboxMessage
 from storage.retry_schedule import RetrySchedule
 
@@ -145,8 +145,8 @@ class OutboxSender:
             claimed = await self.db.run(lambda session: self._claim(session, now))
             if not claimed:
                 return 0
-            outcomes = await self._send_wecom([row for row in claimed if row.channel == "wecom"], now)
-            outcomes += await self._send_mp([row for row in claimed if row.channel == "mp"], now)
+            outcomes = await self._send_wecom([row for row in claimed if row.channel == ChannelKind.WECOM], now)
+            outcomes += await self._send_mp([row for row in claimed if row.channel == ChannelKind.MP], now)
             outcomes += await self._send_group_robot([row for row in claimed if row.channel == GROUP_ROBOT])
             await self.db.run(lambda session: self._record(session, outcomes, now))
             return len(claimed)
@@ -179,7 +179,7 @@ class OutboxSender:
             lease={"next_attempt_at": now + self.policy.lease},
             choose=lambda rows: self._within_rate_limits(session, rows, now),
         )
-        last_seen = self._mp_last_seen(session, {r.recipient for r in leased if r.channel == "mp"})
+        last_seen = self._mp_last_seen(session, {r.recipient for r in leased if r.channel == ChannelKind.MP})
         return [
             Claimed(
                 id=row.id or 0,
@@ -197,11 +197,11 @@ class OutboxSender:
     def _within_rate_limits(self, session: Session, rows: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
         """The rows that may go now; rows over a WeCom member's or a group robot's limits are put off
         until they may."""
-        limits = {
-            "wecom": (self.policy.per_minute, self.policy.per_hour),
+        limits: dict[str, tuple[int, int | None]] = {
+            ChannelKind.WECOM: (self.policy.per_minute, self.policy.per_hour),
             GROUP_ROBOT: (self.policy.robot_per_minute, None),
         }
-        recent = {
+        recent: dict[str, defaultdict[str, list[datetime]]] = {
             channel: self._recent_sends(session, channel, {r.recipient for r in rows if r.channel == channel}, now)
             for channel in limits
         }
@@ -256,7 +256,9 @@ class OutboxSender:
     def _mp_last_seen(session: Session, openids: set[str]) -> dict[str, datetime]:
         if not openids:
             return {}
-        rows = session.exec(select(Liaison).where(Liaison.channel == "mp", col(Liaison.user_id).in_(openids))).all()
+        rows = session.exec(
+            select(Liaison).where(Liaison.channel == ChannelKind.MP, col(Liaison.user_id).in_(openids))
+        ).all()
         return {row.user_id: row.last_seen_at for row in rows if row.last_seen_at is not None}
 
     # ---- sending ----

@@ -24,6 +24,7 @@ from handlers.binding import write_audit
 from handlers.contact_routes import NOTICE_AUDIENCES, notice_audience, reached_units, send_notice
 from scheduler.plan import Audience, PlannedPush, build_plan
 from storage.campaign_status import FiredPush
+from storage.models import Via
 from storage.outbox import OutboxMessage
 from storage.push_skips import skip_push, unskip_push
 
@@ -99,7 +100,7 @@ async def skip_view(request: web.Request) -> web.Response:
         if now >= push.expires_at:
             return "这条推送已过时效，不会再发出。"
         if skip_push(session, push.key, viewer.actor, now):
-            write_audit(session, now, viewer.actor, "push.skip", push.key, kind=str(push.kind), how="web")
+            write_audit(session, now, viewer.actor, "push.skip", push.key, kind=str(push.kind), how=Via.WEB)
         return ""
 
     refused = await desk.run(skip)
@@ -118,7 +119,7 @@ async def enable_view(request: web.Request) -> web.Response:
 
     def enable(session: Session) -> None:
         if unskip_push(session, push.key):
-            write_audit(session, now, viewer.actor, "push.enable", push.key, kind=str(push.kind), how="web")
+            write_audit(session, now, viewer.actor, "push.enable", push.key, kind=str(push.kind), how=Via.WEB)
 
     await desk.run(enable)
     return see_other(f"{PLAN_PATH}?done=enable#{push.key}")

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from bot.config import Settings
-from handlers.prereading import TEXTUAL
+from handlers.inbound import TEXTUAL
 from scheduler.campaign import UnitKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
 from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data, report_days
