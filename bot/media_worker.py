@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from bot.wechat_api import Media, WeChatAPIError
 from scheduler.clock import Clock
 from scheduler.heartbeat import Heartbeat
+from scheduler.plan import AdHocPush
 from storage import jobs
 from storage.db import Database
 from storage.imaging import SAME_PHOTO_DISTANCE, NotAnImage, ProcessedPhoto, hamming, process_photo
@@ -158,7 +159,7 @@ class MediaWorker:
         put(
             session,
             key=f"photo:{photo.id}:{outcome}",
-            kind="photo_notice",
+            kind=AdHocPush.PHOTO_NOTICE,
             channel=payload["channel"],
             recipient=payload["user_id"],
             text=text,

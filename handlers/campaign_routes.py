@@ -26,6 +26,7 @@ from scheduler.cards import SUMMARY_SENT, CardKind, RsvpAnswer
 from scheduler.clock import TZ
 from scheduler.digest import DigestWriter
 from scheduler.firing import queue
+from scheduler.plan import AdHocPush
 from storage.campaign_status import attendees_by_unit, check_in, mark_summary, register_attendees
 from storage.models import Unit, Via
 from storage.wording import say_date
@@ -119,7 +120,7 @@ def on_nudge(ctx: Context) -> str:
     queue(
         ctx.session,
         key=f"nudge:{ctx.msg.dedupe_key}",
-        kind="manual_nudge",
+        kind=AdHocPush.MANUAL_NUDGE,
         recipients=resolved.recipients,
         text=_nudge_text(ctx, unit, today),
         now=ctx.now,

@@ -20,7 +20,7 @@ from handlers.inbound import TEXTUAL
 from handlers.router import Admin, Command, Context, MsgType, Router
 from scheduler.audiences import Resolved, resolve
 from scheduler.firing import queue
-from scheduler.plan import Audience
+from scheduler.plan import AdHocPush, Audience
 from storage.models import ChannelKind, Liaison, Role, Unit
 from storage.wording import clip
 
@@ -109,7 +109,7 @@ def send_notice(session: Session, deps: Deps, who: str, text: str, key: str, act
     queue(
         session,
         key=f"notice:{key}",
-        kind="notice",
+        kind=AdHocPush.NOTICE,
         recipients=resolved.recipients,
         text=f"【{deps.contact.name}通知】{text}",
         now=now,

@@ -18,7 +18,7 @@ from handlers.inbound import MessageKind
 from handlers.records import numbered_records, open_record, record_number
 from handlers.router import Command, Context, MsgType, Router
 from storage.engine import table_of
-from storage.jobs import enqueue
+from storage.jobs import JobKind, enqueue
 from storage.models import Activity
 from storage.photos import Photo, PhotoStatus
 from storage.wording import say_activity
@@ -54,7 +54,7 @@ def on_image(ctx: Context) -> str:
     ctx.session.flush()
     payload = {"photo_id": photo.id, "channel": ctx.msg.channel, "user_id": ctx.msg.user_id}
     payload |= {"media_id": ctx.msg.media_id, "pic_url": ctx.msg.pic_url}
-    enqueue(ctx.session, "photo", payload, ctx.now)
+    enqueue(ctx.session, JobKind.PHOTO, payload, ctx.now)
     if record is not None:
         return f"图片已收到，关联到：{say_activity(record)}"
     return which_record(ctx)

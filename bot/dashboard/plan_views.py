@@ -25,7 +25,7 @@ from handlers.contact_routes import NOTICE_AUDIENCES, notice_audience, reached_u
 from scheduler.plan import Audience, PlannedPush, build_plan
 from storage.campaign_status import FiredPush
 from storage.models import Via
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, OutboxStatus
 from storage.push_skips import skip_push, unskip_push
 
 MAX_NOTICE = 500
@@ -39,7 +39,12 @@ AUDIENCE_LABELS = {
     Audience.CONTACT: "联系人",
     Audience.UNITS_WITHOUT_SUMMARY: "未交总结的单位",
 }
-STATUS_LABELS = {"pending": "待发", "sent": "已发送", "failed": "失败", "expired": "过期"}
+STATUS_LABELS = {
+    OutboxStatus.PENDING: "待发",
+    OutboxStatus.SENT: "已发送",
+    OutboxStatus.FAILED: "失败",
+    OutboxStatus.EXPIRED: "过期",
+}
 DONE_NOTES = {
     "skip": "已设为不发送：到时间也不会发出。",
     "enable": "已恢复：到时间会照常发出。",
