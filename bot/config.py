@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, PushConfig, Strict, UnitConfig
+from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, PushConfig, Strict, UnitConfig, UnitKind
 from scheduler.plan import PushKind
 
 DEFAULT_CONFIG = "config.toml"
@@ -269,7 +269,7 @@ class Settings(Strict):
             for alias in (unit.name, *unit.aliases):
                 if owner.setdefault(alias, unit.name) != unit.name:
                     raise ValueError(f"alias {alias!r} belongs to both {owner[alias]} and {unit.name}")
-        if sum(u.kind == "chair" for u in self.units) != 1:
+        if sum(u.kind == UnitKind.CHAIR for u in self.units) != 1:
             raise ValueError("exactly one unit must be kind = 'chair'")
         return self
 

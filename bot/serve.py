@@ -32,6 +32,7 @@ from bot.sandbox.state import PlatformState
 from bot.workers import open_background
 from scheduler.clock import Clock
 from scheduler.executor import VirtualRunner
+from storage.models import ChannelKind
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def web_app(runtime: Runtime, sandbox_page: web.Application | None = None) -> we
 
 def web_app_for(runtime: Runtime, platform: PlatformState | None) -> tuple[web.Application, ChatPage | None]:
     """The bot's web app; with the sandbox platform (sandbox on), the chat page at /sandbox/ too."""
-    if platform is None or "wecom" not in runtime.channels:
+    if platform is None or ChannelKind.WECOM not in runtime.channels:
         return web_app(runtime), None
     page = ChatPage(runtime.settings, runtime.deps, platform, runtime.clock)
     return web_app(runtime, sandbox_page=chat_page_app(page)), page

@@ -25,6 +25,7 @@ from bot.serve import sandboxed, start_site
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, WeChatAPIError, WeComClient
 from bot.wechat_api.tokens import throwaway_token_cache
 from scheduler.delivery import NO_SUCH_USER, OUTSIDE_VISIBLE_RANGE
+from storage.models import ChannelKind
 
 # A check should answer within seconds: two tries, short waits.
 CHECK_POLICY = RetryPolicy(max_attempts=2, base_delay=0.5, timeout=10)
@@ -61,7 +62,7 @@ async def _check_wecom(client: WeComClient, settings: Settings, report: OnlineRe
     try:
         agent = await client.get_agent()  # fetches the token first: CorpID and Secret
     except WeChatAPIError as exc:
-        report.problems.append(api_problem("wecom", exc, cfg.api_base))
+        report.problems.append(api_problem(ChannelKind.WECOM, exc, cfg.api_base))
         return
     report.notes.append(
         f"企业微信应用「{agent.name}」（AgentId {cfg.agent_id}）可见范围："
@@ -81,7 +82,7 @@ async def _check_wecom(client: WeComClient, settings: Settings, report: OnlineRe
                 continue
             except WeChatAPIError as exc:
                 if exc.errcode not in (OUTSIDE_VISIBLE_RANGE, NO_SUCH_USER):
-                    report.problems.append(api_problem("wecom", exc, cfg.api_base))
+                    report.problems.append(api_problem(ChannelKind.WECOM, exc, cfg.api_base))
                     return
                 errcode = exc.errcode
         outside += 1
@@ -98,7 +99,7 @@ async def _check_wecom(client: WeComClient, settings: Settings, report: OnlineRe
     try:
         ips = await client.callback_ips()
     except WeChatAPIError as exc:
-        report.problems.append(api_problem("wecom", exc, cfg.api_base))
+        report.problems.append(api_problem(ChannelKind.WECOM, exc, cfg.api_base))
         return
     report.notes.append(f"企业微信回调来源 IP（防火墙放行）：{_listed(ips)}")
 
@@ -107,7 +108,7 @@ async def _check_mp(client: OfficialAccountClient, settings: Settings, report: O
     try:
         ips = await client.callback_ips()  # fetches the token first: AppID, AppSecret, IP白名单
     except WeChatAPIError as exc:
-        report.problems.append(api_problem("mp", exc, settings.channels.mp.api_base))
+        report.problems.append(api_problem(ChannelKind.MP, exc, settings.channels.mp.api_base))
         return
     report.notes.append(f"公众号令牌获取正常；微信回调来源 IP（防火墙放行）：{_listed(ips)}")
 
