@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.model import COUNT_FIELDS
-from handlers.parsing.normalize import MASK
+from handlers.parsing.normalize import MASK, SPOKEN_JOINS
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE, PEOPLE_NOUNS, Quantity, to_int
 from handlers.parsing.positions import ByStart
 from handlers.parsing.trace import Trace, because
@@ -98,7 +98,8 @@ _TOTAL = re.compile(
 )
 # "原计划发放500份，实际发放320份": what was planned is not what was done.
 _PLANNED = re.compile(r"原计划|原定|原本")
-_CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
+# A spoken connective typed without punctuation ends a clause as a comma would (see splitting).
+_CLAUSE = re.compile(rf"[^，,；;。！!？?\n（）()]+?(?=[，,；;。！!？?\n（）()]|{SPOKEN_JOINS}|$)")
 # How far either side of a number its clause is read (see attribute).
 _REACH = 120
 _SENTENCE = re.compile(r"[^；;。！!？?\n]+")
@@ -144,7 +145,7 @@ _NAME_LIST = re.compile(
 _PLACE_NAME = re.compile(r"(?:省|市|县|区|镇|乡|村|街道|社区|园区|开发区|广场|中心|学校|医院|\d|等)$")
 _COUNTED = re.compile(rf"[\d{CN_NUMERAL_CHARS}]+\s*[家户个]")
 # "果农来了六十多个", "学生五十个": 个 after a people noun counts people.
-_PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到了)?\s*$")
+_PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到了|大概|大约|估计)?\s*$")
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
@@ -308,7 +309,10 @@ def _field(
         decided = after
     # "律师和企业法务人员40人参加": a participation verb right after the number says who came,
     # and so does one right after a staff noun there ("60名民警参加").
-    if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end:
+    # Not when a consulting word runs right into the number: in "解答咨询80人次参加活动群众300余人"
+    # (counts typed without punctuation) 参加 opens the next count.
+    consulted = bool(before) and before[-1].lastgroup == CONSULT and quantity.start - before[-1].end() <= 2
+    if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end and not consulted:
         decided = after
     elif after and after.lastgroup == STAFF and after.start() == quantity.end:
         joined = pattern.match(text, after.end())
