@@ -51,7 +51,7 @@ _WORDS: dict[str, str] = {
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
     # "调研组一行4人": who went, not who was reached
     # "我办2名同志参加了启动仪式": the unit's own people
-    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获|去了"
+    STAFF: "工作人员|执法人员|专家|(?<!听)讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获|去了"
     "|我局|我办|我院|我委|我单位"
     "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
     HANDOUT: "发放|发方|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
@@ -75,7 +75,9 @@ _WORDS: dict[str, str] = {
 _MEDIA_ONLY_UNITS = ("期", "部", "集", "次")
 # What each unit can count, the deciding words it listens to, and its field when none decides.
 _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
-    **dict.fromkeys(("人次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)),
+    **dict.fromkeys(
+        ("人次", "家次", "户次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)
+    ),
     **dict.fromkeys(("份", "册", "本", "张", "套", "把"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
     **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
     **dict.fromkeys(("篇", "条", "则"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
@@ -91,6 +93,8 @@ _PATTERNS = {
 # verb that follows it, not of the verb before the preposition.
 _PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![面方])向|给")
 _PART_OF = re.compile(r"\s*(?:其中|包括|含)")
+# "另外给其中两家做了排查": 其中 right before the number, wherever the clause opens.
+_PART_OF_BEFORE = re.compile(r"其中\s*$")
 # "共计120人次", "全天共计接待46人次": a total, with or without the verb after it.
 _TOTAL = re.compile(
     r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*"
@@ -107,12 +111,12 @@ _PIECE_UNITS = ("篇", "条", "则")
 _PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
-    r"(?P<key>咨询的人有|的人有|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
+    r"(?P<key>咨询的人有|的人有|的人(?=估计)|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
     r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客"
     r"|问的人有|问的人|问的农户|问的"
     # "发了600", "资料发出去四百五": handing out, the unit left off
     r"|发了|发出去|发放了)"
-    r"[\s:：|]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有|估么得有)?\s*"
+    r"[\s:：|]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有?|估么得有)?\s*"
     rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+|上下|左右|好几)?"
     rf"(?![\d.{CN_NUMERAL_CHARS}余多几来]|,\d{{3}}|[\s|]*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|天|小时|遍|趟|轮|届|岁|点|:|：))"
 )
@@ -171,7 +175,8 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, tra
     ordered = ByStart(quantities)
     for index, quantity in enumerate(ordered):
         whole_clause = _clause_around(text, quantity.start)
-        if _PART_OF.match(text, whole_clause[0]) or _is_edition(text, quantity, ordered):
+        part_of = _PART_OF.match(text, whole_clause[0]) or _PART_OF_BEFORE.search(text, whole_clause[0], quantity.start)
+        if part_of or _is_edition(text, quantity, ordered):
             continue
         # What decides a number is near it: looking no further than _REACH either side keeps a
         # long clause full of numbers linear (the corpus's longest clause is 74 characters).
