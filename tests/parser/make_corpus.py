@@ -42,6 +42,7 @@ FILES = {
     "blindn": "blind_n",
     "blindo": "blind_o",
     "speech": "speech",
+    "blindp": "blind_p",
 }
 
 
