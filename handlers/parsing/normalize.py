@@ -23,6 +23,9 @@ _HALF_WIDTH = {
 
 MASK = "□"  # stands in for text that keyword scans must not see (unit names, places)
 SENTENCE_ENDS = frozenset("；;。！!？?\n")
+# Speech typed or dictated without punctuation ("…发资料两百份然后下午又去了三家企业") joins its
+# pieces with spoken connectives: each opens a clause as a comma would.
+SPOKEN_JOINS = "然后|紧接着|接着|另外|还有就是|再就是|完了以后"
 
 
 def normalize(text: str) -> str:

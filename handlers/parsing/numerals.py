@@ -31,7 +31,8 @@ PEOPLE = (
 # "三百来号人": 号人 is spoken for people.
 PEOPLE_NOUNS = (*PEOPLE, "号人", *(f"个{noun}" for noun in ("人", *PEOPLE)))
 COUNT_UNITS = (
-    *("人次", "人", "名", "位", *sorted(PEOPLE_NOUNS, key=len, reverse=True)),
+    # "接受企业咨询十五家次": visits by enterprises, counted like people's
+    *("人次", "家次", "户次", "人", "名", "位", *sorted(PEOPLE_NOUNS, key=len, reverse=True)),
     *("份", "册", "本", "张", "套", "件", "个", "袋", "盒", "把"),
     *("篇", "条", "则", "期", "部", "集"),
     *("家", "户", "所"),

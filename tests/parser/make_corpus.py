@@ -43,6 +43,8 @@ FILES = {
     "blindo": "blind_o",
     "blindr": "blind_r",
     "art": "articles",
+    "speech": "speech",
+    "blindp": "blind_p",
 }
 
 
