@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cn2an
 
@@ -94,6 +95,9 @@ class Quantity:
     per_day: bool = False
 
 
+# cn2an validates and rewrites its input on every call (~10 µs); a report asks for the same few
+# tokens again and again (each stage reads the numbers it needs), and the answer depends on the token alone.
+@lru_cache(maxsize=4096)
 def to_int(token: str) -> int | None:
     """The integer a numeral token means (Arabic, Chinese, 1.5万, 1.2k), or None if it is not one."""
     token = token.replace(",", "")
