@@ -92,10 +92,11 @@ _BRACKET = re.compile(r"[（(][^（）()\n]{2,60}[）)]")
 def breakdown_spans(text: str) -> list[tuple[int, int]]:
     """Brackets right after a count that break it down ("累计发放资料1500份（20日500份、21日600份…）"):
     their days and numbers are parts of what is already counted."""
+    brackets = list(_BRACKET.finditer(text))
+    if not brackets:
+        return []  # most reports: no need to find their counts for this
     ends = {quantity.end for quantity in find_quantities(text)}
-    return [
-        match.span() for match in _BRACKET.finditer(text) if match.start() in ends and find_quantities(match.group())
-    ]
+    return [match.span() for match in brackets if match.start() in ends and find_quantities(match.group())]
 
 
 def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]:
