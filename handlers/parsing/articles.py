@@ -33,8 +33,10 @@ _DATE = r"\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-./]\d{1,2}[-./]\d{1,2
 # "朝阳教育  2026-04-24 18:02", "原创 朝阳市场监管 朝阳市场监管 2026年04月17日 17:46 辽宁",
 # "双塔区市场监督管理局办公室   2026年4月22日", "来源：朝阳市中级人民法院  2026-04-23".
 # "《朝阳日报》2026年4月25日 第2版": the paper it was printed in.
+# The lookahead first asks whether the line has such a date at all: without it the words before the
+# date are cut every way they can be (up to 24³ tries) on every line of every report (~10% of a parse).
 _PUBLISHED = re.compile(
-    rf"(?:原创\s*)?(?:[^\s，。；]{{1,24}}\s*+){{1,3}}(?<=[\s》])\s*{_DATE}"
+    rf"(?=.*?{_DATE})(?:原创\s*)?(?:[^\s，。；]{{1,24}}\s*+){{1,3}}(?<=[\s》])\s*{_DATE}"
     r"(?:\s*第\s*\d{1,3}\s*版|\s*[^\s，。；\d]{1,6})?"
 )
 _OFFICE_ISSUED = re.compile(r"[^\s，。；]{2,30}(?:办公室|秘书科|综合科|综合股|政工科)(?:编|印发|编印)?")
