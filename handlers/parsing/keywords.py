@@ -242,15 +242,17 @@ def _bucketed(entries: list[tuple[str, str, int, bool]]) -> dict[str, re.Pattern
 
 
 _BY_FIRST_CHAR = _bucketed(_ENTRIES)
+# Where a word can start: the positions no word starts at are skipped in one search, not one by one.
+_FIRST_CHARS = re.compile("[" + "".join(re.escape(char) for char in sorted(_BY_FIRST_CHAR)) + "]")
 
 
 def _matches(text: str) -> list[re.Match[str]]:
     """Leftmost, non-overlapping matches of the table's words, as one alternation would give."""
     found = []
     position = 0
-    while position < len(text):
-        pattern = _BY_FIRST_CHAR.get(text[position])
-        match = pattern.match(text, position) if pattern else None
+    while (start := _FIRST_CHARS.search(text, position)) is not None:
+        position = start.start()
+        match = _BY_FIRST_CHAR[text[position]].match(text, position)
         if match is not None and match.end() > position:
             found.append(match)
             position = match.end()

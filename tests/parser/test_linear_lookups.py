@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, parse_report
+from handlers.parsing import attendees, keywords, parse_report
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -66,3 +66,16 @@ def test_a_long_run_of_empty_clauses_loses_nothing(settings: Settings, fillers: 
     assert (first.type, first.location, first.materials) == ("publicity", "人民广场", 100)
     assert sum(a.participants or 0 for a in activities) == 50
     assert "".join(a.source_text for a in activities).replace("，", "") == text.replace("，", "")
+
+
+# The one alternation of all the type words that the per-first-character buckets replaced.
+_ONE_ALTERNATION = re.compile("|".join(f"(?P<k{i}>{entry[0]})" for i, entry in enumerate(keywords._ENTRIES)))
+_KEYWORD_CHARS = "".join(sorted({char for entry in keywords._ENTRIES for char in entry[0] if char >= "\u4e00"}))
+
+
+@given(st.text(alphabet=_KEYWORD_CHARS + "，。 □123企业", max_size=40))
+def test_the_type_words_found_are_one_alternations(text: str) -> None:
+    """Skipping to where a word can start (and trying only the words starting there) finds what
+    one alternation of all the words finds."""
+    found = [(m.start(), m.end(), m.lastgroup) for m in keywords._matches(text)]
+    assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
