@@ -267,10 +267,12 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     ``evidence`` is the same clause with only unit names masked: a channel written as a place
     ("在单位网站发布…") still shows the publish verb is media.
     """
-    published = _MEDIA_EVIDENCE.search(evidence) is not None
+    published: bool | None = None  # looked for at the first publish verb: most clauses have none
     found = []
     for match in _matches(masked):
         word, kind, priority, strong = _ENTRIES[int((match.lastgroup or "k0")[1:])]
+        if word in PUBLISH_VERBS and published is None:
+            published = _MEDIA_EVIDENCE.search(evidence) is not None
         if word in PUBLISH_VERBS and published:
             priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
