@@ -31,7 +31,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from handlers.parsing.counts import attribute
+from handlers.parsing.counts import any_count
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
@@ -221,7 +221,7 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
         return False
     inside = found.quantities.within(clause.start, clause.end)
     return (
-        not attribute(found.evidence, inside, ActivityType.OTHER)
+        not any_count(found.evidence, inside, ActivityType.OTHER)
         and found.locations.first(clause.start, clause.end) is None
     )
 
@@ -257,7 +257,7 @@ def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
     inside = found.quantities.within(clause.start, clause.end)
     if any(q.unit not in _GENERIC_UNITS for q in inside):
         return True
-    return bool(inside) and bool(attribute(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER))
+    return bool(inside) and any_count(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER)
 
 
 def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:
