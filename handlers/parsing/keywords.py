@@ -171,6 +171,7 @@ _MEDIA_EVIDENCE = re.compile(
     r"|(?<!\d)\d+\s*(?:篇|条|期|则)|(?<![一二三四五六七八九十两])[一二三四五六七八九十两]+(?:篇|条|期|则)"
 )
 
+_PUBLISH_VERB_SET = frozenset(PUBLISH_VERBS)
 _MASKED_RUN = re.compile(f"{MASK}+")
 _THEME = re.compile(r"以[“\"][^”\"]{1,40}[”\"]为主题")
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
@@ -271,14 +272,15 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     found = []
     for match in _matches(masked):
         word, kind, priority, strong = _ENTRIES[int((match.lastgroup or "k0")[1:])]
-        if word in PUBLISH_VERBS and published is None:
+        if word in _PUBLISH_VERB_SET and published is None:
             published = _MEDIA_EVIDENCE.search(evidence) is not None
-        if word in PUBLISH_VERBS and published:
+        if word in _PUBLISH_VERB_SET and published:
             priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
     # "以“检察护航知识产权 公益诉讼守护民生”为主题": a theme's words name no activity.
-    themes = [match.span() for match in _THEME.finditer(masked)]
-    found = [t for t in found if not any(start <= t.start < end for start, end in themes)]
+    themes = [match.span() for match in _THEME.finditer(masked)] if found else []
+    if themes:
+        found = [t for t in found if not any(start <= t.start < end for start, end in themes)]
     # "电视台播出宣传周启动仪式…综合报道": a ceremony broadcast is media, not a ceremony.
     if any(t.priority == MEDIA_PUBLISHED for t in found):
         first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)

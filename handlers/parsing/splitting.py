@@ -235,12 +235,12 @@ def _clauses(text: str) -> list[Clause]:
     quoted = [match.span() for match in _QUOTED.finditer(text)]
     quoted_starts = [start for start, _ in quoted]
     for match in _BREAK.finditer(text):
+        cut = match.group()
         # Titles do not overlap: only the last one opening before the break can hold it.
-        title = bisect_left(quoted_starts, match.start()) - 1
-        if match.group().isspace() and title >= 0 and match.start() < quoted[title][1]:
+        title = bisect_left(quoted_starts, match.start()) - 1 if quoted else -1
+        if cut.isspace() and title >= 0 and match.start() < quoted[title][1]:
             continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
-        sentence = any(char in SENTENCE_ENDS for char in match.group())
-        cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
+        cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)
     positions = sorted(p for p in cuts if p < len(text))
