@@ -69,9 +69,9 @@ def _lines(text: str) -> list[tuple[int, int]]:
     """[start, end) of each line, without its newline."""
     spans = []
     start = 0
-    for end in [i for i, char in enumerate(text) if char == "\n"] + [len(text)]:
-        spans.append((start, end))
-        start = end + 1
+    for line in text.split("\n"):
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
     return spans
 
 
