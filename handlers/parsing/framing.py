@@ -124,9 +124,10 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
     """Recap sentences, when the message also itemises two or more dated activities; and a total
     stated before its own breakdown ("…合计发放资料2600份。分天看：…", "一共发出去1100份：上午…")."""
     recaps = [match.span() for match in _RECAP.finditer(text)]
-    sentence_ends = [index for index, char in enumerate(text) if char in "。\n"]
+    markers = list(_DETAIL_MARKER.finditer(text))
+    sentence_ends = [index for index, char in enumerate(text) if char in "。\n"] if markers else []
     first_total: dict[int, re.Match[str] | None] = {}  # by sentence start: one scan per sentence
-    for marker in _DETAIL_MARKER.finditer(text):
+    for marker in markers:
         stop = marker.start()
         while stop > 0 and text[stop - 1] in "。\n ：:":  # the marker may open a sentence of its own
             stop -= 1
@@ -141,8 +142,9 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
             and (total.end() <= stop or _TOTAL_WORD.search(text, start, stop))
         ):
             recaps.append((start, marker.start()))
-    recaps += [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
-    if any(match for match in _DETAIL_MARKER.finditer(text)) or _TOTAL_THEN_PARTS.search(text):
+    parts = [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
+    recaps += parts
+    if markers or parts:
         return recaps
     outside = [d for d in dates if not any(s <= d.start < e for s, e in recaps)]
     return recaps if len(outside) >= 2 else []
