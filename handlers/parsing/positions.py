@@ -77,4 +77,4 @@ class _Run(Sequence[P], Generic[P]):
         return self._high - self._low
 
     def __iter__(self) -> Iterator[P]:
-        return (self._items[index] for index in range(self._low, self._high))
+        return iter(self._items[self._low : self._high])  # a copy of what is iterated anyway
