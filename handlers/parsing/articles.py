@@ -55,6 +55,7 @@ _FOOTER = re.compile(
 )
 # "本报讯（通讯员 王磊）", "朝阳县融媒体中心讯（记者 刘博）": a byline opening the first paragraph.
 _NEWS_LEAD = re.compile(r"[^\s，。；]{0,12}讯\s*[（(](?:记者|通讯员|特约记者)[^）)\n]{0,40}[）)]")
+_NEWS_LEAD_NEEDS = "讯"  # a message without it is not searched (up to 12 steps at every position)
 # "据悉，宣传周期间（4月20日至26日），市知识产权局将…", "据了解，本次培训分为三个环节": what the
 # writer heard or adds as background, not an activity of the day reported.
 _BACKGROUND = re.compile(r"(?:^|(?<=[。！？\n]))\s*(?:据悉|据了解|据介绍|据统计)[^。！？\n]{0,300}")
@@ -93,7 +94,7 @@ def article_spans(text: str) -> list[tuple[int, int]]:
     lines = [_stripped(text, start, end) for start, end in _lines(text)]
     lines = [(start, end) for start, end in lines if end > start]
     apparatus = [(start, end) for start, end in lines if _is_apparatus(text[start:end])]
-    leads = [match.span() for match in _NEWS_LEAD.finditer(text)]
+    leads = [match.span() for match in _NEWS_LEAD.finditer(text)] if _NEWS_LEAD_NEEDS in text else []
     if not apparatus and not leads:
         return []
     top = []
