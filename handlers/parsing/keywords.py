@@ -33,7 +33,7 @@ that is itself a channel ("在局公众号发了2篇") still marks media.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from handlers.parsing.normalize import MASK
 from storage.vocabulary import ActivityType
@@ -177,9 +177,9 @@ _THEME = re.compile(r"以[“\"][^”\"]{1,40}[”\"]为主题")
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
 
 
-@dataclass(frozen=True)
-class Trigger:
-    """A type-marking word found at [start, end)."""
+class Trigger(NamedTuple):
+    """A type-marking word found at [start, end). (A named tuple: a report makes dozens, and a
+    frozen dataclass takes four times as long to make.)"""
 
     type: str
     priority: int

@@ -30,6 +30,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from handlers.parsing.counts import any_count
 from handlers.parsing.dates import DateMention
@@ -80,8 +81,7 @@ _COVERAGE = re.compile(
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):  # a named tuple, not a frozen dataclass: made per clause, four times faster
     start: int
     end: int
     sentence_start: bool
