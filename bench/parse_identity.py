@@ -9,7 +9,8 @@ run from there with this checkout's venv; the messages come from this checkout, 
 since the revision are read by both sides.
 
 Run from the repo root: .venv/bin/python bench/parse_identity.py [--against REV] [--keep DIR]
-(REV defaults to main; after a merge, compare against the merge's parent without the speed-up).
+(REV defaults to where this branch left main, `git merge-base main HEAD`: main itself moves on with
+other branches' rule changes; after a merge, compare against the merge's parent without the speed-up).
 """
 
 from __future__ import annotations
@@ -68,9 +69,12 @@ for line in sys.stdin:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--against", default="main", help="the git revision to compare with (default main)")
+    parser.add_argument("--against", help="the git revision to compare with (default: git merge-base main HEAD)")
     parser.add_argument("--keep", type=Path, help="also write both sides' outputs into this directory")
     args = parser.parse_args()
+    if args.against is None:
+        base = subprocess.run(["git", "merge-base", "main", "HEAD"], cwd=ROOT, capture_output=True, check=True)
+        args.against = base.stdout.decode().strip()
     lines = _input_lines()
     with tempfile.TemporaryDirectory(prefix="parse-identity-") as scratch:
         before_tree = Path(scratch)
