@@ -146,14 +146,14 @@ def split_activities(found: Found) -> list[Segment]:
         triggers = [_shift(t, clause.start, t.strong and t.start + clause.start >= heading_end) for t in triggers]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
-        has_count = _has_count(clause, strong or best(weak), found)
+        weakest = best(weak)
+        has_count = _has_count(clause, strong or weakest, found)
         # A new sentence with its own place and count opens an activity on weak words alone:
         # "举办讲座，参加50人；同日在社区广场发放资料300份" is a lecture and a handout.
         # So does a clause joined by 并/同时/另外… with its own count, into a kind other than
         # publicity: "…发资料600份，并指导3户种植户申请商标" is a handout and a visit, "走访5家
         # 企业，并为企业发放指南100份" one visit.
         opener = strong
-        weakest = best(weak)
         joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != ActivityType.PUBLICITY
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
