@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, keywords, parse_report
+from handlers.parsing import attendees, keywords, numerals, parse_report
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -79,3 +79,16 @@ def test_the_type_words_found_are_one_alternations(text: str) -> None:
     one alternation of all the words finds."""
     found = [(m.start(), m.end(), m.lastgroup) for m in keywords._matches(text)]
     assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
+
+
+_QUANTITY_UNGATED = re.compile(numerals._QUANTITY.pattern.removeprefix(numerals._QUANTITY_OPENS))
+
+
+_COUNT_CHARS = "0123456789.,kK万千百十几两一二三五零约近超上大将逾过计余多来份人次家篇 个群众资料，"
+
+
+@given(st.text(alphabet=_COUNT_CHARS, max_size=30))
+def test_the_count_scan_asks_first_what_it_opens_with(text: str) -> None:
+    """The lookahead on a count's first character only skips positions where none can start."""
+    gated = [(m.span(), m.groupdict()) for m in numerals._QUANTITY.finditer(text)]
+    assert gated == [(m.span(), m.groupdict()) for m in _QUANTITY_UNGATED.finditer(text)]
