@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, keywords, numerals, parse_report
+from handlers.parsing import attendees, dates, keywords, numerals, parse_report
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -92,3 +92,17 @@ def test_the_count_scan_asks_first_what_it_opens_with(text: str) -> None:
     """The lookahead on a count's first character only skips positions where none can start."""
     gated = [(m.span(), m.groupdict()) for m in numerals._QUANTITY.finditer(text)]
     assert gated == [(m.span(), m.groupdict()) for m in _QUANTITY_UNGATED.finditer(text)]
+
+
+_OPENING = re.compile(r"\(\?=\[[^\]]*\]\)")
+_DATE_CHARS = "0123456789.-/·〇零一二三四五六七八九十廿卅年月日号至到～上本这下个周星期礼拜天末第楼 ，、"
+
+
+@pytest.mark.parametrize("pattern", [dates._MONTH_DAY, dates._NUMERIC, dates._DAY_ONLY, dates._WEEKDAY])
+@given(text=st.text(alphabet=_DATE_CHARS, max_size=30))
+def test_the_date_scans_ask_first_what_a_date_opens_with(pattern: re.Pattern[str], text: str) -> None:
+    """The lookahead on a date's first character only skips positions where none can start."""
+    ungated = re.compile(_OPENING.sub("", pattern.pattern, count=1))
+    assert ungated.pattern != pattern.pattern
+    gated = [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+    assert gated == [(m.span(), m.groupdict()) for m in ungated.finditer(text)]
