@@ -44,10 +44,18 @@ def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity
             blocks.append(current)
         current, kinds = [], set()
 
+    lines: list[tuple[str, int, list[tuple[str, Cell]]]] = []
     start = 0
     for line in text.split("\n"):
+        lines.append((line, start, _pairs(text, start, start + len(line))))
+        start += len(line) + 1
+    # Every block read has a key of a kind besides the date (see _is_activity): under two such keys
+    # in the whole text there are not two blocks, and no line needs its dates found.
+    keys = (column_of(word) for _, _, pairs in lines for word, _ in pairs)
+    if sum(column is not None and column[0] is not Column.DATE for column in keys) < 2:
+        return None
+    for line, start, pairs in lines:
         end = start + len(line)
-        pairs = _pairs(text, start, end)
         if not pairs:
             date_only = find_dates(line, today)
             if not line.strip() or _SEPARATOR.match(line):
@@ -66,7 +74,6 @@ def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity
                 close()
             current.append((word, cell))
             kinds.add(column[0])
-        start = end + 1
     close()
     readable = [block for block in blocks if _is_activity(block)]
     if len(readable) < 2:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -181,7 +181,18 @@ class Count:
 def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, trace: Trace | None = None) -> list[Count]:
     """The counts among ``quantities`` (found in ``text``, the masked message); ``trace`` records
     what decided each."""
-    counts: list[Count] = []
+    return list(_attributed(text, quantities, activity_type, trace))
+
+
+def any_count(text: str, quantities: Iterable[Quantity], activity_type: str) -> bool:
+    """Whether ``attribute`` finds a count among ``quantities``: it stops at the first (each number
+    is decided by itself and the one before it, not by what the others were found to count)."""
+    return next(_attributed(text, quantities, activity_type), None) is not None
+
+
+def _attributed(
+    text: str, quantities: Iterable[Quantity], activity_type: str, trace: Trace | None = None
+) -> Iterator[Count]:
     ordered = ByStart(quantities)
     for index, quantity in enumerate(ordered):
         whole_clause = _clause_around(text, quantity.start)
@@ -201,8 +212,7 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, tra
         field = _field(text, (earlier, clause[1]), quantity, activity_type, trace)
         if field in COUNT_FIELDS:
             total = _TOTAL.search(text, clause[0], quantity.start) is not None
-            counts.append(Count(field, _each(text, clause, quantity), total))
-    return counts
+            yield Count(field, _each(text, clause, quantity), total)
 
 
 def _is_one_of_them(text: str, quantity: Quantity) -> bool:

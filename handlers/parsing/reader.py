@@ -27,6 +27,7 @@ from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.counts import (
     Count,
+    any_count,
     attribute,
     companies_visited,
     labelled_quantities,
@@ -96,7 +97,7 @@ def parse_report(
     found = Found(masked, evidence, ByStart(dates), ByStart(locations), ByStart(quantities))
     triggers = find_triggers(masked, evidence)
     attendees = extract_attendees(written)
-    counted = attribute(evidence, quantities, ActivityType.OTHER) or labelled_quantities(evidence, 0, len(evidence))
+    counted = any_count(evidence, quantities, ActivityType.OTHER) or labelled_quantities(evidence, 0, len(evidence))
     signals = Signals(
         has_trigger=bool(triggers),
         has_activity_word=any(t.strong and t.type != ActivityType.CEREMONY for t in triggers),

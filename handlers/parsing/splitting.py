@@ -31,8 +31,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from handlers.parsing.counts import attribute
+from handlers.parsing.counts import any_count
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
@@ -90,8 +91,7 @@ _COVERAGE = re.compile(
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):  # a named tuple, not a frozen dataclass: made per clause, four times faster
     start: int
     end: int
     sentence_start: bool
@@ -156,14 +156,14 @@ def split_activities(found: Found) -> list[Segment]:
         triggers = [_shift(t, clause.start, t.strong and t.start + clause.start >= heading_end) for t in triggers]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
-        has_count = _has_count(clause, strong or best(weak), found)
+        weakest = best(weak)
+        has_count = _has_count(clause, strong or weakest, found)
         # A new sentence with its own place and count opens an activity on weak words alone:
         # "举办讲座，参加50人；同日在社区广场发放资料300份" is a lecture and a handout.
         # So does a clause joined by 并/同时/另外… with its own count, into a kind other than
         # publicity: "…发资料600份，并指导3户种植户申请商标" is a handout and a visit, "走访5家
         # 企业，并为企业发放指南100份" one visit.
         opener = strong
-        weakest = best(weak)
         joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != ActivityType.PUBLICITY
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
@@ -231,7 +231,7 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
         return False
     inside = found.quantities.within(clause.start, clause.end)
     return (
-        not attribute(found.evidence, inside, ActivityType.OTHER)
+        not any_count(found.evidence, inside, ActivityType.OTHER)
         and found.locations.first(clause.start, clause.end) is None
     )
 
@@ -245,12 +245,12 @@ def _clauses(text: str) -> list[Clause]:
     quoted = [match.span() for match in _QUOTED.finditer(text)]
     quoted_starts = [start for start, _ in quoted]
     for match in _BREAK.finditer(text):
+        cut = match.group()
         # Titles do not overlap: only the last one opening before the break can hold it.
-        title = bisect_left(quoted_starts, match.start()) - 1
-        if match.group().isspace() and title >= 0 and match.start() < quoted[title][1]:
+        title = bisect_left(quoted_starts, match.start()) - 1 if quoted else -1
+        if cut.isspace() and title >= 0 and match.start() < quoted[title][1]:
             continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
-        sentence = any(char in SENTENCE_ENDS for char in match.group())
-        cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
+        cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
     for match in _SPOKEN_JOIN.finditer(text):
         cuts.setdefault(match.start(), (False, False, False))
     for match in _ENUMERATOR.finditer(text):
@@ -269,7 +269,7 @@ def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
     inside = found.quantities.within(clause.start, clause.end)
     if any(q.unit not in _GENERIC_UNITS for q in inside):
         return True
-    return bool(inside) and bool(attribute(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER))
+    return bool(inside) and any_count(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER)
 
 
 def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:
