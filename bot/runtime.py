@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.app import Channel
 from bot.channels.mp import OfficialAccountChannel
 from bot.channels.wecom import WeComChannel
 from bot.config import DASHBOARD_PREFIX, Settings
-from bot.health import HealthMonitor
-from bot.pipeline import MessagePipeline
+from bot.pipeline.group_commit import MessagePipeline
+from bot.web.app import Channel
+from bot.web.health import HealthMonitor
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
 from handlers.menu_clicks import MenuClick

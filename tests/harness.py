@@ -17,9 +17,9 @@ from bot.sandbox.callbacks import MpSealer, WeComUser
 from bot.sandbox.chat_page import ChatPage
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed, web_app_for
+from bot.server.serve import sandboxed, web_app_for
 from bot.wechat_api import RetryPolicy
-from bot.workers import open_background
+from bot.workers.background import open_background
 from handlers.binding import code_table
 from handlers.deps import Deps
 from scheduler.clock import TZ, Clock, ManualClock

@@ -11,7 +11,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from bot.closed_pipe import EXIT_PIPE_CLOSED
+from bot.cli.closed_pipe import EXIT_PIPE_CLOSED
 from tests.conftest import ROOT
 from tests.test_cli_serve_say import WEEKBOT, _config
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.serve import start_site, web_app
+from bot.server.serve import start_site, web_app
 from tests.harness import Harness, make_settings
 
 LIMIT_SECONDS = 1.0

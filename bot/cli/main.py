@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.closed_pipe import quiet_when_pipe_closes
+from bot.cli.closed_pipe import quiet_when_pipe_closes
 from bot.config import ConfigError, Settings, load_config
-from bot.datalock import DataDirBusy
+from bot.server.datalock import DataDirBusy
 from storage.migrations import SchemaMismatch
 from storage.models import Role
 
@@ -64,7 +64,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _menu(args: argparse.Namespace) -> int:
-    from bot.menu import menu_json
+    from bot.preflight.menu import menu_json
 
     settings = load_config(args.config)
     if not settings.menu.buttons:
@@ -74,7 +74,7 @@ def _menu(args: argparse.Namespace) -> int:
         return 0
     import asyncio
 
-    from bot.menu import install_menu
+    from bot.preflight.menu import install_menu
 
     done, problems = asyncio.run(_install_menu(settings, install_menu))
     for line in done:
@@ -92,7 +92,7 @@ async def _install_menu(settings: Settings, install: Callable[[Settings], Awaita
 
     from bot.sandbox.platform import make_platform_app
     from bot.sandbox.state import PlatformState
-    from bot.serve import sandboxed, start_site
+    from bot.server.serve import sandboxed, start_site
 
     async with AsyncExitStack() as stack:
         state = PlatformState(settings.channels.wecom, settings.channels.mp)
@@ -107,8 +107,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot.logs import install_logging
     from bot.preflight import refusal, startup_problems
-    from bot.serve import serve, serve_worker
-    from bot.supervisor import become_worker, default_workers, supervise
+    from bot.server.serve import serve, serve_worker
+    from bot.server.supervisor import become_worker, default_workers, supervise
     from scheduler.clock import clock_from_spec
 
     settings = load_config(args.config)
@@ -273,7 +273,7 @@ def _send_summary(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.exports.chart import MissingFontError
-    from bot.mailer import MailError, send_summary
+    from bot.mail import MailError, send_summary
 
     runtime = _existing_runtime(load_config(args.config))
     try:
@@ -307,7 +307,7 @@ def _restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.backup import BackupError, restore_backup
-    from bot.datalock import hold_data_dir
+    from bot.server.datalock import hold_data_dir
 
     settings = load_config(args.config)
     try:
@@ -341,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int, help="serving processes on the port (default: one per core)")
-    # Set by `serve --workers N` for the processes it starts (bot.supervisor).
+    # Set by `serve --workers N` for the processes it starts (bot.server.supervisor).
     p.add_argument("--worker-of", type=int, metavar="PID", help=argparse.SUPPRESS)
     p.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--platform-url", help=argparse.SUPPRESS)
@@ -419,7 +419,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, SchemaMismatch, DataDirBusy) as exc:
         print(f"weekbot {args.command}: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,7 +21,7 @@ from bot.preflight.advice import api_problem
 from bot.preflight.problem import Problem
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed, start_site
+from bot.server.serve import sandboxed, start_site
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, WeChatAPIError, WeComClient
 from bot.wechat_api.tokens import throwaway_token_cache
 from scheduler.delivery import NO_SUCH_USER, OUTSIDE_VISIBLE_RANGE

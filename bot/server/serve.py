@@ -1,8 +1,8 @@
 """`weekbot serve`: the webhook app, and with sandbox on, the fake WeChat platform beside it.
 
-One process here; ``--workers N`` runs N of them on one socket (bot.supervisor). In every
+One process here; ``--workers N`` runs N of them on one socket (bot.server.supervisor). In every
 process the duties that must run once per deployment start only when it wins the leader lock
-(bot.leader); until then it serves HTTP alone.
+(bot.server.leader); until then it serves HTTP alone.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
-from bot.app import build_app
 from bot.backup.daily import DailyBackup
 from bot.channels.replay import ReplayGuard
 from bot.config import ServerConfig, Settings
-from bot.connections import ConnectionGuard, GuardedSite
 from bot.dashboard import dashboard_app
-from bot.datalock import hold_data_dir
-from bot.leader import Leadership, Role
-from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
 from bot.sandbox.chat_page import ChatPage, chat_page_app
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState
-from bot.workers import open_background
+from bot.server.datalock import hold_data_dir
+from bot.server.leader import Leadership, Role
+from bot.web.app import build_app
+from bot.web.connections import ConnectionGuard, GuardedSite
+from bot.workers.background import open_background
+from bot.workers.push import start_push_worker
 from scheduler.clock import Clock
 from scheduler.executor import VirtualRunner
 
@@ -58,7 +58,7 @@ async def start_site(
     sock: socket.socket | None = None,
 ) -> str:
     """Serve ``app`` on host:port (or on the listening ``sock`` it was handed) with bounded
-    connections (bot.connections; ``limits`` defaults to [server]'s defaults) until ``stack``
+    connections (bot.web.connections; ``limits`` defaults to [server]'s defaults) until ``stack``
     closes; returns its URL."""
     limits = limits or ServerConfig()
     # The keep-alive timer is the header deadline of a kept-alive connection's next request; a body

@@ -13,7 +13,7 @@ and, before 3.10, not before the first one. So every connection is wrapped here:
 - beyond ``max_connections`` open at once, a new connection is closed as soon as it is accepted,
   so the sockets and file descriptors the process holds stay bounded.
 
-Slow bodies are the callback route's business: it reads them under a deadline (bot.app.read_body).
+Slow bodies are the callback route's business: it reads them under a deadline (bot.web.app.read_body).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class GuardedSite(web.BaseSite):
         self._host = host
         self._port = port
         self._guard = guard
-        self._sock = sock  # a listening socket shared with sibling processes (bot.supervisor)
+        self._sock = sock  # a listening socket shared with sibling processes (bot.server.supervisor)
 
     @property
     def name(self) -> str:

@@ -1,0 +1,1 @@
+"""The `weekbot` command line (main)."""
