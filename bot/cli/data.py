@@ -1,4 +1,8 @@
-"""The commands on the campaign's data: db, export, send-summary, backup, restore."""
+"""The commands on the campaign's data: db, export, send-summary, backup, restore.
+
+Each imports what it needs when it runs: only a command that builds a file loads the exports'
+libraries (openpyxl, python-docx, matplotlib; tests/test_lazy_imports.py).
+"""
 
 from __future__ import annotations
 
