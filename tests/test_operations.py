@@ -70,7 +70,8 @@ def test_one_serve_per_data_directory_reports_health_and_logs_campaign_time(tmp_
         server.terminate()
         server.wait(timeout=20)
     lines = log.read_text()
-    assert re.search(r"^2026-04-20 \d\d:\d\d:\d\d\+08:00 \[virtual\] INFO bot\.server\.serve: weekbot listening", lines, re.M)
+    listening = r"^2026-04-20 \d\d:\d\d:\d\d\+08:00 \[virtual\] INFO bot\.server\.serve: weekbot listening"
+    assert re.search(listening, lines, re.M)
 
 
 def test_plan_into_a_pipe_that_closes_early_ends_quietly(tmp_path: Path) -> None:
