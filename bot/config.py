@@ -42,7 +42,7 @@ class StorageConfig(Strict):
     database_url: str = ""
     data_dir: Path = Path("./data")
     # Inbound messages that arrive together are stored and handled in one transaction, synced to
-    # disk once before any of them is answered (bot.pipeline): at most this many; 1 commits each alone.
+    # disk once before any of them is answered (bot.pipeline.group_commit): at most this many; 1 commits each alone.
     max_batch: int = Field(default=64, ge=1, le=1000)
 
     def resolved_url(self) -> str:
@@ -104,7 +104,7 @@ class ChannelsConfig(Strict):
     mp: OfficialAccountConfig
 
 
-# Where the web app mounts the desk (bot.app); login links are <public_url>/dash/login/<token>.
+# Where the web app mounts the desk (bot.web.app); login links are <public_url>/dash/login/<token>.
 DASHBOARD_PREFIX = "/dash"
 
 

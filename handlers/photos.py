@@ -1,7 +1,7 @@
 """Photo intake on the hot path: store a pending photo, queue its download, attach it.
 
 The webhook must answer within 5 s and make no outbound call, so the image itself is fetched
-and processed by bot.media_worker from the job queued here. A photo attaches to the sender's open
+and processed by bot.workers.media from the job queued here. A photo attaches to the sender's open
 record (reported within the window), or waits for the report that follows within the window
 (photos often arrive first), or is attached by hand with 图 N.
 """

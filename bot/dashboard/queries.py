@@ -358,5 +358,5 @@ def failed_pushes(session: Session) -> list[OutboxMessage]:
 
 
 def unhandled_messages(session: Session) -> list[tuple[InboundMessage, InboundRetry]]:
-    """Inbound messages the background re-handler gave up on (bot.rehandler), latest first."""
+    """Inbound messages the background re-handler gave up on (bot.workers.rehandler), latest first."""
     return given_up(session, FAILED_PUSHES_SHOWN)

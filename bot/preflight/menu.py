@@ -39,7 +39,7 @@ def _button(button: MenuButtonConfig) -> dict[str, Any]:
 async def install_menu(settings: Settings, policy: RetryPolicy = INSTALL_POLICY) -> tuple[list[str], list[Problem]]:
     """Post the menu to every enabled channel; (what was done, what failed), in Chinese.
 
-    ``settings`` must already point at the platform to call (bot.serve.sandboxed for the sandbox).
+    ``settings`` must already point at the platform to call (bot.server.serve.sandboxed for the sandbox).
     Tokens go into a throwaway cache, as `weekbot check --online` does: this command may run beside
     the service, whose token row it must not disturb.
     """
