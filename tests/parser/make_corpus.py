@@ -41,6 +41,8 @@ FILES = {
     "blindm": "blind_m",
     "blindn": "blind_n",
     "blindo": "blind_o",
+    "blindq": "blind_q",
+    "table": "tables",
 }
 
 

@@ -283,9 +283,22 @@ def test_key_value_blocks_read_one_activity_per_block(units: UnitDirectory, text
     assert [row(a) for a in read(units, text)] == rows
 
 
-def test_one_block_is_left_to_the_ordinary_reader() -> None:
+def test_one_form_is_read_as_one_row() -> None:
     block = "时间：4月22日\n地点：区图书馆\n内容：商标讲座\n人数：40人"
-    assert read_blocks(block, SENT.date(), block) is None
+    activities = read_blocks(block, SENT.date(), block) or []
+    assert [row(a) for a in activities] == [(22, 22, "training", "区图书馆", {"participants": 40})]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "地点：人民广场，今天上午发放资料200份",  # one labelled place in a sentence
+        "时间：4月22日\n今天在区图书馆办了商标讲座，40人参加",  # one key, the rest written out
+        "地点：区图书馆\n内容：商标讲座\n人数：40人",  # no date key: the ordinary reader dates it
+    ],
+)
+def test_what_is_no_whole_form_is_left_to_the_ordinary_reader(text: str) -> None:
+    assert read_blocks(text, SENT.date(), text) is None
 
 
 def test_a_rows_source_is_the_row_as_written(units: UnitDirectory) -> None:
