@@ -40,6 +40,7 @@ from handlers.parsing.explain import explain_activities, explain_rows, trace_dat
 from handlers.parsing.framing import is_framing, without_plans_and_recaps
 from handlers.parsing.intent import REPORT, RSVP, Signals, classify
 from handlers.parsing.keywords import find_triggers
+from handlers.parsing.listed import read_listed
 from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.parsing.normalize import MASK, mask, normalize
@@ -109,8 +110,8 @@ def parse_report(
         names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
     )
     # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
-    # blocks one activity per block (see blocks).
-    table = read_table(plain, today, text) or read_blocks(plain, today, text)
+    # blocks one activity per block (see blocks); numbered rows without a header one per row (see listed).
+    table = read_table(plain, today, text) or read_blocks(plain, today, text) or read_listed(plain, today, text)
     intent = (
         explained(trace, REPORT, "a pasted table or key：value form") if table else classify(written, signals, trace)
     )
