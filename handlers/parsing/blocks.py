@@ -167,11 +167,21 @@ def _by_kind(activity: ParsedActivity, contents: list[str]) -> list[ParsedActivi
             break
     else:
         return [activity]
-    counts = {name: getattr(activity, name) for name in COUNT_FIELDS if getattr(activity, name) is not None}
-    home = {name: _HOME_KIND.get(name) if _HOME_KIND.get(name) in kinds else kinds[0] for name in counts}
+    home = {name: _HOME_KIND[name] if _HOME_KIND.get(name) in kinds else kinds[0] for name in COUNT_FIELDS}
+
+    def counted(name: str, kind: str) -> int | None:
+        value: int | None = getattr(activity, name)
+        return value if home[name] == kind else None
+
     return [
         replace(
-            activity, type=kind, **{name: (value if home[name] == kind else None) for name, value in counts.items()}
+            activity,
+            type=kind,
+            materials=counted(CountKind.MATERIALS, kind),
+            consultations=counted(CountKind.CONSULTATIONS, kind),
+            participants=counted(CountKind.PARTICIPANTS, kind),
+            enterprises=counted(CountKind.ENTERPRISES, kind),
+            articles=counted(CountKind.ARTICLES, kind),
         )
         for kind in kinds
     ]
