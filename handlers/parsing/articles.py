@@ -39,8 +39,9 @@ _DATE = r"\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-./]\d{1,2}[-./]\d{1,2
 # "《朝阳日报》2026年4月25日 第2版": the paper it was printed in.
 # The lookahead first asks whether the line has such a date at all: without it the words before the
 # date are cut every way they can be (up to 24³ tries) on every line of every report (~10% of a parse).
+# "时间<tab>2026年4月24日" is a form's date field (see blocks), not a publish line.
 _PUBLISHED = re.compile(
-    rf"(?=.*?{_DATE})(?:原创\s*)?(?:[^\s，。；]{{1,24}}\s*+){{1,3}}(?<=[\s》])\s*{_DATE}"
+    rf"(?=.*?{_DATE})(?!(?:活动|开展|举办)?(?:日期|时间)\s)(?:原创\s*)?(?:[^\s，。；]{{1,24}}\s*+){{1,3}}(?<=[\s》])\s*{_DATE}"
     r"(?:\s*第\s*\d{1,3}\s*版|\s*[^\s，。；\d]{1,6})?"
 )
 _OFFICE_ISSUED = re.compile(r"[^\s，。；]{2,30}(?:办公室|秘书科|综合科|综合股|政工科)(?:编|印发|编印)?")
@@ -75,6 +76,8 @@ _APPARATUS_LINES = (_ISSUE, _PUBLISHED, _OFFICE_ISSUED, _BYLINE, _BRACKETED_BYLI
 _SIGNATURE_DATE = re.compile(rf"{_DATE}")
 _SIGNATURE = re.compile(r"[（(][^（）()\n，。；！？]{2,30}[）)]")
 _SIGNER_MAX = 30
+# "（发放折页200份）" closing a table is a note of what was done, not a signer: a bracket holding a count.
+_COUNTED = re.compile(r"[\d一二两三四五六七八九十百千万]\s*(?:余|多|来)?\s*(?:份|册|本|张|人|名|家|户|篇|条|场|次|个)")
 
 # Above the body: short lines that close no sentence (masthead, issue, office, headline).
 _TOP_LINE_MAX = 40
@@ -132,7 +135,7 @@ def _signature(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]
         return []
     last = lines[-1]
     if _SIGNATURE.fullmatch(text, *last):
-        return [last]
+        return [] if _COUNTED.search(text, *last) else [last]
     if not _SIGNATURE_DATE.fullmatch(text, *last):
         return []
     start, end = lines[-2]

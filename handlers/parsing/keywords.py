@@ -122,8 +122,9 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     ),
     (("指导", "帮助企业"), ActivityType.VISIT, VISIT, False),
     # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
-    # "给重点项目单位讲了知识产权政策": telling a group, weakly a lesson
-    (("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲了)"), ActivityType.TRAINING, TRAINING, False),
+    # "给重点项目单位讲了知识产权政策": telling a group, weakly a lesson; so is "开展政策解读" to an
+    # audience (a 解读 published, "解读文章2篇", is media by its publish verb)
+    (("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲了)", "解读"), ActivityType.TRAINING, TRAINING, False),
     (PUBLISH_VERBS, ActivityType.MEDIA, MEDIA, True),
     (_CHANNELS, ActivityType.MEDIA, MEDIA, True),
     (

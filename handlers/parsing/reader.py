@@ -37,10 +37,11 @@ from handlers.parsing.counts import (
 )
 from handlers.parsing.dates import DateMention, find_dates
 from handlers.parsing.directory import UnitDirectory
-from handlers.parsing.explain import explain_activities, trace_date
+from handlers.parsing.explain import explain_activities, explain_rows, trace_date
 from handlers.parsing.framing import is_framing, without_plans_and_recaps
 from handlers.parsing.intent import REPORT, RSVP, Signals, classify
 from handlers.parsing.keywords import find_triggers
+from handlers.parsing.listed import read_listed
 from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.parsing.normalize import MASK, mask, normalize
@@ -48,7 +49,7 @@ from handlers.parsing.numerals import find_quantities, to_int
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import Found, Segment, split_activities
 from handlers.parsing.tables import read_table
-from handlers.parsing.trace import Trace
+from handlers.parsing.trace import Trace, explained
 from handlers.parsing.units import resolve_unit
 from storage.types import to_local
 from storage.vocabulary import ActivityType, CountKind
@@ -110,9 +111,11 @@ def parse_report(
         names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
     )
     # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
-    # blocks one activity per block (see blocks).
-    table = read_table(plain, today, text) or read_blocks(plain, today, text)
-    intent = REPORT if table else classify(written, signals, trace)
+    # blocks one activity per block (see blocks); numbered rows without a header one per row (see listed).
+    table = read_table(plain, today, text) or read_blocks(plain, today, text) or read_listed(plain, today, text)
+    intent = (
+        explained(trace, REPORT, "a pasted table or key：value form") if table else classify(written, signals, trace)
+    )
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),
@@ -125,6 +128,8 @@ def parse_report(
     if intent != REPORT:
         return Reading(intent, unit, unit_source, (), attendees if intent == RSVP else (), tuple(notes))
     if table:
+        if trace is not None:
+            explain_rows(trace, table)
         return _table_reading(table, unit, unit_source, notes, today)
     activities: list[ParsedActivity] = []
     plans: list[ParsedActivity] = []

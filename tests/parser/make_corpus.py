@@ -45,6 +45,8 @@ FILES = {
     "art": "articles",
     "speech": "speech",
     "blindp": "blind_p",
+    "blindq": "blind_q",
+    "table": "tables",
 }
 
 

@@ -4,7 +4,8 @@ The cases are hand-written, one a line, in the ``*.txt`` files beside this modul
 the issue's spec, never the parser's output. ``templates.py`` adds every unit by name and alias
 in hand-written frames. ``make_corpus.py`` writes all of them to ``corpus.json``.
 
-Line format (" | " between fields, "#" starts a comment line, "\\n" in a text is a line break)::
+Line format (" | " between fields, "#" starts a comment line, "\\n" in a text is a line break, "\\t"
+a tab, as pasted from a table)::
 
     text | MM-DD HH:MM | bound | unit | types | dates | fields
 
@@ -103,7 +104,7 @@ def _field(key: str, value: str) -> Any:
 
 def _row(line: str) -> Case:
     text, now, bound, unit, kinds, dates, *rest = line.split(" | ")
-    text = text.replace("\\n", "\n")
+    text = text.replace("\\n", "\n").replace("\\t", "\t")
     bound_unit, unit_name = (None if code == "-" else CODES[code] for code in (bound, unit))
     if kinds.startswith("@"):
         return other(text, now, bound_unit, unit_name, kinds[1:])
