@@ -91,9 +91,11 @@ _NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "
 # 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
 _TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
 _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
-# "4月26日世界知识产权日" names the day being marked, "今天报一下：…" the day of reporting;
-# neither is when the activity happened.
-_NOT_ACTIVITY_DAY_AFTER = re.compile(r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日|\s*(?:补|再|汇|上)?报(?![道社纸刊])")
+# "4月26日世界知识产权日宣传活动" names the day being marked, "今天报一下：…" the day of reporting;
+# neither is when the activity happened. "4月26日世界知识产权日，…举办…" opens the activity with its day.
+_NOT_ACTIVITY_DAY_AFTER = re.compile(
+    r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日(?![，,])|\s*(?:补|再|汇|上)?报(?![道社纸刊])"
+)
 MAX_RANGE_DAYS = 7
 
 

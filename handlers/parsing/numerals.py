@@ -63,7 +63,7 @@ _QUANTITY = re.compile(
     r"(?P<post>左右|上下|以上|之多)?"
 )
 # A unit character followed by one of these is the start of a word, not a unit:
-# 两部门, 一家人, 二十家子镇, 张贴, 条例, 人民, 场所.
+# 两部门, 一家人, 二十家子镇, 张贴, 条例, 人民, 场所; 老字号一条街, 一条龙服务 name a street or a manner.
 _WORD_AFTER_UNIT = {
     "人": "民大才口工",
     "部": "门分署长队",
@@ -73,7 +73,7 @@ _WORD_AFTER_UNIT = {
     "所": "以有在属谓",
     "场": "所地馆景面合",
     "张": "贴",
-    "条": "例件款",
+    "条": "例件款街路巷龙",
     "期": "间",
     "本": "局单次市地部届月周年着轮期级",
     "名": "单称字义录",

@@ -256,7 +256,9 @@ def _activities(
         for field, quantity in labelled_quantities(found.evidence, segment.start, segment.end)
     ]
     values, approximate = totals(c for c in counts if not c.quantity.per_day)
-    daily, daily_approximate = totals(c for c in counts if c.quantity.per_day)
+    # "每日推送1篇…，共推送7篇": a total stated beside a daily rate already counts its days.
+    summed = {c.field for c in counts if c.total and not c.quantity.per_day}
+    daily, daily_approximate = totals(c for c in counts if c.quantity.per_day and c.field not in summed)
     stretch = found.evidence[segment.start : segment.end]
     if CountKind.ENTERPRISES not in values and (named := companies_visited(stretch, kind)):
         values[CountKind.ENTERPRISES] = named
