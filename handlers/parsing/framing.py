@@ -7,8 +7,8 @@
   "三、下一步打算 我局将持续开展…") is masked out when the rest of the message reports something
   done, with the clauses of its sentence that follow it and state no date of their own. A message
   that is all plan stays as written (the reader keeps it with a note asking to confirm the date).
-- A recap ("据统计，宣传周期间共发放资料1200份…", "以上活动累计…", a sentence opening with
-  共计/累计/合计) restates the items above it;
+- A recap ("据统计，宣传周期间共发放资料1200份…", "以上活动累计…", "此次活动共…", "一周下来…", a
+  sentence opening with 共计/累计/合计) restates the items above it;
   it is masked when the message itemises two or more dated activities, so nothing is counted
   twice.
 - After splitting, framing segments are dropped (see ``is_framing``): a title or an opening
@@ -58,7 +58,9 @@ _ALREADY_REPORTED = re.compile(
 _ALREADY_REPORTED_NEEDS = "报"
 _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*+(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
-    r"|宣传周期间[，,]?\s*(?:[我本全县市区][局委院办市县区]|我们)?\s*(?:共|累计|先后共|合计))[^。\n]*"
+    r"|宣传周期间[，,]?\s*(?:[我本全县市区][局委院办市县区]|我们)?\s*(?:共|累计|先后共|合计)"
+    # "此次活动共发放宣传材料750余份", "一周下来，共…": the total of the items above
+    r"|(?:此次|本次|这次)(?:宣传)?活动(?:期间)?[，,]?\s*(?:共|累计|合计)|(?:一周|宣传周)下来)[^。\n]*"
 )
 
 

@@ -175,6 +175,8 @@ _MEDIA_EVIDENCE = re.compile(
 _PUBLISH_VERB_SET = frozenset(PUBLISH_VERBS)
 _MASKED_RUN = re.compile(f"{MASK}+")
 _THEME = re.compile(r"以[“\"][^”\"]{1,40}[”\"]为主题")
+# "结合种苗市场专项检查，在…同步宣传": the work it went along with is the setting, not the activity.
+_ALONG_WITH = re.compile(r"结合[^，,。；;\n]{1,24}?(?=[，,。；;\n]|开展|进行|举办|组织|深入|走进|在|对|向|为|$)")
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
 
 
@@ -282,6 +284,9 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     themes = [match.span() for match in _THEME.finditer(masked)] if found else []
     if themes:
         found = [t for t in found if not any(start <= t.start < end for start, end in themes)]
+    settings = [match.span() for match in _ALONG_WITH.finditer(masked)] if found and "结合" in masked else []
+    if settings:
+        found = [t._replace(strong=False) if any(s <= t.start < e for s, e in settings) else t for t in found]
     # "电视台播出宣传周启动仪式…综合报道": a ceremony broadcast is media, not a ceremony.
     if any(t.priority == MEDIA_PUBLISHED for t in found):
         first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)

@@ -72,14 +72,17 @@ _SECTION_TITLE = re.compile(
     r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
+_DATED_LOOKBACK = 3
+# "此前，4月22日，…", "此外，4月25日…": a connective before the day still opens on it.
+_BEFORE_DAY = re.compile(r"\s*(?:(?:此前|此外|另外|同时|随后|此后|之前|之后|其间)[，,]?\s*)?")
 # Nearly three times the longest such run in the parser's corpus (108 characters).
 HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
 # "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
 # "走访中，", "培训会上，", "展销现场，", "在随后的座谈会上，": the detail of the work just told.
 _BACKREF = re.compile(
-    r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引"
-    r"|(?:在随后的)?(?:走访|调研|培训|讲座|宣讲|展销|路演|座谈|检查|展览|展示|授课|参观|对接|发布|开放日|比赛|竞赛|观摩)"
+    r"\s*(?:通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|与会|吸引"
+    r"|(?:在随后的)?(?:走访|调研|培训|讲座|宣讲|宣传|展销|路演|座谈|检查|展览|展示|授课|参观|对接|发布|开放日|比赛|竞赛|观摩)"
     r"(?:会|班|活动)?(?:中|上|现场|期间|过程中)[，,])"
 )
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
@@ -139,6 +142,16 @@ def split_activities(found: Found) -> list[Segment]:
         if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
             # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
             segments[-1].end, held = held.end, None
+        elif (
+            held is not None
+            and segments
+            and clause.sentence_start
+            and not (clause.enumerated or held.enumerated)
+            and found.dates.first(held.start, held.end) is None
+        ):
+            # "…。现场群众纷纷表示，…。此前，4月22日，…": a whole sentence with nothing in it stays
+            # with the activity before; the next sentence opens on its own words.
+            segments[-1].end, held = held.end, None
         if held is not None and clause.end - held.start > HELD_MAX_CHARS:
             # Clauses with nothing in them join the next one so that it is read with them; past
             # this length they are left where they lie, with the activity before, so that a long
@@ -169,7 +182,7 @@ def split_activities(found: Found) -> list[Segment]:
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
         timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
-            segments and _opens_new_day(clause, segments[-1], found)
+            segments and _opens_new_day(clause, segments, found)
         )
         placed = found.locations.first(clause.start, clause.end) is not None
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
@@ -179,7 +192,7 @@ def split_activities(found: Found) -> list[Segment]:
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
-        if strong is None and clause.sentence_start and segments and _opens_new_day(clause, segments[-1], found):
+        if strong is None and clause.sentence_start and segments and _opens_new_day(clause, segments, found):
             opener = weakest
         # "今天两场活动：上午…；下午…": a lead-in with no trigger and no count field opens nothing.
         if strong is None and _is_lead_in(clause, found):
@@ -217,12 +230,21 @@ def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bo
     return bare and dated_next is not None and not found.masked[following[0].start : dated_next.start].strip()
 
 
-def _opens_new_day(clause: Clause, current: Segment, found: Found) -> bool:
-    """The clause starts with a date none of whose days the current activity's first date has."""
-    date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
-    if date_here is None or date_now is None or found.masked[clause.start : date_here.start].strip():
+def _opens_new_day(clause: Clause, segments: list[Segment], found: Found) -> bool:
+    """The clause starts with a date none of whose days the current activity's first date has
+    (an undated activity's: the last dated one's before it, "4月23日…宣传，并走访2家企业。4月22日至24日…"),
+    or a span other than that single day."""
+    date_here = found.dates.first(clause.start, clause.end)
+    if date_here is None or not _BEFORE_DAY.fullmatch(found.masked, clause.start, date_here.start):
         return False
-    return not set(date_here.days) & set(date_now.days)
+    # A few activities back at most: each clause looks no further, so the walk stays linear.
+    date_now = next(
+        (d for s in reversed(segments[-_DATED_LOOKBACK:]) if (d := found.dates.first(s.start, s.end))), None
+    )
+    if date_now is None:
+        return False
+    overlap = set(date_here.days) & set(date_now.days)
+    return not overlap or (date_here.span and len(date_now.days) == 1 and date_here.days != date_now.days)
 
 
 def _is_lead_in(clause: Clause, found: Found) -> bool:
