@@ -70,7 +70,7 @@ def main(count: int, batch_size: int, profile_out: str) -> None:
     # for a core (and the fsync's wait for the disk).
     costs: dict[str, float] = defaultdict(float)
     cpu: dict[str, float] = defaultdict(float)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile() if profile_out else None
 
     def timed(stage: str, fn: Callable[..., T], *args: Any) -> T:
         start, start_cpu = time.perf_counter(), time.thread_time()
@@ -100,11 +100,11 @@ def main(count: int, batch_size: int, profile_out: str) -> None:
             batch.append(_Pending(msg, now, PreReading(msg.text, now, unit, reading), None, None))  # type: ignore[arg-type]
             replies.append((decoded.fields, query))
         with db.session() as session:
-            if measured:
+            if measured and profiler:
                 profiler.enable()
             outcomes = timed("transaction (store, handle)", pipeline._transaction, session, batch)
             timed("commit (fsync)", session.commit)
-            if measured:
+            if measured and profiler:
                 profiler.disable()
         for outcome, (fields, query) in zip(outcomes, replies, strict=True):
             assert isinstance(outcome, str) and outcome.startswith("已记录"), outcome
@@ -115,7 +115,7 @@ def main(count: int, batch_size: int, profile_out: str) -> None:
     for stage, seconds in costs.items():
         print(f"  {stage:<32} {seconds / n * 1e6:8.0f} {cpu[stage] / n * 1e6:6.0f}")
     print(f"  {'total':<32} {sum(costs.values()) / n * 1e6:8.0f} {sum(cpu.values()) / n * 1e6:6.0f}")
-    if profile_out:
+    if profiler:
         profiler.dump_stats(profile_out)
         print(f"cProfile of the transaction and commit stages: {profile_out}")
 
