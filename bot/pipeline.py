@@ -186,7 +186,9 @@ class MessagePipeline:
         """Insert the batch's messages (once each); every dedupe_key's stored row, whether this
         batch inserted it or it was stored before, or StoreFailed."""
         first: dict[str, _Pending] = {}
-        for pending in batch:
+        for pending in sorted(batch, key=lambda p: p.msg.dedupe_key):
+            # Sorted: on PostgreSQL every batch, in every process, takes the new keys' locks in one
+            # order, so two batches holding retries of each other's messages cannot deadlock.
             first.setdefault(pending.msg.dedupe_key, pending)
         # One INSERT for the batch in one savepoint; if it fails, each message again in its own,
         # so only a message that cannot be stored fails.
