@@ -64,8 +64,9 @@ _WORDS: dict[str, str] = {
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
     # 阅读1.5万次, 浏览量: how often pieces were read, not pieces
+    # "补充一条：…专题信息1篇": one more message, not a piece published
     NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞|播放量|转发量|评论"
-    "|留言|弹幕",
+    "|留言|弹幕|补充|补报|再报",
     VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到(?!场|会)|赴|指导|辅导|帮扶|服务|调研|跑了"
     "|走了|挨家|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
@@ -91,6 +92,8 @@ _PATTERNS = {
 # verb that follows it, not of the verb before the preposition.
 _PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![面方])向|给")
 _PART_OF = re.compile(r"\s*(?:其中|包括|含)")
+# "走访企业4家，…指导其中2家企业完成备案": 其中 right before the number, mid-clause, is a part too.
+_PART_BEFORE = re.compile(r"其中(?:的|有)?\s*$")
 # "共计120人次", "全天共计接待46人次": a total, with or without the verb after it.
 _TOTAL = re.compile(
     r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*"
@@ -170,7 +173,8 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, tra
     ordered = ByStart(quantities)
     for index, quantity in enumerate(ordered):
         whole_clause = _clause_around(text, quantity.start)
-        if _PART_OF.match(text, whole_clause[0]) or _is_edition(text, quantity, ordered):
+        part = _PART_OF.match(text, whole_clause[0]) or _PART_BEFORE.search(text, whole_clause[0], quantity.start)
+        if part or _is_edition(text, quantity, ordered):
             continue
         # What decides a number is near it: looking no further than _REACH either side keeps a
         # long clause full of numbers linear (the corpus's longest clause is 74 characters).
