@@ -152,6 +152,10 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
 )
+# "全市38家文旅企业负责人参加": one person from each, the heads who came are the audience.
+_HEADS_CAME = re.compile(
+    rf"[^，,。；;\d{CN_NUMERAL_CHARS}]{{0,8}}?(?:负责人|法定代表人|法人代表|企业代表)(?:等)?(?:参加|参会|参训|出席|到场|听课)"
+)
 _HOUSEHOLDS_BEFORE = re.compile(r"(?:农户|住户|居民|村民|家庭|群众)\s*$")
 _NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
 _ITEM_JOIN = re.compile("[、和及与]")
@@ -298,6 +302,10 @@ def _field(
         return None
     if unit == "个" and _PEOPLE_BEFORE.search(text, clause[0], quantity.start):
         unit = "人"
+    if unit == "家" and _HEADS_CAME.match(text, quantity.end):
+        if trace is not None:
+            trace.count_rules[quantity.start] = because("the heads of that many came (_HEADS_CAME)")
+        return PARTICIPATE
     categories, default = _UNIT_RULES.get(unit, ((), None))
     if not categories:
         return None

@@ -1,6 +1,7 @@
 """Cutting a report into activities.
 
-The message is cut into clauses at punctuation, line breaks, runs of spaces and enumerators
+The message is cut into clauses at punctuation, line breaks, runs of spaces, a 、 after a counted
+item (开展宣传3场、走访企业6家) and enumerators
 (一是/二是, 1./2., （一）/（二）, ①②, 首先/其次). Walking the clauses:
 
 - clauses before the first activity word (a date, the unit, "今天") open the first activity, and
@@ -19,9 +20,9 @@ The message is cut into clauses at punctuation, line breaks, runs of spaces and 
   publicity: "集中宣传，发放资料500份，到2家企业上门指导" → publicity + visit,
   "发放资料5000余份，开展宣传活动6场，走访企业20家" → publicity + visit; in a terse note cut
   by spaces, when it has its own count, date or place ("走访企业5家 培训1场 参训30人");
-- a clause referring back (通过此次…, 活动现场…, 其中…) or telling of an outlet's coverage
-  (融媒体中心对活动进行了报道) never starts one, nor does the ceremony's own 座谈 (仪式后召开座谈会);
-  a clause with only counts continues the current activity.
+- a clause referring back (通过此次…, 活动现场…, 其中…), taking the same audience on (培训结束后
+  组织学员参观…) or telling of an outlet's coverage (融媒体中心对活动进行了报道) never starts one,
+  nor does the ceremony's own 座谈 (仪式后召开座谈会); a clause with only counts continues the current activity.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ _ENUMERATOR = re.compile(
 )
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
+# "共开展集中宣传活动3场、走访企业6家、专题培训1场": a 、 after a counted item lists the next item,
+# as a space does in a terse note.
+_COUNTED_ITEM_END = re.compile(r"[\d一二三四五六七八九十两百千万]\s*(?:场次|场|次|家|份|人次|人|篇|条|期|个|件|户)、")
 _QUOTED = re.compile(r"“[^“”\n]{1,30}”|《[^《》\n]{1,40}》")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
@@ -76,6 +80,12 @@ _LEAD_IN_END = re.compile(r"[：:]\s*$")
 _COVERAGE = re.compile(
     r"对(?:此次|本次|该|这次)?活动(?:进行了?|作了?|予以)(?:跟踪|宣传|专题)?报道|报道了(?:此次|本次|该|这次)?活动"
 )
+# "培训结束后组织学员参观了展区", "会后带领与会人员实地观摩": the same audience, the event's own
+# programme.
+_SAME_AUDIENCE = re.compile(
+    r"\s*(?:[^，,。；;]{0,8}?(?:结束后|后)[，,]?\s*)?(?:组织|带领|安排)(?:全体)?"
+    r"(?:学员|参训人员|参训学员|参训代表|与会人员|参会人员|与会代表|参会代表)"
+)
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 
@@ -86,7 +96,7 @@ class Clause:
     end: int
     sentence_start: bool
     enumerated: bool
-    spaced: bool  # follows a run of spaces, as items do in terse notes
+    spaced: bool  # follows a run of spaces or a counted item's 、, as items do in terse notes
 
 
 @dataclass
@@ -241,6 +251,8 @@ def _clauses(text: str) -> list[Clause]:
             continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
         sentence = any(char in SENTENCE_ENDS for char in match.group())
         cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
+    for match in _COUNTED_ITEM_END.finditer(text):
+        cuts.setdefault(match.end(), (False, False, True))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)
     positions = sorted(p for p in cuts if p < len(text))
@@ -264,7 +276,7 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if clause.enumerated:
         # "…4月21日至24日深入企业走访。一、基本情况。先后走访企业16家…" tells of the same work.
         return _SECTION_TITLE.match(found.masked, clause.start) is None
-    if strong is None or _BACKREF.match(found.masked, clause.start):
+    if strong is None or _BACKREF.match(found.masked, clause.start) or _SAME_AUDIENCE.match(found.masked, clause.start):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
         return False
