@@ -263,6 +263,15 @@ def _clauses(text: str) -> list[Clause]:
     return clauses
 
 
+def _bare_outreach_label(current: Segment, found: Found) -> bool:
+    """The activity so far is only a 进校园/进社区… label: no count, no place of its own."""
+    head = current.head
+    if head is None or not found.masked.startswith("进", head.start):
+        return False
+    counted = found.quantities.within(current.start, current.end)
+    return not (counted or found.locations.within(current.start, current.end))
+
+
 def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
     """Whether the clause states a count: "培训1场" does, "我局组成3个工作组" does not (a generic
     classifier counts only what a count field claims)."""
@@ -316,7 +325,10 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if clause.sentence_start:
         return differs
     if clause.spaced:
-        # "走访企业5家 培训1场 参训30人" is two items; "走访企业3户 宣传知识产权政策" is one.
+        # "走访企业5家 培训1场 参训30人" is two items; "走访企业3户 宣传知识产权政策" is one; "4.22 进校园
+        # 在…中学开展法治讲座" is one: a bare 进X label heads the item it is written before.
+        if _bare_outreach_label(current, found):
+            return False
         return differs and (has_count or date_here is not None or place_here is not None)
     if not differs:
         return False
