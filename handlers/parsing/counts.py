@@ -129,6 +129,8 @@ _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
 _PHOTO = re.compile("照片|图片|相片")
 _POSTER = re.compile("海报|长图|图文|漫画")
 _TO_COMPANY = re.compile(r"(?:到|去|赴|走进|深入)(?=[^，。；,;]{2,25}?(?:公司|集团|厂|合作社))")
+# "走进苗木种植合作社和农户": a kind of audience, with the farmers, not companies named.
+_AUDIENCE_CLASS = re.compile(r"(?:公司|企业|厂|合作社)[和及与、](?:农户|村民|居民|群众|种植户|养殖户|果农|菜农|社员)")
 _ISSUE_PUBLISHED = re.compile(
     rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
     # "推送了《植物新品种保护知多少》一文"
@@ -156,6 +158,8 @@ _NOT_PIECES_AFTER = re.compile(
 _HEADS_CAME = re.compile(
     rf"[^，,。；;\d{CN_NUMERAL_CHARS}]{{0,8}}?(?:负责人|法定代表人|法人代表|企业代表)(?:等)?(?:参加|参会|参训|出席|到场|听课)"
 )
+# "设了知识产权咨询服务专窗…，两天接待71人次": those received at a consultation desk came to ask.
+_CONSULT_DESK = re.compile(r"咨询[^，,。；;\s]{0,4}?(?:台|点|站|窗口|专窗|服务台)")
 _HOUSEHOLDS_BEFORE = re.compile(r"(?:农户|住户|居民|村民|家庭|群众)\s*$")
 _NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
 _ITEM_JOIN = re.compile("[、和及与]")
@@ -253,8 +257,12 @@ def published_issue(text: str) -> bool:
 
 def companies_visited(text: str, kind: str) -> int:
     """Companies named count as enterprises on a visit, or wherever the work went to one
-    ("到朝阳天翼新能源公司发放宣传资料" is publicity at one enterprise)."""
-    return named_companies(text) if kind == ActivityType.VISIT or _TO_COMPANY.search(text) else 0
+    ("到朝阳天翼新能源公司发放宣传资料" is publicity at one enterprise, "走进苗木种植合作社和农户" to a
+    kind of audience)."""
+    if kind == ActivityType.VISIT:
+        return named_companies(text)
+    went = _TO_COMPANY.search(text) is not None and _AUDIENCE_CLASS.search(text) is None
+    return named_companies(text) if went else 0
 
 
 def named_companies(text: str) -> int:
@@ -325,6 +333,14 @@ def _field(
     elif after and after.lastgroup == STAFF and after.start() == quantity.end:
         joined = pattern.match(text, after.end())
         decided = joined if joined is not None and joined.lastgroup == PARTICIPATE else decided
+    if (
+        decided is not None
+        and decided.group() == "接待"
+        and _CONSULT_DESK.search(text, _sentence_around(text, quantity.start)[0], decided.start())
+    ):
+        if trace is not None:
+            trace.count_rules[quantity.start] = because("received at a consultation desk (_CONSULT_DESK)", "接待")
+        return CONSULT
     if decided is not None:
         category = decided.lastgroup
     elif unit in ("家", "户") and activity_type == ActivityType.VISIT:
