@@ -41,6 +41,7 @@ FILES = {
     "blindm": "blind_m",
     "blindn": "blind_n",
     "blindo": "blind_o",
+    "blindu": "blind_u",
 }
 
 
