@@ -336,7 +336,9 @@ def _field(
     if (
         decided is not None
         and decided.group() == "接待"
-        and _CONSULT_DESK.search(text, _sentence_around(text, quantity.start)[0], decided.start())
+        and _CONSULT_DESK.search(
+            text, max(_sentence_around(text, quantity.start)[0], decided.start() - _REACH), decided.start()
+        )
     ):
         if trace is not None:
             trace.count_rules[quantity.start] = because("received at a consultation desk (_CONSULT_DESK)", "接待")

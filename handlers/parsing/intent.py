@@ -78,6 +78,7 @@ _TOLD_HOW = re.compile(
     r"(?:讲|讲解|介绍|告诉|教|演示|说明|示范|解读|指导|培训)了?(?:一?下)?[^，,。；;！!？?\n]{0,20}"
     r"(?:怎么|如何|什么|哪些)[^，,。；;！!？?\n]*$"
 )
+_TOLD_HOW_REACH = 30
 # "能不能给匀200份": asking for materials, not handing them out.
 _REQUEST = re.compile(
     r"(?:能不能|能否|可否|可不可以|麻烦)[^。；\n]{0,6}(?:给|匀|寄|送|再发|调)"
@@ -218,8 +219,11 @@ def _report_rule(signals: Signals) -> str:
 def _asks(text: str) -> bool:
     """Whether the message asks something (_QUESTION), an explained 怎么/如何 aside (_TOLD_HOW)."""
     for match in _QUESTION.finditer(text):
-        clause_start = max((text.rfind(mark, 0, match.start()) for mark in "，,。；;！!？?\n"), default=-1) + 1
-        if not _TOLD_HOW.search(text, clause_start, match.end()):
+        # The telling verb is near (_TOLD_HOW reaches 20 characters back): a bounded look keeps a long
+        # message full of question words linear.
+        window = max(0, match.start() - _TOLD_HOW_REACH)
+        cut = max(text.rfind(mark, window, match.start()) for mark in "，,。；;！!？?\n")
+        if not _TOLD_HOW.search(text, cut + 1 if cut >= 0 else window, match.end()):
             return True
     return False
 
