@@ -1,8 +1,8 @@
 """Cutting a report into activities.
 
 The message is cut into clauses at punctuation, line breaks, runs of spaces, spoken connectives
-written without punctuation (然后, 接着, 另外, 还有就是) and enumerators (一是/二是, 1./2., （一）/（二）,
-①②, 首先/其次). Walking the clauses:
+written without punctuation (然后, 接着, 另外, 还有就是), a 、 after a counted item (开展宣传3场、走访企业6家)
+and enumerators (一是/二是, 1./2., （一）/（二）, ①②, 首先/其次). Walking the clauses:
 
 - clauses before the first activity word (a date, the unit, "今天") open the first activity, and
   an item's bare title sentence joins the dated sentence after it, its words only weak
@@ -20,9 +20,9 @@ written without punctuation (然后, 接着, 另外, 还有就是) and enumerato
   publicity: "集中宣传，发放资料500份，到2家企业上门指导" → publicity + visit,
   "发放资料5000余份，开展宣传活动6场，走访企业20家" → publicity + visit; in a terse note cut
   by spaces, when it has its own count, date or place ("走访企业5家 培训1场 参训30人");
-- a clause referring back (通过此次…, 活动现场…, 其中…) or telling of an outlet's coverage
-  (融媒体中心对活动进行了报道) never starts one, nor does the ceremony's own 座谈 (仪式后召开座谈会);
-  a clause with only counts continues the current activity.
+- a clause referring back (通过此次…, 活动现场…, 其中…), taking the same audience on (培训结束后
+  组织学员参观…) or telling of an outlet's coverage (融媒体中心对活动进行了报道) never starts one,
+  nor does the ceremony's own 座谈 (仪式后召开座谈会); a clause with only counts continues the current activity.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ _SPOKEN_JOIN = re.compile(rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS}
 # "…阅读会来了七十多人然后晚上在公众号推了一篇": a connective of sequence tells of a next action
 # even after a clause that named no kind.
 _SEQUENCE = re.compile(r"\s*(?:然后|紧接着|接着|随后|之后|完了以后)")
+# "共开展集中宣传活动3场、走访企业6家、专题培训1场": a 、 after a counted item lists the next item,
+# as a space does in a terse note.
+_COUNTED_ITEM_END = re.compile(r"[\d一二三四五六七八九十两百千万]\s*(?:场次|场|次|家|份|人次|人|篇|条|期|个|件|户)、")
 _QUOTED = re.compile(r"“[^“”\n]{1,30}”|《[^《》\n]{1,40}》")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
@@ -90,6 +93,12 @@ _LEAD_IN_END = re.compile(r"[：:]\s*$")
 _COVERAGE = re.compile(
     r"对(?:此次|本次|该|这次)?活动(?:进行了?|作了?|予以)(?:跟踪|宣传|专题)?报道|报道了(?:此次|本次|该|这次)?活动"
 )
+# "培训结束后组织学员参观了展区", "会后带领与会人员实地观摩": the same audience, the event's own
+# programme.
+_SAME_AUDIENCE = re.compile(
+    r"\s*(?:[^，,。；;]{0,8}?(?:结束后|后)[，,]?\s*)?(?:组织|带领|安排)(?:全体)?"
+    r"(?:学员|参训人员|参训学员|参训代表|与会人员|参会人员|与会代表|参会代表)"
+)
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 
@@ -99,7 +108,7 @@ class Clause(NamedTuple):  # a named tuple, not a frozen dataclass: made per cla
     end: int
     sentence_start: bool
     enumerated: bool
-    spaced: bool  # follows a run of spaces, as items do in terse notes
+    spaced: bool  # follows a run of spaces or a counted item's 、, as items do in terse notes
 
 
 @dataclass
@@ -275,6 +284,8 @@ def _clauses(text: str) -> list[Clause]:
         cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
     for match in _SPOKEN_JOIN.finditer(text):
         cuts.setdefault(match.start(), (False, False, False))
+    for match in _COUNTED_ITEM_END.finditer(text):
+        cuts.setdefault(match.end(), (False, False, True))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)
     positions = sorted(p for p in cuts if p < len(text))
@@ -283,6 +294,15 @@ def _clauses(text: str) -> list[Clause]:
         if text[start:end].strip(" ，,；;。！!？?：:\n"):
             clauses.append(Clause(start, end, *cuts[start]))
     return clauses
+
+
+def _bare_outreach_label(current: Segment, found: Found) -> bool:
+    """The activity so far is only a 进校园/进社区… label: no count, no place of its own."""
+    head = current.head
+    if head is None or not found.masked.startswith("进", head.start):
+        return False
+    counted = found.quantities.within(current.start, current.end)
+    return not (counted or found.locations.within(current.start, current.end))
 
 
 def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
@@ -298,7 +318,12 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if clause.enumerated:
         # "…4月21日至24日深入企业走访。一、基本情况。先后走访企业16家…" tells of the same work.
         return _SECTION_TITLE.match(found.masked, clause.start) is None
-    if strong is None or _BACKREF.match(found.masked, clause.start) or _BACKREF.match(found.evidence, clause.start):
+    if (
+        strong is None
+        or _BACKREF.match(found.masked, clause.start)
+        or _BACKREF.match(found.evidence, clause.start)
+        or _SAME_AUDIENCE.match(found.masked, clause.start)
+    ):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
         return False
@@ -338,7 +363,10 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if clause.sentence_start:
         return differs
     if clause.spaced:
-        # "走访企业5家 培训1场 参训30人" is two items; "走访企业3户 宣传知识产权政策" is one.
+        # "走访企业5家 培训1场 参训30人" is two items; "走访企业3户 宣传知识产权政策" is one; "4.22 进校园
+        # 在…中学开展法治讲座" is one: a bare 进X label heads the item it is written before.
+        if _bare_outreach_label(current, found):
+            return False
         return differs and (has_count or date_here is not None or place_here is not None)
     if not differs:
         return False
