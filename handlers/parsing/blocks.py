@@ -34,6 +34,8 @@ _REPEATING = frozenset({Column.DATE, Column.PLACE})
 def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity] | None:
     """The activities of two or more key：value blocks in ``text`` (normalised), else None;
     ``original``: the message as written, cut for each activity's source text."""
+    if ":" not in text and "：" not in text:
+        return None  # every key ends in a colon (_KEY): no key, no block
     blocks: list[list[tuple[str, Cell]]] = []
     current: list[tuple[str, Cell]] = []
     kinds: set[Column] = set()
