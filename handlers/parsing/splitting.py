@@ -154,12 +154,19 @@ def split_activities(found: Found) -> list[Segment]:
         # publicity: "…发资料600份，并指导3户种植户申请商标" is a handout and a visit, "走访5家
         # 企业，并为企业发放指南100份" one visit.
         opener = strong
-        joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != ActivityType.PUBLICITY
+        may_open_weakly = strong is None and has_count  # else joined and timed do not matter: not looked for
+        joined = (
+            may_open_weakly
+            and _NEW_ACTION.match(found.masked, clause.start)
+            and weakest
+            and weakest.type != ActivityType.PUBLICITY
+        )
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
-        timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
-            segments and _opens_new_day(clause, segments[-1], found)
+        timed = may_open_weakly and (
+            _TIME_OPENER.match(found.masked, clause.start) is not None
+            or bool(segments and _opens_new_day(clause, segments[-1], found))
         )
         if (
             strong is None
