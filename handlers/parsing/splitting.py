@@ -36,16 +36,18 @@ from handlers.parsing.counts import any_count
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
-from handlers.parsing.normalize import SENTENCE_ENDS
+from handlers.parsing.normalize import SENTENCE_ENDS, opens_with
 from handlers.parsing.numerals import Quantity
 from handlers.parsing.positions import ByStart
 from storage.vocabulary import ActivityType
 
 _ENUMERATOR = re.compile(
+    opens_with(r"一二三四五六七八九十（(\d第首其再最①②③④⑤⑥⑦⑧⑨⑩") + "(?:"
     r"(?<![统唯单第万之])[一二三四五六七八九十]是(?!否)"
     r"|(?:^|(?<=[\s，,；;。：:！!]))(?:[（(][一二三四五六七八九十\d]{1,2}[）)]|[一二三四五六七八九十]{1,2}、"
     r"|\d{1,2}[、.)）](?!\d)|第[一二三四五六七八九十]+[，,、：:]|首先|其次|再次|最后)"
     r"|[①②③④⑤⑥⑦⑧⑨⑩]"
+    ")"
 )
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
