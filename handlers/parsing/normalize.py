@@ -44,3 +44,10 @@ def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
         chars = list(text) if chars is None else chars
         chars[start:end] = MASK * (end - start)
     return text if chars is None else "".join(chars)
+
+
+def opens_with(chars: str) -> str:
+    """A lookahead on the characters a pattern can open with. Tried first at each position, it
+    spares the pattern's alternatives where none can start: re itself scans fast only for a
+    pattern that opens with a plain character (class), not with an optional part or a lookbehind."""
+    return f"(?=[{chars}])"

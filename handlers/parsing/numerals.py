@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import cn2an
 
+from handlers.parsing.normalize import opens_with
+
 CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟廿"
 # "1千2百", "1万5千": digits with magnitudes between them, as phones write them.
 # Runs are bounded (no count has more than 15 digits or 20 Chinese numerals) so that a long run of
@@ -53,7 +55,8 @@ _ROUGH = re.compile(
 # What a count can open with: a prefix's first character, a digit or a numeral (NUMBER's every
 # alternative opens with one), 几. Asked first at each position, it halves a message's scan: the
 # prefixes and numbers are tried only where one can start.
-_QUANTITY_OPENS = rf"(?=[{''.join(sorted({prefix[0] for prefix in _APPROXIMATE_PREFIXES}))}\d{CN_NUMERAL_CHARS}几])"
+_PREFIX_OPENS = "".join(sorted({prefix[0] for prefix in _APPROXIMATE_PREFIXES}))
+_QUANTITY_OPENS = opens_with(rf"{_PREFIX_OPENS}\d{CN_NUMERAL_CHARS}几")
 _QUANTITY = re.compile(
     _QUANTITY_OPENS + rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
     rf"(?P<num>{NUMBER}|[{CN_NUMERAL_CHARS}]{{0,20}}几[十百千万]?)"

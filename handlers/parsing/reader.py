@@ -296,8 +296,10 @@ def _activities(
 
 def _on_day(name: str, index: int, values: dict[str, int], daily: dict[str, int]) -> int | None:
     """A count on the span's day ``index``: the span's counts on its first day, a daily rate on each."""
-    stated = [v for v in (values.get(name) if index == 0 else None, daily.get(name)) if v is not None]
-    return sum(stated) if stated else None
+    counted, rate = values.get(name) if index == 0 else None, daily.get(name)
+    if counted is None or rate is None:
+        return rate if counted is None else counted
+    return counted + rate
 
 
 def _date_notes(activities: list[ParsedActivity], today: dt.date) -> list[str]:

@@ -37,16 +37,18 @@ from handlers.parsing.counts import any_count
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
-from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS
+from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS, opens_with
 from handlers.parsing.numerals import Quantity
 from handlers.parsing.positions import ByStart
 from storage.vocabulary import ActivityType
 
 _ENUMERATOR = re.compile(
+    opens_with(r"一二三四五六七八九十（(\d第首其再最①②③④⑤⑥⑦⑧⑨⑩") + "(?:"
     r"(?<![统唯单第万之])[一二三四五六七八九十]是(?!否)"
     r"|(?:^|(?<=[\s，,；;。：:！!]))(?:[（(][一二三四五六七八九十\d]{1,2}[）)]|[一二三四五六七八九十]{1,2}、"
     r"|\d{1,2}[、.)）](?!\d)|第[一二三四五六七八九十]+[，,、：:]|首先|其次|再次|最后)"
     r"|[①②③④⑤⑥⑦⑧⑨⑩]"
+    ")"
 )
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
@@ -186,10 +188,17 @@ def split_activities(found: Found) -> list[Segment]:
         # publicity: "…发资料600份，并指导3户种植户申请商标" is a handout and a visit, "走访5家
         # 企业，并为企业发放指南100份" one visit.
         opener = strong
-        joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != ActivityType.PUBLICITY
+        may_open_weakly = strong is None and has_count  # else joined does not matter: not looked for
+        joined = (
+            may_open_weakly
+            and _NEW_ACTION.match(found.masked, clause.start)
+            and weakest
+            and weakest.type != ActivityType.PUBLICITY
+        )
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
+        # (Looked for whatever the count: a time with a place of its own opens an activity below.)
         timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
             segments and _opens_new_day(clause, segments, found)
         )
