@@ -44,8 +44,8 @@ CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, 
 )
 _WORDS: dict[str, str] = {
     # 咨询台5个 counts desks, not people asking
-    # 资讯/咨训: what phones make of 咨询
-    CONSULT: "咨询(?![台点站桌处])|资讯|咨训|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
+    # 资讯/咨训/资询: what phones make of 咨询
+    CONSULT: "咨询(?![台点站桌处])|资讯|咨训|资询|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
     PARTICIPATE: "参与|参加|参观|参会|参训|受训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
@@ -103,6 +103,8 @@ _TOTAL = re.compile(
 # "一位参观的市民说", "一名摊主表示", "在一家新能源企业，法官…", "一家化工企业负责人表示": one of those
 # already counted, speaking or shown as an example, is no count of its own.
 _ONE_OF_THEM = re.compile(
+    # "有一家是做荆条蜜的", "一个是…再一个是…": one of those counted, or a spoken enumeration
+    r"(?<=一)(?:个|家|位|名|户)(?=就?是(?!否))|"
     r"(?<=一)(?:位|名)[^，,。；;！!？?“”\n]{0,12}?(?:说|表示|坦言|感慨|告诉|介绍说|笑着说)"
     r"|(?<=一)家[^，,。；;！!？?\n]{0,12}?(?:负责人|老板|经理)?(?:说|表示|坦言|感慨|告诉)"
     r"|(?<=一)家[^，,。；;！!？?\n]{0,12}?(?:企业|公司)[，,]"

@@ -30,7 +30,8 @@ from handlers.parsing.trace import Trace
 
 _CN_DAY = "[一二三四五六七八九十廿卅]{1,3}"
 _DAY = rf"(?:\d{{1,2}}|{_CN_DAY})"
-_RANGE_JOIN = r"\s*(?:至|到|—|－|-|~|～|–)+\s*"
+# "21号开展到25号结束", "从周一一直到周日": the run of days named by its ends.
+_RANGE_JOIN = r"\s*(?:开展|开幕|开始|开放|开馆|一直)?(?:至|到|—|－|-|~|～|–)+\s*"
 _MONTH_DAY = re.compile(
     r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?"
     rf"(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*(?P<d>{_DAY})\s*(?:日|号)?"
@@ -49,6 +50,8 @@ _RELATIVE = re.compile(
     "大前天|前天|前日|前儿个|前儿|昨天|昨日|昨晚|昨夜|昨早|昨儿个|昨儿|今天|今日|今早|今晨|今晚|今儿个|今儿"
     "|明天|明日|明儿|后天"
 )
+# "这三天我们在…轮流设点": the run of days ending on the message day.
+_RECENT_DAYS = re.compile(r"(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
 # "今儿跟大前天一样…": a day compared with, not the day of the activity.
 _COMPARED = re.compile(r"\s*(?:一样|似的|那样|相比)")
 # World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
@@ -58,22 +61,27 @@ IP_DAY = (4, 26)
 _FOLLOWING = re.compile(r"次日|翌日|第二天|隔天|当日|同日")
 _FOLLOWING_OFFSET = {"次日": 1, "翌日": 1, "第二天": 1, "隔天": 1, "当日": 0, "同日": 0}
 # "4月21日起连续3天", "20日起一连三天": a run of days from the date.
-_RUN_AFTER = re.compile(r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连)\s*(?P<n>\d|[两二三四五六七])\s*天")
+_RUN_AFTER = re.compile(
+    r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连|连着)\s*(?P<n>\d|[两二三四五六七])\s*天"
+)
 # "周末两天": Saturday and Sunday.
 _WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
 # "…；次日（周六）继续开放": the activity above goes on that day.
 _GOES_ON = re.compile(r"\s*(?:[（(][^）)]{1,8}[）)])?\s*(?:继续|仍然|照常|持续)")
 # "22、23号两天": a bare day listed before one with 日/号 is a day too.
 # "20、21、22三天": bare days listed before the number of days.
-_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:、\d{1,2})+(?=\s*[两二三四五六七]天)")
+# "23 24两天": a space lists them as well.
+_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:(?:、|\s+)\d{1,2})+(?=\s*[两二三四五六七]天)")
 _LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
 _RELATIVE_OFFSET = {
     **{"大前天": -3, "前天": -2, "前日": -2, "前儿个": -2, "前儿": -2},
     **{"明天": 1, "明日": 1, "明儿": 1, "后天": 2},
 }
 _WEEKDAY = re.compile(
-    r"(?P<rel>上上|上|本|这|下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
-    r"(?:\s*(?:至|到|—|－|-|~|～)\s*(?:周|星期|礼拜)?(?P<d2>[一二三四五六日天1-7]))?"
+    # "说一下周三的情况": 一下 is "a bit", no 下周.
+    r"(?P<rel>上上|上|本|这|(?<!一)下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
+    # "上周三到上周五": the second end may repeat the week
+    rf"(?:{_RANGE_JOIN}(?:(?:上上|上|本|这|下)?个?(?:周|星期|礼拜))?(?P<d2>[一二三四五六日天1-7]))?"
 )
 _WEEKDAY_INDEX = {**{c: i for i, c in enumerate("一二三四五六日")}, "天": 6, "末": 5}
 _WEEKDAY_INDEX.update({str(i + 1): i for i in range(7)})
@@ -228,6 +236,9 @@ def _day_only(text: str, today: dt.date) -> list[DateMention]:
 
 def _relative(text: str, today: dt.date) -> list[DateMention]:
     found = []
+    for match in _RECENT_DAYS.finditer(text):
+        days = _span(today - dt.timedelta(days=(to_int(match.group("n")) or 1) - 1), today)
+        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
     for match in _RELATIVE.finditer(text):
         word = match.group()
         offset = _RELATIVE_OFFSET.get(word, -1 if word.startswith("昨") else 0)
@@ -311,6 +322,9 @@ def _weekday_date(relation: str | None, weekday: int, today: dt.date, monday: dt
 
 
 _LIST_JOIN = re.compile(r"\s*[、和及与]\s*")
+# "23 24两天": days apart by a space, then counted, are a list too.
+_SPACE_JOIN = re.compile(r"[ \t\u3000]+")
+_DAYS_COUNTED = re.compile(r"\s*[两二三四五六七]天")
 _RESTATED = re.compile(r"\s*(?:两天|三天|2天|3天)?\s*[（(]\s*")
 
 
@@ -322,10 +336,14 @@ def _with_listed_days(text: str, mentions: list[DateMention]) -> list[DateMentio
         previous = merged[-1] if merged else None
         restated = previous is not None and _RESTATED.fullmatch(text, last_end, mention.start) is not None
         last_end = mention.end
-        # "周六周日": two weekdays written side by side are a list too
-        side_by_side = previous is not None and previous.weekday_name and mention.weekday_name
+        # "周六周日", "25号26号": two days written side by side are a list too
+        side_by_side = previous is not None and (
+            (previous.weekday_name and mention.weekday_name) or text[previous.end - 1] in "日号"
+        )
         if previous and (
-            _LIST_JOIN.fullmatch(text, previous.end, mention.start) or (side_by_side and previous.end == mention.start)
+            _LIST_JOIN.fullmatch(text, previous.end, mention.start)
+            or (side_by_side and previous.end == mention.start)
+            or (_SPACE_JOIN.fullmatch(text, previous.end, mention.start) and _DAYS_COUNTED.match(text, mention.end))
         ):
             days = tuple(sorted({*previous.days, *mention.days}))
             merged[-1] = DateMention(previous.start, mention.end, days, previous.weekday_name)

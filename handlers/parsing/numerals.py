@@ -45,7 +45,8 @@ _BARE_MAGNITUDE = re.compile(r"[百千万亿佰仟]+")
 _APPROXIMATE_PREFIXES = ("大约", "将近", "约计", "约", "近", "逾", "超过", "超", "上")
 # Rough figures: 十几 (10+), 二十几, 三四百 (300 to 400), read as their lower bound, approximate.
 _ROUGH = re.compile(
-    r"(?P<head>[一二三四五六七八九十百千万]*)几[十百千万]?"
+    # 一百零几: a hundred and a few
+    r"(?P<head>[一二三四五六七八九十百千万]*零?)几[十百千万]?"
     # 三四百, 一千五六百 (1500 to 1600)
     r"|(?P<lead>[一二三四五六七八九两]+[百千万])?(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
 )
@@ -163,7 +164,8 @@ def _rough(token: str) -> int | None:
     if match is None:
         return None
     if match.group("low") is None:
-        return to_int(match.group("head")) if match.group("head") else None
+        head = match.group("head").rstrip("零")
+        return to_int(head) if head else None
     if "一二三四五六七八九".index(match.group("high")) != "一二三四五六七八九".index(match.group("low")) + 1:
         return None
     return to_int((match.group("lead") or "") + match.group("low") + match.group("size"))
