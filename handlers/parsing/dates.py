@@ -323,7 +323,7 @@ def _weekday_date(relation: str | None, weekday: int, today: dt.date, monday: dt
 
 _LIST_JOIN = re.compile(r"\s*[、和及与]\s*")
 # "23 24两天": days apart by a space, then counted, are a list too.
-_SPACE_JOIN = re.compile(r"[ \t\u3000]+")
+_SPACE_JOIN = re.compile(r"[ \t\u3000]*")
 _DAYS_COUNTED = re.compile(r"\s*[两二三四五六七]天")
 _RESTATED = re.compile(r"\s*(?:两天|三天|2天|3天)?\s*[（(]\s*")
 

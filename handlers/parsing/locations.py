@@ -33,7 +33,11 @@ _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
     "|街|路|场|院|集|集市|早市|夜市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会|门口|门前"
 )
-_AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:上|里|那边|那块)?(?=[，,；;。\s]|$)")
+# "在县城体育场那边做了个展示": a place word then 那边 is the place, whatever verb follows.
+_THERE = "那边|这边|那块|这块"
+_AT_PLACE = re.compile(
+    rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:(?:上|里|{_THERE})?(?=[，,；;。\s]|$)|(?={_THERE}))"
+)
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
 # Only at a clause's start (or after a day word) and only a short name ending in a public place.
 # A day word may come between the place and the verb: "龙城区联合乡今天宣传".
@@ -61,8 +65,9 @@ _VISITED = re.compile(rf"参观(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))")
 _MARKET_DAY = re.compile(rf"(?:今天|今儿个?|昨天|昨儿个?|上午|下午|[{_STOP}]|^)(?P<loc>[\u4e00-\u9fff]{{2,8}}?)赶集")
 # "去西大营子农贸市场转了一圈", "去建平县职教中心给学员上了堂课": going to a public place.
 _GO = re.compile(
-    rf"(?<![过回出进上下失])去(?!了)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
-    r"(?=转|走访|看|宣传|发|开展|搞|调研|给|参加|上门|服务|[，,。；;\s])"
+    rf"(?<![过回出进上下失])去(?:(?!了)|了(?=[^{_STOP}]{{2,20}}?(?:{_PLACE_END})(?:{_THERE})))"
+    rf"(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
+    r"(?=转|走访|看|宣传|发|开展|搞|调研|给|参加|上门|服务|[，,。；;\s]|那边|这边|那块)"
 )
 # Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
 # "发折页1200份，医院门诊大厅".
@@ -75,7 +80,7 @@ _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实�
 _ARRIVE = "(?<![收达得受看做识意提遇感找想])到"
 _TO = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
 # "到西大营子镇，指导…": a bare 到 may end at punctuation when what follows it is a place.
-_TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$)")
+_TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$|{_THERE})")
 # "对朝阳商贸城20家商户开展指导", "到南哨街道3家紫陶企业…", "走访了产业园内的5家企业": the place
 # whose units are counted.
 _OBJECT_PLACE = re.compile(

@@ -263,8 +263,9 @@ def _activities(
     last_day = max(days) if spanned else None
     if spanned:
         # One activity over the range: a daily rate (每天…) counts on each of its days.
-        daily = {name: rate * len(days) for name, rate in daily.items()}
-        values = {name: values.get(name, 0) + daily.get(name, 0) for name in values.keys() | daily.keys()}
+        # "每天一篇 一共七篇": a count stated for the whole span is it, the rate adds nothing.
+        daily = {name: rate * len(days) for name, rate in daily.items() if name not in values}
+        values = {**daily, **values}
         approximate |= daily_approximate
         days, daily, daily_approximate = days[:1], {}, frozenset()
     activities = [
