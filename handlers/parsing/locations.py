@@ -23,7 +23,7 @@ _AT_VERBS = (
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向(?![阳东西南北前])|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
     "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法|开班|开课|开讲|给"
-    "|讲完|讲课|上课|忙活|设点|开的|办的|发方|设知识产权|放了|放映|送到|送出|送达"
+    "|讲完|讲课|上课|忙活|设点|开的|办的|发方|设知识产权|放了|放映|送到|送出|送达|接着"
 )
 # 关于/对于/由于… are no 于 of place.
 _IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
@@ -205,6 +205,8 @@ def _clean(text: str, start: int, end: int, where: bool, labelled: bool = False)
     generic = value in _VAGUE or value.endswith("企业") or len(value) < 2
     # a digit opens a date or a count, not a place, unless it is a hotline's name (12309检察服务大厅)
     numbered = value[0].isdigit() and _HOTLINE.match(value) is None
-    if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or find_quantities(value):
+    # "友谊大街一家商场门口": 一家 is "a", no count
+    counted = any(q.value != 1 or q.unit not in "家个所" for q in find_quantities(value))
+    if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or counted:
         return None
     return Location(value, start, end, where, labelled)

@@ -52,9 +52,11 @@ _ENUMERATOR = re.compile(
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
 _SPOKEN_JOIN = re.compile(rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})")
+SPOKEN_JOIN_WORDS = frozenset(("另外", "还有就是", "再就是"))
+_CONNECTIVE = re.compile(rf"\s*(?:{SPOKEN_JOINS}|随后|之后)")
 # "…阅读会来了七十多人然后晚上在公众号推了一篇": a connective of sequence tells of a next action
 # even after a clause that named no kind.
-_SEQUENCE = re.compile(r"\s*(?:然后|紧接着|接着|随后|之后|完了以后)")
+_SEQUENCE = re.compile(r"\s*(?:然后|紧接着|接着|随后|之后|完了(?:以后)?)")
 _QUOTED = re.compile(r"“[^“”\n]{1,30}”|《[^《》\n]{1,40}》")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
@@ -92,6 +94,7 @@ _COVERAGE = re.compile(
 )
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
+_CEREMONY_OVER = re.compile(r"(?:启动)?仪式(?:后|结束后)")
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,10 @@ def split_activities(found: Found) -> list[Segment]:
     heading_end = 0
     clauses = _clauses(found.masked)
     for index, clause in enumerate(clauses):
-        if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
-            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
+        next_step = clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
+        if held is not None and segments and not held.sentence_start and next_step:
+            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity, and
+            # so does speech's before a connective ("…主要是摸摸专利底数 然后周四…").
             segments[-1].end, held = held.end, None
         if held is not None and clause.end - held.start > HELD_MAX_CHARS:
             # Clauses with nothing in them join the next one so that it is read with them; past
@@ -179,11 +184,15 @@ def split_activities(found: Found) -> list[Segment]:
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
             opener = weakest
         # "…咨询四十来人次 还有就是中午在镇政府门口放了展板": a new time of day at a place of its own.
-        if strong is None and timed and placed:
+        # "…走访完了又在镇政府门口发了点资料两百来份": a next step at a place of its own, with a count.
+        sequenced = _SEQUENCE.match(found.masked, clause.start) is not None and has_count
+        if strong is None and (timed or sequenced) and placed:
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
-        if strong is None and clause.sentence_start and segments and _opens_new_day(clause, segments[-1], found):
+        # "…发了四百多份 完了昨天又在友谊大街…接着搞": a new day at a place of its own, too.
+        new_day = bool(segments) and _opens_new_day(clause, segments[-1], found)
+        if strong is None and new_day and (clause.sentence_start or placed):
             opener = weakest
         # "今天两场活动：上午…；下午…": a lead-in with no trigger and no count field opens nothing.
         if strong is None and _is_lead_in(clause, found):
@@ -198,7 +207,9 @@ def split_activities(found: Found) -> list[Segment]:
         current = segments[-1] if segments else None
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
-        elif _starts_new(clause, opener, has_count, current, found):
+        elif _starts_new(clause, opener, has_count, current, found) or (opener is None and new_day and placed):
+            # "…完了昨天又在友谊大街一家商场门口接着搞": another day at another place is another
+            # activity even before a word says its kind.
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak))
         else:
@@ -222,9 +233,13 @@ def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bo
 
 
 def _opens_new_day(clause: Clause, current: Segment, found: Found) -> bool:
-    """The clause starts with a date none of whose days the current activity's first date has."""
+    """The clause starts (after a spoken connective, if any: "然后周四…", "完了昨天又…") with a date
+    none of whose days the current activity's first date has."""
     date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
-    if date_here is None or date_now is None or found.masked[clause.start : date_here.start].strip():
+    if date_here is None or date_now is None:
+        return False
+    lead = found.masked[clause.start : date_here.start].strip()
+    if lead and _SEQUENCE.fullmatch(lead) is None and lead not in SPOKEN_JOIN_WORDS:
         return False
     return not set(date_here.days) & set(date_now.days)
 
@@ -307,8 +322,13 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         return False
     # "赴…企业开展专项调研，召开座谈会2场": talks held on a visit are part of it.
     talks = found.masked.startswith(("座谈", "交流"), strong.start)
-    if current.type == ActivityType.VISIT and strong.type == ActivityType.OTHER and talks and not clause.sentence_start:
+    on_visit = current.type == ActivityType.VISIT and strong.type == ActivityType.OTHER and talks
+    if on_visit and not clause.sentence_start and not _opens_new_day(clause, current, found):
         return False
+    # "启动仪式后开展了集中宣传": the unit's own ceremony, then its work of the day.
+    if current.type == ActivityType.CEREMONY and strong.type not in (ActivityType.OTHER, ActivityType.CEREMONY):
+        if _CEREMONY_OVER.search(found.masked, clause.start, strong.start):
+            return True
     date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
     place_here = found.locations.first(clause.start, clause.end)
     place_now = found.locations.first(current.start, current.end)
