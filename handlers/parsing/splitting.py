@@ -326,9 +326,13 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if on_visit and not clause.sentence_start and not _opens_new_day(clause, current, found):
         return False
     # "启动仪式后开展了集中宣传": the unit's own ceremony, then its work of the day.
-    if current.type == ActivityType.CEREMONY and strong.type not in (ActivityType.OTHER, ActivityType.CEREMONY):
-        if _CEREMONY_OVER.search(found.masked, clause.start, strong.start):
-            return True
+    own_work = strong.type not in (ActivityType.OTHER, ActivityType.CEREMONY)
+    if (
+        current.type == ActivityType.CEREMONY
+        and own_work
+        and _CEREMONY_OVER.search(found.masked, clause.start, strong.start)
+    ):
+        return True
     date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
     place_here = found.locations.first(clause.start, clause.end)
     place_now = found.locations.first(current.start, current.end)
