@@ -207,6 +207,15 @@ def split_activities(found: Found) -> list[Segment]:
         current = segments[-1] if segments else None
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
+        elif (
+            strong is not None
+            and strong.type in (ActivityType.VISIT, ActivityType.TRAINING, ActivityType.EXHIBITION)
+            and not clause.sentence_start
+            and _names_a_campaign(current, found)
+        ):
+            # "开展知识产权进企业活动 走访企业七家": 进企业 names the campaign, 走访 says the work.
+            current.end, current.head = clause.end, strong
+            current.weak.extend(weak)
         elif _starts_new(clause, opener, has_count, current, found) or (opener is None and new_day and placed):
             # "…完了昨天又在友谊大街一家商场门口接着搞": another day at another place is another
             # activity even before a word says its kind.
@@ -220,6 +229,18 @@ def split_activities(found: Found) -> list[Segment]:
         return [Segment(0, len(found.masked))]
     segments[-1].end = len(found.masked)
     return segments
+
+
+def _names_a_campaign(current: Segment, found: Found) -> bool:
+    """The activity so far is only a 进校园/进企业… campaign's name, nothing counted yet."""
+    head = current.head
+    return (
+        head is not None
+        and head.type == ActivityType.PUBLICITY
+        and found.masked.startswith("进", head.start)
+        and not current.weak
+        and not attribute(found.evidence, found.quantities.within(current.start, current.end), head.type)
+    )
 
 
 def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bool:
