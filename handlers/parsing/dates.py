@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.parsing.numerals import to_int
@@ -109,14 +110,18 @@ class DateMention:
     span: bool = False
 
 
-def find_dates(text: str, today: dt.date, trace: Trace | None = None) -> list[DateMention]:
+def find_dates(
+    text: str, today: dt.date, trace: Trace | None = None, week: tuple[dt.date, dt.date] | None = None
+) -> list[DateMention]:
     """All date mentions in ``text``, in order, non-overlapping (the earlier pattern wins);
-    ``trace`` records the finder of each."""
+    ``trace`` records the finder of each; ``week`` is the campaign's first and last day, what
+    "整个宣传周" and "宣传周期间" name."""
     found: list[DateMention] = []
     # The characters of the mentions kept so far: whether a mention overlaps one costs its own
     # length, not a look at every mention kept (quadratic in a message full of dates).
     taken = bytearray(len(text))
-    for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only):
+    week_finder = _campaign_week(week)
+    for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only, week_finder):
         for mention in finder(text, today):
             if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end) or _COMPARED.match(text, mention.end):
                 continue
@@ -284,6 +289,26 @@ def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMen
 
 def _goes_on(text: str, mention: DateMention) -> bool:
     return text.startswith(tuple(_FOLLOWING_OFFSET), mention.start) and _GOES_ON.match(text, mention.end) is not None
+
+
+# "整个宣传周", "宣传周这七天": the campaign week, up to the message day. "宣传周期间" alone only
+# frames a report ("宣传周期间，我局…4月25日在…"): it is the week only for a fixture said to run
+# daily ("宣传周期间在县城…设固定宣传点 每天上午都有人").
+_WHOLE_WEEK = re.compile(
+    r"整个(?:知识产权)?宣传周|(?:知识产权)?宣传周(?:这)?(?:七天|一周|全程|每天|天天)"
+    # "4月20日至26日宣传周期间": the dates written say it
+    r"|(?<![日号\d])(?:知识产权)?宣传周期间(?=[^。；;！!？?]{0,40}(?:每天|天天|七天|每日))"
+)
+
+
+def _campaign_week(week: tuple[dt.date, dt.date] | None) -> Callable[[str, dt.date], list[DateMention]]:
+    def _week(text: str, today: dt.date) -> list[DateMention]:
+        if week is None or today < week[0]:
+            return []
+        days = _span(week[0], min(week[1], today))
+        return [DateMention(m.start(), m.end(), days, False, len(days) > 1) for m in _WHOLE_WEEK.finditer(text)]
+
+    return _week
 
 
 def _ip_day(text: str, today: dt.date) -> list[DateMention]:

@@ -76,16 +76,18 @@ def parse_report(
     units: UnitDirectory,
     *,
     ceremony_day: dt.date | None = None,
+    campaign_week: tuple[dt.date, dt.date] | None = None,
     trace: Trace | None = None,
 ) -> Reading:
     """``ceremony_day``: the launch ceremony's day, when known; once it has come, an undated
     "局长出席启动仪式" tells of the ceremony attended (on that day), not of who will go.
+    ``campaign_week``: the campaign's first and last day, what "整个宣传周" names.
     ``trace``: filled in with the rule that decided each field (`weekbot parse --explain`)."""
     # Written after midnight ("刚到家 今天在集上忙活一天", 00:40), 今天 is the day just lived.
     today = (to_local(now) - AFTER_MIDNIGHT).date()
     ceremony_past = ceremony_day is not None and ceremony_day <= today
     written = normalize(text)
-    dates = find_dates(written, today, trace)
+    dates = find_dates(written, today, trace, campaign_week)
     plain, plans_left_out = without_plans_and_recaps(written, dates)
     dates = [d for d in dates if plain[d.start] != MASK]
     mentions = units.mentions(written)  # a plan's opening may still name the unit
