@@ -52,7 +52,7 @@ _RELATIVE = re.compile(
     "|明天|明日|明儿|后天"
 )
 # "这三天我们在…轮流设点": the run of days ending on the message day.
-_RECENT_DAYS = re.compile(r"(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
+_RECENT_DAYS = re.compile(r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
 # "今儿跟大前天一样…": a day compared with, not the day of the activity.
 _COMPARED = re.compile(r"\s*(?:一样|似的|那样|相比)")
 # World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
