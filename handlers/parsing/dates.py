@@ -88,6 +88,8 @@ _WEEKDAY_INDEX = {**{c: i for i, c in enumerate("一二三四五六日")}, "天"
 _WEEKDAY_INDEX.update({str(i + 1): i for i in range(7)})
 # 宣传周三天, 活动周一是…: 周 belongs to the word before it.
 _NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "三", "期")
+# "周一周二": a weekday's numeral before 周 is no count of weeks.
+_WEEKDAY_END = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]$")
 # 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
 _TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
 _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
@@ -325,7 +327,13 @@ def _weekday(text: str, today: dt.date) -> list[DateMention]:
     monday = today - dt.timedelta(days=today.weekday())
     for match in _WEEKDAY.finditer(text):
         relation = match.group("rel")
-        if relation is None and match.group("w") == "周" and text.endswith(_NOT_WEEKDAY_BEFORE, 0, match.start()):
+        after_weekday = _WEEKDAY_END.search(text, max(0, match.start() - 3), match.start()) is not None
+        if (
+            relation is None
+            and match.group("w") == "周"
+            and text.endswith(_NOT_WEEKDAY_BEFORE, 0, match.start())
+            and not after_weekday
+        ):
             continue
         first = _weekday_date(relation, _WEEKDAY_INDEX[match.group("d")], today, monday)
         last = None

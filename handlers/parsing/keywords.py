@@ -58,6 +58,9 @@ _CHANNELS = (
     # 今日报送 is no 日报
     *("广播", "电台", "(?<![今昨当每])日报", "晚报", "报纸", "报社", "客户端", "融媒", "学习强国"),
     *("朋友圈", "微信群", "QQ群", "工作群", "LED", "大屏", "显示屏", "电子屏", "短信", "直播", "新闻", "专栏"),
+    # "往园区企业群里发了…电子版": a chat group of enterprises is a channel (企业群体 is no group chat)
+    "企业群(?!体)",
+    "商户群(?!体)",
 )
 _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
