@@ -45,6 +45,7 @@ FILES = {
     "art": "articles",
     "speech": "speech",
     "blindp": "blind_p",
+    "blinds": "blind_s",
 }
 
 
