@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
@@ -130,11 +131,19 @@ def parse_report(
     activities: list[ParsedActivity] = []
     plans: list[ParsedActivity] = []
     previous: tuple[tuple[dt.date, ...], bool] | None = None
+    first_activity: dict[int, int] = {}  # id() of a segment -> index of its first activity
     for segment in _reported(split_activities(found), found):
+        told = first_activity.get(id(segment.refers_to)) if segment.refers_to is not None else None
+        if told is not None:
+            # "…培训来了四十多人": counts told later of an earlier activity join that activity.
+            activities[told] = _with_counts_of(segment, activities[told], found, text, trace)
+            continue
         held_on = ceremony_day if ceremony_past and segment.type == ActivityType.CEREMONY else None
         days, spanned, stated = _days(segment, found, plain, previous, today, held_on, trace)
         previous = days, stated
         planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
+        if not planned:
+            first_activity[id(segment)] = len(activities)
         (plans if planned else activities).extend(_activities(segment, days, spanned, stated, found, text, trace))
     if (plans or plans_left_out) and activities:
         notes.append("计划中的活动这次没有记录，开展后再报送。")
@@ -287,6 +296,35 @@ def _activities(
     if trace is not None:
         explain_activities(trace, activities, segment, found, counts, places)
     return activities
+
+
+def _with_counts_of(
+    segment: Segment, activity: ParsedActivity, found: Found, original: str, trace: Trace | None
+) -> ParsedActivity:
+    """``activity`` with the counts ``segment`` tells of it added."""
+    [told] = _activities(segment, (activity.date,), False, activity.date_stated, found, original, trace)
+
+    def added(mine: int | None, more: int | None) -> int | None:
+        return mine if more is None else (mine or 0) + more
+
+    merged = replace(
+        activity,
+        materials=added(activity.materials, told.materials),
+        consultations=added(activity.consultations, told.consultations),
+        participants=added(activity.participants, told.participants),
+        enterprises=added(activity.enterprises, told.enterprises),
+        articles=added(activity.articles, told.articles),
+        approximate=activity.approximate | told.approximate,
+    )
+    if trace is not None:
+        explained, more = trace.activities.pop(id(activity), {}), trace.activities.pop(id(told), {})
+        for name in COUNT_FIELDS:
+            told_rules = more.get(name)
+            if isinstance(told_rules, list):
+                before = explained.get(name)
+                explained[name] = [*(before if isinstance(before, list) else []), *told_rules]
+        trace.activities[id(merged)] = explained
+    return merged
 
 
 def _on_day(name: str, index: int, values: dict[str, int], daily: dict[str, int]) -> int | None:

@@ -94,6 +94,8 @@ _COVERAGE = re.compile(
 )
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
+# "培训来了四十多人", "宣传那边发了两百来份", "资料发了三百五十份": the kind as the topic, then what it came to.
+_TOPIC_TOLD = re.compile(r"(?:那边|这边|那块|这块|上|方面)?\s*(?:来了|发了|发出|到了|参加的|一共|共)")
 _CEREMONY_OVER = re.compile(r"(?:启动)?仪式(?:后|结束后)")
 
 
@@ -114,6 +116,8 @@ class Segment:
     end: int
     head: Trigger | None = None
     weak: list[Trigger] = field(default_factory=list)
+    # "…上午培训 下午宣传 培训来了四十多人": counts told later of an earlier activity, by its kind.
+    refers_to: Segment | None = None
 
     @property
     def type(self) -> str:
@@ -216,6 +220,9 @@ def split_activities(found: Found) -> list[Segment]:
             # "开展知识产权进企业活动 走访企业七家": 进企业 names the campaign, 走访 says the work.
             current.end, current.head = clause.end, strong
             current.weak.extend(weak)
+        elif (earlier := _told_of_before(clause, triggers, has_count, placed, segments, found)) is not None:
+            current.end = clause.start
+            segments.append(Segment(clause.start, clause.end, strong, weak, refers_to=earlier))
         elif _starts_new(clause, opener, has_count, current, found) or (opener is None and new_day and placed):
             # "…完了昨天又在友谊大街一家商场门口接着搞": another day at another place is another
             # activity even before a word says its kind.
@@ -229,6 +236,24 @@ def split_activities(found: Found) -> list[Segment]:
         return [Segment(0, len(found.masked))]
     segments[-1].end = len(found.masked)
     return segments
+
+
+def _told_of_before(
+    clause: Clause, triggers: list[Trigger], has_count: bool, placed: bool, segments: list[Segment], found: Found
+) -> Segment | None:
+    """The earlier activity a clause tells more of: "上午在会议室搞了培训 下午在街道搞了宣传 培训来了四十多人
+    宣传那边发了两百来份" — a clause that opens with the kind of an earlier activity (not the current
+    one's), with a count and no place or date of its own."""
+    if not (triggers and has_count and len(segments) > 1) or placed or clause.sentence_start or clause.enumerated:
+        return None
+    kind = triggers[0]
+    if found.masked[clause.start : kind.start].strip() or found.dates.first(clause.start, clause.end) is not None:
+        return None
+    if _TOPIC_TOLD.match(found.masked, kind.end) is None:
+        return None
+    if kind.type == segments[-1].type:
+        return None
+    return next((s for s in reversed(segments[:-1]) if s.type == kind.type and s.refers_to is None), None)
 
 
 def _names_a_campaign(current: Segment, found: Found) -> bool:
