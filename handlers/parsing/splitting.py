@@ -95,6 +95,7 @@ _COVERAGE = re.compile(
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 # "培训来了四十多人", "宣传那边发了两百来份", "资料发了三百五十份": the kind as the topic, then what it came to.
+TOLD_OF_REACH = 6
 _TOPIC_TOLD = re.compile(r"(?:那边|这边|那块|这块|上|方面)?\s*(?:来了|发了|发出|到了|参加的|一共|共)")
 _CEREMONY_OVER = re.compile(r"(?:启动)?仪式(?:后|结束后)")
 
@@ -253,7 +254,9 @@ def _told_of_before(
         return None
     if kind.type == segments[-1].type:
         return None
-    return next((s for s in reversed(segments[:-1]) if s.type == kind.type and s.refers_to is None), None)
+    # Only the few activities just before are looked at: a long message stays linear.
+    recent = segments[-2 : -2 - TOLD_OF_REACH : -1]
+    return next((s for s in recent if s.type == kind.type and s.refers_to is None), None)
 
 
 def _names_a_campaign(current: Segment, found: Found) -> bool:
