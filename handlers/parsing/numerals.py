@@ -30,6 +30,8 @@ NUMBER = (
 PEOPLE = (
     *("群众", "市民", "居民", "师生", "学生", "游客", "村民", "农户", "干部", "职工", "观众", "听众"),
     *("老乡", "果农", "农民", "家长", "孩子", "老人", "员工", "工人"),
+    # "五六十个企业负责人", "十来个企业代表", "二十多个技术员"
+    *("企业负责人", "企业代表", "企业家", "负责人", "代表", "技术员"),
 )
 # "三百来号人": 号人 is spoken for people.
 PEOPLE_NOUNS = (*PEOPLE, "号人", *(f"个{noun}" for noun in ("人", *PEOPLE)))
@@ -48,7 +50,8 @@ _BARE_MAGNITUDE = re.compile(r"[百千万亿佰仟]+")
 _APPROXIMATE_PREFIXES = ("大约", "将近", "约计", "约", "近", "逾", "超过", "超", "上")
 # Rough figures: 十几 (10+), 二十几, 三四百 (300 to 400), read as their lower bound, approximate.
 _ROUGH = re.compile(
-    r"(?P<head>[一二三四五六七八九十百千万]*)几[十百千万]?"
+    # 一百零几: a hundred and a few
+    r"(?P<head>[一二三四五六七八九十百千万]*零?)几[十百千万]?"
     # 三四百, 一千五六百 (1500 to 1600)
     r"|(?P<lead>[一二三四五六七八九两]+[百千万])?(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
 )
@@ -76,6 +79,7 @@ _WORD_AFTER_UNIT = {
     "所": "以有在属谓",
     "场": "所地馆景面合",
     "张": "贴",
+    "件": "事",  # 两件事: things done, told next
     "条": "例件款街路巷龙",
     "期": "间",
     "本": "局单次市地部届月周年着轮期级",
@@ -174,7 +178,8 @@ def _rough(token: str) -> int | None:
     if match is None:
         return None
     if match.group("low") is None:
-        return to_int(match.group("head")) if match.group("head") else None
+        head = match.group("head").rstrip("零")
+        return to_int(head) if head else None
     if "一二三四五六七八九".index(match.group("high")) != "一二三四五六七八九".index(match.group("low")) + 1:
         return None
     return to_int((match.group("lead") or "") + match.group("low") + match.group("size"))

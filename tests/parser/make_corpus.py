@@ -48,6 +48,7 @@ FILES = {
     "blindq": "blind_q",
     "table": "tables",
     "blindu": "blind_u",
+    "blinds": "blind_s",
 }
 
 
