@@ -90,10 +90,10 @@ _ATTACH_WAITING = (
 
 def attach_waiting_photos(ctx: Context, record: Activity) -> int:
     """Attach the sender's photos still waiting within the window to ``record``."""
-    if ctx.liaison is None:
+    if ctx.sender is None:
         return 0
     since = ctx.now - timedelta(minutes=ctx.deps.photo_window_minutes)
-    params = {"liaison": ctx.liaison.id, "since": since, "record": record.id}
+    params = {"liaison": ctx.sender.liaison_id, "since": since, "record": record.id}
     return int(ctx.session.connection().execute(_ATTACH_WAITING, params).rowcount)
 
 
