@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
-from handlers.router import Context
+from handlers.router import Context, Sender, UnitRef
 from scheduler.campaign import UnitKind
 from storage.engine import table_of
 from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
@@ -73,11 +74,15 @@ def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
 # Statements on the webhook's hot path are built once: SQLAlchemy then skips constructing and
 # cache-keying them per message (about half the cost of a simple query).
 _INSERT_AUDIT = insert(table_of(AuditLog))  # the Core table: no ORM bulk-insert machinery
-_LIAISON_BY_USER = (
-    select(Liaison, Unit)
-    .join(Unit)
+_LIAISONS, _UNITS = table_of(Liaison), table_of(Unit)
+# Core, plain values: the ORM's load of the two rows cost five times the SELECT.
+_SENDER_BY_USER = (
+    core_select(_LIAISONS.c.id, _LIAISONS.c.role, _LIAISONS.c.last_seen_at, _UNITS.c.id, _UNITS.c.name)
+    .join_from(_LIAISONS, _UNITS, _LIAISONS.c.unit_id == _UNITS.c.id)
     .where(
-        Liaison.channel == bindparam("channel"), Liaison.user_id == bindparam("user_id"), Liaison.role != Role.UNBOUND
+        _LIAISONS.c.channel == bindparam("channel"),
+        _LIAISONS.c.user_id == bindparam("user_id"),
+        _LIAISONS.c.role != Role.UNBOUND,
     )
 )
 
@@ -110,7 +115,7 @@ def bind(ctx: Context, grant: Grant, how: str) -> Liaison:
     ctx.session.add(liaison)
     ctx.session.flush()
     audit(ctx, "bind", grant.unit_name, role=grant.role, how=how)
-    ctx.liaison, ctx.unit = liaison, unit
+    ctx.set_binding(liaison, unit)
     return liaison
 
 
@@ -139,13 +144,13 @@ def bind_user(
 def unbind(ctx: Context) -> str | None:
     """End the sender's binding. The row stays (role ``Role.UNBOUND``) because the records and photos
     they filed name it as their reporter."""
-    if ctx.liaison is None or ctx.unit is None:
+    liaison, unit = ctx.liaison, ctx.unit
+    if liaison is None or unit is None:
         return None
-    unit_name = ctx.unit.name
-    end_binding(ctx.session, ctx.liaison)
-    audit(ctx, "unbind", unit_name)
-    ctx.liaison = ctx.unit = None
-    return unit_name
+    end_binding(ctx.session, liaison)
+    audit(ctx, "unbind", unit.name)
+    ctx.set_binding(None, None)
+    return unit.name
 
 
 def end_binding(session: Session, liaison: Liaison) -> None:
@@ -154,6 +159,20 @@ def end_binding(session: Session, liaison: Liaison) -> None:
     session.add(liaison)
 
 
+def load_sender(session: Session, channel: str, user_id: str) -> Sender | None:
+    """The sender's binding, read now in the session's transaction (never a cached answer: the
+    desk or another process may have re-bound or unbound them since the last message)."""
+    session.flush()  # as the ORM's autoflush would: the SELECT sees what this session changed
+    row = session.connection().execute(_SENDER_BY_USER, {"channel": channel, "user_id": user_id}).first()
+    if row is None:
+        return None
+    liaison_id, role, last_seen_at, unit_id, unit_name = row
+    return Sender(liaison_id, role, last_seen_at, UnitRef(unit_id, unit_name))
+
+
 def load_liaison(session: Session, channel: str, user_id: str) -> tuple[Liaison | None, Unit | None]:
-    row = session.exec(_LIAISON_BY_USER, params={"channel": channel, "user_id": user_id}).first()
-    return (row[0], row[1]) if row else (None, None)
+    """The sender's Liaison and Unit rows (ORM), for the desk's sign-in."""
+    sender = load_sender(session, channel, user_id)
+    if sender is None:
+        return None, None
+    return session.get(Liaison, sender.liaison_id), session.get(Unit, sender.unit.id)

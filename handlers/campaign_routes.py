@@ -18,7 +18,7 @@ from handlers.cards import settle_open
 from handlers.inbound import TEXTUAL, MessageKind
 from handlers.parsing.model import Intent
 from handlers.reports import read_message, reporting_unit
-from handlers.router import Admin, Command, Context, Filter, FilterResult, Found, MsgType, Router, required
+from handlers.router import Admin, Command, Context, Filter, FilterResult, Found, MsgType, Router, UnitRef, required
 from scheduler import push_texts
 from scheduler.audiences import unit_recipients
 from scheduler.calendar import CampaignCalendar
@@ -201,9 +201,9 @@ def on_rsvp(ctx: Context) -> str:
     return register_rsvp(ctx, unit, [(person.name, person.phone or "") for person in reading.attendees])
 
 
-def register_rsvp(ctx: Context, unit: Unit, people: list[tuple[str, str]]) -> str:
+def register_rsvp(ctx: Context, unit: UnitRef, people: list[tuple[str, str]]) -> str:
     """Register the unit's attendees (typed, or named after a 参加 click) and show its RSVP cards as answered."""
-    register_attendees(ctx.session, unit.id or 0, people, ctx.actor, ctx.now)
+    register_attendees(ctx.session, unit.id, people, ctx.actor, ctx.now)
     audit(ctx, "ceremony.rsvp", unit.name, attendees=[name for name, _ in people])
     settle_open(ctx, CardKind.RSVP, RsvpAnswer.YES, RSVP_LABELS[RsvpAnswer.YES])
     listed = "、".join(f"{name}{phone and ' ' + phone}" for name, phone in people)
@@ -226,9 +226,9 @@ def on_summary_sent(ctx: Context) -> str:
     return summary_sent(ctx, unit)
 
 
-def summary_sent(ctx: Context, unit: Unit) -> str:
+def summary_sent(ctx: Context, unit: UnitRef) -> str:
     """The liaison says the summary is sent (typed, or the 已发送总结 button)."""
-    if mark_summary(ctx.session, unit.id or 0, ctx.actor, "liaison", ctx.now):
+    if mark_summary(ctx.session, unit.id, ctx.actor, "liaison", ctx.now):
         audit(ctx, "summary.mark", unit.name, how=Via.LIAISON)
     settle_open(ctx, CardKind.SUMMARY, SUMMARY_SENT, SUMMARY_LABEL)
     return f"收到，已登记{unit.name}的工作总结已报送，不再提醒。辛苦了！"

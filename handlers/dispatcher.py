@@ -18,27 +18,28 @@ from handlers import (
     photos,
     report_routes,
 )
-from handlers.binding import automatic_grant, bind, load_liaison
+from handlers.binding import automatic_grant, bind, load_sender
 from handlers.deps import Deps
 from handlers.inbound import Inbound
 from handlers.menu_clicks import route_menu_clicks
 from handlers.prereading import PreReading
-from handlers.router import Bound, Context, NotHandled, Reply, Router
+from handlers.router import Bound, Context, NotHandled, Reply, Router, required
 from storage.models import Via
 
 
 def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
     """Attach the sender's binding; bind configured WeCom userids on first contact."""
-    ctx.liaison, ctx.unit = load_liaison(ctx.session, ctx.msg.channel, ctx.msg.user_id)
+    ctx.sender = load_sender(ctx.session, ctx.msg.channel, ctx.msg.user_id)
     just_bound = False
-    if ctx.liaison is None:
+    if ctx.sender is None:
         grant = automatic_grant(ctx.deps, ctx.msg.channel, ctx.msg.user_id)
         if grant is not None:
             bind(ctx, grant, how=Via.CONFIG)
             just_bound = True
-    if ctx.liaison is not None and _stale(ctx.liaison.last_seen_at, ctx.now):
-        ctx.liaison.last_seen_at = ctx.now
-        ctx.session.add(ctx.liaison)
+    if ctx.sender is not None and _stale(ctx.sender.last_seen_at, ctx.now):
+        liaison = required(ctx.liaison, "the bound sender's row")
+        liaison.last_seen_at = ctx.now
+        ctx.session.add(liaison)
     reply = call_next(ctx)
     # After the routes: a 绑定 or 解绑 they handled is what the sender's next text is read with.
     ctx.deps.sender_units.note(ctx.msg.channel, ctx.msg.user_id, ctx.unit.name if ctx.unit else None)

@@ -82,7 +82,9 @@ def unattached_photos(ctx: Context, within: timedelta) -> list[Photo]:
     return list(ctx.session.exec(waiting).all())
 
 
-# Runs for every report on the webhook's hot path: one Core UPDATE, built once.
+# Run for every report on the webhook's hot path, so built once, in Core. Almost every report
+# finds no photo waiting: a SELECT of one key says so for less than the UPDATE costs.
+_ANY_WAITING = select(_PHOTOS.c.id).where(_waiting(bindparam("liaison"), bindparam("since"))).limit(1)
 _ATTACH_WAITING = (
     update(_PHOTOS).where(_waiting(bindparam("liaison"), bindparam("since"))).values(activity_id=bindparam("record"))
 )
@@ -90,11 +92,14 @@ _ATTACH_WAITING = (
 
 def attach_waiting_photos(ctx: Context, record: Activity) -> int:
     """Attach the sender's photos still waiting within the window to ``record``."""
-    if ctx.liaison is None:
+    if ctx.sender is None:
         return 0
     since = ctx.now - timedelta(minutes=ctx.deps.photo_window_minutes)
-    params = {"liaison": ctx.liaison.id, "since": since, "record": record.id}
-    return int(ctx.session.connection().execute(_ATTACH_WAITING, params).rowcount)
+    waiting = {"liaison": ctx.sender.liaison_id, "since": since}
+    connection = ctx.session.connection()
+    if connection.execute(_ANY_WAITING, waiting).first() is None:
+        return 0
+    return int(connection.execute(_ATTACH_WAITING, waiting | {"record": record.id}).rowcount)
 
 
 @router.message(Command("图", "图片"))

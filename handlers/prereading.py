@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.binding import automatic_grant, load_liaison
+from handlers.binding import automatic_grant, load_sender
 from handlers.deps import Deps
 from handlers.inbound import TEXTUAL, Inbound
 from handlers.parsing import Reading, parse_report
@@ -55,11 +55,11 @@ def read_text(deps: Deps, text: str, now: datetime, bound_unit: str | None) -> R
 def sender_unit(session: Session, deps: Deps, msg: Inbound) -> str | None:
     """The unit the sender is bound to, or will be on first contact (configured WeCom userids): a
     read only, as ``dispatcher.identify`` finds it."""
-    liaison, unit = load_liaison(session, msg.channel, msg.user_id)
-    if liaison is None:
+    sender = load_sender(session, msg.channel, msg.user_id)
+    if sender is None:
         grant = automatic_grant(deps, msg.channel, msg.user_id)
         return grant.unit_name if grant is not None else None
-    return unit.name if unit is not None else None
+    return sender.unit.name
 
 
 def needs_reading(deps: Deps, msg: Inbound) -> bool:

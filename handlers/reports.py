@@ -9,7 +9,7 @@ from handlers.binding import audit
 from handlers.parsing import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.photos import attach_waiting_photos
 from handlers.prereading import UNREAD, read_text, too_long
-from handlers.router import Context
+from handlers.router import Context, UnitRef
 from handlers.wording import CORRECTION_HINT
 from storage.engine import table_of
 from storage.models import Activity, RecordStatus, Unit
@@ -31,14 +31,15 @@ def read_message(ctx: Context) -> Reading:
     return ctx.reading
 
 
-def reporting_unit(ctx: Context, reading: Reading) -> Unit | str:
+def reporting_unit(ctx: Context, reading: Reading) -> UnitRef | str:
     """The unit to file under, or a refusal. Only the contact person may file for another unit."""
     own = ctx.bound_unit
     named = reading.unit if reading.unit_source == "text" else None
     if named is None or named == own.name:
         return own
     if ctx.is_admin:
-        return ctx.session.exec(select(Unit).where(Unit.name == named)).one()
+        unit = ctx.session.exec(select(Unit).where(Unit.name == named)).one()
+        return UnitRef(unit.id or 0, unit.name)
     return f"您绑定的是{own.name}，不能代{named}报送。如需更换单位，请先发“解绑”，再用新单位的邀请码绑定。"
 
 
@@ -46,13 +47,13 @@ def reporting_unit(ctx: Context, reading: Reading) -> Unit | str:
 _INSERT_ACTIVITY = insert(table_of(Activity)).returning(table_of(Activity).c.id)  # Core, not ORM bulk
 
 
-def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ...]) -> list[Activity]:
+def record_activities(ctx: Context, unit: UnitRef, parsed: tuple[ParsedActivity, ...]) -> list[Activity]:
     """Insert one record per parsed activity; return them, with their ids, for the reply."""
     records = []
     for item in parsed:
         values = {
-            "unit_id": unit.id or 0,
-            "liaison_id": ctx.liaison.id if ctx.liaison else None,
+            "unit_id": unit.id,
+            "liaison_id": ctx.sender.liaison_id if ctx.sender else None,
             "message_id": ctx.message_id,
             "date": item.date,
             "end_date": item.end_date if item.end_date > item.date else None,  # None: one day
@@ -84,7 +85,7 @@ def outside_week_note(ctx: Context, records: list[Activity]) -> str | None:
     return f"提示：{said}不在宣传周（{week}）内，如日期有误请发“改 日期 4月22日”。"
 
 
-def recorded_reply(unit: Unit, records: list[Activity], notes: tuple[str, ...]) -> str:
+def recorded_reply(unit: UnitRef, records: list[Activity], notes: tuple[str, ...]) -> str:
     if len(records) == 1:
         lines = [f"已记录（{unit.name}）：", say_activity(records[0])]
     else:

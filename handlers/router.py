@@ -70,14 +70,36 @@ def required(value: T | None, what: str) -> T:
     return value
 
 
+@dataclass(frozen=True)
+class UnitRef:
+    """A unit's id and name: all the routes need of the sender's unit, without loading its row."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The sender's binding as plain values, read in the message's own transaction (identify):
+    most messages need no more, so the ORM's Liaison is loaded only for a route that uses it."""
+
+    liaison_id: int
+    role: str
+    last_seen_at: datetime | None
+    unit: UnitRef
+
+    @classmethod
+    def of(cls, liaison: Liaison, unit: Unit) -> Sender:
+        return cls(liaison.id or 0, liaison.role, liaison.last_seen_at, UnitRef(unit.id or 0, unit.name))
+
+
 @dataclass
 class Context:
     msg: Inbound
     session: Session
     now: datetime
     deps: Deps
-    liaison: Liaison | None = None
-    unit: Unit | None = None
+    sender: Sender | None = None  # None: not bound
     message_id: int | None = None  # the stored inbound row (None in tools that parse without storing)
     pre_reading: PreReading | None = None  # the parse done before the writer's transaction
     # Set by filters (see Found):
@@ -91,6 +113,7 @@ class Context:
     # The sender's dialog row once looked up (handlers.dialog.current); None: there is none.
     dialog: DialogState | None = None
     dialog_loaded: bool = False
+    _liaison: Liaison | None = None  # the sender's row, once loaded (the liaison property)
 
     def take(self, found: Found) -> None:
         for name, value in found.items():
@@ -102,10 +125,26 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        return self.liaison is not None and self.liaison.role == Role.ADMIN
+        return self.sender is not None and self.sender.role == Role.ADMIN
 
     @property
-    def bound_unit(self) -> Unit:
+    def unit(self) -> UnitRef | None:
+        return self.sender.unit if self.sender is not None else None
+
+    @property
+    def liaison(self) -> Liaison | None:
+        """The sender's Liaison row, loaded on first use, in this session (its identity map)."""
+        if self._liaison is None and self.sender is not None:
+            self._liaison = self.session.get(Liaison, self.sender.liaison_id)
+        return self._liaison
+
+    def set_binding(self, liaison: Liaison | None, unit: Unit | None) -> None:
+        """The sender is now bound as ``liaison`` to ``unit`` (None, None: no longer bound)."""
+        self._liaison = liaison
+        self.sender = Sender.of(liaison, unit) if liaison is not None and unit is not None else None
+
+    @property
+    def bound_unit(self) -> UnitRef:
         """The sender's unit, on routes behind the ``Bound`` filter."""
         return required(self.unit, "the sender's unit (route not behind Bound)")
 
@@ -221,7 +260,7 @@ def Regex(pattern: str) -> Filter:
 
 
 def Bound(ctx: Context) -> FilterResult:
-    return ctx.liaison is not None
+    return ctx.sender is not None
 
 
 def Admin(ctx: Context) -> FilterResult:

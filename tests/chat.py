@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from sqlmodel import col, select
 
-from bot.channels.wire import normalise, to_inbound, xml_fields
+from bot.channels.wire import check_xml, normalise, to_inbound, xml_fields
 from bot.config import Settings
 from bot.pipeline.group_commit import MessagePipeline
 from bot.runtime import make_deps, open_database
@@ -67,7 +67,7 @@ class ChatTester:
             # Unique across testers on one database, as WeChat's are: a reused id is a retry.
             fields = {"MsgId": new_msg_id(), **fields}
         raw = message_xml(self._receiver(), user, self.clock.now(), msg_type, fields)
-        return await self.deliver(to_inbound(self.channel, normalise(xml_fields(raw)), raw))
+        return await self.deliver(to_inbound(self.channel, normalise(xml_fields(check_xml(raw))), raw))
 
     async def deliver(self, msg: Inbound) -> str:
         """An already built message through store → de-dupe → handle; a retry returns the stored reply."""

@@ -203,3 +203,16 @@ async def test_two_retries_in_one_batch_of_a_message_stored_unhandled_before_are
     assert answers[0][1] == answers[1][1] and (answers[0][1] or "").startswith("已记录")
     assert sorted(a.materials for a in bot.rows(Activity)) == [105, 1099]
     assert stored_texts(bot)[f"{BROKEN}{report(5)}"].handled_at is not None
+
+
+async def test_a_report_after_an_unbinding_in_its_own_batch_is_read_with_the_binding_as_it_now_is(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sender's binding is read per message in the batch's transaction: the 解绑 handled just
+    # before (same session, same transaction) is what the report after it finds.
+    gate = gated(bot, monkeypatch)
+    assert await post_batch(bot, gate, ["解绑", report(6)], 7400) == [200, 200]
+    filed = sorted(a.materials for a in bot.rows(Activity))
+    assert filed == [1099]  # the GATE report only: after 解绑 the sender is a stranger
+    assert (stored_texts(bot)["解绑"].reply or "").startswith("已解除")
+    assert "绑定" in (stored_texts(bot)[report(6)].reply or "")

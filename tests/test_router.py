@@ -9,7 +9,7 @@ import pytest
 
 from handlers.dispatcher import build_router
 from handlers.inbound import Inbound
-from handlers.router import Admin, Bound, Context, NotHandled, Router
+from handlers.router import Admin, Bound, Context, NotHandled, Router, Sender, UnitRef
 from storage.models import ChannelKind, Liaison, Role
 
 NOW = datetime(2026, 4, 20, 9, 0)
@@ -17,7 +17,8 @@ NOW = datetime(2026, 4, 20, 9, 0)
 
 def _ctx(liaison: Liaison | None, text: str = "进度") -> Context:
     msg = Inbound(ChannelKind.WECOM, "u1", "text", "k1", NOW, "<xml/>", content=text)
-    return Context(msg=msg, session=cast(Any, None), now=NOW, deps=cast(Any, None), liaison=liaison)
+    sender = Sender(liaison.id or 1, liaison.role, None, UnitRef(liaison.unit_id, "u")) if liaison else None
+    return Context(msg=msg, session=cast(Any, None), now=NOW, deps=cast(Any, None), sender=sender)
 
 
 def _guarded() -> Router:

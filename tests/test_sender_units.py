@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 
 import bot.pipeline.prereading as pipeline_prereading
 from handlers import prereading
+from handlers.binding import end_binding
 from handlers.sender_units import SenderUnits
-from storage.models import Activity, Liaison, Unit
+from storage.models import Activity, Liaison, Role, Unit
 from tests.harness import Harness, make_settings
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -90,3 +91,29 @@ def test_the_guess_is_forgotten_past_its_capacity() -> None:
     assert units.recall("wecom", "c") == (False, None)
     units.note("wecom", "c", NEW)  # full: everything forgotten, then c noted
     assert units.recall("wecom", "a") == (False, None) and units.recall("wecom", "c") == (True, NEW)
+
+
+def unbind_behind_the_bots_back(bot: Harness, user_id: str) -> None:
+    def unbind(session: Session) -> None:
+        end_binding(session, session.exec(select(Liaison).where(Liaison.user_id == user_id)).one())
+
+    bot.runtime.db.call(unbind)
+
+
+async def test_an_unbinding_or_a_new_role_done_elsewhere_holds_at_the_next_message(bot: Harness) -> None:
+    # The writer reads the binding afresh in each message's transaction: nothing remembered
+    # from the sender's previous message (their unit, their role) outlives a change made elsewhere.
+    assert (await bot.say("liu", REPORT.format(n=104)) or "").startswith(f"已记录（{OLD}）")
+    unbind_behind_the_bots_back(bot, "liu")
+    assert not (await bot.say("liu", REPORT.format(n=105)) or "").startswith("已记录")
+    assert sorted(filed_under(bot)) == [104]
+    await bot.bound("liu", OLD)
+    assert "不能代" in (await bot.say("liu", f"{NEW}今天开展集中宣传，发放资料106份") or "")
+
+    def promote(session: Session) -> None:
+        liaison = session.exec(select(Liaison).where(Liaison.user_id == "liu")).one()
+        liaison.role = Role.ADMIN
+        session.add(liaison)
+
+    bot.runtime.db.call(promote)
+    assert (await bot.say("liu", f"{NEW}今天开展集中宣传，发放资料107份") or "").startswith(f"已记录（{NEW}）")

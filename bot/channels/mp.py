@@ -71,20 +71,17 @@ class OfficialAccountChannel:
     def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
         text = decode_text(body)
         is_json = text.lstrip().startswith("{")
-        envelope: dict[str, Any] | str = json_object(text) if is_json else text
-        if not is_json:
-            check_xml(text)
+        # Each document is parsed once: the envelope's fields serve both wechatpy (which reads
+        # Encrypt from a dict as it is) and, in plaintext mode, the message itself.
+        envelope = json_object(text) if is_json else xml_fields(check_xml(text))
         unsigned_body = None
         if self.encrypted(query):
             plaintext = self._decrypt(query, envelope)
+            message = json_object(plaintext) if is_json else xml_fields(check_xml(plaintext))
         else:
             unsigned_body = self._check_plaintext_post(query)
-            plaintext = text
-        if is_json:
-            fields = normalise(json_object(plaintext))
-        else:
-            check_xml(plaintext)
-            fields = normalise(xml_fields(plaintext))
+            plaintext, message = text, envelope
+        fields = normalise(message)
         inbound = to_inbound(self.name, fields, plaintext)
         return Decoded(inbound, fields | {FORMAT: "json" if is_json else "xml"}, unsigned_body)
 
@@ -94,14 +91,13 @@ class OfficialAccountChannel:
         self._check_plain_signature(query)
         return SignedNonce(query["timestamp"], query["nonce"])
 
-    def _decrypt(self, query: Mapping[str, str], envelope: dict[str, Any] | str) -> str:
+    def _decrypt(self, query: Mapping[str, str], envelope: dict[str, Any]) -> str:
         if self.crypto is None:
             raise bad_request("encrypted message but no aes_key configured")
-        if isinstance(envelope, dict) and not isinstance(envelope.get("Encrypt"), str):
+        if not isinstance(envelope.get("Encrypt"), str):
             raise bad_request("Encrypt missing")
         signature, timestamp, nonce = require(query, "msg_signature", "timestamp", "nonce")
         crypto = self.crypto
-        # wechatpy reads Encrypt from a dict as it is, or parses XML text itself.
         return unseal(lambda: crypto.decrypt_message(envelope, signature, timestamp, nonce))
 
     def encode_reply(self, fields: Mapping[str, Any], text: str, query: Mapping[str, str], now: datetime) -> str:

@@ -10,6 +10,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.channels.wire import (
     Decoded,
+    bad_request,
     check_xml,
     decode_text,
     normalise,
@@ -36,11 +37,12 @@ class WeComChannel:
 
     def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
         signature, timestamp, nonce = require(query, "msg_signature", "timestamp", "nonce")
-        envelope = decode_text(body)
-        check_xml(envelope)
+        envelope = xml_fields(check_xml(decode_text(body)))
+        if not isinstance(envelope.get("Encrypt"), str):
+            raise bad_request("Encrypt missing")
+        # wechatpy reads Encrypt from a dict as it is (a text envelope it would parse again).
         plaintext = unseal(lambda: self.crypto.decrypt_message(envelope, signature, timestamp, nonce))
-        check_xml(plaintext)
-        fields = normalise(xml_fields(plaintext))
+        fields = normalise(xml_fields(check_xml(plaintext)))
         # The signature covers the ciphertext, so the body is authentic: no replay check needed
         # beyond de-duplication by MsgId.
         return Decoded(to_inbound(self.name, fields, plaintext), fields)
