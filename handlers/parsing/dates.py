@@ -68,6 +68,9 @@ _FOLLOWING = re.compile(r"次日|翌日|第二天|隔天|当日|同日")
 _FOLLOWING_OFFSET = {"次日": 1, "翌日": 1, "第二天": 1, "隔天": 1, "当日": 0, "同日": 0}
 # "4月21日起连续3天", "20日起一连三天": a run of days from the date.
 _RUN_AFTER = re.compile(r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连)\s*(?P<n>\d|[两二三四五六七])\s*天")
+# "自4月20日起，…展期至4月26日", "4月20日起…。截至4月26日，…": a run closed by a later day.
+_OPEN_FROM = re.compile(r"\s*起(?!草|诉)")
+_CLOSED_ON = re.compile(r"(?:至|到|截至|截止|截止到)\s*$")
 # "周末两天": Saturday and Sunday.
 _WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
 # "…；次日（周六）继续开放": the activity above goes on that day.
@@ -129,7 +132,7 @@ def find_dates(text: str, today: dt.date, trace: Trace | None = None) -> list[Da
                 if trace is not None:
                     trace.date_finders[mention.start] = finder.__name__.lstrip("_")
     found.sort(key=lambda m: m.start)
-    return _with_listed_days(text, _with_following_days(text, found))
+    return _with_listed_days(text, _with_open_ends(text, _with_following_days(text, found)))
 
 
 def _num(token: str | None) -> int | None:
@@ -280,6 +283,34 @@ def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMen
             mention = DateMention(mention.start, mention.end, (day, day + dt.timedelta(days=1)), True)
         stretched.append(mention)
     return stretched
+
+
+def _with_open_ends(text: str, mentions: list[DateMention]) -> list[DateMention]:
+    """Close a run opened with 起 on the day written after it with 至/截至: "自4月20日起，…设置展板，
+    展期至4月26日" and "4月20日起…开设专题。截至4月26日，共发布稿件7篇" are one run over those days."""
+    closed: list[DateMention] = []
+    skip = False
+    for index, mention in enumerate(mentions):
+        following = mentions[index + 1] if index + 1 < len(mentions) else None
+        if skip:
+            skip = False
+            continue
+        if (
+            following is not None
+            and len(mention.days) == 1
+            and len(following.days) == 1
+            and _OPEN_FROM.match(text, mention.end)
+            and _CLOSED_ON.search(text, mention.end, following.start)
+            and text.count("。", mention.end, following.start) <= 1
+            and "\n" not in text[mention.end : following.start]
+        ):
+            days = _span(mention.days[0], following.days[0])
+            if len(days) > 1:
+                closed.append(DateMention(mention.start, mention.end, days, mention.weekday_name, True))
+                skip = True
+                continue
+        closed.append(mention)
+    return closed
 
 
 def _goes_on(text: str, mention: DateMention) -> bool:

@@ -241,10 +241,19 @@ def _opens_new_day(clause: Clause, segments: list[Segment], found: Found) -> boo
     date_now = next(
         (d for s in reversed(segments[-_DATED_LOOKBACK:]) if (d := found.dates.first(s.start, s.end))), None
     )
+    # A paragraph opening on a day is an item of its own after an opening paragraph with no day
+    # ("宣传周开展以来，…开展了一系列宣传活动。\n4月20日至22日，…") or after an item with counts
+    # of its own over a run of days ("4月20日起…开设专题…共发布稿件7篇。\n4月24日，…").
+    paragraph = clause.start > 0 and found.masked[clause.start - 1] == "\n"
     if date_now is None:
-        return False
+        return paragraph and found.dates.first(segments[-1].start, segments[-1].end) is None
     overlap = set(date_here.days) & set(date_now.days)
-    return not overlap or (date_here.span and len(date_now.days) == 1 and date_here.days != date_now.days)
+    counted_run = len(date_now.days) > 1 and found.quantities.first(segments[-1].start, segments[-1].end) is not None
+    return (
+        not overlap
+        or (date_here.span and len(date_now.days) == 1 and date_here.days != date_now.days)
+        or (paragraph and counted_run and date_here.days != date_now.days)
+    )
 
 
 def _is_lead_in(clause: Clause, found: Found) -> bool:
