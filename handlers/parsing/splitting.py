@@ -205,9 +205,18 @@ def split_activities(found: Found) -> list[Segment]:
             continue
         held = None
         current = segments[-1] if segments else None
+        # "4月26日，在…举办亲子绘本阅读会，30余个家庭70余人参加": a sentence opening on a day of its
+        # own, with its own count, is a new activity even when no word names its kind.
+        unnamed_day = (
+            opener is None
+            and has_count
+            and clause.sentence_start
+            and bool(segments)
+            and _opens_new_day(clause, segments, found)
+        )
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
-        elif _starts_new(clause, opener, has_count, current, found):
+        elif unnamed_day or _starts_new(clause, opener, has_count, current, found):
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak))
         else:
