@@ -72,9 +72,11 @@ _SECTION_TITLE = re.compile(
     r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
+_TAG_TITLE = re.compile(r"(?:^|(?<=\n))[ \t]*【[^】\n]{1,12}】")
 _DATED_LOOKBACK = 3
-# "此前，4月22日，…", "此外，4月25日…": a connective before the day still opens on it.
-_BEFORE_DAY = re.compile(r"\s*(?:(?:此前|此外|另外|同时|随后|此后|之前|之后|其间)[，,]?\s*)?")
+# "此前，4月22日，…", "此外，4月25日…", "【进企业】4月21日": a connective or a tag before the day
+# still opens on it.
+_BEFORE_DAY = re.compile(r"\s*(?:【[^】\n]{1,12}】\s*)?(?:(?:此前|此外|另外|同时|随后|此后|之前|之后|其间)[，,]?\s*)?")
 # Nearly three times the longest such run in the parser's corpus (108 characters).
 HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
@@ -138,6 +140,10 @@ def split_activities(found: Found) -> list[Segment]:
     held: Clause | None = None  # clauses with nothing in them yet, waiting for the next
     heading_end = 0
     clauses = _clauses(found.masked)
+    # "【进企业】4月21日，…走访辖区5家企业": a paragraph's bracketed tag is its title, its words only hint.
+    tagged = bytearray(len(found.masked))
+    for match in _TAG_TITLE.finditer(found.masked):
+        tagged[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     for index, clause in enumerate(clauses):
         if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
             # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
@@ -166,7 +172,14 @@ def split_activities(found: Found) -> list[Segment]:
             continue
         triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
         # A title's words only hint: "律师服务进企业。…组织律师走访…" is a visit.
-        triggers = [_shift(t, clause.start, t.strong and t.start + clause.start >= heading_end) for t in triggers]
+        triggers = [
+            _shift(
+                t,
+                clause.start,
+                t.strong and t.start + clause.start >= heading_end and not tagged[t.start + clause.start],
+            )
+            for t in triggers
+        ]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
         weakest = best(weak)
