@@ -70,6 +70,8 @@ _WORDS: dict[str, str] = {
     "|走了|挨家|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
 }
+# What may stand between a number and the staff noun it counts: "60名执业律师".
+_MODIFIER = re.compile(r"[^，,。；;：:、\s\d]{0,8}")
 # Units that count pieces published only in a media activity: "节目1期", "报道2次" are articles,
 # "培训班一期", "宣传3次" are not (次 only with a publishing word: "阅读量8000次" is none).
 _MEDIA_ONLY_UNITS = ("期", "部", "集", "次")
@@ -355,13 +357,14 @@ def _field(
     if before and after and _PREPOSITION.search(text, before[-1].end(), quantity.start):
         decided = after
     # "律师和企业法务人员40人参加": a participation verb right after the number says who came,
-    # and so does one right after a staff noun there ("60名民警参加").
+    # and so does one right after a staff noun there ("60名民警参加", "60名执业律师参加",
+    # "60余名知识产权工作人员参加培训").
     # Not when a consulting word runs right into the number: in "解答咨询80人次参加活动群众300余人"
     # (counts typed without punctuation) 参加 opens the next count.
     consulted = bool(before) and before[-1].lastgroup == CONSULT and quantity.start - before[-1].end() <= 2
     if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end and not consulted:
         decided = after
-    elif after and after.lastgroup == STAFF and after.start() == quantity.end:
+    elif after and after.lastgroup == STAFF and _MODIFIER.fullmatch(text, quantity.end, after.start()):
         joined = pattern.match(text, after.end())
         decided = joined if joined is not None and joined.lastgroup == PARTICIPATE else decided
     if decided is not None:
