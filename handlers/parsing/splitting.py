@@ -92,6 +92,9 @@ _LEAD_IN_END = re.compile(r"[：:]\s*$")
 _COVERAGE = re.compile(
     r"对(?:此次|本次|该|这次)?活动(?:进行了?|作了?|予以)(?:跟踪|宣传|专题)?报道|报道了(?:此次|本次|该|这次)?活动"
 )
+_SCREEN_SLOGAN = re.compile(
+    r"(?:屏|屏幕|广播)[^，,。；;\n]{0,6}?(?:滚动)?(?:播放|展示|播出)[^，,。；;\n]{0,15}?(?:标语|口号|宣传语)"
+)
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 
@@ -332,6 +335,17 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if strong is None or _BACKREF.match(found.masked, clause.start) or _BACKREF.match(found.evidence, clause.start):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
+        return False
+    # "…开展宣传活动，发放资料600份。还利用电子显示屏滚动播放宣传标语，营造氛围": slogans on screens
+    # beside a publicity event, with no count, day or place of their own, are part of it (alone,
+    # "LED大屏滚动播放宣传周标语" is media work of its own).
+    if (
+        current.type == ActivityType.PUBLICITY
+        and not has_count
+        and _SCREEN_SLOGAN.search(found.masked, clause.start, clause.end)
+        and found.dates.first(clause.start, clause.end) is None
+        and found.locations.first(clause.start, clause.end) is None
+    ):
         return False
     # "组织…骨干80余人，举办…专题讲座": what came before had no kind; this clause gives it one.
     if current.head is None and not current.weak and not clause.sentence_start:
