@@ -169,7 +169,10 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
+    "|板块|版块|单元|展区"
 )
+# "评出一等奖10名": prize winners, not people reached.
+_PRIZE_BEFORE = re.compile(r"(?:等奖|优秀奖|纪念奖)\s*$")
 _HOUSEHOLDS_BEFORE = re.compile(r"(?:农户|住户|居民|村民|家庭|群众)\s*$")
 _NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
 _ITEM_JOIN = re.compile("[、和及与]")
@@ -341,6 +344,8 @@ def _field(
 ) -> str | None:
     unit = quantity.unit
     if unit == "个" and _NOT_PIECES_AFTER.match(text, quantity.end):
+        return None
+    if _PRIZE_BEFORE.search(text, clause[0], quantity.start):
         return None
     if unit == "个" and _PEOPLE_BEFORE.search(text, clause[0], quantity.start):
         unit = "人"
