@@ -71,6 +71,8 @@ _WORDS: dict[str, str] = {
     "|走了|挨家|对接|检查|巡查|摸排|联系|覆盖",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
 }
+# What may stand between a number and the staff noun it counts: "60名执业律师".
+_MODIFIER = re.compile(r"[^，,。；;：:、\s\d]{0,8}")
 # Units that count pieces published only in a media activity: "节目1期", "报道2次" are articles,
 # "培训班一期", "宣传3次" are not (次 only with a publishing word: "阅读量8000次" is none).
 _MEDIA_ONLY_UNITS = ("期", "部", "集", "次")
@@ -173,7 +175,7 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
-    "|商场|超市|市场|广场|中学|小学|高校"
+    "|商场|超市|市场|广场|中学|小学|高校|板块|版块|单元|展区"
 )
 # "全市38家文旅企业负责人参加": one person from each, the heads who came are the audience.
 _HEADS_CAME = re.compile(
@@ -181,6 +183,8 @@ _HEADS_CAME = re.compile(
 )
 # "设了知识产权咨询服务专窗…，两天接待71人次": those received at a consultation desk came to ask.
 _CONSULT_DESK = re.compile(r"咨询[^，,。；;\s]{0,4}?(?:台|点|站|窗口|专窗|服务台)")
+# "评出一等奖10名": prize winners, not people reached.
+_PRIZE_BEFORE = re.compile(r"(?:等奖|优秀奖|纪念奖)\s*$")
 _HOUSEHOLDS_BEFORE = re.compile(r"(?:农户|住户|居民|村民|家庭|群众)\s*$")
 _NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
 _ITEM_JOIN = re.compile("[、和及与]")
@@ -357,6 +361,8 @@ def _field(
     unit = quantity.unit
     if unit == "个" and _NOT_PIECES_AFTER.match(text, quantity.end):
         return None
+    if _PRIZE_BEFORE.search(text, clause[0], quantity.start):
+        return None
     if unit == "个" and _PEOPLE_BEFORE.search(text, clause[0], quantity.start):
         unit = "人"
     if unit == "家" and _HEADS_CAME.match(text, quantity.end):
@@ -376,13 +382,14 @@ def _field(
     if before and after and _PREPOSITION.search(text, before[-1].end(), quantity.start):
         decided = after
     # "律师和企业法务人员40人参加": a participation verb right after the number says who came,
-    # and so does one right after a staff noun there ("60名民警参加").
+    # and so does one right after a staff noun there ("60名民警参加", "60名执业律师参加",
+    # "60余名知识产权工作人员参加培训").
     # Not when a consulting word runs right into the number: in "解答咨询80人次参加活动群众300余人"
     # (counts typed without punctuation) 参加 opens the next count.
     consulted = bool(before) and before[-1].lastgroup == CONSULT and quantity.start - before[-1].end() <= 2
     if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end and not consulted:
         decided = after
-    elif after and after.lastgroup == STAFF and after.start() == quantity.end:
+    elif after and after.lastgroup == STAFF and _MODIFIER.fullmatch(text, quantity.end, after.start()):
         joined = pattern.match(text, after.end())
         decided = joined if joined is not None and joined.lastgroup == PARTICIPATE else decided
     if (

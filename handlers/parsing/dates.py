@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.parsing.normalize import opens_with
@@ -68,10 +68,10 @@ _FOLLOWING_OFFSET = {"次日": 1, "翌日": 1, "第二天": 1, "隔天": 1, "当
 _RUN_AFTER = re.compile(
     r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连|连着)\s*(?P<n>\d|[两二三四五六七])\s*天"
 )
-# "4月20日起，…开设专栏，截至4月24日累计刊发…": from one day up to another is a run of days.
-_SINCE = re.compile(r"\s*(?:起|以来)")
-_UNTIL = re.compile(r"(?:截至|截止到?|直至)\s*$")
-_SINCE_REACH = 60
+# "自4月20日起，…展期至4月26日", "4月20日起…。截至4月26日，…", "4月20日以来…直至4月24日": a run
+# closed by a later day.
+_OPEN_FROM = re.compile(r"\s*(?:起(?!草|诉)|以来)")
+_CLOSED_ON = re.compile(r"(?:至|到|截至|截止|截止到|直至)\s*$")
 # "周末两天": Saturday and Sunday.
 _WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
 # "…；次日（周六）继续开放": the activity above goes on that day.
@@ -143,7 +143,7 @@ def find_dates(
                 if trace is not None:
                     trace.date_finders[mention.start] = finder.__name__.lstrip("_")
     found.sort(key=lambda m: m.start)
-    return _with_listed_days(text, _with_following_days(text, found))
+    return _with_listed_days(text, _with_open_ends(text, _with_following_days(text, found)))
 
 
 def _num(token: str | None) -> int | None:
@@ -282,16 +282,8 @@ def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMen
     mentions.extend(added)
     mentions.sort(key=lambda m: m.start)
     stretched: list[DateMention] = []
-    for index, mention in enumerate(mentions):
-        if stretched and stretched[-1].end > mention.start:
-            continue  # the end of a run from the day before (_SINCE … _UNTIL)
+    for mention in mentions:
         run = _RUN_AFTER.match(text, mention.end)
-        until = _run_until(text, mention, mentions[index + 1 : index + 2])
-        if until is not None:
-            days = _span(mention.days[0], until.days[0])
-            mention = DateMention(mention.start, until.end, days, mention.weekday_name, len(days) > 1)
-            stretched.append(mention)
-            continue
         if run is not None and len(mention.days) == 1:
             last = mention.days[0] + dt.timedelta(days=(to_int(run.group("n")) or 1) - 1)
             days = _span(mention.days[0], last)
@@ -307,17 +299,32 @@ def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMen
     return stretched
 
 
-def _run_until(text: str, mention: DateMention, following: Sequence[DateMention]) -> DateMention | None:
-    """The day a run from ``mention`` (4月20日起) goes up to (…，截至4月24日), in the same sentence."""
-    if not following or len(mention.days) != 1 or _SINCE.match(text, mention.end) is None:
-        return None
-    until = following[0]
-    between = text[mention.end : until.start]
-    if len(between) > _SINCE_REACH or any(char in "。；;！!？?\n" for char in between):
-        return None
-    if len(until.days) != 1 or until.days[0] <= mention.days[0] or not _UNTIL.search(between):
-        return None
-    return until
+def _with_open_ends(text: str, mentions: list[DateMention]) -> list[DateMention]:
+    """Close a run opened with 起 on the day written after it with 至/截至: "自4月20日起，…设置展板，
+    展期至4月26日" and "4月20日起…开设专题。截至4月26日，共发布稿件7篇" are one run over those days."""
+    closed: list[DateMention] = []
+    skip = False
+    for index, mention in enumerate(mentions):
+        following = mentions[index + 1] if index + 1 < len(mentions) else None
+        if skip:
+            skip = False
+            continue
+        if (
+            following is not None
+            and len(mention.days) == 1
+            and len(following.days) == 1
+            and _OPEN_FROM.match(text, mention.end)
+            and _CLOSED_ON.search(text, mention.end, following.start)
+            and text.count("。", mention.end, following.start) <= 1
+            and "\n" not in text[mention.end : following.start]
+        ):
+            days = _span(mention.days[0], following.days[0])
+            if len(days) > 1:
+                closed.append(DateMention(mention.start, mention.end, days, mention.weekday_name, True))
+                skip = True
+                continue
+        closed.append(mention)
+    return closed
 
 
 def _goes_on(text: str, mention: DateMention) -> bool:

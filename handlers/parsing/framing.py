@@ -11,6 +11,8 @@
   sentence opening with 共计/累计/合计) restates the items above it;
   it is masked when the message itemises two or more dated activities, so nothing is counted
   twice.
+- Other units' work alongside ("同日，各县（市）区局同步开展集中宣传…") is masked like a plan: the
+  bound sender reports only its own.
 - After splitting, framing segments are dropped (see ``is_framing``): a title or an opening
   sentence ("宣传周期间，我局先后开展了集中宣传、企业走访等活动") before the first dated item,
   and an umbrella span ("我局于4月20日至24日开展了系列宣传活动") over items dated inside it.
@@ -63,6 +65,15 @@ _RECAP = re.compile(
     r"|宣传周期间[，,]?\s*(?:[我本全县市区][局委院办市县区]|我们)?\s*(?:共|累计|先后共|合计)"
     # "此次活动共发放宣传材料750余份", "一周下来，共…": the total of the items above
     r"|(?:此次|本次|这次)(?:宣传)?活动(?:期间)?[，,]?\s*(?:共|累计|合计)|(?:一周|宣传周)下来)[^。\n]*"
+)
+
+
+# "同日，各县（市）区知识产权局在辖区主要商圈同步开展集中宣传，…": other units' work alongside the
+# sender's, told for the picture; the bound sender reports only its own.
+_OTHERS_ALONGSIDE = re.compile(
+    r"(?:^|(?<=[。；;！!\n]))\s*+(?:(?:同日|当日|当天|同时|与此同时)[，,]?\s*)?(?:全市|全县|全区)?各"
+    r"[^，,。；;\n]{1,15}?(?:局|单位|部门|所|站|委|办)[^，,。；;\n]{0,20}?(?:同步|同时|也|分别)"
+    r"(?:开展|组织|举办|进行)[^。\n]*"
 )
 
 
@@ -166,7 +177,7 @@ def without_plans_and_recaps(text: str, dates: Sequence[DateMention]) -> tuple[s
         text = mask(text, apparatus)
         dates = [d for d in dates if text[d.start] != MASK]
     plans = plan_spans(text, dates)
-    spans = plans + recap_spans(text, dates)
+    spans = plans + recap_spans(text, dates) + [match.span() for match in _OTHERS_ALONGSIDE.finditer(text)]
     if not spans:
         return text, False
     rest = mask(text, spans)

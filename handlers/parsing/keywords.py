@@ -130,7 +130,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         VISIT,
         True,
     ),
-    (("指导", "帮助企业"), ActivityType.VISIT, VISIT, False),
+    # "指导老师": who coached, not a visit
+    ((r"指导(?!老师|教师)", "帮助企业"), ActivityType.VISIT, VISIT, False),
     # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
     # "给重点项目单位讲了知识产权政策", "去林场讲了讲植物新品种保护", "给农户讲商标注册": telling a
     # group, weakly a lesson; so is "开展政策解读" to an audience (a 解读 published, "解读文章2篇", is

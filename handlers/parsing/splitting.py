@@ -81,9 +81,11 @@ _SECTION_TITLE = re.compile(
     r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
+_TAG_TITLE = re.compile(r"(?:^|(?<=\n))[ \t]*【[^】\n]{1,12}】")
 _DATED_LOOKBACK = 3
-# "此前，4月22日，…", "此外，4月25日…": a connective before the day still opens on it.
-_BEFORE_DAY = re.compile(r"\s*(?:(?:此前|此外|另外|同时|随后|此后|之前|之后|其间)[，,]?\s*)?")
+# "此前，4月22日，…", "此外，4月25日…", "【进企业】4月21日": a connective or a tag before the day
+# still opens on it.
+_BEFORE_DAY = re.compile(r"\s*(?:【[^】\n]{1,12}】\s*)?(?:(?:此前|此外|另外|同时|随后|此后|之前|之后|其间)[，,]?\s*)?")
 # Nearly three times the longest such run in the parser's corpus (108 characters).
 HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
@@ -106,6 +108,9 @@ _COVERAGE = re.compile(
 _SAME_AUDIENCE = re.compile(
     r"\s*(?:[^，,。；;]{0,8}?(?:结束后|后)[，,]?\s*)?(?:组织|带领|安排)(?:全体)?"
     r"(?:学员|参训人员|参训学员|参训代表|与会人员|参会人员|与会代表|参会代表)"
+)
+_SCREEN_SLOGAN = re.compile(
+    r"(?:屏|屏幕|广播)[^，,。；;\n]{0,6}?(?:滚动)?(?:播放|展示|播出)[^，,。；;\n]{0,15}?(?:标语|口号|宣传语)"
 )
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
@@ -161,6 +166,10 @@ def split_activities(found: Found) -> list[Segment]:
     held: Clause | None = None  # clauses with nothing in them yet, waiting for the next
     heading_end = 0
     clauses = _clauses(found.masked)
+    # "【进企业】4月21日，…走访辖区5家企业": a paragraph's bracketed tag is its title, its words only hint.
+    tagged = bytearray(len(found.masked))
+    for match in _TAG_TITLE.finditer(found.masked):
+        tagged[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     for index, clause in enumerate(clauses):
         next_step = clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
         if held is not None and segments and not held.sentence_start and next_step:
@@ -191,7 +200,14 @@ def split_activities(found: Found) -> list[Segment]:
             continue
         triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
         # A title's words only hint: "律师服务进企业。…组织律师走访…" is a visit.
-        triggers = [_shift(t, clause.start, t.strong and t.start + clause.start >= heading_end) for t in triggers]
+        triggers = [
+            _shift(
+                t,
+                clause.start,
+                t.strong and t.start + clause.start >= heading_end and not tagged[t.start + clause.start],
+            )
+            for t in triggers
+        ]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
         weakest = best(weak)
@@ -241,6 +257,10 @@ def split_activities(found: Found) -> list[Segment]:
             continue
         held = None
         current = segments[-1] if segments else None
+        # Another day is another activity even before a word says its kind: at another place
+        # ("…完了昨天又在友谊大街一家商场门口接着搞"), or opening a sentence with its own count
+        # ("4月26日，在…举办亲子绘本阅读会，30余个家庭70余人参加").
+        unnamed_day = opener is None and new_day and (placed or (has_count and clause.sentence_start))
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
         elif (
@@ -255,9 +275,7 @@ def split_activities(found: Found) -> list[Segment]:
         elif (earlier := _told_of_before(clause, triggers, has_count, placed, segments, found)) is not None:
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak, refers_to=earlier))
-        elif _starts_new(clause, opener, has_count, current, found) or (opener is None and new_day and placed):
-            # "…完了昨天又在友谊大街一家商场门口接着搞": another day at another place is another
-            # activity even before a word says its kind.
+        elif unnamed_day or _starts_new(clause, opener, has_count, current, found):
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak))
         else:
@@ -328,10 +346,19 @@ def _opens_new_day(clause: Clause, segments: list[Segment], found: Found) -> boo
     date_now = next(
         (d for s in reversed(segments[-_DATED_LOOKBACK:]) if (d := found.dates.first(s.start, s.end))), None
     )
+    # A paragraph opening on a day is an item of its own after an opening paragraph with no day
+    # ("宣传周开展以来，…开展了一系列宣传活动。\n4月20日至22日，…") or after an item with counts
+    # of its own over a run of days ("4月20日起…开设专题…共发布稿件7篇。\n4月24日，…").
+    paragraph = clause.start > 0 and found.masked[clause.start - 1] == "\n"
     if date_now is None:
-        return False
+        return paragraph and found.dates.first(segments[-1].start, segments[-1].end) is None
     overlap = set(date_here.days) & set(date_now.days)
-    return not overlap or (date_here.span and len(date_now.days) == 1 and date_here.days != date_now.days)
+    counted_run = len(date_now.days) > 1 and found.quantities.first(segments[-1].start, segments[-1].end) is not None
+    return (
+        not overlap
+        or (date_here.span and len(date_now.days) == 1 and date_here.days != date_now.days)
+        or (paragraph and counted_run and date_here.days != date_now.days)
+    )
 
 
 def _is_lead_in(clause: Clause, found: Found) -> bool:
@@ -404,6 +431,17 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     ):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
+        return False
+    # "…开展宣传活动，发放资料600份。还利用电子显示屏滚动播放宣传标语，营造氛围": slogans on screens
+    # beside a publicity event, with no count, day or place of their own, are part of it (alone,
+    # "LED大屏滚动播放宣传周标语" is media work of its own).
+    if (
+        current.type == ActivityType.PUBLICITY
+        and not has_count
+        and _SCREEN_SLOGAN.search(found.masked, clause.start, clause.end)
+        and found.dates.first(clause.start, clause.end) is None
+        and found.locations.first(clause.start, clause.end) is None
+    ):
         return False
     # "组织…骨干80余人，举办…专题讲座": what came before had no kind; this clause gives it one.
     if current.head is None and not current.weak and not clause.sentence_start:
