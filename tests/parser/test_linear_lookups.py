@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, dates, keywords, locations, numerals, parse_report, splitting
+from handlers.parsing import attendees, dates, framing, keywords, locations, numerals, parse_report, splitting
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -150,3 +150,20 @@ def test_the_trailing_place_is_searched_only_near_the_end(text: str) -> None:
 def test_a_location_pattern_skipped_without_its_text_could_not_match_without_it(text: str) -> None:
     for pattern, needed in locations._NEEDS.items():
         assert all(needed in match.group() for match in pattern.finditer(text))
+
+
+# Scans skipped where a message lacks every word one of their matches must hold.
+_NEEDED_WORDS = [
+    (framing._ALREADY_REPORTED, framing._ALREADY_REPORTED_NEEDS, "（已经单独都报过了了）。，\n 23日讲堂"),
+    (framing._SELF_CORRECTED, framing._SELF_CORRECTED_NEEDS, "在于到赴去，,不对说错了是应该为哦不2三家份人 中学"),
+    (attendees._NAME_THEN_ATTENDS, attendees._NAME_THEN_ATTENDS_NEEDS, "王磊张伟参会出席加启动仪式 \n，"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "needed", "alphabet"), _NEEDED_WORDS)
+@given(data=st.data())
+def test_a_scan_skipped_without_its_words_could_not_match_without_them(
+    pattern: re.Pattern[str], needed: tuple[str, ...], alphabet: str, data: st.DataObject
+) -> None:
+    text = data.draw(st.text(alphabet=alphabet, max_size=30))
+    assert all(any(word in match.group() for word in needed) for match in pattern.finditer(text))
