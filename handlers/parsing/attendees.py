@@ -36,6 +36,8 @@ _NAME_LISTS = re.compile(
 _NAME_SPLIT = re.compile(r"[、，,：:和及与\s]+")
 # "检察院：第四检察部 王静 参会": the name before a closing attendance word.
 _NAME_THEN_ATTENDS = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,4})\s*(?:参会|出席|参加)(?:启动仪式)?\s*$")
+# Every match has one of these: a message without any is not searched (tried at every character).
+_NAME_THEN_ATTENDS_NEEDS = ("参会", "出席", "参加")
 # What _clean_name takes off a name, compiled once (a report's 是/为 lists clean many parts).
 _TITLE_AFTER = re.compile(rf"(?:{_TITLES})$")
 _TITLE_BEFORE = re.compile(rf"^(?:{_TITLES})")
@@ -59,7 +61,8 @@ def extract_attendees(text: str) -> tuple[Attendee, ...]:
         attendees.extend(Attendee(name, None) for name in names if name)
         if attendees:
             break
-    if not attendees and (closing := _NAME_THEN_ATTENDS.search(text)):
+    attends = any(word in text for word in _NAME_THEN_ATTENDS_NEEDS)
+    if not attendees and attends and (closing := _NAME_THEN_ATTENDS.search(text)):
         name = _clean_name(closing.group("name"))
         attendees.extend([Attendee(name, None)] if name else [])
     return tuple(attendees)

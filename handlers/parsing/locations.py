@@ -25,8 +25,9 @@ _AT_VERBS = (
     "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法|开班|开课|开讲|给"
     "|讲完|讲课|上课|忙活|设点|开的|办的|发方|设知识产权|放了|放映|送到|送出|送达|接着"
 )
-# 关于/对于/由于… are no 于 of place.
-_IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
+# 关于/对于/由于… are no 于 of place. (Each alternative opens with its character, the guard after
+# it: re then skips in C to where 在 or 于 stands instead of trying the pattern at every position.)
+_IN = r"(?:在|于(?<![关对由基鉴属至终过等]于))"
 _AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PUBLISH_VERBS)}|直播)")
 # "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
 _PLACE_END = (
@@ -73,12 +74,15 @@ _GO = re.compile(
 # "发折页1200份，医院门诊大厅".
 _TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?(?:{_PLACE_END}))(?:这边|那边)?(?=\s|[,，](?=\S))")
 _TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))\s*$")
+# Its place ends where the message's trailing spaces start and is at most this long: searched from
+# there, not tried (and failed) at every position of the message.
+TRAILING_REACH = 10 + max(len(word) for word in _PLACE_END.split("|"))
 # "我局组织全市中小学开展…": who organised whom, no place.
 _BARE_NOT = re.compile("进|开展|举办|组织|我|到|赴|去|了|的|今天|昨天|前天|今日|昨日|上午|下午")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对|给"
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
-_ARRIVE = "(?<![收达得受看做识意提遇感找想])到"
+_ARRIVE = "到(?<![收达得受看做识意提遇感找想]到)"  # the guard after 到: see _IN
 _TO = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
 # "到西大营子镇，指导…": a bare 到 may end at punctuation when what follows it is a place.
 _TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$|{_THERE})")
@@ -135,6 +139,8 @@ _ONLINE = re.compile(
 )
 
 
+# A pattern that cannot match without this text is not searched where it is missing.
+_NEEDS = {_MARKET_DAY: "赶集"}
 _PATTERNS = (
     *(_LABELLED, _AT, _AT_PLACE, _RELYING_ON, _BARE, _FAIR, _MARKET_DAY, _TOKEN, _TRAILING),
     *(_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED, _ONLINE),
@@ -183,7 +189,9 @@ def find_locations(text: str, names_masked: str | None = None, trace: Trace | No
     # not a look at every place kept (quadratic in a message full of places).
     taken = bytearray(len(text))
     for pattern in _PATTERNS:
-        position = 0
+        if pattern in _NEEDS and _NEEDS[pattern] not in searched:
+            continue
+        position = max(0, len(searched.rstrip()) - TRAILING_REACH) if pattern is _TRAILING else 0
         while (match := pattern.search(searched, position)) is not None:
             went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED, _ONLINE)
             group = "loc" if match.start("loc") >= 0 else "bare"  # _LABELLED's place with no colon

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, dates, keywords, numerals, parse_report, splitting
+from handlers.parsing import attendees, dates, framing, keywords, locations, numerals, parse_report, splitting
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -105,3 +105,65 @@ def test_the_scans_ask_first_what_a_match_opens_with(
     assert ungated.pattern != pattern.pattern
     gated = [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
     assert gated == [(m.span(), m.groupdict()) for m in ungated.finditer(text)]
+
+
+# The location markers with their guard moved behind the character (so that re skips in C to
+# where the character stands): each must find what the guard before it found.
+_PLACE_CHARS = "在于关对由到收达去走进赴社区广场中心集赶镇村开展宣传了 ，。\n1"
+_GUARD_MOVED = [
+    (locations._IN, r"(?:在|(?<![关对由基鉴属至终过等])于)"),
+    (locations._ARRIVE, "(?<![收达得受看做识意提遇感找想])到"),
+]
+
+
+@pytest.mark.parametrize(("marker", "guard_first"), _GUARD_MOVED)
+@given(text=st.text(alphabet=_PLACE_CHARS + "基鉴属至终过等得受看做识意提遇感找想", max_size=30))
+def test_a_guard_behind_the_marker_finds_what_the_guard_before_it_found(
+    marker: str, guard_first: str, text: str
+) -> None:
+    assert [m.span() for m in re.finditer(marker, text)] == [m.span() for m in re.finditer(guard_first, text)]
+
+
+_ENDING_PLACES = st.builds(
+    "".join,
+    st.tuples(
+        st.text(alphabet=_PLACE_CHARS, max_size=20),
+        st.sampled_from(["", " ", "，", "\n"]),
+        st.text(alphabet="龙城区双塔新华", max_size=12),
+        st.sampled_from(locations._PLACE_END.split("|")),
+        st.text(alphabet=" \n\t", max_size=4),
+    ),
+)
+
+
+@given(_ENDING_PLACES)
+def test_the_trailing_place_is_searched_only_near_the_end(text: str) -> None:
+    """A place ending the message is found from TRAILING_REACH before its trailing spaces as from
+    its start."""
+    window = max(0, len(text.rstrip()) - locations.TRAILING_REACH)
+    whole = locations._TRAILING.search(text)
+    assert whole is None or whole.start() >= window
+    assert [whole and whole.span()] == [(m := locations._TRAILING.search(text, window)) and m.span()]
+
+
+@given(st.text(alphabet=_PLACE_CHARS + "今天上午赶集", max_size=30))
+def test_a_location_pattern_skipped_without_its_text_could_not_match_without_it(text: str) -> None:
+    for pattern, needed in locations._NEEDS.items():
+        assert all(needed in match.group() for match in pattern.finditer(text))
+
+
+# Scans skipped where a message lacks every word one of their matches must hold.
+_NEEDED_WORDS = [
+    (framing._ALREADY_REPORTED, framing._ALREADY_REPORTED_NEEDS, "（已经单独都报过了了）。，\n 23日讲堂"),
+    (framing._SELF_CORRECTED, framing._SELF_CORRECTED_NEEDS, "在于到赴去，,不对说错了是应该为哦不2三家份人 中学"),
+    (attendees._NAME_THEN_ATTENDS, attendees._NAME_THEN_ATTENDS_NEEDS, "王磊张伟参会出席加启动仪式 \n，"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "needed", "alphabet"), _NEEDED_WORDS)
+@given(data=st.data())
+def test_a_scan_skipped_without_its_words_could_not_match_without_them(
+    pattern: re.Pattern[str], needed: tuple[str, ...], alphabet: str, data: st.DataObject
+) -> None:
+    text = data.draw(st.text(alphabet=alphabet, max_size=30))
+    assert all(any(word in match.group() for word in needed) for match in pattern.finditer(text))
