@@ -29,6 +29,9 @@ _SEPARATOR = re.compile(
 # 活动名称 and 形式 are both content of one activity; a second date or place opens the next, and
 # so does content after the block's place or counts (活动名称：… 地点：… 人数：… 活动名称：…).
 _REPEATING = frozenset({Column.DATE, Column.PLACE})
+# 形式/方式 tells how the activity named above was done ("活动名称：… 地点：… 形式：发放宣传册、现场答疑"):
+# it opens no block of its own unless the block already told how.
+_HOW = re.compile(r"(?:活动|宣传)?(?:形式|方式)")
 
 
 def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity] | None:
@@ -37,12 +40,13 @@ def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity
     blocks: list[list[tuple[str, Cell]]] = []
     current: list[tuple[str, Cell]] = []
     kinds: set[Column] = set()
+    told_how = False
 
     def close() -> None:
-        nonlocal current, kinds
+        nonlocal current, kinds, told_how
         if current:
             blocks.append(current)
-        current, kinds = [], set()
+        current, kinds, told_how = [], set(), False
 
     start = 0
     for line in text.split("\n"):
@@ -60,12 +64,15 @@ def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity
             column = column_of(word)
             if column is None:
                 continue
+            how = column[0] is Column.CONTENT and _HOW.fullmatch(word) is not None
             if column[0] in kinds and (
-                column[0] in _REPEATING or (column[0] is Column.CONTENT and kinds & {Column.PLACE, Column.COUNT})
+                column[0] in _REPEATING
+                or (column[0] is Column.CONTENT and kinds & {Column.PLACE, Column.COUNT} and (told_how or not how))
             ):
                 close()
             current.append((word, cell))
             kinds.add(column[0])
+            told_how = told_how or how
         start = end + 1
     close()
     readable = [block for block in blocks if _is_activity(block)]

@@ -98,9 +98,9 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     ),
     (
         (
-            # 走访农户 in 入户宣传 is publicity door to door
+            # 走访农户 in 入户宣传 is publicity door to door, and so is 入户走访
             *(
-                "走访(?!农户|群众|居民|村民|住户)",
+                "(?<!入户)走访(?!农户|群众|居民|村民|住户)",
                 "调研",
                 "上门",
                 "入企",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from handlers.parsing.articles import published_day
 from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.counts import (
@@ -37,8 +38,8 @@ from handlers.parsing.counts import (
 from handlers.parsing.dates import DateMention, find_dates
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.explain import explain_activities, trace_date
-from handlers.parsing.framing import is_framing, without_plans_and_recaps
-from handlers.parsing.intent import REPORT, RSVP, Signals, classify
+from handlers.parsing.framing import is_framing, is_schedule, without_plans_and_recaps
+from handlers.parsing.intent import OTHER, REPORT, RSVP, Signals, classify
 from handlers.parsing.keywords import find_triggers
 from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
@@ -47,7 +48,7 @@ from handlers.parsing.numerals import find_quantities, to_int
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import Found, Segment, split_activities
 from handlers.parsing.tables import read_table
-from handlers.parsing.trace import Trace
+from handlers.parsing.trace import Trace, explained
 from handlers.parsing.units import resolve_unit
 from storage.types import to_local
 from storage.vocabulary import ActivityType, CountKind
@@ -85,7 +86,8 @@ def parse_report(
     today = (to_local(now) - AFTER_MIDNIGHT).date()
     ceremony_past = ceremony_day is not None and ceremony_day <= today
     written = normalize(text)
-    dates = find_dates(written, today, trace)
+    # A forwarded article's 今天/昨天 count from the day it was posted, not the day it was forwarded.
+    dates = find_dates(written, published_day(written, today) or today, trace)
     plain, plans_left_out = without_plans_and_recaps(written, dates)
     dates = [d for d in dates if plain[d.start] != MASK]
     mentions = units.mentions(written)  # a plan's opening may still name the unit
@@ -111,7 +113,11 @@ def parse_report(
     # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
     # blocks one activity per block (see blocks).
     table = read_table(plain, today, text) or read_blocks(plain, today, text)
-    intent = REPORT if table else classify(written, signals, trace)
+    # A schedule sent ahead is no report, table or not (its items are not done yet).
+    if is_schedule(plain, found.dates, today):
+        intent = explained(trace, OTHER, "a schedule sent ahead (is_schedule)")
+    else:
+        intent = REPORT if table else classify(written, signals, trace)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),
@@ -262,8 +268,10 @@ def _activities(
     source = original[segment.start : segment.end].strip(_EDGES)
     last_day = max(days) if spanned else None
     if spanned:
-        # One activity over the range: a daily rate (每天…) counts on each of its days.
-        daily = {name: rate * len(days) for name, rate in daily.items()}
+        # One activity over the range: a daily rate (每天…) counts on each of its days, unless the
+        # span's total is stated too ("每天推送1篇，共推送7篇": 7, not 7 + 7).
+        summed = {c.field for c in counts if c.total and not c.quantity.per_day}
+        daily = {name: rate * len(days) for name, rate in daily.items() if name not in summed}
         values = {name: values.get(name, 0) + daily.get(name, 0) for name in values.keys() | daily.keys()}
         approximate |= daily_approximate
         days, daily, daily_approximate = days[:1], {}, frozenset()
