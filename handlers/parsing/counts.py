@@ -138,6 +138,8 @@ _ISSUE_PUBLISHED = re.compile(
     rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
     # "推送了《植物新品种保护知多少》一文"
     rf"|(?:{'|'.join(PUBLISH_VERBS)})了?[^，,；;。\n]{{0,6}}《[^》]{{1,40}}》一文"
+    # "转发一下我们公众号今天的推文 https://mp.weixin.qq.com/s/…": the piece itself, linked
+    r"|https?://[^\s，。；]{4,200}"
 )
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团(?!有限|股份)|厂|合作社)"
@@ -265,7 +267,7 @@ def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
 
 
 def published_issue(text: str) -> bool:
-    """ "公众号推出“知识产权小课堂”第3期": an issue published, one piece, though no count is written."""
+    """ "公众号推出“知识产权小课堂”第3期", or a link to the piece: one piece published, though no count is written."""
     return _ISSUE_PUBLISHED.search(text) is not None
 
 

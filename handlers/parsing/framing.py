@@ -68,6 +68,7 @@ _ALREADY_REPORTED = re.compile(
 )
 _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*+(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
+    r"|(?:此次|本次|以上)(?:系列)?活动(?:共|累计|合计|总计)"
     r"|宣传周期间[，,]?\s*(?:[我本全县市区][局委院办市县区]|我们)?\s*(?:共|累计|先后共|合计))[^。\n]*"
 )
 
@@ -93,9 +94,19 @@ _SELF_CORRECTED = re.compile(
 )
 
 
+# "同日，各县（市）区知识产权局在辖区主要商圈同步开展集中宣传，全市共发放…": other units' work alongside,
+# told for the picture; each reports its own.
+_OTHERS_ALONGSIDE = re.compile(
+    r"(?:^|(?<=[。！!？?\n]))[^。！!？?\n]{0,8}?各(?:县|区|乡镇|街道|成员单位|部门)[^。！!？?\n]{0,40}?同步(?:开展|举办|组织)"
+    r"[^。！!？?\n]{0,200}"
+)
+
+
 def apparatus_spans(text: str) -> list[tuple[int, int]]:
-    """The apparatus of a copied write-up, and what its writer took back while typing."""
-    spans = [match.span() for pattern in (_APPARATUS, _ALREADY_REPORTED) for match in pattern.finditer(text)]
+    """The apparatus of a copied write-up, what its writer took back while typing, and other
+    units' work told alongside."""
+    patterns = (_APPARATUS, _ALREADY_REPORTED, _OTHERS_ALONGSIDE)
+    spans = [match.span() for pattern in patterns for match in pattern.finditer(text)]
     for match in _SELF_CORRECTED.finditer(text):
         spans += [match.span(group) for group in ("said", "number", "taken_back") if match.group(group)]
     return spans

@@ -73,11 +73,18 @@ _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no cou
 # "走访中，", "培训会上，", "展销现场，", "在随后的座谈会上，": the detail of the work just told.
 # "工作人员通过专题讲座、有奖问答等形式，…": how the staff did the work just told.
 _STAFF = "(?:工作人员|民警|关员|干警|执法人员|检察官|法官|律师|志愿者|专家|讲师|老师|干部|队员)"
+# "与会企业代表…作了交流发言", "学员们…与专家进行了深入交流": the audience of the work just told.
 _BACKREF = re.compile(
-    rf"\s*(?:{_STAFF}?通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|吸引"
-    r"|(?:在随后的)?(?:走访|调研|培训|讲座|宣讲|展销|路演|座谈|检查|展览|展示|授课|参观|对接|发布|开放日|比赛|竞赛|观摩)"
+    rf"\s*(?:{_STAFF}?通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|与会|学员|吸引"
+    r"|(?:在随后的)?(?:走访|调研|培训|讲座|宣讲|宣传|展销|路演|座谈|检查|展览|展示|授课|参观|对接|发布|开放日|比赛|竞赛|观摩)"
     r"(?:会|班|活动)?(?:中|上|现场|期间|过程中)[，,])"
 )
+# "同时，通过商场广播、电子屏滚动播放…": how the work just told was done, unless it has a count of its own
+# ("同时通过公众号推送文章1篇" is a piece of media work).
+_ALONG_HOW = re.compile(rf"\s*(?:同时|此外|另外)[，,]?\s*{_STAFF}?通过")
+# "结合种苗市场专项检查，在…同步宣传": what the activity went along with, within a clause.
+_ALONGSIDE_REACH = 20
+_ALONGSIDE = re.compile(rf"(?:结合|借助|依托)[^，,；;。\n]{{0,{_ALONGSIDE_REACH}}}$")
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
 # "同时区融媒体中心对活动进行了报道": an outlet covering the activity is no work of the unit's own.
 _COVERAGE = re.compile(
@@ -150,7 +157,12 @@ def split_activities(found: Found) -> list[Segment]:
             continue
         triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
         # A title's words only hint: "律师服务进企业。…组织律师走访…" is a visit.
-        triggers = [_shift(t, clause.start, t.strong and t.start + clause.start >= heading_end) for t in triggers]
+        triggers = [
+            _shift(
+                t, clause.start, t.strong and t.start + clause.start >= heading_end and not _alongside(t, clause, found)
+            )
+            for t in triggers
+        ]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
         has_count = _has_count(clause, strong or best(weak), found)
@@ -176,8 +188,14 @@ def split_activities(found: Found) -> list[Segment]:
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
-        if strong is None and clause.sentence_start and segments and _opens_new_day(clause, segments[-1], found):
+        new_day = (
+            strong is None and clause.sentence_start and bool(segments) and _opens_new_day(clause, segments[-1], found)
+        )
+        if new_day:
             opener = weakest
+        # "4月26日，在北票市图书馆举办亲子绘本阅读会，70余人参加": a day, a place and a count of its
+        # own make an activity, though no word of a kind (its type stays other).
+        untyped = new_day and not weak and has_count and found.locations.first(clause.start, clause.end) is not None
         # "今天两场活动：上午…；下午…": a lead-in with no trigger and no count field opens nothing.
         if strong is None and _is_lead_in(clause, found):
             held = clause
@@ -191,7 +209,7 @@ def split_activities(found: Found) -> list[Segment]:
         current = segments[-1] if segments else None
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
-        elif _starts_new(clause, opener, has_count, current, found):
+        elif untyped or _starts_new(clause, opener, has_count, current, found):
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak))
         else:
@@ -215,11 +233,14 @@ def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bo
 
 
 def _opens_new_day(clause: Clause, current: Segment, found: Found) -> bool:
-    """The clause starts with a date none of whose days the current activity's first date has."""
+    """The clause starts with a date other than the current activity's first date (or, for an
+    activity with no date of its own, "…，并走访镇上2家企业", the last date before it)."""
     date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
+    if date_now is None and (earlier := found.dates.within(0, current.start)):
+        date_now = earlier[-1]
     if date_here is None or date_now is None or found.masked[clause.start : date_here.start].strip():
         return False
-    return not set(date_here.days) & set(date_now.days)
+    return date_here.days != date_now.days
 
 
 def _is_lead_in(clause: Clause, found: Found) -> bool:
@@ -231,6 +252,12 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
         not attribute(found.evidence, inside, ActivityType.OTHER)
         and found.locations.first(clause.start, clause.end) is None
     )
+
+
+def _alongside(trigger: Trigger, clause: Clause, found: Found) -> bool:
+    """The work the activity went along with ("结合种苗市场专项检查，…同步宣传…"): a hint only."""
+    start = clause.start + trigger.start
+    return _ALONGSIDE.search(found.masked, max(clause.start, start - _ALONGSIDE_REACH), start) is not None
 
 
 def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
@@ -274,6 +301,8 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if strong is None or _BACKREF.match(found.masked, clause.start) or _BACKREF.match(found.evidence, clause.start):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
+        return False
+    if not has_count and _ALONG_HOW.match(found.masked, clause.start):
         return False
     # "组织…骨干80余人，举办…专题讲座": what came before had no kind; this clause gives it one.
     if current.head is None and not current.weak and not clause.sentence_start:
