@@ -140,8 +140,10 @@ def split_activities(found: Found) -> list[Segment]:
     heading_end = 0
     clauses = _clauses(found.masked)
     for index, clause in enumerate(clauses):
-        if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
-            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
+        if held is not None and segments and not held.enumerated and (clause.sentence_start or clause.enumerated):
+            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity, and so
+            # does a sentence with nothing in it ("现场群众纷纷表示…。此前，4月22日…走访": the next
+            # sentence is read on its own, not as the tail's).
             segments[-1].end, held = held.end, None
         if held is not None and clause.end - held.start > HELD_MAX_CHARS:
             # Clauses with nothing in them join the next one so that it is read with them; past
