@@ -44,7 +44,8 @@ CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER 
 _HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
 # "去了龙城区的5家企业", "深入辖区企业": going to enterprises is a visit (走进企业 stays 进企业,
 # publicity, as the notice has it).
-_TO_ENTERPRISE = r"(?:(?!开展|举办|组织)[^，。；,;]){0,12}?(?:企业|公司|合作社|厂|商户)"
+# "深入3家拟开展贯标的企业": 拟开展 describes the enterprises, no activity of their own.
+_TO_ENTERPRISE = r"(?:拟开展|(?!开展|举办|组织)[^，。；,;]){0,12}?(?:企业|公司|合作社|厂|商户)"
 _NOT_MATERIAL = "周|部|稿|资料|品|册|折页|手册|单页|页|片|视|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
 PUBLISH_VERBS = (
     # 发布可转化专利技术成果36项 offers results, it publishes nothing

@@ -67,6 +67,9 @@ _LASTING = re.compile(r"(?:为期|持续|历时)\s*(?P<n>\d|[两二三四五六�
 _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|延期到|延期至|延至|顺延到|顺延至|挪到)\s*$")
 
 
+# "次日，市工信局工作人员又深入3家企业…": the day after the activity told before.
+_NEXT_DAY = re.compile(r"\s*(?:次日|翌日|第二天)")
+
 AFTER_MIDNIGHT = dt.timedelta(hours=4)
 
 
@@ -218,6 +221,9 @@ def _days(
         rule = "the first date written in the activity" if inside is own[0] else "a day inside the span before it"
         trace_date(trace, segment, rule, plain, inside)
         return days, inside.span, True
+    if previous is not None and _NEXT_DAY.match(plain, segment.start):
+        trace_date(trace, segment, "the day after the previous activity's (次日)")
+        return (max(previous[0]) + dt.timedelta(days=1),), False, previous[1]
     if previous is not None:
         # A later item shares the day it follows (今天一是…二是…), not a span: the span belongs
         # to the item that wrote it.
