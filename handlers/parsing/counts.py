@@ -83,6 +83,8 @@ _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
     # 二六集 is a market day; 集 only ever counts episodes
     "集": ((ARTICLE, NOT_ARTICLE), None),
     **dict.fromkeys(("家", "户"), ((VISIT, NOT_VISIT), None)),
+    # "接受企业咨询15家次": enterprises served, counted once a time; as many as were asked or visited.
+    **dict.fromkeys(("家次", "户次"), ((CONSULT, VISIT, NOT_VISIT), None)),
 }
 _PATTERNS = {
     tuple(cats): re.compile("|".join(f"(?P<{cat}>{_WORDS[cat]})" for cat in cats)) for cats, _ in _UNIT_RULES.values()
