@@ -73,6 +73,8 @@ _WORD_AFTER_UNIT = {
     "名": "单称字义录",
     "把": "手关握控",
 }
+# "分为…三个板块/环节/方面": parts of one thing, no count ("五十余个环保袋" is one).
+_PARTS = ("个板块", "个环节", "个方面", "个单元", "个展区", "个阶段", "个部分")
 # Before the number: 第一中学, 每人2份, 人均3份 are no counts; nor a digit run glued to letters.
 # 初二学生, 高一: school grades.
 _NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·", "初", "高")
@@ -138,6 +140,8 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         return None  # 千家万户, 万人签名: a figure of speech, not a count
     after = text[match.end("unit") : match.end("unit") + 1]
     if after and after in _WORD_AFTER_UNIT.get(unit, ""):
+        return None
+    if unit == "个" and text.startswith(_PARTS, match.start("unit")):
         return None
     if num == "一" and after == "一":
         return None  # 一人一档, 一户一策

@@ -64,6 +64,9 @@ _EDGES = " ，,；;。！!？?：:\n"
 # "今天下雨，原定的广场宣传改到明天了": the day moved to is the activity's.
 # "4月21日在体育馆举办为期三天的成果展": a day and how long it lasted make a range.
 _LASTING = re.compile(r"(?:为期|持续|历时)\s*(?P<n>\d|[两二三四五六七])\s*天")
+# "自4月20日起，…设置主题展板，展期至4月26日": a first day and the day it ran until make a range.
+_RUNS_UNTIL = re.compile(r"(?:展期|持续|延续|开放|展出|展览|一直)(?:至|到)\s*")
+_RUN_MAX_DAYS = 31
 _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|延期到|延期至|延至|顺延到|顺延至|挪到)\s*$")
 
 
@@ -215,6 +218,11 @@ def _days(
         inside = next((m for m in own[1:] if len(span) > 1 and set(m.days) < span), own[0])
         days = _upcoming(inside, segment, plain, today)
         lasting = _LASTING.search(plain, inside.end, segment.end)
+        until = _RUNS_UNTIL.search(plain, inside.end, segment.end) if len(days) == 1 else None
+        last = found.dates.first(until.end(), until.end() + 1) if until is not None else None
+        if last is not None and min(last.days) > days[0] and (min(last.days) - days[0]).days < _RUN_MAX_DAYS:
+            trace_date(trace, segment, f"a first day and the day it ran until ({until.group()})", plain, inside)
+            return tuple(days[0] + dt.timedelta(days=n) for n in range((max(last.days) - days[0]).days + 1)), True, True
         if len(days) == 1 and lasting is not None and (length := to_int(lasting.group("n")) or 1) > 1:
             trace_date(trace, segment, f"a day and how long it lasted ({lasting.group()})", plain, inside)
             return tuple(days[0] + dt.timedelta(days=n) for n in range(length)), True, True
