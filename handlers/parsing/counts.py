@@ -318,6 +318,10 @@ def _run_around(runs: tuple[list[int], list[int]], position: int) -> tuple[int, 
     return position, position
 
 
+# "60余名知识产权工作人员": what kind of staff, between the number and the staff noun.
+_STAFF_QUALIFIER = 6
+
+
 def _field(
     text: str, clause: tuple[int, int], quantity: Quantity, activity_type: str, trace: Trace | None = None
 ) -> str | None:
@@ -339,10 +343,10 @@ def _field(
     if before and after and _PREPOSITION.search(text, before[-1].end(), quantity.start):
         decided = after
     # "律师和企业法务人员40人参加": a participation verb right after the number says who came,
-    # and so does one right after a staff noun there ("60名民警参加").
+    # and so does one right after a staff noun there ("60名民警参加", "60余名知识产权工作人员参加培训").
     if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end:
         decided = after
-    elif after and after.lastgroup == STAFF and after.start() == quantity.end:
+    elif after and after.lastgroup == STAFF and after.start() - quantity.end <= _STAFF_QUALIFIER:
         joined = pattern.match(text, after.end())
         decided = joined if joined is not None and joined.lastgroup == PARTICIPATE else decided
     if decided is not None:
