@@ -121,7 +121,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         VISIT,
         True,
     ),
-    (("指导", "帮助企业"), ActivityType.VISIT, VISIT, False),
+    # 指导老师 is who guided the pupils, no visit
+    (("指导(?!老师|教师|员)", "帮助企业"), ActivityType.VISIT, VISIT, False),
     # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
     # "给重点项目单位讲了知识产权政策": telling a group, weakly a lesson
     (("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲了)"), ActivityType.TRAINING, TRAINING, False),
@@ -133,7 +134,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("咨询站", "摆台", "设摊", "摆摊", "摊子", "摊位", "开放日", "普法", "以案释法", "庭审", "开庭", "旁听"),
             *("进校园", "进社区", "进企业", "进乡村", "进农村", "进市场", "进商场", "进商圈", "进机关"),
             *("进园区", "进万家", "进网格", "进景区", "知识竞赛", "有奖问答", "有奖竞答", "竞答"),
-            *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲"),
+            # 政策解读 tells a policy to those who came, as 宣讲 does
+            *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲", "政策解读(?!会)"),
             *("主题班会", "班会", "读书分享", "展板展示", f"宣传(?!{_NOT_MATERIAL})"),
             # 晚上在社区广场放了场宣传片: a showing for the public
             *("放映", "放了场", "放电影"),
