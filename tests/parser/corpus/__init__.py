@@ -95,7 +95,7 @@ def to_sample(case_id: str, case: Case) -> dict[str, Any]:
 # The unit codes defined above, as the .txt files write them.
 CODES = {name: value for name, value in globals().items() if name.isupper() and name != "YEAR"}
 _HERE = Path(__file__).parent
-_SENT = re.compile(r"\d\d-\d\d \d\d:\d\d")
+_ROW = re.compile(r"(?P<text>.*) \| (?P<now>\d\d-\d\d \d\d:\d\d) \| (?P<fields>.*)")
 
 
 def _field(key: str, value: str) -> Any:
@@ -105,12 +105,14 @@ def _field(key: str, value: str) -> Any:
 
 
 def _row(line: str) -> Case:
-    parts = line.split(" | ")
     # A table pasted with bars holds " | " itself; the fields after the text never do, and the
     # sending time is the first of them.
-    sent = max(index for index, part in enumerate(parts) if _SENT.fullmatch(part))
-    text = " | ".join(parts[:sent]).replace("\\n", "\n").replace("\\t", "\t")
-    now, bound, unit, kinds, dates, *rest = parts[sent:]
+    row = _ROW.fullmatch(line)
+    if row is None:
+        raise ValueError(f"no sending time in corpus line: {line[:60]}")
+    text = row.group("text").replace("\\n", "\n").replace("\\t", "\t")
+    now = row.group("now")
+    bound, unit, kinds, dates, *rest = row.group("fields").split(" | ")
     bound_unit, unit_name = (None if code == "-" else CODES[code] for code in (bound, unit))
     if kinds.startswith("@"):
         return other(text, now, bound_unit, unit_name, kinds[1:])
