@@ -85,6 +85,7 @@ _ALONG_HOW = re.compile(rf"\s*(?:同时|此外|另外)[，,]?\s*{_STAFF}?通过"
 # "结合种苗市场专项检查，在…同步宣传": what the activity went along with, within a clause.
 _ALONGSIDE_REACH = 20
 _ALONGSIDE = re.compile(rf"(?:结合|借助|依托)[^，,；;。\n]{{0,{_ALONGSIDE_REACH}}}$")
+_STAFF_SUBJECT = re.compile(rf"\s*(?:县局|区局|市局|该局)?{_STAFF}们?(?!参加|参训)")
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
 # "同时区融媒体中心对活动进行了报道": an outlet covering the activity is no work of the unit's own.
 _COVERAGE = re.compile(
@@ -305,6 +306,15 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if _COVERAGE.search(found.masked, clause.start, clause.end):
         return False
     if not has_count and _ALONG_HOW.match(found.masked, clause.start):
+        return False
+    # "执法人员同时向经营户宣传了…", "工作人员挨家挨户走访，讲解了…": the staff at the work just told, with
+    # no day, count or place of their own, tell how it went.
+    if (
+        not has_count
+        and _STAFF_SUBJECT.match(found.masked, clause.start)
+        and found.dates.first(clause.start, clause.end) is None
+        and found.locations.first(clause.start, clause.end) is None
+    ):
         return False
     # "组织…骨干80余人，举办…专题讲座": what came before had no kind; this clause gives it one.
     if current.head is None and not current.weak and not clause.sentence_start:
