@@ -45,7 +45,8 @@ from sqlmodel import select
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import MpSealer, WeComSealer, WeComUser, message_xml
-from bot.serve import start_site, web_app
+from bot.server.serve import web_app
+from bot.web.connections import start_site
 from handlers.binding import code_table
 from scheduler.clock import TZ, SystemClock
 from storage.models import Activity, InboundMessage

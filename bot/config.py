@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, PushConfig, Strict, UnitConfig
+from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, PushConfig, Strict, UnitConfig, UnitKind
 from scheduler.plan import PushKind
 
 DEFAULT_CONFIG = "config.toml"
@@ -42,7 +42,7 @@ class StorageConfig(Strict):
     database_url: str = ""
     data_dir: Path = Path("./data")
     # Inbound messages that arrive together are stored and handled in one transaction, synced to
-    # disk once before any of them is answered (bot.pipeline): at most this many; 1 commits each alone.
+    # disk once before any of them is answered (bot.pipeline.group_commit): at most this many; 1 commits each alone.
     max_batch: int = Field(default=64, ge=1, le=1000)
 
     def resolved_url(self) -> str:
@@ -104,7 +104,7 @@ class ChannelsConfig(Strict):
     mp: OfficialAccountConfig
 
 
-# Where the web app mounts the desk (bot.app); login links are <public_url>/dash/login/<token>.
+# Where the web app mounts the desk (bot.web.app); login links are <public_url>/dash/login/<token>.
 DASHBOARD_PREFIX = "/dash"
 
 
@@ -269,7 +269,7 @@ class Settings(Strict):
             for alias in (unit.name, *unit.aliases):
                 if owner.setdefault(alias, unit.name) != unit.name:
                     raise ValueError(f"alias {alias!r} belongs to both {owner[alias]} and {unit.name}")
-        if sum(u.kind == "chair" for u in self.units) != 1:
+        if sum(u.kind == UnitKind.CHAIR for u in self.units) != 1:
             raise ValueError("exactly one unit must be kind = 'chair'")
         return self
 

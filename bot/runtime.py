@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.app import Channel
+from bot.backup import make_backup
 from bot.channels.mp import OfficialAccountChannel
 from bot.channels.wecom import WeComChannel
 from bot.config import DASHBOARD_PREFIX, Settings
-from bot.health import HealthMonitor
-from bot.pipeline import MessagePipeline
+from bot.exports import ExportSource
+from bot.pipeline.group_commit import MessagePipeline
+from bot.web.app import Channel
+from bot.web.health import HealthMonitor
 from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
 from handlers.menu_clicks import MenuClick
@@ -21,9 +22,6 @@ from storage.db import Database
 from storage.models import ChannelKind
 from storage.photo_store import PhotoStore
 from storage.seed import sync_units
-
-if TYPE_CHECKING:
-    from bot.exports import ExportSource
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +63,6 @@ def open_database(settings: Settings, clock: Clock | None = None) -> Database:
 def backup_before_upgrade(settings: Settings, clock: Clock) -> None:
     """With [backup] on, an upgrade of an existing database starts from a fresh backup: a revision
     that goes wrong on real data can then be undone with `weekbot restore`."""
-    from bot.backup import make_backup  # only when an upgrade is due: it pulls in the archive code
-
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     folder = settings.backup.directory(settings.data_dir)
     out = make_backup(settings, folder / f"weekbot-before-upgrade-{stamp}.zip", clock=clock)
@@ -100,10 +96,6 @@ class Runtime:
         return PhotoStore(self.settings.data_dir / "photos")
 
     def export_source(self) -> ExportSource:
-        # Imported here, not for a cycle (bot.exports imports no Runtime) but for start-up: the
-        # writers load openpyxl, python-docx and matplotlib, which only an export needs.
-        from bot.exports import ExportSource
-
         return ExportSource(self.db, self.settings, self.photos, self.clock)
 
     def close(self) -> None:

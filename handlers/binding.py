@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
 from handlers.router import Context
+from scheduler.campaign import UnitKind
 from storage.engine import table_of
 from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
@@ -38,7 +39,7 @@ def invite_code(secret: str, scope: str) -> str:
 
 
 def chair_unit(deps: Deps) -> str:
-    return next(u.name for u in deps.units if u.kind == "chair")
+    return next(u.name for u in deps.units if u.kind == UnitKind.CHAIR)
 
 
 def code_table(deps: Deps) -> dict[str, Grant]:

@@ -15,9 +15,10 @@ from sqlmodel import select
 
 from handlers.binding import audit
 from handlers.cards import settle_open
-from handlers.parsing import Reading
+from handlers.inbound import TEXTUAL, MessageKind
+from handlers.parsing.model import Intent
 from handlers.reports import read_message, reporting_unit
-from handlers.router import Admin, Command, Context, Filter, FilterResult, MsgType, Router
+from handlers.router import Admin, Command, Context, Filter, FilterResult, Found, MsgType, Router, required
 from scheduler import push_texts
 from scheduler.audiences import unit_recipients
 from scheduler.calendar import CampaignCalendar
@@ -25,8 +26,9 @@ from scheduler.cards import SUMMARY_SENT, CardKind, RsvpAnswer
 from scheduler.clock import TZ
 from scheduler.digest import DigestWriter
 from scheduler.firing import queue
+from scheduler.plan import AdHocPush
 from storage.campaign_status import attendees_by_unit, check_in, mark_summary, register_attendees
-from storage.models import Unit
+from storage.models import Unit, Via
 from storage.wording import say_date
 
 router = Router("campaign")  # liaisons (the dispatcher guards it with Bound)
@@ -36,24 +38,24 @@ admin_router.filter(Admin)
 EARTH_RADIUS_M = 6_371_000
 
 
-def Intent(*intents: str) -> Filter:  # noqa: N802  (named like the router's filters)
-    """Text the parser reads as one of ``intents``; the reading is kept in ``ctx.data``."""
+def ReadAs(*intents: Intent) -> Filter:  # noqa: N802  (named like the router's filters)
+    """Text the parser reads as one of ``intents`` (the reading is kept as ``ctx.reading``)."""
 
     def check(ctx: Context) -> FilterResult:
-        if ctx.msg.msg_type not in ("text", "voice"):
+        if ctx.msg.msg_type not in TEXTUAL:
             return False
         reading = read_message(ctx)
-        return {"reading": reading} if reading.intent in intents else False
+        return Found(reading=reading) if reading.intent in intents else False
 
     return check
 
 
 def _no_args(ctx: Context) -> FilterResult:
-    return not ctx.data.get("args")
+    return not ctx.args
 
 
 def _named_unit(ctx: Context) -> Unit | None:
-    name = ctx.deps.directory.canonical(ctx.data.get("args", ""))
+    name = ctx.deps.directory.canonical(ctx.args)
     return ctx.session.exec(select(Unit).where(Unit.name == name)).first() if name else None
 
 
@@ -102,7 +104,7 @@ def on_mark_summary(ctx: Context) -> str:
         return "请写明单位，例如“已交 市商务局”。"
     if not mark_summary(ctx.session, unit.id or 0, ctx.actor, "admin", ctx.now):
         return f"{unit.name}的总结已登记过，无需重复。"
-    audit(ctx, "summary.mark", unit.name, how="admin")
+    audit(ctx, "summary.mark", unit.name, how=Via.ADMIN)
     return f"已登记：{unit.name}总结已交，不再提醒该单位。"
 
 
@@ -118,7 +120,7 @@ def on_nudge(ctx: Context) -> str:
     queue(
         ctx.session,
         key=f"nudge:{ctx.msg.dedupe_key}",
-        kind="manual_nudge",
+        kind=AdHocPush.MANUAL_NUDGE,
         recipients=resolved.recipients,
         text=_nudge_text(ctx, unit, today),
         now=ctx.now,
@@ -149,8 +151,8 @@ def on_check_in(ctx: Context) -> str:
     ceremony_day = ctx.deps.ceremony.at.date()
     if ctx.now.date() != ceremony_day:
         return f"签到只在启动仪式当天（{say_date(ceremony_day)}）开放。"
-    name = ctx.data.get("args") or (ctx.liaison.name if ctx.liaison else "")
-    return _check_in(ctx, name, "text", None)
+    name = ctx.args or ctx.bound_liaison.name
+    return _check_in(ctx, name, Via.TEXT, None)
 
 
 def NearVenue(ctx: Context) -> FilterResult:  # noqa: N802
@@ -161,18 +163,16 @@ def NearVenue(ctx: Context) -> FilterResult:  # noqa: N802
     if ctx.now.date() != ceremony.at.date():
         return False
     distance = distance_m(spot.latitude, spot.longitude, ceremony.latitude, ceremony.longitude)
-    return {"distance_m": distance} if distance <= ceremony.checkin_radius_m else False
+    return Found(distance_m=distance) if distance <= ceremony.checkin_radius_m else False
 
 
-@router.message(MsgType("location"), NearVenue)
+@router.message(MsgType(MessageKind.LOCATION), NearVenue)
 def on_location_check_in(ctx: Context) -> str:
-    name = ctx.liaison.name if ctx.liaison else ""
-    return _check_in(ctx, name, "location", ctx.data["distance_m"])
+    return _check_in(ctx, ctx.bound_liaison.name, Via.LOCATION, required(ctx.distance_m, "distance_m"))
 
 
-def _check_in(ctx: Context, name: str, how: str, distance: float | None) -> str:
-    assert ctx.unit is not None
-    unit = ctx.unit
+def _check_in(ctx: Context, name: str, how: Via, distance: float | None) -> str:
+    unit = ctx.bound_unit
     done = check_in(
         ctx.session,
         unit_id=unit.id or 0,
@@ -190,9 +190,9 @@ def _check_in(ctx: Context, name: str, how: str, distance: float | None) -> str:
     return f"签到成功：{who}，{push_texts.clock_label(ctx.now)}。欢迎参加启动仪式！"
 
 
-@router.message(Intent("rsvp"))
+@router.message(ReadAs(Intent.RSVP))
 def on_rsvp(ctx: Context) -> str:
-    reading: Reading = ctx.data["reading"]
+    reading = read_message(ctx)
     unit = reporting_unit(ctx, reading)
     if isinstance(unit, str):
         return unit
@@ -218,9 +218,9 @@ RSVP_LABELS = {RsvpAnswer.YES: "已回复：参加", RsvpAnswer.NO: "已回复�
 SUMMARY_LABEL = "已回复：已发送总结"
 
 
-@router.message(Intent("summary"))
+@router.message(ReadAs(Intent.SUMMARY))
 def on_summary_sent(ctx: Context) -> str:
-    unit = reporting_unit(ctx, ctx.data["reading"])
+    unit = reporting_unit(ctx, read_message(ctx))
     if isinstance(unit, str):
         return unit
     return summary_sent(ctx, unit)
@@ -229,7 +229,7 @@ def on_summary_sent(ctx: Context) -> str:
 def summary_sent(ctx: Context, unit: Unit) -> str:
     """The liaison says the summary is sent (typed, or the 已发送总结 button)."""
     if mark_summary(ctx.session, unit.id or 0, ctx.actor, "liaison", ctx.now):
-        audit(ctx, "summary.mark", unit.name, how="liaison")
+        audit(ctx, "summary.mark", unit.name, how=Via.LIAISON)
     settle_open(ctx, CardKind.SUMMARY, SUMMARY_SENT, SUMMARY_LABEL)
     return f"收到，已登记{unit.name}的工作总结已报送，不再提醒。辛苦了！"
 

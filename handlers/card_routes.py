@@ -13,16 +13,18 @@ from handlers.binding import audit
 from handlers.campaign_routes import RSVP_LABELS, register_rsvp, summary_sent
 from handlers.cards import settle
 from handlers.dialog import InState, State, States
+from handlers.inbound import MessageKind
 from handlers.parsing.attendees import extract_attendees
 from handlers.report_routes import ReportQuestions, answer_type
-from handlers.router import Bound, Context, MsgType, NotHandled, Router
+from handlers.router import Context, MsgType, NotHandled, Router, required
 from scheduler.cards import SUMMARY_SENT, CardKind, RsvpAnswer, parse_key
 from storage.campaign_status import attendees_by_unit, decline_ceremony
 from storage.cards import CardTask, keep_response_code
 from storage.models import Activity, RecordStatus
 from storage.vocabulary import as_type
 
-router = Router("cards")
+router = Router("cards")  # clicks: answered for anyone (a stranger's click is told the card expired)
+bound_router = Router("cards.bound")  # typed answers to what a card asked
 
 CARD_EVENT = "template_card_event"
 EXPIRED = "这张卡片已过期，操作未生效。请直接回复文字，发“帮助”查看用法。"
@@ -39,18 +41,18 @@ YES_WORDS = ("是", "是的", "对", "对的", "好", "好的", "确认")
 
 
 def CardClick(ctx: Context) -> bool:  # noqa: N802  (named like the router's filters)
-    return ctx.msg.msg_type == "event" and ctx.msg.event == CARD_EVENT and ctx.msg.card is not None
+    return ctx.msg.msg_type == MessageKind.EVENT and ctx.msg.event == CARD_EVENT and ctx.msg.card is not None
 
 
 @router.message(CardClick)
 def on_card_click(ctx: Context) -> str:
-    assert ctx.msg.card is not None
-    task = ctx.session.get(CardTask, ctx.msg.card.task_id)
+    card = required(ctx.msg.card, "the card (route not behind CardClick)")
+    task = ctx.session.get(CardTask, card.task_id)
     key = parse_key(ctx.msg.event_key)
     if task is None or (task.channel, task.user_id) != (ctx.msg.channel, ctx.msg.user_id) or key is None:
         return EXPIRED
     # The click's code is the newest: the one the card's update must use.
-    keep_response_code(ctx.session, task.task_id, ctx.msg.card.response_code, ctx.now)
+    keep_response_code(ctx.session, task.task_id, card.response_code, ctx.now)
     kind, answer = key
     if kind != task.kind or task.expires_at <= ctx.now or ctx.unit is None:
         return EXPIRED
@@ -65,11 +67,10 @@ def on_card_click(ctx: Context) -> str:
 
 
 def _rsvp_click(ctx: Context, task: CardTask, answer: str) -> str:
-    assert ctx.unit is not None and ctx.liaison is not None
-    unit, ceremony = ctx.unit, ctx.deps.ceremony
+    unit, ceremony = ctx.bound_unit, ctx.deps.ceremony
     if answer == RsvpAnswer.YES:
         settle(ctx, task, answer, RSVP_LABELS[RsvpAnswer.YES])
-        liaison = ctx.liaison
+        liaison = ctx.bound_liaison
         if liaison.name:
             phone = f" {liaison.phone}" if liaison.phone else ""
             question = f"参会人员是{liaison.name}{phone}吗？回复“是”或发送姓名和手机号。"
@@ -108,17 +109,16 @@ def _type_click(ctx: Context, task: CardTask, kind: str) -> str:
     return answer_type(ctx, record, chosen)
 
 
-@router.message(MsgType("text"), Bound, InState(RsvpQuestions.rsvp_names))
+@bound_router.message(MsgType(MessageKind.TEXT), InState(RsvpQuestions.rsvp_names))
 def on_rsvp_names(ctx: Context) -> str:
     """The answer to the question a 参加 click asked: “是”, or names and phones."""
-    state = dialog.current(ctx)
-    assert state is not None and ctx.unit is not None
+    state = dialog.open_state(ctx)
     dialog.clear(ctx)
     text = ctx.msg.text.strip("。.！! ")
     if text in YES_WORDS and state.data.get("name"):
-        return register_rsvp(ctx, ctx.unit, [(state.data["name"], state.data.get("phone") or "")])
+        return register_rsvp(ctx, ctx.bound_unit, [(state.data["name"], state.data.get("phone") or "")])
     # A bare "王磊 13900001111、李娜" reads as the list the question asked for.
     people = extract_attendees(f"参会人员：{text}")
     if not people:
         raise NotHandled("not names")  # asked once: the message goes on to the other routes
-    return register_rsvp(ctx, ctx.unit, [(person.name, person.phone or "") for person in people])
+    return register_rsvp(ctx, ctx.bound_unit, [(person.name, person.phone or "") for person in people])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from handlers.binding import audit, bind, grant_for_code, too_many_failures, unbind
 from handlers.deps import Deps
+from handlers.inbound import MessageKind
 from handlers.names import ask_name_once
 from handlers.router import Bound, Command, Context, MsgType, Regex, Router
 from scheduler.push_texts import span_label
-from storage.models import Role
+from storage.models import Role, Via
 
 router = Router("commands")
 
@@ -58,7 +59,7 @@ def help_text(ctx: Context) -> str:
     )
 
 
-@router.message(MsgType("event"))
+@router.message(MsgType(MessageKind.EVENT))
 def on_event(ctx: Context) -> str | None:
     if ctx.msg.event in ("subscribe", "enter_agent"):
         return help_text(ctx) if ctx.liaison else greeting(ctx.deps)
@@ -69,11 +70,11 @@ def on_event(ctx: Context) -> str | None:
 def on_code(ctx: Context) -> str:
     if too_many_failures(ctx):
         return "尝试次数过多，请一小时后再试，或联系联系人核对邀请码。"
-    grant = grant_for_code(ctx.deps, ctx.data["match"].group(1))
+    grant = grant_for_code(ctx.deps, ctx.groups[0])
     if grant is None:
-        audit(ctx, "bind.failed", code_prefix=ctx.data["match"].group(1)[:2])
+        audit(ctx, "bind.failed", code_prefix=ctx.groups[0][:2])
         return "邀请码不正确，请核对后重发（8位字母数字）。"
-    bind(ctx, grant, how="invite_code")
+    bind(ctx, grant, how=Via.INVITE_CODE)
     role = "（联系人/管理员）" if grant.role == Role.ADMIN else ""
     return ask_name_once(ctx, f"绑定成功：{grant.unit_name}{role}。\n" + help_text(ctx))
 

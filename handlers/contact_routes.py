@@ -16,10 +16,11 @@ from handlers import dialog
 from handlers.binding import invite_code, write_audit
 from handlers.deps import Deps
 from handlers.dialog import InState, State, States
+from handlers.inbound import TEXTUAL
 from handlers.router import Admin, Command, Context, MsgType, Router
 from scheduler.audiences import Resolved, resolve
 from scheduler.firing import queue
-from scheduler.plan import Audience
+from scheduler.plan import AdHocPush, Audience
 from storage.models import ChannelKind, Liaison, Role, Unit
 from storage.wording import clip
 
@@ -58,7 +59,7 @@ def invitation(deps: Deps, unit_name: str) -> str:
 
 @router.message(Command("邀请码", "邀请"))
 def on_invite_codes(ctx: Context) -> str:
-    deps, wanted = ctx.deps, ctx.data["args"]
+    deps, wanted = ctx.deps, ctx.args
     if wanted:
         name = deps.directory.canonical(wanted)
         if name is None:
@@ -108,7 +109,7 @@ def send_notice(session: Session, deps: Deps, who: str, text: str, key: str, act
     queue(
         session,
         key=f"notice:{key}",
-        kind="notice",
+        kind=AdHocPush.NOTICE,
         recipients=resolved.recipients,
         text=f"【{deps.contact.name}通知】{text}",
         now=now,
@@ -121,7 +122,7 @@ def send_notice(session: Session, deps: Deps, who: str, text: str, key: str, act
 
 @router.message(Command("通知"))
 def on_notice(ctx: Context) -> str:
-    parts = ctx.data["args"].split(maxsplit=1)
+    parts = ctx.args.split(maxsplit=1)
     if len(parts) != 2 or parts[0] not in NOTICE_AUDIENCES:
         return NOTICE_USAGE
     who, text = parts
@@ -134,16 +135,14 @@ def on_notice(ctx: Context) -> str:
     )
     reply = dialog.ask(ctx, NoticeQuestions.confirm_notice, question, audience=who, text=text)
     # A notice waits minutes, not the hour a report's question waits.
-    state = dialog.current(ctx)
-    assert state is not None
+    state = dialog.open_state(ctx)
     state.expires_at = ctx.now + timedelta(minutes=CONFIRM_MINUTES)
     return reply
 
 
-@router.message(MsgType("text", "voice"), InState(NoticeQuestions.confirm_notice))
+@router.message(MsgType(*TEXTUAL), InState(NoticeQuestions.confirm_notice))
 def on_notice_answer(ctx: Context) -> str:
-    state = dialog.current(ctx)
-    assert state is not None
+    state = dialog.open_state(ctx)
     dialog.clear(ctx)
     if ctx.msg.text.strip(" 。.！!") not in CONFIRM_WORDS:
         return "已取消，通知没有发送。"

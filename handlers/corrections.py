@@ -9,13 +9,14 @@ from typing import Any
 from handlers import dialog
 from handlers.binding import audit
 from handlers.dialog import InState, State, States
+from handlers.inbound import TEXTUAL
 from handlers.parsing.dates import find_dates
 from handlers.parsing.normalize import normalize
 from handlers.parsing.numerals import NUMBER, to_int
 from handlers.records import last_record, number_of, numbered_records, record_number
 from handlers.reports import read_message
-from handlers.router import Command, Context, FilterResult, MsgType, Router
-from handlers.said_corrections import SaidCorrection, has_reference, read_correction
+from handlers.router import Command, Context, FilterResult, Found, MsgType, Router, required
+from handlers.said_corrections import has_reference, read_correction
 from handlers.wording import FIELD_WORDS, type_from_words
 from storage.models import Activity, RecordStatus
 from storage.wording import say_activity, say_date
@@ -27,7 +28,6 @@ MAX_LISTED = 10
 APPROXIMATE = re.compile(r"[约近余多来左右]")
 FIELD_ALTERNATIVES = "|".join(sorted(FIELD_WORDS, key=len, reverse=True))
 CORRECTION = re.compile(rf"^(?:(\d+)\s*)?({FIELD_ALTERNATIVES})\s*[:：为是]?\s*(.+)$")
-TEXTUAL = ("text", "voice")
 # The first word FIELD_WORDS lists for each field names it in questions.
 FIELD_LABELS: dict[str, str] = {}
 for _word, _field in FIELD_WORDS.items():
@@ -47,13 +47,12 @@ USAGE = f"更正格式：“改 人数 500”（最近一条）或“改 2 地�
 
 @router.message(Command("我的", "我的记录", "记录"))
 def on_mine(ctx: Context) -> str:
-    assert ctx.unit is not None
     records = numbered_records(ctx)
     if not records:
-        return f"{ctx.unit.name}还没有报送记录。直接发文字即可报送。"
+        return f"{ctx.bound_unit.name}还没有报送记录。直接发文字即可报送。"
     shown = records[-MAX_LISTED:]
     lines = [
-        f"{ctx.unit.name}已报送{len(records)}条"
+        f"{ctx.bound_unit.name}已报送{len(records)}条"
         + ("：" if len(shown) == len(records) else f"，以下是最近{len(shown)}条（全部请发“后台”查看）：")
     ]
     lines += [f"{n}. {say_activity(a)}" for n, a in shown]
@@ -73,7 +72,7 @@ def _target(ctx: Context, number: str | None) -> Activity | str:
 
 @router.message(Command("撤回", "撤销", "删除"))
 def on_withdraw(ctx: Context) -> str:
-    args = ctx.data["args"]
+    args = ctx.args
     if args and not args.isdecimal():
         return "撤回最近一条发“撤回”，撤回某一条发“撤回 序号”。"
     record = _target(ctx, args or None)
@@ -88,7 +87,7 @@ def on_withdraw(ctx: Context) -> str:
 
 @router.message(Command("恢复", "取消撤回"))
 def on_restore(ctx: Context) -> str:
-    args = ctx.data["args"]
+    args = ctx.args
     if args.isdecimal():
         record = record_number(ctx, int(args), status=RecordStatus.WITHDRAWN)
         if record is None:
@@ -106,7 +105,7 @@ def on_restore(ctx: Context) -> str:
 
 @router.message(Command("改", "更正", "修改"))
 def on_correct(ctx: Context) -> str:
-    match = CORRECTION.match(ctx.data["args"])
+    match = CORRECTION.match(ctx.args)
     if match is None:
         return USAGE
     number, word, raw_value = match.groups()
@@ -124,12 +123,12 @@ def SaidCorrectionOf(ctx: Context) -> FilterResult:  # noqa: N802  (named like t
     said = read_correction(ctx.msg.text, ctx.now.date())
     if said is None or (read_message(ctx).intent == "report" and not has_reference(ctx.msg.text)):
         return False
-    return {"said": said}
+    return Found(said=said)
 
 
 @router.message(SaidCorrectionOf)
 def on_said_correction(ctx: Context) -> str:
-    said: SaidCorrection = ctx.data["said"]
+    said = required(ctx.said, "said")
     record = _target(ctx, str(said.number) if said.number is not None else None)
     if isinstance(record, str):
         return record
@@ -148,18 +147,17 @@ def on_said_correction(ctx: Context) -> str:
 def NamesAField(ctx: Context) -> FilterResult:  # noqa: N802
     """The whole answer is a field's name (“人数”, “是咨询的”)."""
     word = ctx.msg.text.strip(" 。.！!").removeprefix("是").removesuffix("的")
-    return {"field": FIELD_WORDS[word]} if word in FIELD_WORDS else False
+    return Found(field=FIELD_WORDS[word]) if word in FIELD_WORDS else False
 
 
 @router.message(MsgType(*TEXTUAL), InState(CorrectionQuestions.ask_correction_field), NamesAField)
 def on_field_answer(ctx: Context) -> str:
-    state = dialog.current(ctx)
-    assert state is not None
+    state = dialog.open_state(ctx)
     dialog.clear(ctx)
     record = ctx.session.get(Activity, state.data.get("activity_id"))
     if record is None or record.status != RecordStatus.ACTIVE:
         return "这条记录已撤回，没有更正。"
-    field = ctx.data["field"]
+    field = required(ctx.field, "field")
     return _correct(ctx, record, field, str(state.data.get("value", "")), FIELD_LABELS[field])
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TypeGuard
 
-from handlers.router import Context, Filter, FilterResult
+from handlers.router import Context, Filter, FilterResult, required
 from storage.dialogs import DialogState
 
 
@@ -45,13 +45,18 @@ class States:
 
 def current(ctx: Context) -> DialogState | None:
     """The sender's live dialog state; an expired one is deleted and ignored."""
-    if "dialog" not in ctx.data:
+    if not ctx.dialog_loaded:
         row = ctx.session.get(DialogState, (ctx.msg.channel, ctx.msg.user_id))
         if row is not None and row.expires_at <= ctx.now:
             ctx.session.delete(row)
             row = None
-        ctx.data["dialog"] = row
-    return ctx.data["dialog"]
+        ctx.dialog, ctx.dialog_loaded = row, True
+    return ctx.dialog
+
+
+def open_state(ctx: Context) -> DialogState:
+    """The sender's open question, on routes behind ``InState``."""
+    return required(current(ctx), "the open question (route not behind InState)")
 
 
 def ask(ctx: Context, state: State, question: str | None = None, **data: Any) -> str:
@@ -63,7 +68,7 @@ def ask(ctx: Context, state: State, question: str | None = None, **data: Any) ->
     row.state, row.data = state.name, data
     row.expires_at = ctx.now + timedelta(minutes=ctx.deps.question_timeout_minutes)
     ctx.session.add(row)
-    ctx.data["dialog"] = row
+    ctx.dialog, ctx.dialog_loaded = row, True
     return question if question is not None else state.question
 
 
@@ -71,7 +76,7 @@ def clear(ctx: Context) -> None:
     row = current(ctx)
     if row is not None:
         ctx.session.delete(row)
-        ctx.data["dialog"] = None
+        ctx.dialog = None
 
 
 def InState(*states: State) -> Filter:

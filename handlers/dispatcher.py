@@ -24,6 +24,7 @@ from handlers.inbound import Inbound
 from handlers.menu_clicks import route_menu_clicks
 from handlers.prereading import PreReading
 from handlers.router import Bound, Context, NotHandled, Reply, Router
+from storage.models import Via
 
 
 def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
@@ -33,7 +34,7 @@ def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
     if ctx.liaison is None:
         grant = automatic_grant(ctx.deps, ctx.msg.channel, ctx.msg.user_id)
         if grant is not None:
-            bind(ctx, grant, how="config")
+            bind(ctx, grant, how=Via.CONFIG)
             just_bound = True
     if ctx.liaison is not None and _stale(ctx.liaison.last_seen_at, ctx.now):
         ctx.liaison.last_seen_at = ctx.now
@@ -63,6 +64,7 @@ def build_router() -> Router:
     # routers are guarded with Admin besides.
     bound = root.include(Router("bound"))
     bound.filter(Bound)
+    bound.include(card_routes.bound_router)
     bound.include(commands.bound_router)
     bound.include(desk_routes.router)
     bound.include(contact_routes.router)
@@ -88,8 +90,7 @@ class Dispatcher:
         message_id: int | None,
         pre_reading: PreReading | None = None,
     ) -> Reply:
-        data = {"message_id": message_id, "pre_reading": pre_reading}
-        ctx = Context(msg=msg, session=session, now=now, deps=self.deps, data=data)
+        ctx = Context(msg=msg, session=session, now=now, deps=self.deps, message_id=message_id, pre_reading=pre_reading)
         try:
             return self.router.dispatch(ctx)
         except NotHandled:

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class MessageKind(StrEnum):
+    """``Inbound.msg_type`` values the handlers act on (WeChat may send others; they are kept as sent)."""
+
+    TEXT = "text"
+    VOICE = "voice"  # with WeChat's Recognition as its text when speech recognition is on
+    IMAGE = "image"
+    LOCATION = "location"
+    LINK = "link"
+    EVENT = "event"
+
+
+# Messages that carry words the parser can read.
+TEXTUAL: tuple[MessageKind, ...] = (MessageKind.TEXT, MessageKind.VOICE)
 
 
 @dataclass(frozen=True)
@@ -33,7 +49,7 @@ class CardClick:
 class Inbound:
     channel: str  # a ChannelKind: wecom | mp
     user_id: str  # WeCom userid or Official Account openid
-    msg_type: str  # text | image | voice | location | link | event | (anything else WeChat sends)
+    msg_type: str  # a MessageKind, or anything else WeChat sends
     dedupe_key: str  # MsgId, or FromUserName + CreateTime + Event for events
     created_at: datetime  # WeChat's CreateTime, Asia/Shanghai
     raw_xml: str

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from handlers.inbound import MessageKind
+
 if TYPE_CHECKING:  # handlers.router imports Deps, which holds MenuClick
     from handlers.router import Context, Reply
 
@@ -27,7 +29,7 @@ class MenuClick:
 def route_menu_clicks(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
     """Middleware (after identify): turn a known click into its command text."""
     msg = ctx.msg
-    if msg.msg_type != "event" or msg.event != CLICK_EVENT:
+    if msg.msg_type != MessageKind.EVENT or msg.event != CLICK_EVENT:
         return call_next(ctx)
     click = ctx.deps.menu_clicks.get(msg.event_key or "")
     if click is None:
@@ -36,5 +38,5 @@ def route_menu_clicks(ctx: Context, call_next: Callable[[Context], Reply]) -> Re
     # WeCom menus are per app, not per person: a liaison sees the contact person's items too.
     if click.contact_only and ctx.liaison is not None and not ctx.is_admin:
         return f"“{click.name}”供联系人{ctx.deps.contact.name}使用。发送“帮助”可查看您能用的指令。"
-    ctx.msg = replace(msg, msg_type="text", content=click.command)
+    ctx.msg = replace(msg, msg_type=MessageKind.TEXT, content=click.command)
     return call_next(ctx)

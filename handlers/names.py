@@ -9,11 +9,12 @@ else clears the question and is handled as usual: the liaison is asked once, nev
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from handlers import dialog
 from handlers.binding import audit
 from handlers.dialog import InState, State, States
+from handlers.inbound import MessageKind
 from handlers.router import Context, MsgType, NotHandled, Reply, Router
 from handlers.wording import FIELD_WORDS, type_from_words
 
@@ -58,29 +59,34 @@ def ask_name_once(ctx: Context, reply: AnyReply) -> AnyReply | str:
     return f"{reply}\n{NAME_QUESTION}" if reply else NAME_QUESTION
 
 
-def _looks_like_a_name(ctx: Context) -> dict[str, str] | bool:
+class NameAnswer(NamedTuple):
+    name: str
+    phone: str  # "" when not given
+
+
+def _looks_like_a_name(ctx: Context) -> NameAnswer | None:
     match = _NAME_ANSWER.match(ctx.msg.text)
     if match is None:
-        return False
+        return None
     name = match.group(1)
     if name[0] not in SURNAMES:
-        return False
+        return None
     # A lone word the bot understands otherwise (讲座, 人数) is an answer to something else.
     if name in FIELD_WORDS or type_from_words(name):
-        return False
-    return {"name": name, "phone": match.group(2) or ""}
+        return None
+    return NameAnswer(name, match.group(2) or "")
 
 
-@router.message(MsgType("text"), InState(NameQuestions.ask_name))
+@router.message(MsgType(MessageKind.TEXT), InState(NameQuestions.ask_name))
 def on_name(ctx: Context) -> str:
     dialog.clear(ctx)
     found = _looks_like_a_name(ctx)
-    if not isinstance(found, dict):
+    if found is None:
         raise NotHandled("not a name")  # asked once: the message goes on to the other routes
-    assert ctx.liaison is not None
-    ctx.liaison.name = found["name"]
-    ctx.liaison.phone = found["phone"] or ctx.liaison.phone
-    ctx.session.add(ctx.liaison)
-    audit(ctx, "liaison.name", ctx.unit.name if ctx.unit else "", name=found["name"], phone=bool(found["phone"]))
-    phone = f"，手机{found['phone']}" if found["phone"] else ""
-    return f"好的，{found['name']}{phone}，已记下。直接发文字和图片报送活动即可。"
+    liaison = ctx.bound_liaison
+    liaison.name = found.name
+    liaison.phone = found.phone or liaison.phone
+    ctx.session.add(liaison)
+    audit(ctx, "liaison.name", ctx.bound_unit.name, name=found.name, phone=bool(found.phone))
+    phone = f"，手机{found.phone}" if found.phone else ""
+    return f"好的，{found.name}{phone}，已记下。直接发文字和图片报送活动即可。"

@@ -1,7 +1,7 @@
 """Photo intake on the hot path: store a pending photo, queue its download, attach it.
 
 The webhook must answer within 5 s and make no outbound call, so the image itself is fetched
-and processed by bot.media_worker from the job queued here. A photo attaches to the sender's open
+and processed by bot.workers.media from the job queued here. A photo attaches to the sender's open
 record (reported within the window), or waits for the report that follows within the window
 (photos often arrive first), or is attached by hand with 图 N.
 """
@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, update
 from sqlmodel import col, select
 
+from handlers.inbound import MessageKind
 from handlers.records import numbered_records, open_record, record_number
 from handlers.router import Command, Context, MsgType, Router
 from storage.engine import table_of
-from storage.jobs import enqueue
+from storage.jobs import JobKind, enqueue
 from storage.models import Activity
 from storage.photos import Photo, PhotoStatus
 from storage.wording import say_activity
@@ -39,14 +40,13 @@ def _waiting(liaison: Any, since: Any) -> ColumnElement[bool]:
     )
 
 
-@router.message(MsgType("image"))
+@router.message(MsgType(MessageKind.IMAGE))
 def on_image(ctx: Context) -> str:
-    assert ctx.liaison is not None and ctx.unit is not None
     record = open_record(ctx)
     photo = Photo(
-        unit_id=ctx.unit.id or 0,
-        liaison_id=ctx.liaison.id,
-        message_id=ctx.data.get("message_id"),
+        unit_id=ctx.bound_unit.id or 0,
+        liaison_id=ctx.bound_liaison.id,
+        message_id=ctx.message_id,
         activity_id=record.id if record else None,
         created_at=ctx.now,
     )
@@ -54,7 +54,7 @@ def on_image(ctx: Context) -> str:
     ctx.session.flush()
     payload = {"photo_id": photo.id, "channel": ctx.msg.channel, "user_id": ctx.msg.user_id}
     payload |= {"media_id": ctx.msg.media_id, "pic_url": ctx.msg.pic_url}
-    enqueue(ctx.session, "photo", payload, ctx.now)
+    enqueue(ctx.session, JobKind.PHOTO, payload, ctx.now)
     if record is not None:
         return f"图片已收到，关联到：{say_activity(record)}"
     return which_record(ctx)
@@ -99,7 +99,7 @@ def attach_waiting_photos(ctx: Context, record: Activity) -> int:
 
 @router.message(Command("图", "图片"))
 def on_attach_by_number(ctx: Context) -> str:
-    args = ctx.data["args"]
+    args = ctx.args
     if not args.isdecimal():
         return "请回复“图 序号”，序号见“我的”列表。"
     record = record_number(ctx, int(args))

@@ -19,11 +19,10 @@ from sqlmodel import Session
 
 from handlers.binding import automatic_grant, load_liaison
 from handlers.deps import Deps
-from handlers.inbound import Inbound
+from handlers.inbound import TEXTUAL, Inbound
 from handlers.parsing import Reading, parse_report
 from handlers.parsing.model import Intent
 
-TEXTUAL = ("text", "voice")
 # What a text too long to read reads as: nothing, so no route takes it for a report or an RSVP.
 UNREAD = Reading(Intent.OTHER, None, None, (), (), ())
 

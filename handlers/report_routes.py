@@ -9,14 +9,15 @@ from handlers import dialog
 from handlers.binding import audit
 from handlers.cards import push_card, settle_open
 from handlers.dialog import InState, State, States
+from handlers.inbound import TEXTUAL, MessageKind
 from handlers.parsing import COUNT_FIELDS, Reading
-from handlers.prereading import TEXTUAL, too_long
+from handlers.prereading import too_long
 from handlers.records import open_record
 from handlers.reports import outside_week_note, read_message, record_activities, recorded_reply, reporting_unit
-from handlers.router import Context, MsgType, Router
+from handlers.router import Context, MsgType, Router, required
 from handlers.wording import type_from_words
 from scheduler.cards import CardKind, activity_type_card
-from storage.models import Activity, RecordStatus
+from storage.models import Activity, RecordStatus, Via
 from storage.vocabulary import ActivityType, as_type
 from storage.wording import say_activity
 
@@ -92,8 +93,7 @@ def on_too_long(ctx: Context) -> str:
 @router.message(MsgType(*TEXTUAL), InState(ReportQuestions.ask_type, ReportQuestions.ask_location))
 def on_answer(ctx: Context) -> str:
     reading = read_message(ctx)
-    state = dialog.current(ctx)
-    assert state is not None
+    state = dialog.open_state(ctx)
     if is_new_report(reading) or not ctx.msg.text:
         dialog.clear(ctx)
         return report(ctx, reading) if reading.activities else NOT_A_REPORT
@@ -134,10 +134,10 @@ def _update(ctx: Context, record: Activity, field: str, value: str) -> None:
     setattr(record, field, value)
     record.updated_at = ctx.now
     ctx.session.add(record)
-    audit(ctx, "activity.update", f"activity:{record.id}", field=field, before=before, after=value, how="answer")
+    audit(ctx, "activity.update", f"activity:{record.id}", field=field, before=before, after=value, how=Via.ANSWER)
 
 
-@router.message(MsgType("voice"), lambda ctx: not ctx.msg.text)
+@router.message(MsgType(MessageKind.VOICE), lambda ctx: not ctx.msg.text)
 def on_unrecognised_voice(ctx: Context) -> str:
     return "没能识别这条语音，请改发文字。"
 
@@ -151,9 +151,9 @@ def on_text(ctx: Context) -> str:
     return report(ctx, reading)
 
 
-@router.message(MsgType("location"))
+@router.message(MsgType(MessageKind.LOCATION))
 def on_location(ctx: Context) -> str:
-    assert ctx.msg.location is not None
+    spot = required(ctx.msg.location, "the location (route not behind MsgType(LOCATION))")
     state = dialog.current(ctx)
     record = None
     if ReportQuestions.ask_location.holds(state):
@@ -162,20 +162,19 @@ def on_location(ctx: Context) -> str:
     record = record or open_record(ctx)
     if record is None:
         return "位置已收到，但没有找到最近的报送记录。请先发文字报送活动，再发送位置。"
-    place = ctx.msg.location.label or f"{ctx.msg.location.latitude:.5f},{ctx.msg.location.longitude:.5f}"
+    place = spot.label or f"{spot.latitude:.5f},{spot.longitude:.5f}"
     _update(ctx, record, "location", place)
     return f"已补充地点：{say_activity(record)}"
 
 
-@router.message(MsgType("link"))
+@router.message(MsgType(MessageKind.LINK))
 def on_link(ctx: Context) -> str:
     """A shared article is media coverage of the unit's work."""
-    assert ctx.msg.link is not None and ctx.unit is not None
-    link = ctx.msg.link
+    link = required(ctx.msg.link, "the link (route not behind MsgType(LINK))")
     record = Activity(
-        unit_id=ctx.unit.id or 0,
+        unit_id=ctx.bound_unit.id or 0,
         liaison_id=ctx.liaison.id if ctx.liaison else None,
-        message_id=ctx.data.get("message_id"),
+        message_id=ctx.message_id,
         date=ctx.now.date(),
         type=ActivityType.MEDIA,
         location=None,
@@ -186,5 +185,5 @@ def on_link(ctx: Context) -> str:
     )
     ctx.session.add(record)
     ctx.session.flush()
-    audit(ctx, "activity.create", f"activity:{record.id}", unit=ctx.unit.name, how="link")
+    audit(ctx, "activity.create", f"activity:{record.id}", unit=ctx.bound_unit.name, how=Via.LINK)
     return f"已记录媒体宣传：《{link.title}》\n{say_activity(record)}\n如需撤回请发“撤回”。"

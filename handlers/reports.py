@@ -8,7 +8,7 @@ from sqlmodel import select
 from handlers.binding import audit
 from handlers.parsing import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.photos import attach_waiting_photos
-from handlers.prereading import UNREAD, PreReading, read_text, too_long
+from handlers.prereading import UNREAD, read_text, too_long
 from handlers.router import Context
 from handlers.wording import CORRECTION_HINT
 from storage.engine import table_of
@@ -19,27 +19,27 @@ from storage.wording import say_activity, say_date
 def read_message(ctx: Context) -> Reading:
     """The parser's reading of this message, computed once however many routes ask: taken
     from the bot's pre-reading when it fits (see handlers.prereading); a text too long is not read."""
-    if "reading" not in ctx.data:
+    if ctx.reading is None:
         bound = ctx.unit.name if ctx.unit else None
-        pre: PreReading | None = ctx.data.get("pre_reading")
+        pre = ctx.pre_reading
         if too_long(ctx.deps, ctx.msg):
-            ctx.data["reading"] = UNREAD
+            ctx.reading = UNREAD
         elif pre is not None and pre.fits(ctx.msg.text, ctx.now, bound):
-            ctx.data["reading"] = pre.reading
+            ctx.reading = pre.reading
         else:
-            ctx.data["reading"] = read_text(ctx.deps, ctx.msg.text, ctx.now, bound)
-    return ctx.data["reading"]
+            ctx.reading = read_text(ctx.deps, ctx.msg.text, ctx.now, bound)
+    return ctx.reading
 
 
 def reporting_unit(ctx: Context, reading: Reading) -> Unit | str:
     """The unit to file under, or a refusal. Only the contact person may file for another unit."""
-    assert ctx.unit is not None
+    own = ctx.bound_unit
     named = reading.unit if reading.unit_source == "text" else None
-    if named is None or named == ctx.unit.name:
-        return ctx.unit
+    if named is None or named == own.name:
+        return own
     if ctx.is_admin:
         return ctx.session.exec(select(Unit).where(Unit.name == named)).one()
-    return f"您绑定的是{ctx.unit.name}，不能代{named}报送。如需更换单位，请先发“解绑”，再用新单位的邀请码绑定。"
+    return f"您绑定的是{own.name}，不能代{named}报送。如需更换单位，请先发“解绑”，再用新单位的邀请码绑定。"
 
 
 # Built once: the webhook's hot path then only binds values (see handlers.binding).
@@ -53,7 +53,7 @@ def record_activities(ctx: Context, unit: Unit, parsed: tuple[ParsedActivity, ..
         values = {
             "unit_id": unit.id or 0,
             "liaison_id": ctx.liaison.id if ctx.liaison else None,
-            "message_id": ctx.data.get("message_id"),
+            "message_id": ctx.message_id,
             "date": item.date,
             "end_date": item.end_date if item.end_date > item.date else None,  # None: one day
             "type": item.type,

@@ -8,8 +8,10 @@ session) and return the reply text, or None for "no passive reply".
     @router.message(Command("帮助"))
     def help_(ctx: Context) -> str: ...
 
-A filter returns False (no match), True, or a dict merged into ``ctx.data`` (e.g. a regex's
-groups). Middlewares wrap dispatch: ``mw(ctx, call_next) -> reply``. A router's own filters
+A filter returns False (no match), True, or a ``Found`` whose items are set on the Context's
+attributes of the same names (a command's arguments, a regex's groups, the parser's reading): a
+handler reads ``ctx.args``, typed. Middlewares wrap dispatch: ``mw(ctx, call_next) -> reply``.
+A router's own filters
 (``router.filter(Bound)``, as aiogram's) guard every route in it and in the routers it includes,
 so a route is never reached by a sender it was not meant for, whatever the order of routes.
 """
@@ -18,21 +20,54 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from sqlmodel import Session
 
 from handlers.deps import Deps
-from handlers.inbound import Inbound
+from handlers.inbound import TEXTUAL, Inbound, MessageKind
+from storage.dialogs import DialogState
 from storage.models import Liaison, Role, Unit
+
+if TYPE_CHECKING:  # the parser and the correction reader import this module's Context
+    from handlers.parsing import Reading
+    from handlers.prereading import PreReading
+    from handlers.said_corrections import SaidCorrection
 
 Reply = str | None
 Handler = Callable[["Context"], Reply]
-FilterResult = bool | dict[str, Any]
-Filter = Callable[["Context"], FilterResult]
 Middleware = Callable[["Context", Callable[["Context"], Reply]], Reply]
+T = TypeVar("T")
+
+
+class Found(TypedDict, total=False):
+    """What a filter found, by the name of the Context attribute it is set on."""
+
+    command: str
+    args: str
+    groups: tuple[str, ...]
+    reading: Reading
+    said: SaidCorrection
+    field: str
+    distance_m: float
+
+
+FilterResult = bool | Found
+Filter = Callable[["Context"], FilterResult]
+
+
+class RoutingError(RuntimeError):
+    """A handler asked for what its route's filters guarantee and it was missing: a bug in the
+    routing table, never something a message can cause."""
+
+
+def required(value: T | None, what: str) -> T:
+    """``value``, which the route's filters guarantee (e.g. the ``said`` of SaidCorrectionOf)."""
+    if value is None:
+        raise RoutingError(f"{what} is missing: the route lacks the filter that provides it")
+    return value
 
 
 @dataclass
@@ -43,7 +78,23 @@ class Context:
     deps: Deps
     liaison: Liaison | None = None
     unit: Unit | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    message_id: int | None = None  # the stored inbound row (None in tools that parse without storing)
+    pre_reading: PreReading | None = None  # the parse done before the writer's transaction
+    # Set by filters (see Found):
+    command: str = ""
+    args: str = ""  # what follows a command word
+    groups: tuple[str, ...] = ()  # a Regex filter's groups
+    reading: Reading | None = None  # the parser's reading, once read (handlers.reports.read_message)
+    said: SaidCorrection | None = None
+    field: str | None = None  # a record field a correction names
+    distance_m: float | None = None  # from the ceremony venue, of a location message
+    # The sender's dialog row once looked up (handlers.dialog.current); None: there is none.
+    dialog: DialogState | None = None
+    dialog_loaded: bool = False
+
+    def take(self, found: Found) -> None:
+        for name, value in found.items():
+            setattr(self, name, value)
 
     @property
     def actor(self) -> str:
@@ -52,6 +103,16 @@ class Context:
     @property
     def is_admin(self) -> bool:
         return self.liaison is not None and self.liaison.role == Role.ADMIN
+
+    @property
+    def bound_unit(self) -> Unit:
+        """The sender's unit, on routes behind the ``Bound`` filter."""
+        return required(self.unit, "the sender's unit (route not behind Bound)")
+
+    @property
+    def bound_liaison(self) -> Liaison:
+        """The sender, on routes behind the ``Bound`` filter."""
+        return required(self.liaison, "the bound sender (route not behind Bound)")
 
 
 class NotHandled(Exception):
@@ -100,7 +161,7 @@ class Router:
         guarded = _match(self._filters, ctx)
         if guarded is None:
             raise NotHandled(self.name)
-        ctx.data.update(guarded)
+        ctx.take(guarded)
         for route in self._routes:
             if isinstance(route, Router):
                 try:
@@ -109,7 +170,7 @@ class Router:
                     continue
             matched = _match(route.filters, ctx)
             if matched is not None:
-                ctx.data.update(matched)
+                ctx.take(matched)
                 return route.handler(ctx)
         raise NotHandled(self.name)
 
@@ -118,8 +179,8 @@ def _bind(mw: Middleware, call_next: Callable[[Context], Reply]) -> Callable[[Co
     return lambda ctx: mw(ctx, call_next)
 
 
-def _match(filters: tuple[Filter, ...], ctx: Context) -> dict[str, Any] | None:
-    found: dict[str, Any] = {}
+def _match(filters: tuple[Filter, ...], ctx: Context) -> Found | None:
+    found = Found()
     for flt in filters:
         result = flt(ctx)
         if result is False:
@@ -132,19 +193,19 @@ def _match(filters: tuple[Filter, ...], ctx: Context) -> dict[str, Any] | None:
 # ---- filters ----
 
 
-def MsgType(*types: str) -> Filter:
-    return lambda ctx: ctx.msg.msg_type in types
+def MsgType(*kinds: MessageKind) -> Filter:
+    return lambda ctx: ctx.msg.msg_type in kinds
 
 
 def Command(*words: str) -> Filter:
-    """The message is one of the words, optionally followed by arguments: {"args": "..."}."""
+    """The message is one of the words, optionally followed by arguments (``ctx.args``)."""
     pattern = re.compile(r"^\s*(?:/)?(" + "|".join(map(re.escape, words)) + r")(?:[\s:：]+(.*))?\s*$", re.S)
 
     def check(ctx: Context) -> FilterResult:
-        if ctx.msg.msg_type not in ("text", "voice"):
+        if ctx.msg.msg_type not in TEXTUAL:
             return False
         m = pattern.match(ctx.msg.text)
-        return {"command": m.group(1), "args": (m.group(2) or "").strip()} if m else False
+        return Found(command=m.group(1), args=(m.group(2) or "").strip()) if m else False
 
     return check
 
@@ -154,7 +215,7 @@ def Regex(pattern: str) -> Filter:
 
     def check(ctx: Context) -> FilterResult:
         m = compiled.search(ctx.msg.text)
-        return {"match": m} if m else False
+        return Found(groups=tuple(g or "" for g in m.groups())) if m else False
 
     return check
 

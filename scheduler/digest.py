@@ -32,7 +32,7 @@ from storage.campaign_status import (
     units_by_name,
 )
 from storage.models import Activity, Liaison, Role
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, OutboxStatus
 from storage.photo_store import PhotoStore
 from storage.photos import Photo, PhotoStatus
 from storage.vocabulary import CountKind, type_label
@@ -205,7 +205,7 @@ class DigestWriter:
         """Failed pushes and unreachable people since ``since``, and units nobody can be reached at."""
         rows = session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.status == "failed", col(OutboxMessage.finished_at) >= since)
+            .where(OutboxMessage.status == OutboxStatus.FAILED, col(OutboxMessage.finished_at) >= since)
             .order_by(col(OutboxMessage.id))
         ).all()
         failed = [row for row in rows if row.errcode not in UNREACHABLE_ERRCODES]

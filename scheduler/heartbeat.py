@@ -1,4 +1,4 @@
-"""A loop's sign of life: when it last went round (read by /healthz, see bot.health).
+"""A loop's sign of life: when it last went round (read by /healthz, see bot.web.health).
 
 Counted on the monotonic clock, not the campaign's Clock: whether a loop is stuck is a matter of
 real seconds, and a virtual clock runs thousands of times faster (or stands still while held).

@@ -36,6 +36,14 @@ class PushKind(StrEnum):
     FINAL_ROLLUP = "final_rollup"
 
 
+class AdHocPush(StrEnum):
+    """Outbox kinds of pushes outside the plan."""
+
+    NOTICE = "notice"  # the contact person's 通知 to units
+    MANUAL_NUDGE = "manual_nudge"  # the contact person's 提醒 to one unit
+    PHOTO_NOTICE = "photo_notice"  # a photo could not be used: its sender is told
+
+
 class Audience(StrEnum):
     """Who receives a push, resolved when it fires."""
 

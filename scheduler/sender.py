@@ -24,6 +24,7 @@ from collections import defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,8 @@ from scheduler.heartbeat import Heartbeat
 from storage.cards import keep_response_code
 from storage.db import Database
 from storage.leases import claim_due
-from storage.models import Liaison
-from storage.outbox import OutboxMessage
+from storage.models import ChannelKind, Liaison
+from storage.outbox import OutboxMessage, OutboxStatus
 from storage.retry_schedule import RetrySchedule
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,18 @@ class Claimed:
     extra: dict[str, Any] = field(default_factory=dict)  # a card, or a card update (see _send_wecom)
 
 
+class Result(StrEnum):
+    """What one delivery attempt came to; SENT and FAILED are final (the row's OutboxStatus)."""
+
+    SENT = OutboxStatus.SENT.value
+    FAILED = OutboxStatus.FAILED.value
+    RETRY = "retry"  # the row stays pending until its next attempt
+
+
 @dataclass(frozen=True)
 class Outcome:
     row_id: int
-    status: str  # sent | failed | retry
+    status: Result
     errcode: int | None = None
     error: str | None = None
     via: str | None = None  # mp: custom | template
@@ -145,8 +154,8 @@ class OutboxSender:
             claimed = await self.db.run(lambda session: self._claim(session, now))
             if not claimed:
                 return 0
-            outcomes = await self._send_wecom([row for row in claimed if row.channel == "wecom"], now)
-            outcomes += await self._send_mp([row for row in claimed if row.channel == "mp"], now)
+            outcomes = await self._send_wecom([row for row in claimed if row.channel == ChannelKind.WECOM], now)
+            outcomes += await self._send_mp([row for row in claimed if row.channel == ChannelKind.MP], now)
             outcomes += await self._send_group_robot([row for row in claimed if row.channel == GROUP_ROBOT])
             await self.db.run(lambda session: self._record(session, outcomes, now))
             return len(claimed)
@@ -164,22 +173,22 @@ class OutboxSender:
         session.execute(
             update(OutboxMessage)
             .where(
-                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.status) == OutboxStatus.PENDING,
                 col(OutboxMessage.not_after).is_not(None),
                 col(OutboxMessage.not_after) <= now,
             )
-            .values(status="expired", finished_at=now, error="too late to be useful")
+            .values(status=OutboxStatus.EXPIRED, finished_at=now, error="too late to be useful")
         )
         leased = claim_due(
             session,
             OutboxMessage,
-            due=(col(OutboxMessage.status) == "pending") & (col(OutboxMessage.next_attempt_at) <= now),
+            due=(col(OutboxMessage.status) == OutboxStatus.PENDING) & (col(OutboxMessage.next_attempt_at) <= now),
             order_by=(col(OutboxMessage.id),),
             limit=self.policy.claim_limit,
             lease={"next_attempt_at": now + self.policy.lease},
             choose=lambda rows: self._within_rate_limits(session, rows, now),
         )
-        last_seen = self._mp_last_seen(session, {r.recipient for r in leased if r.channel == "mp"})
+        last_seen = self._mp_last_seen(session, {r.recipient for r in leased if r.channel == ChannelKind.MP})
         return [
             Claimed(
                 id=row.id or 0,
@@ -197,11 +206,11 @@ class OutboxSender:
     def _within_rate_limits(self, session: Session, rows: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
         """The rows that may go now; rows over a WeCom member's or a group robot's limits are put off
         until they may."""
-        limits = {
-            "wecom": (self.policy.per_minute, self.policy.per_hour),
+        limits: dict[str, tuple[int, int | None]] = {
+            ChannelKind.WECOM: (self.policy.per_minute, self.policy.per_hour),
             GROUP_ROBOT: (self.policy.robot_per_minute, None),
         }
-        recent = {
+        recent: dict[str, defaultdict[str, list[datetime]]] = {
             channel: self._recent_sends(session, channel, {r.recipient for r in rows if r.channel == channel}, now)
             for channel in limits
         }
@@ -230,7 +239,7 @@ class OutboxSender:
         rows = session.exec(
             select(OutboxMessage.recipient, OutboxMessage.sent_at).where(
                 OutboxMessage.channel == channel,
-                OutboxMessage.status == "sent",
+                OutboxMessage.status == OutboxStatus.SENT,
                 col(OutboxMessage.recipient).in_(recipients),
                 col(OutboxMessage.sent_at) > now - HOUR,
             )
@@ -256,7 +265,9 @@ class OutboxSender:
     def _mp_last_seen(session: Session, openids: set[str]) -> dict[str, datetime]:
         if not openids:
             return {}
-        rows = session.exec(select(Liaison).where(Liaison.channel == "mp", col(Liaison.user_id).in_(openids))).all()
+        rows = session.exec(
+            select(Liaison).where(Liaison.channel == ChannelKind.MP, col(Liaison.user_id).in_(openids))
+        ).all()
         return {row.user_id: row.last_seen_at for row in rows if row.last_seen_at is not None}
 
     # ---- sending ----
@@ -265,7 +276,7 @@ class OutboxSender:
         if not rows:
             return []
         if self.wecom is None:
-            return [Outcome(row.id, "failed", None, "WeCom is not enabled") for row in rows]
+            return [Outcome(row.id, Result.FAILED, None, "WeCom is not enabled") for row in rows]
         groups: defaultdict[tuple[str, str | None], list[Claimed]] = defaultdict(list)
         outcomes: list[Outcome] = []
         for row in rows:
@@ -295,12 +306,12 @@ class OutboxSender:
         except DeliveryError as exc:
             return [self._after_error(row, exc) for row in batch]
         except OSError as exc:  # the collage file is gone: nothing to retry
-            return [Outcome(row.id, "failed", None, f"image unreadable: {exc}") for row in batch]
+            return [Outcome(row.id, Result.FAILED, None, f"image unreadable: {exc}") for row in batch]
         invalid = set(result.invalid_users)
         return [
-            Outcome(row.id, "failed", ALL_RECIPIENTS_INVALID, "invaliduser: not a member of the app")
+            Outcome(row.id, Result.FAILED, ALL_RECIPIENTS_INVALID, "invaliduser: not a member of the app")
             if row.recipient in invalid
-            else Outcome(row.id, "sent")
+            else Outcome(row.id, Result.SENT)
             for row in batch
         ]
 
@@ -312,8 +323,8 @@ class OutboxSender:
         except DeliveryError as exc:
             return self._after_error(row, exc)
         if row.recipient in sent.invalid_users:
-            return Outcome(row.id, "failed", ALL_RECIPIENTS_INVALID, "invaliduser: not a member of the app")
-        return Outcome(row.id, "sent", card_task=str(card.get("task_id")), response_code=sent.response_code)
+            return Outcome(row.id, Result.FAILED, ALL_RECIPIENTS_INVALID, "invaliduser: not a member of the app")
+        return Outcome(row.id, Result.SENT, card_task=str(card.get("task_id")), response_code=sent.response_code)
 
     async def _wecom_card_update(self, row: Claimed) -> Outcome:
         assert self.wecom is not None
@@ -322,15 +333,15 @@ class OutboxSender:
             await self.wecom.update_template_card([row.recipient], update["response_code"], update["replace_name"])
         except DeliveryError as exc:
             return self._after_error(row, exc)
-        return Outcome(row.id, "sent")
+        return Outcome(row.id, Result.SENT)
 
     async def _send_mp(self, rows: list[Claimed], now: datetime) -> list[Outcome]:
         outcomes = []
         for row in rows:
             if self.mp is None:
-                outcomes.append(Outcome(row.id, "failed", None, "Official Account is not enabled"))
+                outcomes.append(Outcome(row.id, Result.FAILED, None, "Official Account is not enabled"))
             elif row.image is not None:
-                outcomes.append(Outcome(row.id, "failed", None, "images are not sent on the Official Account"))
+                outcomes.append(Outcome(row.id, Result.FAILED, None, "images are not sent on the Official Account"))
             else:
                 outcomes.append(await self._mp_one(row, now))
         return outcomes
@@ -340,29 +351,32 @@ class OutboxSender:
         if row.last_seen_at is not None and now - row.last_seen_at < self.policy.service_window:
             try:
                 await self.mp.send_custom_text(row.recipient, row.text)
-                return Outcome(row.id, "sent", via="custom")
+                return Outcome(row.id, Result.SENT, via="custom")
             except DeliveryError as exc:
                 # Our record of the window can be a little off from WeChat's: fall back below.
                 if exc.errcode != OUTSIDE_SERVICE_WINDOW:
                     return self._after_error(row, exc)
         if not self.template_id:
             return Outcome(
-                row.id, "failed", OUTSIDE_SERVICE_WINDOW, "unreachable: no message in 48 h and no template configured"
+                row.id,
+                Result.FAILED,
+                OUTSIDE_SERVICE_WINDOW,
+                "unreachable: no message in 48 h and no template configured",
             )
         try:
             await self.mp.send_template(row.recipient, self.template_id, {"content": row.text})
         except DeliveryError as exc:
             return self._after_error(row, exc)
-        return Outcome(row.id, "sent", via="template")
+        return Outcome(row.id, Result.SENT, via="template")
 
     async def _send_group_robot(self, rows: list[Claimed]) -> list[Outcome]:
         outcomes = []
         for row in rows:
             if self.group_robot is None:
-                outcomes.append(Outcome(row.id, "failed", None, "the group robot is not configured"))
+                outcomes.append(Outcome(row.id, Result.FAILED, None, "the group robot is not configured"))
             elif row.recipient != self.group_robot.robot_id:
                 # Queued for a robot whose key has since been replaced: that group is not this one.
-                outcomes.append(Outcome(row.id, "failed", None, "queued for another group robot (key changed)"))
+                outcomes.append(Outcome(row.id, Result.FAILED, None, "queued for another group robot (key changed)"))
             else:
                 outcomes.append(await self._robot_one(self.group_robot, row))
         return outcomes
@@ -376,15 +390,15 @@ class OutboxSender:
         except DeliveryError as exc:
             return self._after_error(row, exc)
         except OSError as exc:  # the collage file is gone: nothing to retry
-            return Outcome(row.id, "failed", None, f"image unreadable: {exc}")
-        return Outcome(row.id, "sent")
+            return Outcome(row.id, Result.FAILED, None, f"image unreadable: {exc}")
+        return Outcome(row.id, Result.SENT)
 
     def _after_error(self, row: Claimed, exc: DeliveryError) -> Outcome:
         transient = exc.retried or exc.errcode in (SYSTEM_BUSY, FREQUENCY_LIMITED)
         retry_in = self.policy.retry.delay_after(row.attempts) if transient else None
         if retry_in is None:
-            return Outcome(row.id, "failed", exc.errcode, str(exc)[:500])
-        return Outcome(row.id, "retry", exc.errcode, str(exc)[:500], retry_in=retry_in)
+            return Outcome(row.id, Result.FAILED, exc.errcode, str(exc)[:500])
+        return Outcome(row.id, Result.RETRY, exc.errcode, str(exc)[:500], retry_in=retry_in)
 
     # ---- recording ----
 
@@ -398,8 +412,8 @@ class OutboxSender:
                 row.next_attempt_at = now + outcome.retry_in
                 log.warning("outbox %s: retry %d later: %s", row.key, row.attempts, outcome.error)
             else:
-                row.status, row.finished_at = outcome.status, now
-                if outcome.status == "sent":
+                row.status, row.finished_at = OutboxStatus(outcome.status), now
+                if outcome.status == Result.SENT:
                     row.sent_at, row.errcode = now, 0
                 else:
                     log.warning("outbox %s failed: %s", row.key, outcome.error)

@@ -4,7 +4,7 @@ A commit is on disk when it returns: SQLite runs WAL with ``synchronous=FULL`` (
 at every commit; NORMAL syncs only at checkpoints, so a power cut could roll back transactions
 whose webhook answer already went out, and WeChat does not resend an answered message), and every
 PostgreSQL connection sets ``synchronous_commit=on`` (a server configured ``off`` would acknowledge
-before its WAL is flushed). The cost of the sync is shared: bot.pipeline commits the messages that
+before its WAL is flushed). The cost of the sync is shared: bot.pipeline.group_commit commits the messages that
 arrive together in one transaction.
 
 Database work is synchronous SQLAlchemy run off the event loop: ``await db.run(fn)`` calls

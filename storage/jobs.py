@@ -5,6 +5,7 @@ running when the process died is picked up again after its lease lapses."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text
@@ -16,11 +17,22 @@ from storage.models import local_datetime_column
 LEASE = timedelta(minutes=5)
 
 
+class JobKind(StrEnum):
+    PHOTO = "photo"  # download, check and store a photo message's image (bot's media worker)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"  # under a lease; a lapsed lease makes it runnable again
+    DONE = "done"
+    FAILED = "failed"  # given up
+
+
 class Job(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(index=True)  # e.g. "photo"
+    kind: str = Field(index=True)  # a JobKind
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="queued", index=True)  # queued | running | done | failed
+    status: str = Field(default=JobStatus.QUEUED, index=True)  # a JobStatus
     attempts: int = 0
     run_after: datetime = local_datetime_column(nullable=False)
     lease_until: datetime | None = local_datetime_column(nullable=True)
@@ -29,7 +41,7 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = local_datetime_column(nullable=True)
 
 
-def enqueue(session: Session, kind: str, payload: dict[str, Any], now: datetime) -> Job:
+def enqueue(session: Session, kind: JobKind, payload: dict[str, Any], now: datetime) -> Job:
     job = Job(kind=kind, payload=payload, run_after=now, created_at=now)
     session.add(job)
     session.flush()
@@ -38,14 +50,15 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], now: datetime)
 
 def claim_next(session: Session, now: datetime) -> Job | None:
     """Take the oldest runnable job (queued, or running with a lapsed lease) under a lease."""
-    runnable = (col(Job.status) == "queued") | ((col(Job.status) == "running") & (col(Job.lease_until) < now))
+    queued, running = col(Job.status) == JobStatus.QUEUED, col(Job.status) == JobStatus.RUNNING
+    runnable = queued | (running & (col(Job.lease_until) < now))
     claimed = claim_due(
         session,
         Job,
         due=runnable & (col(Job.run_after) <= now),
         order_by=(col(Job.run_after), col(Job.id)),
         limit=1,
-        lease={"status": "running", "lease_until": now + LEASE},
+        lease={"status": JobStatus.RUNNING, "lease_until": now + LEASE},
     )
     return claimed[0] if claimed else None
 
@@ -53,7 +66,7 @@ def claim_next(session: Session, now: datetime) -> Job | None:
 def finish(session: Session, job_id: int, now: datetime) -> None:
     job = session.get(Job, job_id)
     if job is not None:
-        job.status, job.finished_at, job.lease_until = "done", now, None
+        job.status, job.finished_at, job.lease_until = JobStatus.DONE, now, None
         session.add(job)
 
 
@@ -64,7 +77,7 @@ def fail(session: Session, job_id: int, error: str, now: datetime, *, retry_in: 
         return
     job.last_error, job.lease_until = error[:2000], None
     if retry_in is None:
-        job.status, job.finished_at = "failed", now
+        job.status, job.finished_at = JobStatus.FAILED, now
     else:
-        job.status, job.run_after = "queued", now + retry_in
+        job.status, job.run_after = JobStatus.QUEUED, now + retry_in
     session.add(job)

@@ -117,6 +117,20 @@ class Activity(SQLModel, table=True):
         return [self.date + dt.timedelta(days=n) for n in range((self.last_day - self.date).days + 1)]
 
 
+class Via(StrEnum):
+    """How an audited change came about: ``AuditLog.detail["how"]``."""
+
+    CONFIG = "config"  # the contact person's account named in config
+    INVITE_CODE = "invite_code"
+    ANSWER = "answer"  # an answer to the bot's question
+    LINK = "link"  # a shared article link
+    TEXT = "text"  # typed in the chat
+    LOCATION = "location"  # a shared location
+    ADMIN = "admin"  # by the contact person on a unit's behalf
+    LIAISON = "liaison"  # by the unit's own liaison
+    WEB = "web"  # on the desk
+
+
 class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = local_datetime_column(nullable=False)

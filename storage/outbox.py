@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text
@@ -13,6 +14,15 @@ from sqlmodel import Field, Session, SQLModel
 
 from storage.engine import insert_ignoring_conflicts, table_of
 from storage.models import local_datetime_column
+
+
+class OutboxStatus(StrEnum):
+    """``OutboxMessage.status``."""
+
+    PENDING = "pending"  # waiting for its time or its next attempt
+    SENT = "sent"
+    FAILED = "failed"  # given up: the platform refused it for good, or retries ran out
+    EXPIRED = "expired"  # too late to be useful when the sender got to it
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -23,7 +33,7 @@ class OutboxMessage(SQLModel, table=True):
     recipient: str = Field(index=True)  # userid / openid
     text: str = Field(sa_column=Column(Text, nullable=False))
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", index=True)  # pending | sent | failed | expired
+    status: str = Field(default=OutboxStatus.PENDING, index=True)  # an OutboxStatus
     attempts: int = 0
     next_attempt_at: datetime = local_datetime_column(nullable=False)
     not_after: datetime | None = local_datetime_column(nullable=True)  # too late to be useful after this
@@ -64,7 +74,7 @@ def put(
         "recipient": recipient,
         "text": text,
         "extra": extra or {},
-        "status": "pending",
+        "status": OutboxStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "not_after": not_after,

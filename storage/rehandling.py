@@ -1,4 +1,4 @@
-"""The background re-handler's bookkeeping (bot.rehandler): one row per inbound message it has
+"""The background re-handler's bookkeeping (bot.workers.rehandler): one row per inbound message it has
 tried to handle again, counting attempts so a message whose handling keeps failing is retried with
 backoff and then left as failed, for the contact person to see, instead of being retried forever.
 

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 
 from bot.channels.wire import normalise, to_inbound, xml_fields
 from bot.config import Settings
-from bot.pipeline import MessagePipeline
+from bot.pipeline.group_commit import MessagePipeline
 from bot.runtime import make_deps, open_database
 from bot.sandbox.callbacks import message_xml, new_msg_id
 from handlers.dispatcher import Dispatcher

@@ -15,11 +15,11 @@ from bot.config import Settings, load_config
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import MpSealer, WeComUser
 from bot.sandbox.chat_page import ChatPage
-from bot.sandbox.platform import make_platform_app
+from bot.sandbox.platform import make_platform_app, sandboxed
 from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed, web_app_for
+from bot.server.serve import web_app_for
 from bot.wechat_api import RetryPolicy
-from bot.workers import open_background
+from bot.workers.background import open_background
 from handlers.binding import code_table
 from handlers.deps import Deps
 from scheduler.clock import TZ, Clock, ManualClock

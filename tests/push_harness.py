@@ -12,12 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
-from bot.push_worker import make_firing, make_sender
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import message_xml, new_msg_id, reply_content
 from bot.sandbox.state import SentMessage
 from bot.wechat_api import RetryPolicy
-from bot.workers import Background, open_background
+from bot.workers.background import Background, open_background
+from bot.workers.push import make_firing, make_sender
 from scheduler.clock import TZ, ManualClock
 from scheduler.executor import VirtualRunner
 from scheduler.plan import PlannedPush, build_plan

@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot.backup import BackupError, make_backup, restore_backup
 from bot.backup.archive import MANIFEST, Manifest
 from bot.backup.daily import DailyBackup
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import BackupConfig, Settings, load_config
 from bot.demo import demo_photo
 from bot.runtime import open_database

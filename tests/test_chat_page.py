@@ -16,7 +16,7 @@ import aiohttp
 from PIL import Image
 from playwright.async_api import expect
 
-from bot.push_worker import make_firing, make_sender
+from bot.workers.push import make_firing, make_sender
 from scheduler.audiences import Recipient
 from scheduler.clock import TZ, VirtualClock
 from scheduler.executor import VirtualRunner

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.push_worker import make_sender
 from bot.runtime import Runtime
 from bot.wechat_api import RetryPolicy
-from bot.workers import open_background
+from bot.workers.background import open_background
+from bot.workers.push import make_sender
 from storage.models import Activity, InboundMessage
 from storage.outbox import OutboxMessage, put
 from tests.harness import Harness, make_settings

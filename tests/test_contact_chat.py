@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as weekbot
+from bot.cli.main import main as weekbot
 from scheduler.clock import TZ
 from storage.models import AuditLog
 from tests.chat import ChatTester

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.push_worker import make_firing
+from bot.workers.push import make_firing
 from handlers.contact_routes import invitation
 from scheduler.plan import PlannedPush, build_plan
 from storage.campaign_status import FiredPush

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.push_worker import make_firing, make_sender
 from bot.runtime import Runtime
 from bot.sandbox.state import PlatformState
+from bot.workers.push import make_firing, make_sender
 from scheduler.clock import TZ, SystemClock, VirtualClock
 from scheduler.executor import SchedulerExecutor, VirtualRunner
 from scheduler.plan import Audience, PlannedPush, PushKind

@@ -1,4 +1,4 @@
-"""Group commit (bot.pipeline): messages that arrive together share one transaction and one sync to
+"""Group commit (bot.pipeline.group_commit): messages that arrive together share one transaction and one sync to
 disk, yet a failure stays with its own message, a failed commit acknowledges none, and the commit
 is durable (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)."""
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.preflight.offline import go_live_problems
-from bot.push_worker import make_firing, make_sender
 from bot.wechat_api import RetryPolicy, WeChatAPIError
 from bot.wechat_api.group_robot import GroupRobotClient
+from bot.workers.push import make_firing, make_sender
 from scheduler.clock import TZ
 from scheduler.delivery import GROUP_ROBOT, robot_id
 from scheduler.plan import PushKind, build_plan

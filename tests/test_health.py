@@ -16,11 +16,11 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
 from bot.config import load_config
-from bot.health import HealthMonitor, LoopWatch
-from bot.push_worker import PushWorker, start_push_worker
 from bot.runtime import Runtime
-from bot.serve import web_app
-from bot.workers import Background, open_background
+from bot.server.serve import web_app
+from bot.web.health import HealthMonitor, LoopWatch
+from bot.workers.background import Background, open_background
+from bot.workers.push import PushWorker, start_push_worker
 from scheduler.clock import SystemClock
 from scheduler.executor import SchedulerExecutor
 from scheduler.heartbeat import Heartbeat

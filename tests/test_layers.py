@@ -133,3 +133,84 @@ def test_no_import_cycles() -> None:
 def test_the_cycle_finder_finds_a_circle() -> None:
     assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
     assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+# bot's own rooms: each sub-package, and the three core modules at its top (config, logs, runtime),
+# with the rooms it may import. Whoever is used knows nothing of its users: the channels, the WeChat
+# API client, the exports and the mail know nothing of the web app, the desk or the command line;
+# the desk does not import the sandbox, the server or the CLI; only the demo and the CLI see it all.
+BOT_ROOMS: dict[str, set[str]] = {
+    "config": set(),
+    "logs": set(),
+    "channels": {"config"},
+    "wechat_api": {"config"},
+    "exports": {"config"},
+    "mail": {"config", "exports"},
+    "backup": {"config", "exports"},
+    "pipeline": {"config"},
+    "web": {"config", "logs", "channels", "pipeline"},
+    "runtime": {"config", "channels", "pipeline", "web", "exports", "backup"},
+    "workers": {"config", "logs", "channels", "wechat_api", "pipeline", "runtime"},
+    "dashboard": {"config", "exports", "mail", "workers", "runtime"},
+    "preflight": {"config", "wechat_api"},
+    "sandbox": {"config", "web", "dashboard", "preflight"},
+    "server": {"config", "logs", "channels", "web", "backup", "runtime", "workers", "dashboard", "sandbox"},
+}
+BOT_ROOMS["demo"] = set(BOT_ROOMS)  # every room above, the CLI aside
+BOT_ROOMS["cli"] = set(BOT_ROOMS)  # every room
+
+
+def bot_room(module: str) -> str | None:
+    """The room of one of bot's modules: its sub-package (bot.web.app → web) or the core module itself."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "bot" and len(parts) > 1 else None
+
+
+def bot_rooms_imported(path: Path) -> set[str]:
+    """Every room of bot's that ``path`` imports, anywhere in the file: at the top, inside functions and
+    under ``if TYPE_CHECKING`` alike (a type a room names is still a room it knows)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from bot import web` names the room in what it imports.
+            names |= {f"bot.{alias.name}" for alias in node.names} if node.module == "bot" else {node.module}
+    return {room for name in names if (room := bot_room(name)) is not None}
+
+
+def bot_modules() -> dict[Path, str]:
+    """Each of bot's files and its room (bot/__init__.py belongs to none)."""
+    return {path: room for path in (ROOT / "bot").rglob("*.py") if (room := bot_room(module_name(path)))}
+
+
+def test_every_bot_module_sits_in_a_declared_room() -> None:
+    undeclared = {str(path.relative_to(ROOT)) for path, room in bot_modules().items() if room not in BOT_ROOMS}
+    assert undeclared == set()
+
+
+def test_bot_rooms_import_only_the_rooms_declared_below_them() -> None:
+    offenders = {}
+    for path, room in bot_modules().items():
+        beyond = bot_rooms_imported(path) - BOT_ROOMS.get(room, set()) - {room}
+        if beyond:
+            offenders[str(path.relative_to(ROOT))] = sorted(beyond)
+    assert offenders == {}
+
+
+def test_bot_rooms_form_no_cycle() -> None:
+    """The declared arrows run one way, so no two rooms can come to import each other."""
+    assert import_cycles(BOT_ROOMS) == []
+
+
+def test_the_room_walk_sees_imports_in_functions_and_from_bot(tmp_path: Path) -> None:
+    source = tmp_path / "mod.py"
+    source.write_text(
+        "from bot.config import Settings\n"
+        "from bot import web\n"
+        "def later() -> None:\n"
+        "    from bot.cli.main import main\n"
+        "    import bot.sandbox.platform\n",
+        encoding="utf-8",
+    )
+    assert bot_rooms_imported(source) == {"config", "web", "cli", "sandbox"}

@@ -10,7 +10,16 @@ from tests.conftest import ROOT
 
 HEAVY = ("matplotlib", "openpyxl", "docx", "playwright")
 # What `serve` (its workers included), `check`, `plan`, `backup`, `restore`, `db` and `menu` import.
-MODULES = ("bot.cli", "bot.serve", "bot.supervisor", "bot.dashboard", "bot.mailer", "bot.backup.daily", "bot.preflight")
+MODULES = (
+    "bot.cli.main",
+    "bot.server.serve",
+    "bot.server.supervisor",
+    "bot.dashboard",
+    "bot.mail",
+    "bot.backup.daily",
+    "bot.preflight",
+    "bot.preflight.menu",
+)
 
 
 def test_serving_and_checking_import_no_export_library() -> None:

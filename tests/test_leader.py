@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.datalock import DataDirBusy, hold_data_dir
-from bot.leader import Leadership, Role
+from bot.server.datalock import DataDirBusy, hold_data_dir
+from bot.server.leader import Leadership, Role
 
 
 class Duties:

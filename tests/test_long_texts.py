@@ -22,8 +22,10 @@ pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on Po
 # A report as voice recognition writes it, run on with no punctuation: 10,000 Chinese characters.
 RUN_ON = ("今天上午在新华路商圈搞了集中宣传发了两百多份折页咨询的有四十来人" * 400)[:10_000]
 NORMAL = "今天上午在新华路商圈搞了集中宣传，发了两百多份折页，咨询的有四十来人"
-# Generous on a loaded 2-core machine; before the fix the 'a' text took 89 s, the run-on text 4 s.
-ANSWERED_WITHIN_S = 2.0
+# A guard against the super-linear parse coming back, not a speed goal (bench/parse.py --growth
+# measures that): before the fix the 'a' text took 89 s; the 10,000-character run-on now parses in
+# ~0.03 s of CPU, and the round trip on a loaded 2-core machine (PostgreSQL) has taken over 2 s.
+ANSWERED_WITHIN_S = 5.0
 
 
 def with_limit(settings: Settings, chars: int) -> Settings:

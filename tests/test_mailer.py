@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from bot.config import MailConfig, Settings
-from bot.mailer import MailError, send_summary
+from bot.mail import MailError, send_summary
 from storage.models import AuditLog
 from tests.certificates import self_signed
 from tests.harness import Harness, make_settings

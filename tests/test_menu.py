@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import ConfigError, load_config
-from bot.menu import install_menu, menu_json
+from bot.preflight.menu import install_menu, menu_json
 from storage.models import InboundMessage
 from tests.conftest import EXAMPLE
 from tests.harness import Harness, make_settings

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Index, String, Table, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.db import Database
 from storage.migrations import DatabaseTooNew, SchemaMismatch, runner
 from storage.models import Activity, InboundMessage

@@ -11,7 +11,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from bot.closed_pipe import EXIT_PIPE_CLOSED
+from bot.cli.closed_pipe import EXIT_PIPE_CLOSED
 from tests.conftest import ROOT
 from tests.test_cli_serve_say import WEEKBOT, _config
 
@@ -70,7 +70,8 @@ def test_one_serve_per_data_directory_reports_health_and_logs_campaign_time(tmp_
         server.terminate()
         server.wait(timeout=20)
     lines = log.read_text()
-    assert re.search(r"^2026-04-20 \d\d:\d\d:\d\d\+08:00 \[virtual\] INFO bot\.serve: weekbot listening", lines, re.M)
+    listening = r"^2026-04-20 \d\d:\d\d:\d\d\+08:00 \[virtual\] INFO bot\.server\.serve: weekbot listening"
+    assert re.search(listening, lines, re.M)
 
 
 def test_plan_into_a_pipe_that_closes_early_ends_quietly(tmp_path: Path) -> None:

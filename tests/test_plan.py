@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import ConfigError, Settings, load_config
 from scheduler.campaign import LeadTime, PushConfig
 from scheduler.clock import TZ

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from bot.push_worker import make_sender
-from bot.rehandler import RehandlePolicy, Rehandler
+from bot.workers.push import make_sender
+from bot.workers.rehandler import RehandlePolicy, Rehandler
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
 from handlers.prereading import PreReading
@@ -133,7 +133,7 @@ async def test_a_message_that_keeps_failing_ends_visible_not_retried_forever(
     fault = faulty(bot, monkeypatch, failures=10**6)
     assert (await post_report(bot, msg_id=7003))[0] == 503
     bot.clock.advance(POLICY.grace)
-    caplog.set_level(logging.ERROR, logger="bot.rehandler")
+    caplog.set_level(logging.ERROR, logger="bot.workers.rehandler")
     tries_at = []
     for _ in range(40):  # ten hours in quarter-hour steps
         calls = fault.calls
@@ -149,7 +149,7 @@ async def test_a_message_that_keeps_failing_ends_visible_not_retried_forever(
     [retry] = bot.rows(InboundRetry)
     assert retry.message_id == message.id and retry.attempts == POLICY.retry.max_attempts
     assert retry.failed_at is not None and "No space left" in (retry.error or "")
-    gave_up = [r for r in caplog.records if r.name == "bot.rehandler" and r.levelno >= logging.ERROR]
+    gave_up = [r for r in caplog.records if r.name == "bot.workers.rehandler" and r.levelno >= logging.ERROR]
     assert len(gave_up) == 1 and str(message.id) in gave_up[0].getMessage()
     await sender.drain()  # the sender is told too, so they can send it again
     [notice] = bot.platform.messages

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.push_worker import make_sender
+from bot.workers.push import make_sender
 from scheduler.clock import TZ
 from scheduler.digest import DigestWriter, collage
 from scheduler.sender import SEND_RETRY, OutboxSender, SenderPolicy

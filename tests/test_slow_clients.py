@@ -14,7 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.serve import start_site, web_app
+from bot.server.serve import web_app
+from bot.web.connections import start_site
 from tests.harness import Harness, make_settings
 
 LIMIT_SECONDS = 1.0

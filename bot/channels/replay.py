@@ -4,7 +4,7 @@ The Official Account's plaintext mode signs token, timestamp and nonce only. A p
 when its timestamp is within the window of the injected Clock, and its (timestamp, nonce) pair
 has not already carried another message. Decoding is synchronous and database-free; this check
 needs the database, so the receive route runs it after decode and before the pipeline stores
-anything (bot.app).
+anything (bot.web.app).
 
 Why the pair is remembered *with the message* rather than simply once: WeChat re-sends the very
 same request (same query, same body) when it gets no answer within 5 s, up to three times. A

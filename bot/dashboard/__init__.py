@@ -1,6 +1,6 @@
 """The contact person's desk (后台): a server-rendered web app mounted under /dash.
 
-``dashboard_app(runtime)`` builds it; bot.app.build_app mounts it beside the WeChat callbacks.
+``dashboard_app(runtime)`` builds it; bot.web.app.build_app mounts it beside the WeChat callbacks.
 Pages are Chinese, plain HTML and one stylesheet, readable on a phone and a desktop.
 """
 

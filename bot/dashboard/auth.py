@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from bot.config import DASHBOARD_PREFIX
 from bot.dashboard.desk import VIEWER, Refused, desk_of, notice, render, see_other
-from bot.dashboard.session import ADMIN, SessionClaims, Viewer
+from bot.dashboard.session import SessionClaims, Viewer
 from handlers.binding import load_liaison
-from storage.models import AuditLog, Unit
+from storage.models import AuditLog, Role, Unit
 from storage.web_sessions import (
     LoginLink,
     end_desk_session,
@@ -86,7 +86,7 @@ async def _session_viewer(request: web.Request) -> Viewer | None:
 
 def landing(role: str, unit_id: int) -> str:
     """Where a session starts: the overview for the contact person, the own unit for a liaison."""
-    return f"{DASHBOARD_PREFIX}/" if role == ADMIN else f"{DASHBOARD_PREFIX}/units/{unit_id}"
+    return f"{DASHBOARD_PREFIX}/" if role == Role.ADMIN else f"{DASHBOARD_PREFIX}/units/{unit_id}"
 
 
 def _link_refused(request: web.Request) -> Refused:
@@ -111,7 +111,7 @@ async def login_page(request: web.Request) -> web.Response:
     if found is None:
         raise _link_refused(request)
     link, unit_name = found
-    return render(request, "login.html", unit_name=unit_name, read_only=link.role != ADMIN)
+    return render(request, "login.html", unit_name=unit_name, read_only=link.role != Role.ADMIN)
 
 
 async def log_in(request: web.Request) -> web.Response:

@@ -29,7 +29,7 @@ from bot.dashboard.desk import (
 )
 from bot.exports import FORMATS, build_export
 from bot.exports.errors import MissingFontError
-from bot.mailer import MailError, send_summary
+from bot.mail import MailError, send_summary
 from storage.photos import Photo, PhotoStatus
 
 log = logging.getLogger(__name__)

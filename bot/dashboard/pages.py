@@ -26,7 +26,7 @@ from bot.dashboard.desk import (
     viewer_of,
 )
 from bot.exports import FORMATS
-from bot.rehandler import RehandlePush
+from bot.workers.rehandler import RehandlePush
 from scheduler.plan import PushKind
 from storage.wording import COUNT_LABELS, TYPE_LABELS
 

@@ -24,7 +24,8 @@ from handlers.binding import write_audit
 from handlers.contact_routes import NOTICE_AUDIENCES, notice_audience, reached_units, send_notice
 from scheduler.plan import Audience, PlannedPush, build_plan
 from storage.campaign_status import FiredPush
-from storage.outbox import OutboxMessage
+from storage.models import Via
+from storage.outbox import OutboxMessage, OutboxStatus
 from storage.push_skips import skip_push, unskip_push
 
 MAX_NOTICE = 500
@@ -38,7 +39,12 @@ AUDIENCE_LABELS = {
     Audience.CONTACT: "联系人",
     Audience.UNITS_WITHOUT_SUMMARY: "未交总结的单位",
 }
-STATUS_LABELS = {"pending": "待发", "sent": "已发送", "failed": "失败", "expired": "过期"}
+STATUS_LABELS = {
+    OutboxStatus.PENDING: "待发",
+    OutboxStatus.SENT: "已发送",
+    OutboxStatus.FAILED: "失败",
+    OutboxStatus.EXPIRED: "过期",
+}
 DONE_NOTES = {
     "skip": "已设为不发送：到时间也不会发出。",
     "enable": "已恢复：到时间会照常发出。",
@@ -99,7 +105,7 @@ async def skip_view(request: web.Request) -> web.Response:
         if now >= push.expires_at:
             return "这条推送已过时效，不会再发出。"
         if skip_push(session, push.key, viewer.actor, now):
-            write_audit(session, now, viewer.actor, "push.skip", push.key, kind=str(push.kind), how="web")
+            write_audit(session, now, viewer.actor, "push.skip", push.key, kind=str(push.kind), how=Via.WEB)
         return ""
 
     refused = await desk.run(skip)
@@ -118,7 +124,7 @@ async def enable_view(request: web.Request) -> web.Response:
 
     def enable(session: Session) -> None:
         if unskip_push(session, push.key):
-            write_audit(session, now, viewer.actor, "push.enable", push.key, kind=str(push.kind), how="web")
+            write_audit(session, now, viewer.actor, "push.enable", push.key, kind=str(push.kind), how=Via.WEB)
 
     await desk.run(enable)
     return see_other(f"{PLAN_PATH}?done=enable#{push.key}")

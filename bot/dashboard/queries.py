@@ -15,12 +15,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from bot.config import Settings
-from handlers.prereading import TEXTUAL
+from handlers.inbound import TEXTUAL
 from scheduler.campaign import UnitKind
 from storage.campaign_status import attendees_by_unit, checkins_by_unit, running_between, summaries_by_unit
 from storage.export_queries import ExportData, ExportFilter, Totals, load_export_data, report_days
 from storage.models import Activity, AuditLog, InboundMessage, Liaison, RecordStatus, Role, Unit
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, OutboxStatus
 from storage.photos import Photo, PhotoStatus
 from storage.rehandling import InboundRetry, given_up
 from storage.wording import TYPE_LABELS
@@ -350,7 +350,7 @@ def failed_pushes(session: Session) -> list[OutboxMessage]:
     return list(
         session.exec(
             select(OutboxMessage)
-            .where(col(OutboxMessage.status).in_(("failed", "expired")))
+            .where(col(OutboxMessage.status).in_((OutboxStatus.FAILED, OutboxStatus.EXPIRED)))
             .order_by(col(OutboxMessage.finished_at).desc(), col(OutboxMessage.id).desc())
             .limit(FAILED_PUSHES_SHOWN)
         ).all()
@@ -358,5 +358,5 @@ def failed_pushes(session: Session) -> list[OutboxMessage]:
 
 
 def unhandled_messages(session: Session) -> list[tuple[InboundMessage, InboundRetry]]:
-    """Inbound messages the background re-handler gave up on (bot.rehandler), latest first."""
+    """Inbound messages the background re-handler gave up on (bot.workers.rehandler), latest first."""
     return given_up(session, FAILED_PUSHES_SHOWN)

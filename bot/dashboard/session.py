@@ -19,7 +19,7 @@ from typing import Any
 
 from itsdangerous import BadData, Signer, URLSafeSerializer
 
-ADMIN = "admin"
+from storage.models import Role
 
 # One salt per purpose: a session cookie can never pass as a CSRF token or back.
 SESSION_SALT = "weekbot.desk.session"
@@ -100,7 +100,7 @@ class Viewer:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == ADMIN
+        return self.role == Role.ADMIN
 
     def may_see(self, unit_id: int) -> bool:
         return self.is_admin or unit_id == self.unit_id

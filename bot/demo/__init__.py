@@ -10,6 +10,8 @@ __all__ = ["demo_photo", "run_demo"]
 
 
 async def run_demo(settings: Settings, *, quick: bool = False) -> int:
+    # Imported when run: the campaign loads matplotlib (bot.exports.chart), which
+    # `from bot.demo import demo_photo` (tests, bench) and the quick demo do without.
     if quick:
         from bot.demo.quick import run_quick
 

@@ -21,7 +21,7 @@ from bot.demo.report import Progress, final_report
 from bot.demo.script import PHOTO_SIZE, Turn, TurnKind, build_script
 from bot.exports import build_export
 from bot.exports.chart import MissingFontError
-from bot.push_worker import make_firing, make_sender
+from bot.workers.push import make_firing, make_sender
 from scheduler.calendar import CampaignCalendar
 from scheduler.clock import TZ, ManualClock
 from scheduler.executor import VirtualRunner

@@ -20,13 +20,14 @@ import aiohttp
 from PIL import ExifTags, Image, ImageDraw
 
 from bot.config import Settings
-from bot.datalock import hold_data_dir
 from bot.runtime import Runtime
 from bot.sandbox.callbacks import WeComUser
-from bot.sandbox.platform import make_platform_app
+from bot.sandbox.platform import make_platform_app, sandboxed
 from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed, start_site, web_app
-from bot.workers import Background, open_background
+from bot.server.datalock import hold_data_dir
+from bot.server.serve import web_app
+from bot.web.connections import start_site
+from bot.workers.background import Background, open_background
 from handlers.binding import code_table
 from scheduler.clock import Clock
 from storage.models import Role

@@ -20,7 +20,7 @@ from bot.sandbox.callbacks import WeComUser, new_msg_id
 from bot.sandbox.state import PlatformState, SentMessage
 from scheduler.plan import PlannedPush
 from storage.models import Activity, InboundMessage, Liaison, RecordStatus, Unit
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,9 @@ class Ledger:
     def check_outbox(self, session: Session) -> list[str]:
         """Each recipient received exactly as many messages as the outbox has rows sent to them:
         more means a row went out twice (or a message went out that no row accounts for)."""
-        sent_rows = Counter(session.exec(select(OutboxMessage.recipient).where(OutboxMessage.status == "sent")).all())
+        sent_rows = Counter(
+            session.exec(select(OutboxMessage.recipient).where(OutboxMessage.status == OutboxStatus.SENT)).all()
+        )
         received = Counter(user for m in self.platform.messages for user in m.touser)
         return [
             f"重复推送：{user} 收到 {count} 条消息，发件箱只有 {sent_rows[user]} 条已发送"

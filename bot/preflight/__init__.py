@@ -7,12 +7,14 @@ and, in Chinese, what to change. ``offline`` needs nothing but the config and th
 
 from __future__ import annotations
 
-import asyncio
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Settings
 from bot.preflight.offline import go_live_problems
 from bot.preflight.problem import Problem
+
+if TYPE_CHECKING:
+    from bot.preflight.online import OnlineReport
 
 
 def startup_problems(settings: Settings) -> list[Problem]:
@@ -25,23 +27,23 @@ def refusal(problems: list[Problem]) -> str:
     return f"沙箱未开启，以下配置问题未解决，拒绝启动（改好后可用 `weekbot check` 复查）：\n{lines}"
 
 
-def run_check(settings: Settings, *, online: bool, out: TextIO) -> int:
-    """Print what the check found; 0 when ready to go live, 1 otherwise."""
+def run_check(settings: Settings, *, online: OnlineReport | None, out: TextIO) -> int:
+    """Print what the check found (with ``online``, what the APIs said too); 0 when ready to go live,
+    1 otherwise."""
     problems = go_live_problems(settings)
-    if online:
-        from bot.preflight.online import online_report
-
-        report = asyncio.run(online_report(settings))
-        for note in report.notes:
+    if online is not None:
+        for note in online.notes:
             print(note, file=out)
-        problems += report.problems
+        problems += online.problems
     for problem in problems:
         print(problem, file=out)
     if problems:
         print(f"共 {len(problems)} 个问题，尚不能上线。", file=out)
         return 1
     print(
-        "检查通过，可以上线。" if online else "离线检查通过（`weekbot check --online` 还会调用接口核对账号）。",
+        "检查通过，可以上线。"
+        if online is not None
+        else "离线检查通过（`weekbot check --online` 还会调用接口核对账号）。",
         file=out,
     )
     return 0

@@ -10,6 +10,7 @@ import re
 
 from bot.preflight.problem import Problem
 from bot.wechat_api import WeChatAPIError
+from storage.models import ChannelKind
 
 # WeCom's 60020 message ends "from ip: 1.2.3.4, more info at …"; the MP's 40164 says "invalid ip 1.2.3.4".
 _CALLER_IP = re.compile(r"(?:from ip:?|invalid ip)\s*([0-9A-Fa-f.:]+[0-9A-Fa-f])")
@@ -59,19 +60,19 @@ MP: dict[int, tuple[str, str]] = {
     -1: ("channels.mp", "微信系统繁忙，稍后再运行一次 `weekbot check --online`"),
 }
 _LOOKUP = {
-    "wecom": "https://open.work.weixin.qq.com/devtool/query?e={code}",
-    "mp": "公众号文档「全局返回码说明」",
+    ChannelKind.WECOM: "https://open.work.weixin.qq.com/devtool/query?e={code}",
+    ChannelKind.MP: "公众号文档「全局返回码说明」",
 }
 
 
-def api_problem(channel: str, exc: WeChatAPIError, api_base: str) -> Problem:
-    """The problem to report for a failed call on ``channel`` ("wecom" or "mp")."""
+def api_problem(channel: ChannelKind, exc: WeChatAPIError, api_base: str) -> Problem:
+    """The problem to report for a failed call on ``channel`` (a ChannelKind)."""
     if exc.errcode is None:
         return Problem(
             f"channels.{channel}.api_base",
             f"连不上 {api_base}（{exc.errmsg}）：检查这台服务器能否访问外网（防火墙、代理）",
         )
-    known = (WECOM if channel == "wecom" else MP).get(exc.errcode)
+    known = (WECOM if channel == ChannelKind.WECOM else MP).get(exc.errcode)
     if known is None:
         where = _LOOKUP[channel].format(code=exc.errcode)
         return Problem(f"channels.{channel}", f"{exc.endpoint} 返回 {exc.errcode}（{exc.errmsg}）：含义见 {where}")

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.preflight.problem import Problem
 from scheduler.calendar import CalendarError
 from scheduler.plan import PlanError, build_plan
+from storage.models import ChannelKind
 
 # The invite secret config.example.toml ships: whoever has the repository can compute every code.
 DEMO_INVITE_SECRET = "change-me-demo-only"
@@ -130,7 +131,7 @@ def aes_keys(settings: Settings) -> list[Problem]:
 def api_bases(settings: Settings) -> list[Problem]:
     """The access token and secret travel in the query: never over plain HTTP off this machine."""
     problems = []
-    for name, channel in (("wecom", settings.channels.wecom), ("mp", settings.channels.mp)):
+    for name, channel in ((ChannelKind.WECOM, settings.channels.wecom), (ChannelKind.MP, settings.channels.mp)):
         url = urlsplit(channel.api_base)
         if channel.enabled and url.scheme != "https" and not (url.scheme == "http" and _is_local(url.hostname or "")):
             problems.append(Problem(f"channels.{name}.api_base", "须为 https（只有本机上的代理可以用 http）"))

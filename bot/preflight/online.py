@@ -2,8 +2,8 @@
 
 WeCom: the token (CorpID + Secret), the app (AgentId) and its visible range — every configured
 userid must be inside it or pushes to that unit fail —, and the callback IP list. The Official
-Account: its token (AppID + AppSecret, IP白名单). With the sandbox on, the calls go to a sandbox
-platform started here, as `weekbot serve` would.
+Account: its token (AppID + AppSecret, IP白名单). The calls go wherever ``settings`` point: with the
+sandbox on, the command line first starts a sandbox platform and points them at it (bot.cli).
 
 Tokens are fetched fresh into a throwaway cache: the point is to prove the credentials, not to
 reuse the running service's token.
@@ -19,12 +19,10 @@ import aiohttp
 from bot.config import Settings
 from bot.preflight.advice import api_problem
 from bot.preflight.problem import Problem
-from bot.sandbox.platform import make_platform_app
-from bot.sandbox.state import PlatformState
-from bot.serve import sandboxed, start_site
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, WeChatAPIError, WeComClient
 from bot.wechat_api.tokens import throwaway_token_cache
 from scheduler.delivery import NO_SUCH_USER, OUTSIDE_VISIBLE_RANGE
+from storage.models import ChannelKind
 
 # A check should answer within seconds: two tries, short waits.
 CHECK_POLICY = RetryPolicy(max_attempts=2, base_delay=0.5, timeout=10)
@@ -39,11 +37,6 @@ class OnlineReport:
 async def online_report(settings: Settings, policy: RetryPolicy = CHECK_POLICY) -> OnlineReport:
     report = OnlineReport()
     async with AsyncExitStack() as stack:
-        if settings.sandbox.enabled:
-            state = PlatformState(settings.channels.wecom, settings.channels.mp)
-            url = await start_site(make_platform_app(state), settings.sandbox.host, 0, stack)
-            settings = sandboxed(settings, url)
-            report.notes.append(f"沙箱开着：以下接口调用发往本机的模拟平台 {url}")
         tokens = throwaway_token_cache(stack, "check")
         http = await stack.enter_async_context(aiohttp.ClientSession())
         if settings.channels.wecom.enabled:
@@ -61,7 +54,7 @@ async def _check_wecom(client: WeComClient, settings: Settings, report: OnlineRe
     try:
         agent = await client.get_agent()  # fetches the token first: CorpID and Secret
     except WeChatAPIError as exc:
-        report.problems.append(api_problem("wecom", exc, cfg.api_base))
+        report.problems.append(api_problem(ChannelKind.WECOM, exc, cfg.api_base))
         return
     report.notes.append(
         f"企业微信应用「{agent.name}」（AgentId {cfg.agent_id}）可见范围："
@@ -81,7 +74,7 @@ async def _check_wecom(client: WeComClient, settings: Settings, report: OnlineRe
                 continue
             except WeChatAPIError as exc:
                 if exc.errcode not in (OUTSIDE_VISIBLE_RANGE, NO_SUCH_USER):
-                    report.problems.append(api_problem("wecom", exc, cfg.api_base))
+                    report.problems.append(api_problem(ChannelKind.WECOM, exc, cfg.api_base))
                     return
                 errcode = exc.errcode
         outside += 1
@@ -98,7 +91,7 @@ async def _check_wecom(client: WeComClient, settings: Settings, report: OnlineRe
     try:
         ips = await client.callback_ips()
     except WeChatAPIError as exc:
-        report.problems.append(api_problem("wecom", exc, cfg.api_base))
+        report.problems.append(api_problem(ChannelKind.WECOM, exc, cfg.api_base))
         return
     report.notes.append(f"企业微信回调来源 IP（防火墙放行）：{_listed(ips)}")
 
@@ -107,7 +100,7 @@ async def _check_mp(client: OfficialAccountClient, settings: Settings, report: O
     try:
         ips = await client.callback_ips()  # fetches the token first: AppID, AppSecret, IP白名单
     except WeChatAPIError as exc:
-        report.problems.append(api_problem("mp", exc, settings.channels.mp.api_base))
+        report.problems.append(api_problem(ChannelKind.MP, exc, settings.channels.mp.api_base))
         return
     report.notes.append(f"公众号令牌获取正常；微信回调来源 IP（防火墙放行）：{_listed(ips)}")
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 from pydantic import Field, StringConstraints
 
-from bot.menu import install_menu
+from bot.preflight.menu import install_menu
 from bot.sandbox.callbacks import click_event_fields
 from bot.sandbox.chat_bodies import UserBody, parsed_body
 from bot.sandbox.state import PlatformState, RobotMessage, SentMessage

@@ -7,7 +7,7 @@ handed to the handlers directly. What the bot sends back arrives twice over, as 
 passive reply in the callback's answer, and every push through the sandbox platform, streamed to
 the page live (server-sent events over PlatformState.watch). Template cards, the app menu and the
 group chat are bot.sandbox.chat_native; the clock panel of a rehearsal is bot.sandbox.chat_clock.
-Mounted only when the sandbox is on (bot.serve.web_app_for), and answers loopback callers only.
+Mounted only when the sandbox is on (bot.server.serve.web_app_for), and answers loopback callers only.
 """
 
 from __future__ import annotations

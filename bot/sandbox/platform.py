@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.config import Settings
 from bot.sandbox.answers import STATE_KEY, authorised_body, error, media_response, ok
 from bot.sandbox.control import add_control_routes
 from bot.sandbox.menu_robot import add_menu_and_robot_routes
@@ -320,3 +321,15 @@ async def _media_upload(request: web.Request) -> web.Response:
     media_id = state.add_media(upload.file.read(), content_type, upload.filename)
     created_at = str(int(state.clock.now().timestamp()))
     return ok(type=media_type, media_id=media_id, created_at=created_at)
+
+
+def sandboxed(settings: Settings, platform_url: str) -> Settings:
+    """Settings whose API base URLs point at the sandbox platform."""
+    channels = settings.channels.model_copy(
+        update={
+            "wecom": settings.channels.wecom.model_copy(update={"api_base": platform_url}),
+            "mp": settings.channels.mp.model_copy(update={"api_base": platform_url}),
+        }
+    )
+    group_robot = settings.group_robot.model_copy(update={"api_base": platform_url})
+    return settings.model_copy(update={"channels": channels, "group_robot": group_robot})

@@ -57,6 +57,10 @@ _COUNT_HEADER = re.compile(
     r"(?:人数|人次|数)?(?:/(?:人数|份数|人次|篇数))?"
 )
 BRACKETED = re.compile(r"[（(][^（）()]{0,6}[）)]")
+# The tables above compiled once (re's own cache is a lookup per call, and bounded).
+_COLUMN_PATTERNS = tuple((kind, re.compile(words)) for kind, words in _COLUMN_WORDS)
+_COUNT_FIELD_PATTERNS = tuple((re.compile(words), field) for words, field in _COUNT_FIELDS)
+_BRACKETED_HEADER = re.compile(r"[\u4e00-\u9fff/]{1,6}")
 # "走访企业（家）": a unit in brackets makes any header a number column.
 _COUNTED_UNIT = re.compile(r"[（(](?:份|家|人|人次|篇|条|册|张|场|次|个|户)[）)]")
 
@@ -95,11 +99,11 @@ def column_of(word: str) -> tuple[Column, str | None] | None:
     if not bare:
         return None
     if _COUNTED_UNIT.search(word):
-        return Column.COUNT, next((f for words, f in _COUNT_FIELDS[1:] if re.search(words, word)), None)
-    for kind, words in _COLUMN_WORDS:
-        if re.fullmatch(words, bare):
+        return Column.COUNT, next((f for words, f in _COUNT_FIELD_PATTERNS[1:] if words.search(word)), None)
+    for kind, words in _COLUMN_PATTERNS:
+        if words.fullmatch(bare):
             return kind, None
-    if _COUNT_HEADER.fullmatch(bare) or (bare != word.strip() and re.fullmatch(r"[\u4e00-\u9fff/]{1,6}", bare)):
-        field = next((f for words, f in _COUNT_FIELDS if re.search(words, word)), None)
+    if _COUNT_HEADER.fullmatch(bare) or (bare != word.strip() and _BRACKETED_HEADER.fullmatch(bare)):
+        field = next((f for words, f in _COUNT_FIELD_PATTERNS if words.search(word)), None)
         return Column.COUNT, field
     return None

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.model import COUNT_FIELDS
-from handlers.parsing.normalize import MASK
+from handlers.parsing.normalize import MASK, SPOKEN_JOINS
 from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE, PEOPLE_NOUNS, Quantity, to_int
 from handlers.parsing.positions import ByStart
 from handlers.parsing.trace import Trace, because
@@ -51,7 +51,7 @@ _WORDS: dict[str, str] = {
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
     # "调研组一行4人": who went, not who was reached
     # "我办2名同志参加了启动仪式": the unit's own people
-    STAFF: "工作人员|执法人员|专家|讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获|去了"
+    STAFF: "工作人员|执法人员|专家|(?<!听)讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获|去了"
     "|我局|我办|我院|我委|我单位"
     "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
     HANDOUT: "发放|发方|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
@@ -75,7 +75,9 @@ _WORDS: dict[str, str] = {
 _MEDIA_ONLY_UNITS = ("期", "部", "集", "次")
 # What each unit can count, the deciding words it listens to, and its field when none decides.
 _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
-    **dict.fromkeys(("人次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)),
+    **dict.fromkeys(
+        ("人次", "家次", "户次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)
+    ),
     **dict.fromkeys(("份", "册", "本", "张", "套", "把"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
     **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
     **dict.fromkeys(("篇", "条", "则"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
@@ -83,7 +85,7 @@ _UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
     # 二六集 is a market day; 集 only ever counts episodes
     "集": ((ARTICLE, NOT_ARTICLE), None),
     **dict.fromkeys(("家", "户"), ((VISIT, NOT_VISIT), None)),
-    # "接受企业咨询15家次": enterprises served, counted once a time; as many as were asked or visited.
+    # "接受企业咨询15家次": enterprises served so many times, counted as what was done for them
     **dict.fromkeys(("家次", "户次"), ((CONSULT, VISIT, NOT_VISIT), None)),
 }
 _PATTERNS = {
@@ -93,6 +95,8 @@ _PATTERNS = {
 # verb that follows it, not of the verb before the preposition.
 _PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![面方])向|给")
 _PART_OF = re.compile(r"\s*(?:其中|包括|含)")
+# "另外给其中两家做了排查": 其中 right before the number, wherever the clause opens.
+_PART_OF_BEFORE = re.compile(r"其中\s*$")
 # "共计120人次", "全天共计接待46人次": a total, with or without the verb after it.
 _TOTAL = re.compile(
     r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*"
@@ -108,7 +112,8 @@ _ONE_OF_THEM = re.compile(
 _ONE_OF_THEM_BEFORE = re.compile(r"(?:在|其中)\s*$")
 # "原计划发放500份，实际发放320份": what was planned is not what was done.
 _PLANNED = re.compile(r"原计划|原定|原本")
-_CLAUSE = re.compile(r"[^，,；;。！!？?\n（）()]+")
+# A spoken connective typed without punctuation ends a clause as a comma would (see splitting).
+_CLAUSE = re.compile(rf"[^，,；;。！!？?\n（）()]+?(?=[，,；;。！!？?\n（）()]|{SPOKEN_JOINS}|$)")
 # How far either side of a number its clause is read (see attribute).
 _REACH = 120
 _SENTENCE = re.compile(r"[^；;。！!？?\n]+")
@@ -116,12 +121,12 @@ _PIECE_UNITS = ("篇", "条", "则")
 _PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
 # "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
 _LABELLED = re.compile(
-    r"(?P<key>咨询的人有|的人有|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
+    r"(?P<key>咨询的人有|的人有|的人(?=估计)|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
     r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客"
     r"|问的人有|问的人|问的农户|问的"
     # "发了600", "资料发出去四百五": handing out, the unit left off
     r"|发了|发出去|发放了)"
-    r"[\s:：|]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有|估么得有)?\s*"
+    r"[\s:：|]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有?|估么得有)?\s*"
     rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+|上下|左右|好几)?"
     rf"(?![\d.{CN_NUMERAL_CHARS}余多几来]|,\d{{3}}|[\s|]*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|天|小时|遍|趟|轮|届|岁|点|:|：))"
 )
@@ -158,7 +163,7 @@ _NAME_LIST = re.compile(
 _PLACE_NAME = re.compile(r"(?:省|市|县|区|镇|乡|村|街道|社区|园区|开发区|广场|中心|学校|医院|\d|等)$")
 _COUNTED = re.compile(rf"[\d{CN_NUMERAL_CHARS}]+\s*[家户个]")
 # "果农来了六十多个", "学生五十个": 个 after a people noun counts people.
-_PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到了)?\s*$")
+_PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到了|大概|大约|估计)?\s*$")
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
@@ -180,11 +185,23 @@ class Count:
 def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, trace: Trace | None = None) -> list[Count]:
     """The counts among ``quantities`` (found in ``text``, the masked message); ``trace`` records
     what decided each."""
-    counts: list[Count] = []
+    return list(_attributed(text, quantities, activity_type, trace))
+
+
+def any_count(text: str, quantities: Iterable[Quantity], activity_type: str) -> bool:
+    """Whether ``attribute`` finds a count among ``quantities``: it stops at the first (each number
+    is decided by itself and the one before it, not by what the others were found to count)."""
+    return next(_attributed(text, quantities, activity_type), None) is not None
+
+
+def _attributed(
+    text: str, quantities: Iterable[Quantity], activity_type: str, trace: Trace | None = None
+) -> Iterator[Count]:
     ordered = ByStart(quantities)
     for index, quantity in enumerate(ordered):
         whole_clause = _clause_around(text, quantity.start)
-        if _PART_OF.match(text, whole_clause[0]) or _is_edition(text, quantity, ordered):
+        part_of = _PART_OF.match(text, whole_clause[0]) or _PART_OF_BEFORE.search(text, whole_clause[0], quantity.start)
+        if part_of or _is_edition(text, quantity, ordered):
             continue
         if _is_one_of_them(text, quantity):
             continue
@@ -199,8 +216,7 @@ def attribute(text: str, quantities: Iterable[Quantity], activity_type: str, tra
         field = _field(text, (earlier, clause[1]), quantity, activity_type, trace)
         if field in COUNT_FIELDS:
             total = _TOTAL.search(text, clause[0], quantity.start) is not None
-            counts.append(Count(field, _each(text, clause, quantity), total))
-    return counts
+            yield Count(field, _each(text, clause, quantity), total)
 
 
 def _is_one_of_them(text: str, quantity: Quantity) -> bool:
@@ -344,7 +360,10 @@ def _field(
         decided = after
     # "律师和企业法务人员40人参加": a participation verb right after the number says who came,
     # and so does one right after a staff noun there ("60名民警参加", "60余名知识产权工作人员参加培训").
-    if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end:
+    # Not when a consulting word runs right into the number: in "解答咨询80人次参加活动群众300余人"
+    # (counts typed without punctuation) 参加 opens the next count.
+    consulted = bool(before) and before[-1].lastgroup == CONSULT and quantity.start - before[-1].end() <= 2
+    if after and after.lastgroup == PARTICIPATE and after.start() == quantity.end and not consulted:
         decided = after
     elif after and after.lastgroup == STAFF and after.start() - quantity.end <= _STAFF_QUALIFIER:
         joined = pattern.match(text, after.end())

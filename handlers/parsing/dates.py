@@ -28,20 +28,29 @@ from dataclasses import dataclass
 from handlers.parsing.numerals import to_int
 from handlers.parsing.trace import Trace
 
+
+def _opening(chars: str) -> str:
+    """A lookahead on the characters a pattern can open with. Tried first at each position, it
+    spares the pattern's alternatives where none can start: re itself scans fast only for a
+    pattern that opens with a plain character (class), not with an optional part or a lookbehind."""
+    return f"(?=[{chars}])"
+
+
 _CN_DAY = "[一二三四五六七八九十廿卅]{1,3}"
 _DAY = rf"(?:\d{{1,2}}|{_CN_DAY})"
 _RANGE_JOIN = r"\s*(?:至|到|—|－|-|~|～|–)+\s*"
 _MONTH_DAY = re.compile(
-    r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?"
+    _opening(r"\d〇零一二三四五六七八九十") + r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?"
     rf"(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*(?P<d>{_DAY})\s*(?:日|号)?"
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*)?(?P<d2>{_DAY})\s*(?:日|号)?)?"
 )
 _NUMERIC = re.compile(
-    r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])(?:日|号)?"
+    _opening(r"\d")
+    + r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])(?:日|号)?"
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
 )
 _DAY_ONLY = re.compile(
-    rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"
+    _opening(r"\d一二三四五六七八九十廿卅") + rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"
     rf"(?:{_RANGE_JOIN}(?P<d2>{_DAY})\s*(?:日|号))?(?![楼院门线馆厅室栋单元号])"
 )
 # 昨儿个/今儿/前儿: the northern spoken forms.
@@ -72,7 +81,7 @@ _RELATIVE_OFFSET = {
     **{"明天": 1, "明日": 1, "明儿": 1, "后天": 2},
 }
 _WEEKDAY = re.compile(
-    r"(?P<rel>上上|上|本|这|下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
+    _opening("上本这下个周星礼") + r"(?P<rel>上上|上|本|这|下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
     r"(?:\s*(?:至|到|—|－|-|~|～)\s*(?:周|星期|礼拜)?(?P<d2>[一二三四五六日天1-7]))?"
 )
 _WEEKDAY_INDEX = {**{c: i for i, c in enumerate("一二三四五六日")}, "天": 6, "末": 5}

@@ -60,6 +60,24 @@ def explain_activities(
         trace.activities[id(activity)] = fields
 
 
+def explain_rows(trace: Trace, activities: Sequence[ParsedActivity]) -> None:
+    """Record what decided each activity read from a table row or a key：value form (tables, blocks):
+    every field comes from the cell under its column, read by the field's own reader."""
+    for activity in activities:
+        fields: dict[str, Explanation | list[Explanation]] = {
+            "date": because("the row's date cell") if activity.date_stated else because("message day"),
+            "type": because("the keyword of the row's content", type=activity.type)
+            if activity.type_stated
+            else because("no activity word: other"),
+        }
+        if activity.location is not None:
+            fields["location"] = because("the row's place cell", activity.location)
+        for name in COUNT_FIELDS:
+            if (value := getattr(activity, name)) is not None:
+                fields[name] = [because("the row's number cell or the counts in its words", number=value)]
+        trace.activities[id(activity)] = fields
+
+
 def _type(segment: Segment, found: Found) -> Explanation:
     decider = segment.head or best(segment.weak)
     if decider is None:

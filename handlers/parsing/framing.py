@@ -66,6 +66,9 @@ _ALREADY_REPORTED = re.compile(
     r"[（(][^（）()\n]{0,100}?(?:已经?(?:单独)?报(?:过|了)|报过了)[^（）()\n]{0,100}[）)]"
     r"|[^。；;\n，,（(：:\s]{0,100}(?:已经?(?:单独)?报(?:过|了)|都报过了|报过了)[^。；;\n，,\s]{0,100}"
 )
+# Every alternative above has it: a message without it is not searched (the reach before the
+# words costs up to 100 steps at every position of every report).
+_ALREADY_REPORTED_NEEDS = "报"
 _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*+(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
     r"|(?:此次|本次|以上)(?:系列)?活动(?:共|累计|合计|总计)|一周(?:下来|以来)"
@@ -100,12 +103,15 @@ _OTHERS_ALONGSIDE = re.compile(
     r"(?:^|(?<=[。！!？?\n]))[^。！!？?\n]{0,8}?各(?:县|区|乡镇|街道|成员单位|部门)[^。！!？?\n]{0,40}?同步(?:开展|举办|组织)"
     r"[^。！!？?\n]{0,200}"
 )
+_OTHERS_ALONGSIDE_NEEDS = "同步"
 
 
 def apparatus_spans(text: str) -> list[tuple[int, int]]:
     """The apparatus of a copied write-up, what its writer took back while typing, and other
     units' work told alongside."""
-    patterns = (_APPARATUS, _ALREADY_REPORTED, _OTHERS_ALONGSIDE)
+    patterns = (_APPARATUS, _ALREADY_REPORTED) if _ALREADY_REPORTED_NEEDS in text else (_APPARATUS,)
+    if _OTHERS_ALONGSIDE_NEEDS in text:
+        patterns += (_OTHERS_ALONGSIDE,)
     spans = [match.span() for pattern in patterns for match in pattern.finditer(text)]
     for match in _SELF_CORRECTED.finditer(text):
         spans += [match.span(group) for group in ("said", "number", "taken_back") if match.group(group)]
@@ -118,10 +124,11 @@ _BRACKET = re.compile(r"[（(][^（）()\n]{2,60}[）)]")
 def breakdown_spans(text: str) -> list[tuple[int, int]]:
     """Brackets right after a count that break it down ("累计发放资料1500份（20日500份、21日600份…）"):
     their days and numbers are parts of what is already counted."""
+    brackets = list(_BRACKET.finditer(text))
+    if not brackets:
+        return []  # most reports: no need to find their counts for this
     ends = {quantity.end for quantity in find_quantities(text)}
-    return [
-        match.span() for match in _BRACKET.finditer(text) if match.start() in ends and find_quantities(match.group())
-    ]
+    return [match.span() for match in brackets if match.start() in ends and find_quantities(match.group())]
 
 
 def _planned_sections(text: str) -> list[tuple[int, int]]:
@@ -170,9 +177,10 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
     """Recap sentences, when the message also itemises two or more dated activities; and a total
     stated before its own breakdown ("…合计发放资料2600份。分天看：…", "一共发出去1100份：上午…")."""
     recaps = [match.span() for match in _RECAP.finditer(text)]
-    sentence_ends = [index for index, char in enumerate(text) if char in "。\n"]
+    markers = list(_DETAIL_MARKER.finditer(text))
+    sentence_ends = [index for index, char in enumerate(text) if char in "。\n"] if markers else []
     first_total: dict[int, re.Match[str] | None] = {}  # by sentence start: one scan per sentence
-    for marker in _DETAIL_MARKER.finditer(text):
+    for marker in markers:
         stop = marker.start()
         while stop > 0 and text[stop - 1] in "。\n ：:":  # the marker may open a sentence of its own
             stop -= 1
@@ -187,8 +195,9 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
             and (total.end() <= stop or _TOTAL_WORD.search(text, start, stop))
         ):
             recaps.append((start, marker.start()))
-    recaps += [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
-    if any(match for match in _DETAIL_MARKER.finditer(text)) or _TOTAL_THEN_PARTS.search(text):
+    parts = [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
+    recaps += parts
+    if markers or parts:
         return recaps
     outside = [d for d in dates if not any(s <= d.start < e for s, e in recaps)]
     return recaps if len(outside) >= 2 else []

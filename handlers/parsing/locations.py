@@ -19,7 +19,7 @@ from handlers.parsing.trace import Trace
 _STOP = '，。；,;！!？?\\s：:“”"（）()'
 _AT_VERBS = (
     "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|办完|开了|开完"
-    "|搞了|搞完|搞|摆了|摆摊|发了|发完|宣讲"
+    "|搞了|搞完|搞|摆|发了|发完|宣讲|接待"
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向(?![阳东西南北前])|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
     "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法|开班|开课|开讲|给"
@@ -31,9 +31,9 @@ _AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PU
 # "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
 _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
-    "|街|路|场|院|集|集市|早市|夜市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会"
+    "|街|路|场|院|集|集市|早市|夜市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会|门口|门前"
 )
-_AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:上|里|那边|那块)?(?=[，,；;。\s])")
+_AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:上|里|那边|那块)?(?=[，,；;。\s]|$)")
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
 # Only at a clause's start (or after a day word) and only a short name ending in a public place.
 # A day word may come between the place and the verb: "龙城区联合乡今天宣传".
@@ -42,11 +42,14 @@ _BARE_PLACE = (
     "|门口|门前|中心|村部|村委会|礼堂|会议室"
 )
 # "利州街道那边今天搞了场…", "南哨街道社区服务中心办了场培训": the place, maybe a day word, the verb.
+# Speech puts 那个 before it ("今天那个实验小学弄了个讲堂"), and any verb with 了 may follow, a
+# typo'd one too ("服务中心举半了宣讲", "开张了" for 开展了).
 _BARE = re.compile(
-    rf"(?:今天|昨天|前天|今日|昨日|今儿|昨儿|上午|下午|[日号]|[{_STOP}]|^)"
-    rf"(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_BARE_PLACE}))(?:那边|这边|那块)?"
+    rf"(?:今天|昨天|前天|今日|昨日|今儿|昨儿|上午|下午|[日号]|[{_STOP}]|^)(?:那个|这个)?"
+    rf"(?P<loc>[\u4e00-\u9fff]{{0,14}}?(?:{_BARE_PLACE}))(?:那边|这边|那块)?"
     r"(?=\s?(?:今天|昨天|今日|今儿|昨儿|上午|下午){0,2}\s?"
-    r"(?:宣传|开展|举办|举行|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普|搞|办了|开了|设了))"
+    r"(?:宣传|开展|举办|举行|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普|搞|办了|开了|设了|设置|组织"
+    r"|[\u4e00-\u9fff]{1,2}了))"
 )
 # "依托双塔区公共法律服务中心开展…": the centre is where it happened.
 _RELYING_ON = re.compile(
@@ -59,14 +62,14 @@ _MARKET_DAY = re.compile(rf"(?:今天|今儿个?|昨天|昨儿个?|上午|下午
 # "去西大营子农贸市场转了一圈", "去建平县职教中心给学员上了堂课": going to a public place.
 _GO = re.compile(
     rf"(?<![过回出进上下失])去(?!了)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
-    r"(?=转|走访|看|宣传|发|开展|搞|调研|给|参加|[，,。；;\s])"
+    r"(?=转|走访|看|宣传|发|开展|搞|调研|给|参加|上门|服务|[，,。；;\s])"
 )
 # Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
 # "发折页1200份，医院门诊大厅".
 _TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?(?:{_PLACE_END}))(?:这边|那边)?(?=\s|[,，](?=\S))")
 _TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))\s*$")
 _BARE_NOT = re.compile("进|开展|举办|到|赴|去|了|的|今天|昨天|前天|今日|昨日|上午|下午")
-_TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对"
+_TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对|给"
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
 _ARRIVE = "(?<![收达得受看做识意提遇感找想])到"
@@ -86,7 +89,11 @@ _INTO = re.compile(
 )
 # "今早赶西大营子镇大集": going to a market fair is being there.
 _FAIR = re.compile(rf"赶(?:上)?(?P<loc>[^{_STOP}]{{2,15}}?(?:大集|集市|庙会|集))(?=[，,；;。\s]|$)")
-_LABELLED = re.compile(rf"地点(?:[:：|]|为|是|在|\s)\s*(?P<loc>[^{_STOP}|]{{2,30}})")
+# "地点区工商联三楼会议室": with no colon, only a stretch ending in a place word.
+_LABELLED = re.compile(
+    rf"地点(?:(?:[:：|]|为|是|在|\s)\s*(?P<loc>[^{_STOP}|]{{2,30}})"
+    rf"|(?P<bare>[^{_STOP}|]{{2,30}}?(?:{_PLACE_END}))(?=[{_STOP}|]|$))"
+)
 _NOT_A_PLACE = re.compile(
     "期间|之际|来临|前夕|基础上|过程中|活动中(?!心)|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"
     "|的基础|以来|当天|当日|上午|下午|晚上|中午|早上|傍晚|时候|之前|之后|了"
@@ -167,7 +174,8 @@ def find_locations(text: str, names_masked: str | None = None, trace: Trace | No
         position = 0
         while (match := pattern.search(searched, position)) is not None:
             went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED)
-            location = _clean(text, match.start("loc"), match.end("loc"), not went, pattern is _LABELLED)
+            group = "loc" if match.start("loc") >= 0 else "bare"  # _LABELLED's place with no colon
+            location = _clean(text, match.start(group), match.end(group), not went, pattern is _LABELLED)
             if pattern in _BARE_KINDS and location is not None and _BARE_NOT.search(location.text):
                 location = None
             if location is None or taken.find(1, location.start, location.end) >= 0:
@@ -177,7 +185,7 @@ def find_locations(text: str, names_masked: str | None = None, trace: Trace | No
             taken[location.start : location.end] = b"\x01" * (location.end - location.start)
             if trace is not None:
                 trace.location_patterns[location.start] = _PATTERN_NAMES[pattern]
-            position = match.end("loc")
+            position = match.end(group)
     return sorted(found, key=lambda loc: loc.start)
 
 

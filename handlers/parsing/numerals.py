@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cn2an
 
@@ -31,7 +32,8 @@ PEOPLE = (
 # "三百来号人": 号人 is spoken for people.
 PEOPLE_NOUNS = (*PEOPLE, "号人", *(f"个{noun}" for noun in ("人", *PEOPLE)))
 COUNT_UNITS = (
-    *("人次", "人", "名", "位", *sorted(PEOPLE_NOUNS, key=len, reverse=True)),
+    # "接受企业咨询十五家次": visits by enterprises, counted like people's
+    *("人次", "家次", "户次", "人", "名", "位", *sorted(PEOPLE_NOUNS, key=len, reverse=True)),
     *("份", "册", "本", "张", "套", "件", "个", "袋", "盒", "把"),
     *("篇", "条", "则", "期", "部", "集"),
     *("家次", "户次", "家", "户", "所"),
@@ -48,8 +50,12 @@ _ROUGH = re.compile(
     # 三四百, 一千五六百 (1500 to 1600)
     r"|(?P<lead>[一二三四五六七八九两]+[百千万])?(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
 )
+# What a count can open with: a prefix's first character, a digit or a numeral (NUMBER's every
+# alternative opens with one), 几. Asked first at each position, it halves a message's scan: the
+# prefixes and numbers are tried only where one can start.
+_QUANTITY_OPENS = rf"(?=[{''.join(sorted({prefix[0] for prefix in _APPROXIMATE_PREFIXES}))}\d{CN_NUMERAL_CHARS}几])"
 _QUANTITY = re.compile(
-    rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
+    _QUANTITY_OPENS + rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
     rf"(?P<num>{NUMBER}|[{CN_NUMERAL_CHARS}]{{0,20}}几[十百千万]?)"
     # "资料|500|份": a table's cells
     r"(?P<more>余|多|来)?(?P<mag>[万千])?(?P<more2>余|多)?[ |]?"
@@ -97,6 +103,9 @@ class Quantity:
     per_day: bool = False
 
 
+# cn2an validates and rewrites its input on every call (~10 µs); a report asks for the same few
+# tokens again and again (each stage reads the numbers it needs), and the answer depends on the token alone.
+@lru_cache(maxsize=4096)
 def to_int(token: str) -> int | None:
     """The integer a numeral token means (Arabic, Chinese, 1.5万, 1.2k), or None if it is not one."""
     token = token.replace(",", "")

@@ -28,6 +28,7 @@ from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.counts import (
     Count,
+    any_count,
     attribute,
     companies_visited,
     labelled_quantities,
@@ -37,10 +38,11 @@ from handlers.parsing.counts import (
 )
 from handlers.parsing.dates import DateMention, find_dates
 from handlers.parsing.directory import UnitDirectory
-from handlers.parsing.explain import explain_activities, trace_date
+from handlers.parsing.explain import explain_activities, explain_rows, trace_date
 from handlers.parsing.framing import is_framing, is_schedule, without_plans_and_recaps
 from handlers.parsing.intent import OTHER, REPORT, RSVP, Signals, classify
 from handlers.parsing.keywords import find_triggers
+from handlers.parsing.listed import read_listed
 from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.parsing.normalize import MASK, mask, normalize
@@ -104,7 +106,7 @@ def parse_report(
     found = Found(masked, evidence, ByStart(dates), ByStart(locations), ByStart(quantities))
     triggers = find_triggers(masked, evidence)
     attendees = extract_attendees(written)
-    counted = attribute(evidence, quantities, ActivityType.OTHER) or labelled_quantities(evidence, 0, len(evidence))
+    counted = any_count(evidence, quantities, ActivityType.OTHER) or labelled_quantities(evidence, 0, len(evidence))
     signals = Signals(
         has_trigger=bool(triggers),
         has_activity_word=any(t.strong and t.type != ActivityType.CEREMONY for t in triggers),
@@ -117,13 +119,15 @@ def parse_report(
         names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
     )
     # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
-    # blocks one activity per block (see blocks).
-    table = read_table(plain, today, text) or read_blocks(plain, today, text)
+    # blocks one activity per block (see blocks); numbered rows without a header one per row (see listed).
+    table = read_table(plain, today, text) or read_blocks(plain, today, text) or read_listed(plain, today, text)
     # A schedule sent ahead is no report, table or not (its items are not done yet).
     if is_schedule(plain, found.dates, today):
         intent = explained(trace, OTHER, "a schedule sent ahead (is_schedule)")
+    elif table:
+        intent = explained(trace, REPORT, "a pasted table or key：value form")
     else:
-        intent = REPORT if table else classify(written, signals, trace)
+        intent = classify(written, signals, trace)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),
@@ -136,6 +140,8 @@ def parse_report(
     if intent != REPORT:
         return Reading(intent, unit, unit_source, (), attendees if intent == RSVP else (), tuple(notes))
     if table:
+        if trace is not None:
+            explain_rows(trace, table)
         return _table_reading(table, unit, unit_source, notes, today)
     activities: list[ParsedActivity] = []
     plans: list[ParsedActivity] = []

@@ -1,7 +1,8 @@
 """Cutting a report into activities.
 
-The message is cut into clauses at punctuation, line breaks, runs of spaces and enumerators
-(一是/二是, 1./2., （一）/（二）, ①②, 首先/其次). Walking the clauses:
+The message is cut into clauses at punctuation, line breaks, runs of spaces, spoken connectives
+written without punctuation (然后, 接着, 另外, 还有就是) and enumerators (一是/二是, 1./2., （一）/（二）,
+①②, 首先/其次). Walking the clauses:
 
 - clauses before the first activity word (a date, the unit, "今天") open the first activity, and
   an item's bare title sentence joins the dated sentence after it, its words only weak
@@ -30,12 +31,13 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from handlers.parsing.counts import attribute
+from handlers.parsing.counts import any_count
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
-from handlers.parsing.normalize import SENTENCE_ENDS
+from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS
 from handlers.parsing.numerals import Quantity
 from handlers.parsing.positions import ByStart
 from storage.vocabulary import ActivityType
@@ -48,6 +50,10 @@ _ENUMERATOR = re.compile(
 )
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
+_SPOKEN_JOIN = re.compile(rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})")
+# "…阅读会来了七十多人然后晚上在公众号推了一篇": a connective of sequence tells of a next action
+# even after a clause that named no kind.
+_SEQUENCE = re.compile(r"\s*(?:然后|紧接着|接着|随后|之后|完了以后)")
 _QUOTED = re.compile(r"“[^“”\n]{1,30}”|《[^《》\n]{1,40}》")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
@@ -57,7 +63,7 @@ _NEW_ACTION = re.compile(
     r"\s*(?:同时|并|还|另外|此外|随后|之后|然后|接着|回来后|返回后|结束后|完事|完了|次日|当天|当日|上午|下午|晚上|中午|早上)"
 )
 _ALONG = re.compile(r"\s*并")
-_TIME_OPENER = re.compile(r"\s*(?:完了|完事|然后|又)?\s*(?:上午|中午|下午|晚上|早上|傍晚)")
+_TIME_OPENER = re.compile(rf"\s*(?:完了|完事|又|{SPOKEN_JOINS})?\s*(?:上午|中午|下午|晚上|早上|傍晚)")
 _NEXT_ACTION = re.compile(
     r"\s*(?:在|于|到|赴|走进|深入|来到|前往|通过|利用|依托|借助"
     r"|(?:又|已|共|累计)?(?:走访|举办|召开|推送|发布|刊发|开展|组织|上门))"
@@ -95,8 +101,7 @@ _COVERAGE = re.compile(
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):  # a named tuple, not a frozen dataclass: made per clause, four times faster
     start: int
     end: int
     sentence_start: bool
@@ -168,14 +173,14 @@ def split_activities(found: Found) -> list[Segment]:
         ]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
-        has_count = _has_count(clause, strong or best(weak), found)
+        weakest = best(weak)
+        has_count = _has_count(clause, strong or weakest, found)
         # A new sentence with its own place and count opens an activity on weak words alone:
         # "举办讲座，参加50人；同日在社区广场发放资料300份" is a lecture and a handout.
         # So does a clause joined by 并/同时/另外… with its own count, into a kind other than
         # publicity: "…发资料600份，并指导3户种植户申请商标" is a handout and a visit, "走访5家
         # 企业，并为企业发放指南100份" one visit.
         opener = strong
-        weakest = best(weak)
         joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != ActivityType.PUBLICITY
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
@@ -183,11 +188,11 @@ def split_activities(found: Found) -> list[Segment]:
         timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
             segments and _opens_new_day(clause, segments[-1], found)
         )
-        if (
-            strong is None
-            and has_count
-            and ((clause.sentence_start and found.locations.first(clause.start, clause.end)) or joined or timed)
-        ):
+        placed = found.locations.first(clause.start, clause.end) is not None
+        if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
+            opener = weakest
+        # "…咨询四十来人次 还有就是中午在镇政府门口放了展板": a new time of day at a place of its own.
+        if strong is None and timed and placed:
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
@@ -252,7 +257,7 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
         return False
     inside = found.quantities.within(clause.start, clause.end)
     return (
-        not attribute(found.evidence, inside, ActivityType.OTHER)
+        not any_count(found.evidence, inside, ActivityType.OTHER)
         and found.locations.first(clause.start, clause.end) is None
     )
 
@@ -272,12 +277,14 @@ def _clauses(text: str) -> list[Clause]:
     quoted = [match.span() for match in _QUOTED.finditer(text)]
     quoted_starts = [start for start, _ in quoted]
     for match in _BREAK.finditer(text):
+        cut = match.group()
         # Titles do not overlap: only the last one opening before the break can hold it.
-        title = bisect_left(quoted_starts, match.start()) - 1
-        if match.group().isspace() and title >= 0 and match.start() < quoted[title][1]:
+        title = bisect_left(quoted_starts, match.start()) - 1 if quoted else -1
+        if cut.isspace() and title >= 0 and match.start() < quoted[title][1]:
             continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
-        sentence = any(char in SENTENCE_ENDS for char in match.group())
-        cuts.setdefault(match.end(), (sentence, False, match.group().isspace()))
+        cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
+    for match in _SPOKEN_JOIN.finditer(text):
+        cuts.setdefault(match.start(), (False, False, False))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)
     positions = sorted(p for p in cuts if p < len(text))
@@ -294,7 +301,7 @@ def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
     inside = found.quantities.within(clause.start, clause.end)
     if any(q.unit not in _GENERIC_UNITS for q in inside):
         return True
-    return bool(inside) and bool(attribute(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER))
+    return bool(inside) and any_count(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER)
 
 
 def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:
@@ -318,7 +325,7 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         return False
     # "组织…骨干80余人，举办…专题讲座": what came before had no kind; this clause gives it one.
     if current.head is None and not current.weak and not clause.sentence_start:
-        return False
+        return _SEQUENCE.match(found.masked, clause.start) is not None
     # "开展版权专项检查，并现场宣讲…": an accompanying word, with no count or place of its own.
     accompanying = _ALONG.match(found.masked, clause.start) is not None
     if (

@@ -53,6 +53,8 @@ def _cells(text: str, start: int, end: int, single_spaces: bool) -> list[Cell]:
 def _header(text: str, start: int, end: int) -> Header | None:
     line = text[start:end]
     tabbed = "\t" in line
+    if not tabbed and line.count(" ") < 2:
+        return None  # at most two cells however it is split: no header (and most lines of a report)
     for single in (False, True) if not tabbed else (False,):
         cells = [c for c in _cells(text, start, end, single) if c.text]
         columns = [column_of(c.text) for c in cells]

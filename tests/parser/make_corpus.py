@@ -43,6 +43,10 @@ FILES = {
     "blindo": "blind_o",
     "blindr": "blind_r",
     "art": "articles",
+    "speech": "speech",
+    "blindp": "blind_p",
+    "blindq": "blind_q",
+    "table": "tables",
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import Settings
 from handlers.parsing import COUNT_FIELDS, Reading, parse_report
 from handlers.parsing.directory import UnitDirectory

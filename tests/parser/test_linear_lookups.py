@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, parse_report
+from handlers.parsing import attendees, dates, keywords, numerals, parse_report
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -66,3 +66,43 @@ def test_a_long_run_of_empty_clauses_loses_nothing(settings: Settings, fillers: 
     assert (first.type, first.location, first.materials) == ("publicity", "人民广场", 100)
     assert sum(a.participants or 0 for a in activities) == 50
     assert "".join(a.source_text for a in activities).replace("，", "") == text.replace("，", "")
+
+
+# The one alternation of all the type words that the per-first-character buckets replaced.
+_ONE_ALTERNATION = re.compile("|".join(f"(?P<k{i}>{entry[0]})" for i, entry in enumerate(keywords._ENTRIES)))
+_KEYWORD_CHARS = "".join(sorted({char for entry in keywords._ENTRIES for char in entry[0] if char >= "\u4e00"}))
+
+
+@given(st.text(alphabet=_KEYWORD_CHARS + "，。 □123企业", max_size=40))
+def test_the_type_words_found_are_one_alternations(text: str) -> None:
+    """Skipping to where a word can start (and trying only the words starting there) finds what
+    one alternation of all the words finds."""
+    found = [(m.start(), m.end(), m.lastgroup) for m in keywords._matches(text)]
+    assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
+
+
+_QUANTITY_UNGATED = re.compile(numerals._QUANTITY.pattern.removeprefix(numerals._QUANTITY_OPENS))
+
+
+_COUNT_CHARS = "0123456789.,kK万千百十几两一二三五零约近超上大将逾过计余多来份人次家篇 个群众资料，"
+
+
+@given(st.text(alphabet=_COUNT_CHARS, max_size=30))
+def test_the_count_scan_asks_first_what_it_opens_with(text: str) -> None:
+    """The lookahead on a count's first character only skips positions where none can start."""
+    gated = [(m.span(), m.groupdict()) for m in numerals._QUANTITY.finditer(text)]
+    assert gated == [(m.span(), m.groupdict()) for m in _QUANTITY_UNGATED.finditer(text)]
+
+
+_OPENING = re.compile(r"\(\?=\[[^\]]*\]\)")
+_DATE_CHARS = "0123456789.-/·〇零一二三四五六七八九十廿卅年月日号至到～上本这下个周星期礼拜天末第楼 ，、"
+
+
+@pytest.mark.parametrize("pattern", [dates._MONTH_DAY, dates._NUMERIC, dates._DAY_ONLY, dates._WEEKDAY])
+@given(text=st.text(alphabet=_DATE_CHARS, max_size=30))
+def test_the_date_scans_ask_first_what_a_date_opens_with(pattern: re.Pattern[str], text: str) -> None:
+    """The lookahead on a date's first character only skips positions where none can start."""
+    ungated = re.compile(_OPENING.sub("", pattern.pattern, count=1))
+    assert ungated.pattern != pattern.pattern
+    gated = [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+    assert gated == [(m.span(), m.groupdict()) for m in ungated.finditer(text)]

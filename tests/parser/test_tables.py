@@ -11,6 +11,7 @@ from handlers.parsing import parse_report
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.columns import Column, column_of
 from handlers.parsing.directory import UnitDirectory
+from handlers.parsing.listed import read_listed
 from handlers.parsing.model import ParsedActivity
 from handlers.parsing.tables import read_table
 from scheduler.clock import TZ
@@ -283,12 +284,51 @@ def test_key_value_blocks_read_one_activity_per_block(units: UnitDirectory, text
     assert [row(a) for a in read(units, text)] == rows
 
 
-def test_one_block_is_left_to_the_ordinary_reader() -> None:
+def test_one_form_is_read_as_one_row() -> None:
     block = "时间：4月22日\n地点：区图书馆\n内容：商标讲座\n人数：40人"
-    assert read_blocks(block, SENT.date(), block) is None
+    activities = read_blocks(block, SENT.date(), block) or []
+    assert [row(a) for a in activities] == [(22, 22, "training", "区图书馆", {"participants": 40})]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "地点：人民广场，今天上午发放资料200份",  # one labelled place in a sentence
+        "时间：4月22日\n今天在区图书馆办了商标讲座，40人参加",  # one key, the rest written out
+        "地点：区图书馆\n内容：商标讲座\n人数：40人",  # no date key: the ordinary reader dates it
+    ],
+)
+def test_what_is_no_whole_form_is_left_to_the_ordinary_reader(text: str) -> None:
+    assert read_blocks(text, SENT.date(), text) is None
 
 
 def test_a_rows_source_is_the_row_as_written(units: UnitDirectory) -> None:
     activities = read(units, "日期\t地点\t活动内容\t资料\n４月２２日\t人民公园\t集中宣传\t３００")
     assert activities[0].source_text == "４月２２日\t人民公园\t集中宣传\t３００"
     assert activities[0].materials == 300
+
+
+def test_numbered_rows_without_a_header_are_one_activity_each(units: UnitDirectory) -> None:
+    text = (
+        "活动1：4月21日—23日，东风社区，商标知识宣传，资料300份\n"
+        "活动2：4月24日，区图书馆三楼报告厅，专利讲座，听众60人\n合计：资料300份，60人"
+    )
+    assert [row(a) for a in read(units, text)] == [
+        (21, 23, "publicity", "东风社区", {"materials": 300}),
+        (24, 24, "training", "区图书馆三楼报告厅", {"participants": 60}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Sentences, numbered: the ordinary reader (companies named, who took part).
+        "一、4月22日，组织企业召开座谈会，8家企业参加。\n二、4月23日，到华兴公司、重型机器公司走访。",
+        # A row beside a sentence of counts: read as prose, all of it.
+        "1、4月22日，东风社区，集中宣传，资料200份\n2、4月23日，区图书馆，专利讲座，60人\n另外在公众号发了2篇文章",
+        # One row only.
+        "1、4月22日，东风社区，集中宣传，资料200份",
+    ],
+)
+def test_what_is_no_list_of_rows_is_left_to_the_ordinary_reader(text: str) -> None:
+    assert read_listed(text, SENT.date(), text) is None

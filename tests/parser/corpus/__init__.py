@@ -4,7 +4,8 @@ The cases are hand-written, one a line, in the ``*.txt`` files beside this modul
 the issue's spec, never the parser's output. ``templates.py`` adds every unit by name and alias
 in hand-written frames. ``make_corpus.py`` writes all of them to ``corpus.json``.
 
-Line format (" | " between fields, "#" starts a comment line, "\\n" in a text is a line break)::
+Line format (" | " between fields, "#" starts a comment line, "\\n" in a text is a line break, "\\t"
+a tab, as pasted from a table)::
 
     text | MM-DD HH:MM | bound | unit | types | dates | fields
 

@@ -21,9 +21,11 @@ from sqlmodel import Session, col, select
 from bot.wechat_api import Media, WeChatAPIError
 from scheduler.clock import Clock
 from scheduler.heartbeat import Heartbeat
+from scheduler.plan import AdHocPush
 from storage import jobs
 from storage.db import Database
 from storage.imaging import SAME_PHOTO_DISTANCE, NotAnImage, ProcessedPhoto, hamming, process_photo
+from storage.models import ChannelKind
 from storage.outbox import put
 from storage.photo_store import PhotoStore, StoredPaths
 from storage.photos import Photo, PhotoStatus
@@ -157,7 +159,7 @@ class MediaWorker:
         put(
             session,
             key=f"photo:{photo.id}:{outcome}",
-            kind="photo_notice",
+            kind=AdHocPush.PHOTO_NOTICE,
             channel=payload["channel"],
             recipient=payload["user_id"],
             text=text,
@@ -169,9 +171,9 @@ def make_fetch(wecom: Any | None, mp: Any | None) -> Fetch:
     """A Fetch over the outbound clients (WeComClient / OfficialAccountClient)."""
 
     async def fetch(channel: str, media_id: str | None, pic_url: str | None) -> Media:
-        if channel == "wecom" and wecom is not None and media_id:
+        if channel == ChannelKind.WECOM and wecom is not None and media_id:
             return await wecom.get_media(media_id)
-        if channel == "mp" and mp is not None:
+        if channel == ChannelKind.MP and mp is not None:
             if media_id:
                 return await mp.get_media(media_id)
             if pic_url:

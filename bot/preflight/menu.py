@@ -17,6 +17,7 @@ from bot.preflight.advice import api_problem
 from bot.preflight.problem import Problem
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, WeChatAPIError, WeComClient
 from bot.wechat_api.tokens import throwaway_token_cache
+from storage.models import ChannelKind
 
 # An operator waits on the command: two tries, short waits.
 INSTALL_POLICY = RetryPolicy(max_attempts=2, base_delay=0.5, timeout=10)
@@ -38,7 +39,7 @@ def _button(button: MenuButtonConfig) -> dict[str, Any]:
 async def install_menu(settings: Settings, policy: RetryPolicy = INSTALL_POLICY) -> tuple[list[str], list[Problem]]:
     """Post the menu to every enabled channel; (what was done, what failed), in Chinese.
 
-    ``settings`` must already point at the platform to call (bot.serve.sandboxed for the sandbox).
+    ``settings`` must already point at the platform to call (bot.server.serve.sandboxed for the sandbox).
     Tokens go into a throwaway cache, as `weekbot check --online` does: this command may run beside
     the service, whose token row it must not disturb.
     """
@@ -54,11 +55,11 @@ async def install_menu(settings: Settings, policy: RetryPolicy = INSTALL_POLICY)
                 await WeComClient(http, wecom, tokens, policy).create_menu(body)
                 done.append(f"企业微信应用（AgentId {wecom.agent_id}）菜单已更新（成员重新进入应用后可见）")
             except WeChatAPIError as exc:
-                problems.append(api_problem("wecom", exc, wecom.api_base))
+                problems.append(api_problem(ChannelKind.WECOM, exc, wecom.api_base))
         if mp.enabled:
             try:
                 await OfficialAccountClient(http, mp, tokens, policy).create_menu(body)
                 done.append("公众号菜单已更新（约 5 分钟内对关注者生效）")
             except WeChatAPIError as exc:
-                problems.append(api_problem("mp", exc, mp.api_base))
+                problems.append(api_problem(ChannelKind.MP, exc, mp.api_base))
     return done, problems

@@ -2,8 +2,8 @@
 
 200 and ``{"status": "ok", ...}`` when every check passes; 503 and each failing check's problem
 when one does not. Only what this process runs is checked: the workers register themselves when
-they start (bot.workers, bot.push_worker), so an app built without workers (tests, the demo)
-reports the database alone, and so does a `serve` process that is not the leader (bot.leader),
+they start (bot.workers.background, bot.workers.push), so an app built without workers (tests, the demo)
+reports the database alone, and so does a `serve` process that is not the leader (bot.server.leader),
 whose ``role`` says so.
 
 It is polled, so it stays cheap: one trivial query on its own thread, never behind the single
@@ -76,7 +76,7 @@ class HealthMonitor:
         self.database_timeout = database_timeout
         self.stale_after = stale_after
         self.probes: dict[str, Probe] = {}
-        # "leader" or "follower" in `weekbot serve` (bot.leader); None where there is no election.
+        # "leader" or "follower" in `weekbot serve` (bot.server.leader); None where there is no election.
         self.role: str | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-health")
         self._query: asyncio.Future[None] | None = None

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from bot.media_worker import MediaWorker, make_fetch
 from bot.runtime import Runtime
 from bot.wechat_api import OfficialAccountClient, RetryPolicy, TokenCache, WeComClient
 from bot.wechat_api.group_robot import GroupRobotClient
+from bot.workers.media import MediaWorker, make_fetch
 
 
 @dataclass

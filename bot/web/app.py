@@ -16,8 +16,8 @@ from aiohttp import web
 from bot.channels.replay import ReplayGuard
 from bot.channels.wire import MAX_BODY, Decoded, Rejected, bad_request
 from bot.config import DASHBOARD_PREFIX
-from bot.health import HealthMonitor
-from bot.pipeline import MessagePipeline, NotAnswered
+from bot.pipeline.group_commit import MessagePipeline, NotAnswered
+from bot.web.health import HealthMonitor
 from scheduler.clock import Clock
 from storage.models import ChannelKind
 
@@ -92,7 +92,7 @@ def callback_routes(
             reply = await pipeline.process(decoded.inbound)
         except NotAnswered as exc:
             # Not handled, or not even stored (the pipeline logged why): no 200, so WeChat retries
-            # and the retry handles the stored row; bot.rehandler takes what outlasts the retries.
+            # and the retry handles the stored row; bot.workers.rehandler takes what outlasts the retries.
             return web.Response(status=503, text=f"not handled ({type(exc).__name__}), retry later")
         if not reply:
             return web.Response(text="success")

@@ -1,11 +1,11 @@
 """`weekbot serve --workers N`: N serving processes on one port, one data directory, one database.
 
-The parent holds the data directory (bot.datalock), migrates the database once, binds the
+The parent holds the data directory (bot.server.datalock), migrates the database once, binds the
 listening socket and, with the sandbox on, runs the sandbox platform; then it starts N workers,
 each a fresh `weekbot serve` (not a fork: no event loop or database connection is inherited)
 handed the socket and the data directory's lock as open files. The kernel spreads the incoming
 connections over the processes accepting on the one socket. Each worker serves HTTP; the one that
-wins the leader lock (bot.leader) also runs the scheduler and the workers.
+wins the leader lock (bot.server.leader) also runs the scheduler and the workers.
 
 SIGTERM or SIGINT to the parent stops the workers (SIGTERM, each finishes what it is sending) and
 then the parent. A worker that dies otherwise is started again, after a pause that doubles while
@@ -28,9 +28,9 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.datalock import hold_data_dir
 from bot.runtime import open_database
-from bot.serve import shares_data_dir, start_sandbox
+from bot.server.datalock import hold_data_dir
+from bot.server.serve import shares_data_dir, start_sandbox
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """`weekbot serve`: the webhook app, and with sandbox on, the fake WeChat platform beside it.
 
-One process here; ``--workers N`` runs N of them on one socket (bot.supervisor). In every
+One process here; ``--workers N`` runs N of them on one socket (bot.server.supervisor). In every
 process the duties that must run once per deployment start only when it wins the leader lock
-(bot.leader); until then it serves HTTP alone.
+(bot.server.leader); until then it serves HTTP alone.
 """
 
 from __future__ import annotations
@@ -16,68 +16,25 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
-from bot.app import build_app
 from bot.backup.daily import DailyBackup
 from bot.channels.replay import ReplayGuard
-from bot.config import ServerConfig, Settings
-from bot.connections import ConnectionGuard, GuardedSite
+from bot.config import Settings
 from bot.dashboard import dashboard_app
-from bot.datalock import hold_data_dir
-from bot.leader import Leadership, Role
-from bot.push_worker import start_push_worker
 from bot.runtime import Runtime
 from bot.sandbox.chat_page import ChatPage, chat_page_app
-from bot.sandbox.platform import make_platform_app
+from bot.sandbox.platform import make_platform_app, sandboxed
 from bot.sandbox.state import PlatformState
-from bot.workers import open_background
+from bot.server.datalock import hold_data_dir
+from bot.server.leader import Leadership, Role
+from bot.web.app import build_app
+from bot.web.connections import start_site
+from bot.workers.background import open_background
+from bot.workers.push import start_push_worker
 from scheduler.clock import Clock
 from scheduler.executor import VirtualRunner
+from storage.models import ChannelKind
 
 log = logging.getLogger(__name__)
-
-
-def sandboxed(settings: Settings, platform_url: str) -> Settings:
-    """Settings whose API base URLs point at the sandbox platform."""
-    channels = settings.channels.model_copy(
-        update={
-            "wecom": settings.channels.wecom.model_copy(update={"api_base": platform_url}),
-            "mp": settings.channels.mp.model_copy(update={"api_base": platform_url}),
-        }
-    )
-    group_robot = settings.group_robot.model_copy(update={"api_base": platform_url})
-    return settings.model_copy(update={"channels": channels, "group_robot": group_robot})
-
-
-async def start_site(
-    app: web.Application,
-    host: str,
-    port: int,
-    stack: AsyncExitStack,
-    limits: ServerConfig | None = None,
-    *,
-    sock: socket.socket | None = None,
-) -> str:
-    """Serve ``app`` on host:port (or on the listening ``sock`` it was handed) with bounded
-    connections (bot.connections; ``limits`` defaults to [server]'s defaults) until ``stack``
-    closes; returns its URL."""
-    limits = limits or ServerConfig()
-    # The keep-alive timer is the header deadline of a kept-alive connection's next request; a body
-    # the app did not read (refused early, or too slow: 408) is drained for at most the body
-    # deadline before the connection is closed.
-    runner = web.AppRunner(
-        app,
-        access_log=None,
-        keepalive_timeout=limits.header_timeout_seconds,
-        lingering_time=limits.body_timeout_seconds,
-    )
-    await runner.setup()
-    stack.push_async_callback(runner.cleanup)
-    assert runner.server is not None
-    guard = ConnectionGuard(runner.server, limits.header_timeout_seconds, limits.max_connections)
-    site = GuardedSite(runner, host, port, guard, sock=sock)
-    await site.start()
-    bound_port = runner.addresses[0][1]
-    return f"http://{host}:{bound_port}"
 
 
 def web_app(runtime: Runtime, sandbox_page: web.Application | None = None) -> web.Application:
@@ -98,7 +55,7 @@ def web_app(runtime: Runtime, sandbox_page: web.Application | None = None) -> we
 
 def web_app_for(runtime: Runtime, platform: PlatformState | None) -> tuple[web.Application, ChatPage | None]:
     """The bot's web app; with the sandbox platform (sandbox on), the chat page at /sandbox/ too."""
-    if platform is None or "wecom" not in runtime.channels:
+    if platform is None or ChannelKind.WECOM not in runtime.channels:
         return web_app(runtime), None
     page = ChatPage(runtime.settings, runtime.deps, platform, runtime.clock)
     return web_app(runtime, sandbox_page=chat_page_app(page)), page

@@ -13,7 +13,7 @@ and, before 3.10, not before the first one. So every connection is wrapped here:
 - beyond ``max_connections`` open at once, a new connection is closed as soon as it is accepted,
   so the sockets and file descriptors the process holds stay bounded.
 
-Slow bodies are the callback route's business: it reads them under a deadline (bot.app.read_body).
+Slow bodies are the callback route's business: it reads them under a deadline (bot.web.app.read_body).
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from contextlib import AsyncExitStack
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
+
+from bot.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +132,7 @@ class GuardedSite(web.BaseSite):
         self._host = host
         self._port = port
         self._guard = guard
-        self._sock = sock  # a listening socket shared with sibling processes (bot.supervisor)
+        self._sock = sock  # a listening socket shared with sibling processes (bot.server.supervisor)
 
     @property
     def name(self) -> str:
@@ -142,3 +145,35 @@ class GuardedSite(web.BaseSite):
             self._server = await loop.create_server(self._guard, sock=self._sock)
         else:
             self._server = await loop.create_server(self._guard, self._host, self._port)
+
+
+async def start_site(
+    app: web.Application,
+    host: str,
+    port: int,
+    stack: AsyncExitStack,
+    limits: ServerConfig | None = None,
+    *,
+    sock: socket.socket | None = None,
+) -> str:
+    """Serve ``app`` on host:port (or on the listening ``sock`` it was handed) with bounded
+    connections (bot.web.connections; ``limits`` defaults to [server]'s defaults) until ``stack``
+    closes; returns its URL."""
+    limits = limits or ServerConfig()
+    # The keep-alive timer is the header deadline of a kept-alive connection's next request; a body
+    # the app did not read (refused early, or too slow: 408) is drained for at most the body
+    # deadline before the connection is closed.
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        keepalive_timeout=limits.header_timeout_seconds,
+        lingering_time=limits.body_timeout_seconds,
+    )
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    assert runner.server is not None
+    guard = ConnectionGuard(runner.server, limits.header_timeout_seconds, limits.max_connections)
+    site = GuardedSite(runner, host, port, guard, sock=sock)
+    await site.start()
+    bound_port = runner.addresses[0][1]
+    return f"http://{host}:{bound_port}"

@@ -10,7 +10,7 @@ alone, so a quiet hour waits for nobody.
 
 Failures stay with their own message. Handling that fails rolls back to its savepoint: the row stays
 stored and unhandled and the request gets HandlingFailed (the webhook answers 503 so WeChat retries;
-a retry handles the stored row; what is still unhandled after WeChat's retries, bot.rehandler
+a retry handles the stored row; what is still unhandled after WeChat's retries, bot.workers.rehandler
 handles in the background). An insert that fails rolls back its own savepoint: StoreFailed, nothing
 stored, no answer. If the batch's transaction itself breaks (its commit fails, or a savepoint cannot
 be rolled back), nothing of it is durable and every request of the batch gets StoreFailed: none is
@@ -32,7 +32,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
-from bot.prereading import pre_read
+from bot.pipeline.prereading import pre_read
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
 from handlers.prereading import PreReading

@@ -11,7 +11,7 @@ must work beside the running service, and SQLite's WAL lets them read while it w
 
 The lock is about the data directory (the SQLite file, the photo store). The worker processes of
 one `serve --workers N` inherit their parent's lock (the open file, passed to them), so they are
-one holder. Instances that share a PostgreSQL database and a photo store (bot.serve, ``shared``)
+one holder. Instances that share a PostgreSQL database and a photo store (bot.server.serve, ``shared``)
 take it with ``LOCK_SH`` instead, as one group: each other's companions, still refused by (and
 refusing) a `demo`, a `restore` or a serve on SQLite or the sandbox, which take it exclusively.
 """

@@ -23,7 +23,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from bot.channels.wire import plaintext_fields, to_inbound
-from bot.pipeline import MessagePipeline
+from bot.pipeline.group_commit import MessagePipeline
 from handlers.inbound import Inbound
 from handlers.router import Reply
 from scheduler.clock import Clock, VirtualClock

@@ -1,9 +1,9 @@
 """The scheduled pushes inside `weekbot serve`: the plan executor, the outbox sender loop, and the
-re-handler of inbound messages whose handling failed (bot.rehandler; its replies are pushes).
+re-handler of inbound messages whose handling failed (bot.workers.rehandler; its replies are pushes).
 
 On the system clock the plan runs on APScheduler; on any other clock (WEEKBOT_CLOCK=virtual:…)
 the virtual runner follows it. Both wake the sender as soon as a push has queued its rows. The
-API clients are the ones bot.workers opened for the process (one HTTP session, one token cache).
+API clients are the ones bot.workers.background opened for the process (one HTTP session, one token cache).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from bot.rehandler import Rehandler
 from bot.runtime import Runtime
-from bot.workers import Background
+from bot.workers.background import Background
+from bot.workers.rehandler import Rehandler
 from scheduler.calendar import CampaignCalendar
 from scheduler.clock import SystemClock, VirtualClock
 from scheduler.delivery import robot_id
