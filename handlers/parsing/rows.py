@@ -14,7 +14,7 @@ import datetime as dt
 import re
 
 from handlers.parsing.columns import BRACKETED, Cell, Column, Header
-from handlers.parsing.counts import attribute, labelled_quantities, totals
+from handlers.parsing.counts import attribute, companies_visited, labelled_quantities, totals
 from handlers.parsing.dates import find_dates
 from handlers.parsing.keywords import best, find_triggers
 from handlers.parsing.model import ParsedActivity
@@ -127,6 +127,14 @@ def row_activity(
                 values[name] = value
                 if name in rough_fields:
                     approximate.add(name)
+    # "4.21 | 朝阳燕山湖发电有限公司 | 走访", "走访企业 | 辽宁佳禾食品有限公司": a company named in a
+    # visit's place or enterprise cell is one enterprise visited (the content names what was done:
+    # "上门服务农民合作社" names no company).
+    if CountKind.ENTERPRISES not in values:
+        named_in = (Column.PLACE, Column.COUNT, Column.REMARK)
+        written = "，".join(c.text for c in cells_of(*named_in) if not _BLANK.match(c.text))
+        if named := companies_visited(written, kind):
+            values[CountKind.ENTERPRISES] = named
     if not content.strip() and not places and not values:
         return None
     first, last = dated if dated is not None else (today, today)
