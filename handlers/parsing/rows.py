@@ -22,7 +22,10 @@ from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import find_quantities, to_int
 from storage.vocabulary import ActivityType, CountKind
 
-_BARE_NUMBER = re.compile(r"^(?P<about>约|近)?(?P<num>\d+(?:\.\d+)?万?)(?P<more>余|多|\+)?[^\d]{0,3}$")
+_BARE_NUMBER = re.compile(r"^(?P<about>约|近)?(?P<num>\d+(?:\.\d+)?万?)(?P<more>余|多|\+)?(?P<tail>[^\d]{0,3})$")
+# A number under a column that names no count stands for people only when its unit says so, or it
+# has none: "12块屏" counts screens, nothing the report counts.
+_PEOPLE_TAILS = ("", "人", "名", "人次", "位")
 # What a count's own unit says when neither its column nor the count reader decides ("企业16家").
 _UNIT_FIELD: dict[str, str] = {
     **dict.fromkeys(("家", "户"), CountKind.ENTERPRISES),
@@ -77,7 +80,9 @@ def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str
     by_unit = [(_UNIT_FIELD[q.unit], q.value, q.approximate) for q in own if q.unit in _UNIT_FIELD]
     if by_unit:
         return by_unit[:1]
-    return [(field or CountKind.PARTICIPANTS, value, rough)] if value is not None else []
+    if value is None or (field is None and bare is not None and bare.group("tail").strip() not in _PEOPLE_TAILS):
+        return []
+    return [(field or CountKind.PARTICIPANTS, value, rough)]
 
 
 def row_activity(
