@@ -58,7 +58,8 @@ _WORDS: dict[str, str] = {
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
     # 代写法律文书三份: documents written for people, not handed out
     # 点赞126个: reactions to a post, not pieces or handouts
-    NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
+    # (posters put up, 张贴海报200张, are materials like those handed out: the corpus counts them)
+    NOT_HANDOUT: "展出|展示|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
     "|制发|建议|点赞|收藏|评论|播放量|阅读量|浏览量"
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"

@@ -89,6 +89,8 @@ _BACKREF = re.compile(
 # ("同时通过公众号推送文章1篇" is a piece of media work).
 _ALONG_HOW = re.compile(rf"\s*(?:同时|此外|另外)[，,]?\s*{_STAFF}?通过")
 # "结合种苗市场专项检查，在…同步宣传": what the activity went along with, within a clause.
+_SENTENCE_END = re.compile("[。；;！!？?\n]")
+_SENTENCE_REACH = 120
 _ALONGSIDE_REACH = 20
 _ALONGSIDE = re.compile(rf"(?:结合|借助|依托)[^，,；;。\n]{{0,{_ALONGSIDE_REACH}}}$")
 _STAFF_SUBJECT = re.compile(rf"\s*(?:县局|区局|市局|该局)?{_STAFF}们?(?!参加|参训)")
@@ -191,6 +193,10 @@ def split_activities(found: Found) -> list[Segment]:
         placed = found.locations.first(clause.start, clause.end) is not None
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
             opener = weakest
+        # "…；同日，在七道泉子镇政府门口摆放展板，发放资料200份": the sentence's count may come in a
+        # later clause of it.
+        if strong is None and not has_count and clause.sentence_start and placed and _counted_on(clause, found):
+            opener = weakest
         # "…咨询四十来人次 还有就是中午在镇政府门口放了展板": a new time of day at a place of its own.
         if strong is None and timed and placed:
             opener = weakest
@@ -260,6 +266,13 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
         not any_count(found.evidence, inside, ActivityType.OTHER)
         and found.locations.first(clause.start, clause.end) is None
     )
+
+
+def _counted_on(clause: Clause, found: Found) -> bool:
+    """Whether the rest of the clause's sentence (within a bounded reach) states a count."""
+    end = _SENTENCE_END.search(found.masked, clause.end, clause.end + _SENTENCE_REACH)
+    stop = end.start() if end is not None else min(len(found.masked), clause.end + _SENTENCE_REACH)
+    return found.quantities.first(clause.end, stop) is not None
 
 
 def _alongside(trigger: Trigger, clause: Clause, found: Found) -> bool:
