@@ -1,6 +1,6 @@
 """Webhook throughput and latency: a bare aiohttp echo, WeRoBot and weekbot, in one run.
 
-    .venv/bin/python bench/webhook.py [--requests 2000] [--clients 32] [--database-url URL]
+    .venv/bin/python bench/webhook.py [--requests 2000] [--clients 32] [--database-url URL] [--workers N]
 
 - echo: an aiohttp server that reads the body and answers a fixed text (the floor of the stack).
 - WeRoBot 1.13.1 in safe mode (AES, with its optional `cryptography`) on waitress, parsing and
@@ -12,26 +12,34 @@
   reply. On SQLite (WAL, synchronous=FULL: every commit fsync'd before the answer) with group commit
   as configured, then with every message committed alone (max_batch 1), then the same with the old
   synchronous=NORMAL (not durable: for comparison only); on PostgreSQL too when --database-url names
-  an empty database.
+  an empty database. With --workers N, also `weekbot serve --workers N` as its own processes (N
+  serving processes on one port, bot.supervisor), on SQLite and, with --database-url, PostgreSQL.
 
 Every request is a distinct message with its own MsgId, sealed before the clock starts; the load
 (N keep-alive clients on loopback) runs from a separate process. Lines: req/s, p50/p99 at N clients
 with the ratios to echo and WeRoBot; the same with one client (latency when nothing queues); and
-image callbacks (a photo message: stored, a download job queued, answered).
+image callbacks (a photo message: stored, a download job queued, answered). Every answer of
+WeRoBot and weekbot must be an encrypted reply, and a sample of each run is decrypted and read
+(WeRoBot echoes the text, weekbot records the report with its place): a server that answers 200
+with nothing in it fails the bench. Last, how many of each weekbot's reports are stored.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
+import re
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,16 +47,17 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import event
-from sqlmodel import select
+from sqlalchemy import event, func
+from sqlmodel import Session, col, select
 
 from bot.config import Settings, load_config
-from bot.runtime import Runtime
-from bot.sandbox.callbacks import MpSealer, WeComSealer, WeComUser, message_xml
+from bot.runtime import Runtime, make_deps
+from bot.sandbox.callbacks import MpSealer, WeComSealer, WeComUser, message_xml, reply_content
 from bot.server.serve import web_app
 from bot.web.connections import start_site
 from handlers.binding import code_table
 from scheduler.clock import TZ, SystemClock
+from storage.db import Database
 from storage.models import Activity, InboundMessage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +68,7 @@ CREATED = datetime(2026, 4, 22, 18, 0, tzinfo=TZ)
 Request = tuple[dict[str, str], bytes]
 
 WEROBOT_SERVER = """
+import logging
 import sys
 import waitress
 from werobot import WeRoBot
@@ -75,6 +85,8 @@ def text(message):
 def image(message):
     return "图片收到"
 
+# Under 32 clients waitress warns "Task queue depth is N" for every queued request: not news.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 waitress.serve(robot.wsgi, host="127.0.0.1", port=int(port), _quiet=True)
 """
 
@@ -115,38 +127,67 @@ def mp_requests(settings: Settings, first: int, count: int, photo: bool = False)
     return out
 
 
-async def _load(url: str, requests: list[Request], clients: int) -> tuple[float, list[float]]:
-    queue = list(reversed(requests))
+async def _load(url: str, requests: list[Request], clients: int) -> tuple[float, list[float], list[str]]:
+    queue = list(reversed(range(len(requests))))
     latencies: list[float] = []
+    answers = [""] * len(requests)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http:
 
         async def worker() -> None:
             while queue:
-                query, body = queue.pop()
+                position = queue.pop()
+                query, body = requests[position]
                 start = time.perf_counter()
                 async with http.post(url, params=query, data=body) as resp:
-                    await resp.read()
+                    answers[position] = (await resp.read()).decode()
                     if resp.status != 200:
                         raise RuntimeError(f"{url}: HTTP {resp.status}")
                 latencies.append(time.perf_counter() - start)
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
-        return time.perf_counter() - began, latencies
+        return time.perf_counter() - began, latencies, answers
 
 
 def _load_process(url: str, requests: list[Request], clients: int, out: mp.Queue) -> None:
     out.put(asyncio.run(_load(url, requests, clients)))
 
 
-async def run_load(url: str, requests: list[Request], clients: int) -> Stats:
+async def run_load(url: str, requests: list[Request], clients: int, check: AnswerCheck | None = None) -> Stats:
+    """The load from a separate process; then, if ``check`` is given, the answers checked: every
+    one an encrypted reply, and a sample of them decrypted and read (not merely HTTP 200)."""
     ctx = mp.get_context("fork")
     out: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_load_process, args=(url, requests, clients, out))
     proc.start()
-    elapsed, latencies = await asyncio.get_running_loop().run_in_executor(None, out.get)
+    elapsed, latencies, answers = await asyncio.get_running_loop().run_in_executor(None, out.get)
     proc.join()
+    if check is not None:
+        check.verify(url, answers)
     return Stats.of(elapsed, latencies)
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """What each answer must say: ``expected(position, text)`` is None when the decrypted reply
+    text is right, else what is wrong."""
+
+    open_reply: Callable[[str], str]
+    expected: Callable[[int, str], str | None]
+    sample: int = 50
+
+    def verify(self, url: str, answers: list[str]) -> None:
+        not_sealed = [n for n, body in enumerate(answers) if "<Encrypt>" not in body]
+        if not_sealed:
+            raise RuntimeError(
+                f"{url}: {len(not_sealed)} answers are not encrypted replies, e.g. {answers[not_sealed[0]]!r}"
+            )
+        step = max(1, len(answers) // self.sample)
+        for position in range(0, len(answers), step):
+            said = reply_content(self.open_reply(answers[position])) or ""
+            wrong = self.expected(position, said)
+            if wrong:
+                raise RuntimeError(f"{url}: answer {position} is {said!r}: {wrong}")
 
 
 @dataclass(frozen=True)
@@ -209,18 +250,68 @@ async def start_werobot(settings: Settings, stack: AsyncExitStack) -> str:
     raise RuntimeError("WeRoBot did not start")
 
 
+def werobot_check(settings: Settings, first: int, photo: bool = False) -> AnswerCheck:
+    """WeRoBot's answer to message ``first + position``, as its handlers in WEROBOT_SERVER say."""
+
+    def expected(position: int, said: str) -> str | None:
+        want = "图片收到" if photo else "收到：" + report(first + position)[:40]
+        return None if said == want else f"expected {want!r}"
+
+    return AnswerCheck(MpSealer(settings.channels.mp).open_reply, expected)
+
+
+def weekbot_check(settings: Settings, first: int, photo: bool = False) -> AnswerCheck:
+    """weekbot's answer to message ``first + position``: the report recorded with its place, or
+    the photo taken."""
+
+    def expected(position: int, said: str) -> str | None:
+        if photo:
+            return None if said.startswith("图片已收到") else "expected 图片已收到…"
+        place = PLACES[(first + position) % len(PLACES)]
+        return None if said.startswith("已记录") and place in said else f"expected 已记录… {place}"
+
+    return AnswerCheck(WeComSealer(settings.channels.wecom).open_reply, expected)
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str
     database_url: str
     max_batch: int
     synchronous: str = "FULL"
+    workers: int = 0  # 0: the app in this process; N: `weekbot serve --workers N` beside it
 
 
-async def start_weekbot(variant: Variant, users: list[str], stack: AsyncExitStack) -> Runtime:
-    data_dir = Path(tempfile.mkdtemp(prefix="weekbot-bench-"))
-    env = {"WEEKBOT_DATA_DIR": str(data_dir), "WEEKBOT_DATABASE_URL": variant.database_url}
-    settings = load_config(ROOT / "config.example.toml", env=env)
+@dataclass
+class Served:
+    """A weekbot under test: its webhook URL, its settings, and its database (to count what it stored)."""
+
+    url: str
+    settings: Settings
+    db: Database
+
+
+def bench_env(variant: Variant) -> dict[str, str]:
+    env = {"WEEKBOT_DATA_DIR": tempfile.mkdtemp(prefix="weekbot-bench-")}
+    if variant.database_url:
+        env["WEEKBOT_DATABASE_URL"] = variant.database_url
+    return env
+
+
+async def start_weekbot(variant: Variant, users: list[str], stack: AsyncExitStack) -> Served:
+    served = await (serve_processes(variant, stack) if variant.workers else serve_in_process(variant, stack))
+    codes = {g.unit_name: c for c, g in code_table(make_deps(served.settings)).items() if g.role == "liaison"}
+    async with aiohttp.ClientSession() as http:  # bind the reporting users through the real path (untimed)
+        for user, unit in zip(users, codes, strict=False):
+            reply = await WeComUser(http, served.url, served.settings.channels.wecom, user).say(
+                f"绑定 {codes[unit]}", SystemClock().now()
+            )
+            assert reply, f"{user}: no answer to 绑定"
+    return served
+
+
+async def serve_in_process(variant: Variant, stack: AsyncExitStack) -> Served:
+    settings = load_config(ROOT / "config.example.toml", env=bench_env(variant))
     if variant.max_batch != settings.storage.max_batch:
         settings = settings.model_copy(
             update={"storage": settings.storage.model_copy(update={"max_batch": variant.max_batch})}
@@ -230,12 +321,43 @@ async def start_weekbot(variant: Variant, users: list[str], stack: AsyncExitStac
     if variant.synchronous != "FULL":
         set_synchronous(runtime, variant.synchronous)
     url = await start_site(web_app(runtime), "127.0.0.1", 0, stack) + "/wechat/work"
-    codes = {g.unit_name: c for c, g in code_table(runtime.deps).items() if g.role == "liaison"}
-    async with aiohttp.ClientSession() as http:  # bind the reporting users through the real path (untimed)
-        for user, unit in zip(users, codes, strict=False):
-            await WeComUser(http, url, settings.channels.wecom, user).say(f"绑定 {codes[unit]}", SystemClock().now())
-    runtime.bench_url = url  # type: ignore[attr-defined]
-    return runtime
+    return Served(url, settings, runtime.db)
+
+
+async def serve_processes(variant: Variant, stack: AsyncExitStack) -> Served:
+    """`weekbot serve --workers N` as an operator runs it (the example config, the sandbox on a
+    free port), its log in its data directory."""
+    env = bench_env(variant)
+    data_dir = Path(env["WEEKBOT_DATA_DIR"])
+    config = data_dir / "config.toml"
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert example.count("port = 8089") == 1  # the sandbox platform's port: others may hold it
+    config.write_text(example.replace("port = 8089", f"port = {free_port()}"), encoding="utf-8")
+    settings = load_config(config, env=env)
+    assert variant.max_batch == settings.storage.max_batch and variant.synchronous == "FULL"
+    argv = [sys.executable, "-m", "bot.cli", "serve", "--config", str(config), "--host", "127.0.0.1"]
+    argv += ["--port", "0", "--workers", str(variant.workers)]
+    log = (data_dir / "serve.log").open("wb")
+    proc = subprocess.Popen(argv, env=os.environ | env, stdout=subprocess.PIPE, stderr=log, cwd=ROOT)
+    stack.callback(log.close)
+    stack.callback(proc.wait, 60)
+    stack.callback(proc.send_signal, signal.SIGTERM)
+    assert proc.stdout is not None
+    printed = await asyncio.get_running_loop().run_in_executor(None, proc.stdout.readline)
+    found = re.search(rb"serving on (http://\S+)", printed)
+    if not found:
+        raise RuntimeError(f"weekbot serve did not start (log: {log.name}): {printed!r}")
+    base = found.group(1).decode()
+    async with aiohttp.ClientSession() as http:  # every worker up: the health check answers
+        for _ in range(300):
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(base + "/healthz") as resp:
+                    if resp.status == 200:
+                        break
+            await asyncio.sleep(0.1)
+    db = Database(settings.database_url)
+    stack.callback(db.close)
+    return Served(base + "/wechat/work", settings, db)
 
 
 def set_synchronous(runtime: Runtime, level: str) -> None:
@@ -246,18 +368,34 @@ def set_synchronous(runtime: Runtime, level: str) -> None:
     runtime.db.engine.dispose()  # connections opened so far reconnect with it
 
 
-async def main(count: int, clients: int, database_url: str) -> None:
+def stored_of(db: Database, first: int, count: int) -> tuple[int, int]:
+    """Messages stored of ids first..first+count-1, and the activities recorded from them."""
+    keys = [f"wecom:{n}" for n in range(first, first + count)]
+
+    def count_rows(session: Session) -> tuple[int, int]:
+        ids = session.exec(select(InboundMessage.id).where(col(InboundMessage.dedupe_key).in_(keys))).all()
+        activities = session.exec(select(func.count()).select_from(Activity).where(col(Activity.message_id).in_(ids)))
+        return len(ids), activities.one()
+
+    return db.call(count_rows)
+
+
+async def main(count: int, clients: int, database_url: str, workers: int) -> None:
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
     settings = load_config(ROOT / "config.example.toml", env={})
     users = [f"bench{i}" for i in range(26)]
     single = max(100, count // 10)
-    variants = [
-        Variant("weekbot sqlite FULL group", "", 64),
+    variants = [Variant("weekbot sqlite FULL group", "", 64)]
+    if workers:
+        variants.append(Variant(f"weekbot sqlite serve x{workers}", "", 64, workers=workers))
+    variants += [
         Variant("weekbot sqlite FULL single", "", 1),
         Variant("weekbot sqlite NORMAL single", "", 1, "NORMAL"),
     ]
     if database_url:
         variants.append(Variant("weekbot postgresql group", database_url, 64))
+        if workers:
+            variants.append(Variant(f"weekbot postgresql serve x{workers}", database_url, 64, workers=workers))
     first = 10_000_000
     async with AsyncExitStack() as stack:
         echo_app = web.Application()
@@ -267,25 +405,26 @@ async def main(count: int, clients: int, database_url: str) -> None:
         texts = mp_requests(settings, first, count + single)
         photos = mp_requests(settings, first + 5_000_000, single, photo=True)
         await run_load(echo_url, texts[:200], clients)  # warm-up
-        await run_load(werobot_url, texts[:200], clients)
+        await run_load(werobot_url, texts[:200], clients, werobot_check(settings, first))
         peers = {"echo": await run_load(echo_url, texts[:count], clients)}
-        peers["WeRoBot"] = await run_load(werobot_url, texts[:count], clients)
-        werobot_one = await run_load(werobot_url, texts[count:], 1)
-        werobot_photo = await run_load(werobot_url, photos, clients)
+        peers["WeRoBot"] = await run_load(werobot_url, texts[:count], clients, werobot_check(settings, first))
+        werobot_one = await run_load(werobot_url, texts[count:], 1, werobot_check(settings, first + count))
+        werobot_photo = await run_load(
+            werobot_url, photos, clients, werobot_check(settings, first + 5_000_000, photo=True)
+        )
         results = []
         for variant in variants:
-            runtime = await start_weekbot(variant, users, stack)
-            url = runtime.bench_url  # type: ignore[attr-defined]
-            first += 10_000_000
-            load = wecom_requests(runtime.settings, first, count + single, users)
-            photo_load = wecom_requests(runtime.settings, first + 5_000_000, single, users, photo=True)
-            await run_load(url, load[:100], clients)  # warm-up (stored too)
-            many = await run_load(url, load[100 : 100 + count], clients)
-            one = await run_load(url, load[count:], 1)
-            photo = await run_load(url, photo_load, clients)
-            stored = runtime.db.call(
-                lambda s: (len(s.exec(select(InboundMessage.id)).all()), len(s.exec(select(Activity.id)).all()))
-            )
+            async with AsyncExitStack() as serving:  # one weekbot at a time: each gets the cores
+                served = await start_weekbot(variant, users, serving)
+                url, cfg = served.url, served.settings
+                first += 10_000_000
+                load = wecom_requests(cfg, first, 100 + count + single, users)
+                photo_load = wecom_requests(cfg, first + 5_000_000, single, users, photo=True)
+                await run_load(url, load[:100], clients, weekbot_check(cfg, first))  # warm-up (stored too)
+                many = await run_load(url, load[100 : 100 + count], clients, weekbot_check(cfg, first + 100))
+                one = await run_load(url, load[100 + count :], 1, weekbot_check(cfg, first + 100 + count))
+                photo = await run_load(url, photo_load, clients, weekbot_check(cfg, first + 5_000_000, photo=True))
+                stored = stored_of(served.db, first, 100 + count + single)
             results.append((variant, many, one, photo, stored))
         print(f"-- {clients} keep-alive clients, {count} distinct messages each (load from a separate process) --")
         print(peers["echo"].line("echo (aiohttp)"))
@@ -300,8 +439,9 @@ async def main(count: int, clients: int, database_url: str) -> None:
         print(werobot_photo.line("WeRoBot"))
         for variant, _, _, photo, _ in results:
             print(photo.line(variant.name, {"WeRoBot": werobot_photo}))
+        print("-- every answer an encrypted reply, a sample of each run decrypted and read --")
         for variant, *_, (messages, activities) in results:
-            print(f"{variant.name}: {messages} messages stored, {activities} activities")
+            print(f"{variant.name}: {messages} of {100 + count + single} text reports stored, {activities} activities")
 
 
 if __name__ == "__main__":
@@ -309,5 +449,6 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--database-url", default="", help="an empty PostgreSQL database (default: SQLite only)")
+    parser.add_argument("--workers", type=int, default=0, help="also run `weekbot serve --workers N` (0: not)")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.clients, args.database_url))
+    asyncio.run(main(args.requests, args.clients, args.database_url, args.workers))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from handlers.menu_clicks import MenuClick
 from handlers.parsing.directory import UnitDirectory
+from handlers.sender_units import SenderUnits
 from scheduler.campaign import CampaignConfig, CeremonyConfig, ContactConfig, UnitConfig
 
 
@@ -28,3 +29,6 @@ class Deps:
     max_text_chars: int = 3000
     # App menu click keys ([[menu.buttons]]) and the commands they stand for.
     menu_clicks: Mapping[str, MenuClick] = field(default_factory=dict)
+    # Not configuration but this process's memory of who is bound where (the one mutable part):
+    # the pre-reading's guess (see handlers.prereading).
+    sender_units: SenderUnits = field(default_factory=SenderUnits, compare=False, repr=False)

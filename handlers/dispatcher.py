@@ -40,6 +40,8 @@ def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
         ctx.liaison.last_seen_at = ctx.now
         ctx.session.add(ctx.liaison)
     reply = call_next(ctx)
+    # After the routes: a 绑定 or 解绑 they handled is what the sender's next text is read with.
+    ctx.deps.sender_units.note(ctx.msg.channel, ctx.msg.user_id, ctx.unit.name if ctx.unit else None)
     return names.ask_name_once(ctx, reply) if just_bound else reply
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, update
 from sqlmodel import col, select
 
 from handlers.inbound import MessageKind
-from handlers.records import numbered_records, open_record, record_number
+from handlers.records import latest_numbered, open_record, record_number
 from handlers.router import Command, Context, MsgType, Router
 from storage.engine import table_of
 from storage.jobs import JobKind, enqueue
@@ -67,10 +67,10 @@ def which_record(ctx: Context) -> str:
     """No open record: ask which one the photo belongs to, naming the latest few by number."""
     minutes = ctx.deps.photo_window_minutes
     waiting = f"图片已收到。如果是新活动，{minutes}分钟内发文字报送，会自动关联这张图片。"
-    records = numbered_records(ctx)
+    records = latest_numbered(ctx, RECENT_CHOICES)
     if not records:
         return waiting
-    choices = [f"{n}. {say_activity(a)}" for n, a in records[-RECENT_CHOICES:]]
+    choices = [f"{n}. {say_activity(a)}" for n, a in records]
     return "\n".join([waiting, "如果属于已报送的记录，请回复“图 序号”：", *choices])
 
 

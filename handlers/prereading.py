@@ -5,6 +5,11 @@ SQLite): the bot reads a text first, on a thread of its own, and hands the readi
 handlers, which use it when it still fits (same text, time and sender's unit) and parse again
 only when it does not (a retry of a message whose handling failed, a binding changed meanwhile).
 
+The sender's unit the reading assumes is a guess from ``SenderUnits`` (what this process's handling
+last found), read from the database only for a sender it has not seen: a guess that is wrong (a
+binding changed in another process, or on the desk) costs one parse in the writer, never a wrong
+reading.
+
 A text longer than ``Deps.max_text_chars`` is stored but not read at all: the sender is asked for
 a shorter report; the text stays in the inbound message table, and the desk's unit page lists it
 for the contact person.

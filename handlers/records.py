@@ -28,6 +28,23 @@ def numbered_records(ctx: Context, status: str = RecordStatus.ACTIVE) -> list[tu
     return [(n, a) for n, a in enumerate(every, 1) if a.status == status]
 
 
+def latest_numbered(ctx: Context, count: int, status: str = RecordStatus.ACTIVE) -> list[tuple[int, Activity]]:
+    """The last ``count`` of ``numbered_records``: numbered from the ids and statuses alone, so
+    only the records returned are loaded (a photo sent before its report asks with these, and a
+    unit's records pile up over the week)."""
+    if ctx.unit is None:
+        return []
+    every = ctx.session.exec(
+        select(Activity.id, Activity.status).where(Activity.unit_id == ctx.unit.id).order_by(col(Activity.id))
+    ).all()
+    wanted = [(n, activity_id) for n, (activity_id, a_status) in enumerate(every, 1) if a_status == status][-count:]
+    if not wanted:
+        return []
+    ids = [activity_id for _, activity_id in wanted]
+    loaded = {a.id: a for a in ctx.session.exec(select(Activity).where(col(Activity.id).in_(ids))).all()}
+    return [(n, loaded[activity_id]) for n, activity_id in wanted]
+
+
 def unit_records(ctx: Context) -> list[Activity]:
     """The unit's active records, in number order."""
     return [a for _, a in numbered_records(ctx)]
@@ -61,6 +78,7 @@ def last_record(ctx: Context) -> Activity | None:
         select(Activity)
         .where(Activity.liaison_id == ctx.liaison.id, Activity.status == RecordStatus.ACTIVE)
         .order_by(col(Activity.id).desc())
+        .limit(1)  # not only .first(): the ORM would load every record of the sender to return one
     ).first()
 
 

@@ -12,20 +12,29 @@ Database work is synchronous SQLAlchemy run off the event loop: ``await db.run(f
 contend for the file lock; PostgreSQL gets a small pool. ``await db.read(fn)`` runs read-only work
 (dashboard pages, exports) on separate threads: SQLite's WAL lets them read a consistent snapshot
 beside the writer, so a slow page never holds up the webhook.
+
+Several processes on one SQLite file (``weekbot serve --workers N``) take turns at ``run``: each
+holds an exclusive lock on ``<database>.writer-lock`` for its whole transaction. SQLite itself
+would make the others wait too, but by sleeping in its busy handler (1, 2, 5 … up to 100 ms a
+sleep) and retrying, so a writer often slept on after the file was free: the kernel wakes a
+process waiting for the lock file the moment the one before releases it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import fcntl
+import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from typing import TypeVar
 
 from sqlalchemy import inspect
 from sqlmodel import Session
 
 import storage.tables  # noqa: F401  (every table registered: the models the revisions must match)
-from storage.engine import make_engine
+from storage.engine import make_engine, sqlite_file
 from storage.migrations import runner
 
 T = TypeVar("T")
@@ -53,6 +62,8 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self._executor = ThreadPoolExecutor(max_workers=1 if self.is_sqlite else 4, thread_name_prefix="db")
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-read")
+        path = sqlite_file(url)
+        self._turn_path = f"{path}.writer-lock" if path else None
 
     def create_all(self) -> list[str]:
         """Bring the database to this code's tables: apply the Alembic revisions it lacks
@@ -79,7 +90,24 @@ class Database:
     async def run(self, fn: Callable[[Session], T]) -> T:
         """Run fn in a session on the database thread and commit, without blocking the loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.call, fn)
+        return await loop.run_in_executor(self._executor, self._call_in_turn, fn)
+
+    def _call_in_turn(self, fn: Callable[[Session], T]) -> T:
+        with self._writer_turn() if self._turn_path else nullcontext():
+            return self.call(fn)
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """This process's turn at the SQLite file among the processes sharing it (see above).
+        Only ``run`` takes it, on the one writer thread: a CLI's ``call`` still just waits in
+        SQLite's busy handler, as before."""
+        assert self._turn_path is not None
+        fd = os.open(self._turn_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _read(self, fn: Callable[[Session], T]) -> T:
         # Closing without commit ends the transaction; the loaded objects stay readable

@@ -42,6 +42,7 @@ class GatedDispatcher:
         self.release = threading.Event()
         self.sessions: dict[str, Session] = {}
         self.fail_commit = False
+        self.breaks = True  # False: the fault behind BROKEN is gone
         event.listen(engine, "commit", self._commit)
 
     def _commit(self, conn: Any) -> None:
@@ -58,7 +59,7 @@ class GatedDispatcher:
             assert self.release.wait(30)
         reply = self.real.handle(session, msg, now, message_id, pre_reading)
         session.flush()
-        if BROKEN in msg.text:
+        if BROKEN in msg.text and self.breaks:
             raise OSError(28, "No space left on device")
         if COMMIT_FAILS in msg.text:
             self.fail_commit = True
@@ -82,21 +83,26 @@ def gated(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> GatedDispatcher:
 async def post_batch(bot: Harness, gate: GatedDispatcher, texts: list[str], first_id: int) -> list[int]:
     """Post a GATE message, then ``texts`` while it holds the writer: they form one batch."""
     user = bot.wecom(LIAISON)
+    xmls = [
+        user.xml(bot.clock.now(), "text", {"Content": body}, msg_id=first_id + 1 + n) for n, body in enumerate(texts)
+    ]
+    return [status for status, _ in await deliver_in_one_batch(bot, gate, xmls, first_id)]
 
-    async def post(body: str, msg_id: int) -> int:
-        status, _ = await user.post(
-            user.xml(bot.clock.now(), "text", {"Content": body}, msg_id=msg_id), bot.clock.now()
-        )
-        return status
 
-    gate_post = asyncio.ensure_future(post(f"{GATE}{report(999)}", first_id))
+async def deliver_in_one_batch(
+    bot: Harness, gate: GatedDispatcher, xmls: list[str], gate_id: int
+) -> list[tuple[int, str | None]]:
+    """Post a GATE message (id ``gate_id``), then ``xmls`` while it holds the writer: one batch."""
+    user = bot.wecom(LIAISON)
+    gate_xml = user.xml(bot.clock.now(), "text", {"Content": f"{GATE}{report(999)}"}, msg_id=gate_id)
+    gate_post = asyncio.ensure_future(user.post(gate_xml, bot.clock.now()))
     while GATE not in "".join(gate.sessions):
         await asyncio.sleep(0.01)
-    posts = [asyncio.ensure_future(post(body, first_id + 1 + n)) for n, body in enumerate(texts)]
-    while len(bot.runtime.pipeline._waiting) < len(texts):
+    posts = [asyncio.ensure_future(user.post(xml, bot.clock.now())) for xml in xmls]
+    while len(bot.runtime.pipeline._waiting) < len(xmls):
         await asyncio.sleep(0.01)
     gate.release.set()
-    assert await gate_post == 200
+    assert (await gate_post)[0] == 200
     return list(await asyncio.gather(*posts))
 
 
@@ -160,3 +166,40 @@ async def test_two_hundred_reports_and_fifty_duplicates_at_once_are_each_stored_
     reports = [row for row in bot.rows(InboundMessage) if row.user_id in users and "宣传" in row.content]
     assert len(reports) == 200 and all(row.handled_at is not None for row in reports)
     assert sorted(a.materials for a in bot.rows(Activity)) == list(range(100, 300))
+
+
+async def test_a_message_whose_insert_fails_fails_alone_when_the_batch_is_stored_by_one_statement(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = gated(bot, monkeypatch)
+    unstorable = "无法写入"
+
+    def refuse(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        # As a row the database refuses: whichever INSERT carries it fails, alone or with others.
+        if statement.startswith("INSERT INTO inboundmessage") and unstorable in repr(parameters):
+            raise OSError(5, "Input/output error")
+
+    event.listen(bot.runtime.db.engine, "before_cursor_execute", refuse)
+    try:
+        statuses = await post_batch(bot, gate, [report(1), f"{unstorable}{report(2)}", report(3)], 7201)
+    finally:
+        event.remove(bot.runtime.db.engine, "before_cursor_execute", refuse)
+    assert statuses == [200, 503, 200]  # not stored: not acknowledged, WeChat resends it
+    stored = stored_texts(bot)
+    assert report(1) in stored and report(3) in stored and not any(unstorable in body for body in stored)
+    assert sorted(a.materials for a in bot.rows(Activity)) == [101, 103, 1099]
+
+
+async def test_two_retries_in_one_batch_of_a_message_stored_unhandled_before_are_handled_once(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = gated(bot, monkeypatch)
+    user = bot.wecom(LIAISON)
+    broken = user.xml(bot.clock.now(), "text", {"Content": f"{BROKEN}{report(5)}"}, msg_id=7301)
+    assert (await user.post(broken, bot.clock.now()))[0] == 503  # stored; its handling rolled back
+    gate.breaks = False  # the fault is gone when WeChat's retries come, both in one batch
+    answers = await deliver_in_one_batch(bot, gate, [broken, broken], 7302)
+    assert [status for status, _ in answers] == [200, 200]
+    assert answers[0][1] == answers[1][1] and (answers[0][1] or "").startswith("已记录")
+    assert sorted(a.materials for a in bot.rows(Activity)) == [105, 1099]
+    assert stored_texts(bot)[f"{BROKEN}{report(5)}"].handled_at is not None

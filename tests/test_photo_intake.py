@@ -165,3 +165,21 @@ async def test_photo_by_number_says_what_is_missing(chat: ChatTester) -> None:
     assert [(job.kind, job.status) for job in chat.rows(Job)] == [("photo", "queued")]
     await chat.assert_reply("wang", "图 1", startswith="已将1张图片关联到第1条")
     assert [p.activity_id for p in chat.rows(Photo)] == [chat.records()[0].id]
+
+
+async def test_a_photo_without_an_open_record_offers_the_last_three_by_their_stable_numbers(
+    chat: ChatTester,
+) -> None:
+    places = ["新华路商圈", "朝阳大街", "市图书馆", "龙城区长宝社区", "市政务服务中心"]
+    for day, place in enumerate(places, 20):
+        await chat.say("wang", f"4月{day}日在{place}开展集中宣传，发放资料200份")
+    await chat.assert_reply("wang", "撤回 4", startswith="已撤回")
+    chat.clock.advance(timedelta(hours=3))
+    lines = (await chat.photo("wang")).splitlines()
+    assert lines[1] == "如果属于已报送的记录，请回复“图 序号”："
+    assert [line.split(" · ")[0] for line in lines[2:]] == [
+        "2. 4月21日（周二）",
+        "3. 4月22日（周三）",
+        "5. 4月24日（周五）",
+    ]
+    assert [line.split(" · ")[-2] for line in lines[2:]] == ["朝阳大街", "市图书馆", "市政务服务中心"]

@@ -1,8 +1,9 @@
 """Store, de-duplicate, handle: the path every accepted inbound message takes.
 
 Group commit. Messages that arrive while the writer is busy wait together; the writer takes them
-all (up to ``max_batch``) into one transaction: each message is inserted in its own SAVEPOINT, then
-handled in a second one, and the batch commits once. A commit returns only when it is on disk
+all (up to ``max_batch``) into one transaction: the messages are inserted by one statement in a
+SAVEPOINT (each in its own if that fails), each is handled in a savepoint of its own, the replies
+are stored by one statement, and the batch commits once. A commit returns only when it is on disk
 (storage.db: SQLite synchronous=FULL, PostgreSQL synchronous_commit=on), and no request is answered
 before its batch's commit returned: every acknowledged message, and what handling it wrote, is
 durable, while one sync serves the whole batch. With one message in flight the batch is that message
@@ -29,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
 
 from bot.pipeline.prereading import pre_read
 from handlers.dispatcher import Dispatcher
@@ -70,6 +71,16 @@ class _Pending:
     answer: asyncio.Future[str | None]
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A message's row, as this batch found or made it."""
+
+    message_id: int
+    received_at: datetime
+    handled: bool
+    reply: str | None
+
+
 class MessagePipeline:
     def __init__(self, db: Database, dispatcher: Dispatcher, clock: Clock, max_batch: int = 64) -> None:
         self.db = db
@@ -81,7 +92,14 @@ class MessagePipeline:
         # Core statements on the table (not the ORM entity, whose bulk machinery costs more
         # than the SQL itself).
         table = table_of(InboundMessage)
-        self._insert = insert_ignoring_conflicts(db.engine.dialect.name, table, ["dedupe_key"])
+        self._insert = insert_ignoring_conflicts(db.engine.dialect.name, table, ["dedupe_key"]).returning(
+            table.c.dedupe_key
+        )
+        self._select_stored = (
+            select(table.c.id, table.c.dedupe_key, table.c.received_at, table.c.handled_at, table.c.reply)
+            .where(table.c.dedupe_key.in_(bindparam("keys", expanding=True)))
+            .order_by(table.c.id)
+        )
         self._set_reply = (
             update(table)
             .where(table.c.id == bindparam("message_id"))
@@ -140,63 +158,118 @@ class MessagePipeline:
                 # What a failed commit left open on this pooled connection: never acknowledged.
                 driver.rollback()
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        return [self._one(session, pending) for pending in batch]
+        stored = self._store_batch(session, batch)
+        outcomes: list[str | NotAnswered | None] = []
+        answered: dict[str, str | None] = {}  # a message this batch handled, by dedupe_key
+        replies: list[dict[str, object]] = []
+        for pending in batch:
+            key = pending.msg.dedupe_key
+            row = stored[key]
+            if isinstance(row, StoreFailed):
+                outcome: str | NotAnswered | None = row
+            elif key in answered:  # delivered twice in one batch: the first delivery's reply
+                outcome = answered[key]
+            elif row.handled:  # a retry, a replay, or a retry that waited for the first
+                outcome = row.reply or None
+            else:
+                outcome = self._handle(session, pending, row, replies)
+                if not isinstance(outcome, NotAnswered):
+                    answered[key] = outcome or None
+            outcomes.append(outcome)
+        # The replies of the batch in one statement, in its transaction: a message is handled
+        # (its reply stored) exactly when its handling's writes commit.
+        if replies:
+            session.connection().execute(self._set_reply, replies)
+        return outcomes
 
-    def _one(self, session: Session, pending: _Pending) -> str | NotAnswered | None:
+    def _store_batch(self, session: Session, batch: list[_Pending]) -> dict[str, _Stored | StoreFailed]:
+        """Insert the batch's messages (once each); every dedupe_key's stored row, whether this
+        batch inserted it or it was stored before, or StoreFailed."""
+        first: dict[str, _Pending] = {}
+        for pending in sorted(batch, key=lambda p: p.msg.dedupe_key):
+            # Sorted: on PostgreSQL every batch, in every process, takes the new keys' locks in one
+            # order, so two batches holding retries of each other's messages cannot deadlock.
+            first.setdefault(pending.msg.dedupe_key, pending)
+        # One INSERT for the batch in one savepoint; if it fails, each message again in its own,
+        # so only a message that cannot be stored fails.
+        savepoint = session.begin_nested()
+        try:
+            inserted = self._insert_rows(session, list(first.values()))
+            savepoint.commit()
+        except Exception:
+            savepoint.rollback()  # if even this fails the transaction is broken: the whole batch fails
+            inserted = {}
+            for pending in first.values():
+                savepoint = session.begin_nested()
+                try:
+                    inserted |= self._insert_rows(session, [pending])
+                    savepoint.commit()
+                except Exception as exc:
+                    savepoint.rollback()
+                    log.exception("storing %s failed", pending.msg.dedupe_key)
+                    inserted[pending.msg.dedupe_key] = StoreFailed(f"{type(exc).__name__}: {exc}")
+        stored: dict[str, _Stored | StoreFailed] = {}
+        for key, pending in first.items():
+            found = inserted.get(key)
+            if isinstance(found, int):
+                stored[key] = _Stored(found, pending.now, False, None)
+            elif found is not None:
+                stored[key] = found
+        stored |= self._stored_before(session, [key for key in first if key not in inserted])
+        return stored
+
+    def _insert_rows(self, session: Session, pending: list[_Pending]) -> dict[str, int | StoreFailed]:
+        """INSERT … ON CONFLICT DO NOTHING; the new rows' ids by dedupe_key (a key stored before is absent)."""
+        values = [
+            {
+                "channel": p.msg.channel,
+                "dedupe_key": p.msg.dedupe_key,
+                "user_id": p.msg.user_id,
+                "msg_type": p.msg.msg_type,
+                "created_at": p.msg.created_at,
+                "received_at": p.now,
+                "content": p.msg.content,
+                "raw_xml": p.msg.raw_xml,
+            }
+            for p in pending
+        ]
+        return {key: message_id for message_id, key in session.connection().execute(self._insert, values)}
+
+    def _stored_before(self, session: Session, keys: list[str]) -> dict[str, _Stored | StoreFailed]:
+        """The rows of keys stored before this batch, locked until it commits.
+
+        Whoever handles a message holds its row's lock until the batch commits, so a retry racing
+        on another worker or process (PostgreSQL) waits, then finds it handled. A row this batch
+        inserted is locked already (a racing INSERT … ON CONFLICT waits for our commit, then
+        conflicts); a row stored before, perhaps by a batch whose handling failed, is locked here: a
+        retry could otherwise see it unhandled beside us and handle it again. In id order, as every
+        batch locks them, so two batches cannot wait for each other. SQLite ignores FOR UPDATE, and
+        needs none: one writer at a time."""
+        if not keys:
+            return {}
+        rows = session.connection().execute(self._select_stored.with_for_update(), {"keys": keys})
+        found: dict[str, _Stored | StoreFailed] = {
+            key: _Stored(message_id, received_at, handled_at is not None, reply)
+            for message_id, key, received_at, handled_at, reply in rows
+        }
+        for key in keys:  # conflicted, yet gone: cannot happen short of a broken database
+            found.setdefault(key, StoreFailed(f"{key} conflicted but is not stored"))
+        return found
+
+    def _handle(
+        self, session: Session, pending: _Pending, row: _Stored, replies: list[dict[str, object]]
+    ) -> str | NotAnswered | None:
+        """Handle a stored, unhandled message in its own savepoint; its reply update joins ``replies``."""
         msg = pending.msg
         savepoint = session.begin_nested()
         try:
-            message_id = self._store(session, msg, pending.now)
-            savepoint.commit()
-        except Exception as exc:
-            savepoint.rollback()  # if even this fails the transaction is broken: the whole batch fails
-            log.exception("storing %s failed", msg.dedupe_key)
-            return StoreFailed(f"{type(exc).__name__}: {exc}")
-        received_at = pending.now
-        # Whoever handles the message holds its row's lock until the batch commits, so a retry
-        # racing on another worker or process (PostgreSQL) waits, then finds it handled. A row
-        # this transaction inserted is locked already (a racing INSERT … ON CONFLICT waits for our
-        # commit, then conflicts); a row stored before, perhaps by a batch whose handling failed,
-        # is locked here: a retry could otherwise see it unhandled beside us and handle it again.
-        # SQLite ignores FOR UPDATE, and needs none: one writer at a time.
-        # populate_existing: a row an earlier message of this batch loaded may since have been
-        # handled (by a Core UPDATE the loaded object does not see).
-        if message_id is None:
-            row = session.exec(
-                select(InboundMessage)
-                .where(InboundMessage.dedupe_key == msg.dedupe_key)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).one()
-            if row.handled_at is not None:  # a retry, a replay, or a retry that waited for the first
-                return row.reply or None
-            assert row.id is not None  # a stored row has its key (the model's Optional is for new rows)
-            message_id, received_at = row.id, row.received_at
-        savepoint = session.begin_nested()
-        try:
-            reply = self.dispatcher.handle(session, msg, received_at, message_id, pending.pre_reading)
-            session.connection().execute(
-                self._set_reply, {"message_id": message_id, "reply_text": reply or "", "handled": received_at}
-            )
+            reply = self.dispatcher.handle(session, msg, row.received_at, row.message_id, pending.pre_reading)
             if pending.on_handled is not None:
-                pending.on_handled(session, message_id, reply)
+                pending.on_handled(session, row.message_id, reply)
             savepoint.commit()
         except Exception as exc:
             savepoint.rollback()
             log.exception("handling %s failed; stored unhandled", msg.dedupe_key)
             return HandlingFailed(f"{type(exc).__name__}: {exc}")
+        replies.append({"message_id": row.message_id, "reply_text": reply or "", "handled": row.received_at})
         return reply
-
-    def _store(self, session: Session, msg: Inbound, now: datetime) -> int | None:
-        """Insert the message; its id, or None if its dedupe_key is already stored."""
-        values = {
-            "channel": msg.channel,
-            "dedupe_key": msg.dedupe_key,
-            "user_id": msg.user_id,
-            "msg_type": msg.msg_type,
-            "created_at": msg.created_at,
-            "received_at": now,
-            "content": msg.content,
-            "raw_xml": msg.raw_xml,
-        }
-        return session.connection().execute(self._insert, values).scalar()

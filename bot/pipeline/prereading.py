@@ -1,8 +1,9 @@
 """Read a text before it reaches the database writer (see handlers.prereading for why).
 
-The sender's unit comes from a read on the database's reader threads; the parse runs on the
-event loop's default executor, so a slow text delays its own answer only: the writer thread,
-the event loop and other senders' messages go on meanwhile.
+The sender's unit is the guess handlers.sender_units keeps (for a sender not seen yet, a read on
+the database's reader threads); the parse runs on the event loop's default executor, so a slow
+text delays its own answer only: the writer thread, the event loop and other senders' messages go
+on meanwhile.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ async def pre_read(db: Database, deps: Deps, msg: Inbound, now: datetime) -> Pre
     """The message's reading, or None for what is not read (not text, empty, or too long)."""
     if not needs_reading(deps, msg):
         return None
-    bound_unit = await db.read(lambda session: sender_unit(session, deps, msg))
+    known, bound_unit = deps.sender_units.recall(msg.channel, msg.user_id)
+    if not known:
+        bound_unit = await db.read(lambda session: sender_unit(session, deps, msg))
+        deps.sender_units.note(msg.channel, msg.user_id, bound_unit)
     text = msg.text
     reading = await asyncio.get_running_loop().run_in_executor(None, read_text, deps, text, now, bound_unit)
     return PreReading(text, now, bound_unit, reading)

@@ -79,8 +79,8 @@ def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity
         start += len(line) + 1
     # Every block read has a key of a kind besides the date (see _is_activity): under two such keys
     # in the whole text there are not two blocks, and no line needs its dates found.
-    keys = (column_of(word) for _, _, pairs in lines for word, _ in pairs)
-    if sum(column is not None and column[0] is not Column.DATE for column in keys) < 2:
+    key_columns = (column_of(word) for _, _, pairs in lines for word, _ in pairs)
+    if sum(column is not None and column[0] is not Column.DATE for column in key_columns) < 2:
         return None
     for line, start, pairs in lines:
         end = start + len(line)

@@ -65,8 +65,9 @@ _WORDS: dict[str, str] = {
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
     "|撰写|简报|动态|新闻|微博|帖",
     # 阅读1.5万次, 浏览量: how often pieces were read, not pieces
+    # "补充一条：…专题信息1篇": one more message, not a piece published
     NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞|播放量|转发量|评论"
-    "|留言|弹幕",
+    "|留言|弹幕|补充|补报|再报",
     VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到(?!场|会)|赴|指导|辅导|帮扶|服务|调研|跑了"
     "|走了|挨家|对接|检查|巡查|摸排|联系",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
@@ -96,8 +97,9 @@ _PATTERNS = {
 # verb that follows it, not of the verb before the preposition.
 _PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![面方])向|给")
 _PART_OF = re.compile(r"\s*(?:其中|包括|含)")
-# "另外给其中两家做了排查": 其中 right before the number, wherever the clause opens.
-_PART_OF_BEFORE = re.compile(r"其中\s*$")
+# "另外给其中两家做了排查", "…指导其中2家企业完成备案": 其中 right before the number, wherever the
+# clause opens, is a part of a number already counted.
+_PART_OF_BEFORE = re.compile(r"其中(?:的|有)?\s*$")
 # "共计120人次", "全天共计接待46人次": a total, with or without the verb after it.
 _TOTAL = re.compile(
     r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*"
@@ -142,12 +144,14 @@ _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
 _PHOTO = re.compile("照片|图片|相片")
 _POSTER = re.compile("海报|长图|图文|漫画")
 _TO_COMPANY = re.compile(r"(?:到|去|赴|走进|深入)(?=[^，。；,;]{2,25}?(?:公司|集团|厂|合作社))")
+# "走进苗木种植合作社和农户": a kind of audience, with the farmers, not companies named.
+_AUDIENCE_CLASS = re.compile(r"(?:公司|企业|厂|合作社)[和及与、](?:农户|村民|居民|群众|种植户|养殖户|果农|菜农|社员)")
 _ISSUE_PUBLISHED = re.compile(
     rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
     # "推送了《植物新品种保护知多少》一文"
     rf"|(?:{'|'.join(PUBLISH_VERBS)})了?[^，,；;。\n]{{0,6}}《[^》]{{1,40}}》一文"
-    # "转发一下我们公众号今天的推文 https://mp.weixin.qq.com/s/…": the piece itself, linked
-    r"|https?://[^\s，。；]{4,200}"
+    # "转发一下我们公众号今天的推文 https://mp.weixin.qq.com/s/…": the link to one article
+    r"|mp\.weixin\.qq\.com/s"
 )
 _COMPANY = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团(?!有限|股份)|厂|合作社)"
@@ -168,7 +172,15 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
+    # "分为…三个板块": parts of one thing
+    "|板块|单元|展区|阶段|部分"
 )
+# "全市38家文旅企业负责人参加": one person from each, the heads who came are the audience.
+_HEADS_CAME = re.compile(
+    rf"[^，,。；;\d{CN_NUMERAL_CHARS}]{{0,8}}?(?:负责人|法定代表人|法人代表|企业代表)(?:等)?(?:参加|参会|参训|出席|到场|听课)"
+)
+# "设了知识产权咨询服务专窗…，两天接待71人次": those received at a consultation desk came to ask.
+_CONSULT_DESK = re.compile(r"咨询[^，,。；;\s]{0,4}?(?:台|点|站|窗口|专窗|服务台)")
 _HOUSEHOLDS_BEFORE = re.compile(r"(?:农户|住户|居民|村民|家庭|群众)\s*$")
 _NOT_ENTERPRISES_AFTER = re.compile(r"(?:新闻)?媒体|成员单位|单位|部门|机关")
 _ITEM_JOIN = re.compile("[、和及与]")
@@ -286,14 +298,18 @@ def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
 
 
 def published_issue(text: str) -> bool:
-    """ "公众号推出“知识产权小课堂”第3期", or a link to the piece: one piece published, though no count is written."""
+    """ "公众号推出“知识产权小课堂”第3期", a 公众号 article's link: one piece published, though no count is written."""
     return _ISSUE_PUBLISHED.search(text) is not None
 
 
 def companies_visited(text: str, kind: str) -> int:
     """Companies named count as enterprises on a visit, or wherever the work went to one
-    ("到朝阳天翼新能源公司发放宣传资料" is publicity at one enterprise)."""
-    return named_companies(text) if kind == ActivityType.VISIT or _TO_COMPANY.search(text) else 0
+    ("到朝阳天翼新能源公司发放宣传资料" is publicity at one enterprise, "走进苗木种植合作社和农户" to a
+    kind of audience)."""
+    if kind == ActivityType.VISIT:
+        return named_companies(text)
+    went = _TO_COMPANY.search(text) is not None and _AUDIENCE_CLASS.search(text) is None
+    return named_companies(text) if went else 0
 
 
 def named_companies(text: str) -> int:
@@ -347,6 +363,10 @@ def _field(
         return None
     if unit == "个" and _PEOPLE_BEFORE.search(text, clause[0], quantity.start):
         unit = "人"
+    if unit == "家" and _HEADS_CAME.match(text, quantity.end):
+        if trace is not None:
+            trace.count_rules[quantity.start] = because("the heads of that many came (_HEADS_CAME)")
+        return PARTICIPATE
     categories, default = _UNIT_RULES.get(unit, ((), None))
     if not categories:
         return None
@@ -369,6 +389,16 @@ def _field(
     elif after and after.lastgroup == STAFF and after.start() - quantity.end <= _STAFF_QUALIFIER:
         joined = pattern.match(text, after.end())
         decided = joined if joined is not None and joined.lastgroup == PARTICIPATE else decided
+    if (
+        decided is not None
+        and decided.group() == "接待"
+        and _CONSULT_DESK.search(
+            text, max(_sentence_around(text, quantity.start)[0], decided.start() - _REACH), decided.start()
+        )
+    ):
+        if trace is not None:
+            trace.count_rules[quantity.start] = because("received at a consultation desk (_CONSULT_DESK)", "接待")
+        return CONSULT
     if decided is not None:
         category = decided.lastgroup
     elif unit in ("家", "户") and activity_type == ActivityType.VISIT:

@@ -4,8 +4,9 @@ Forms read: 今天/今早/今晚/昨天/昨晚/前天/大前天 (and 明天/后�
 周三/星期三/礼拜三/周日/周末, 本周一/这周一, 上周六/上上周五, 下周二; 21号/二十三日;
 4.21, 4-22, 4/22, 4·26, 4月22日 (full-width digits are normalised first), 2026年4月23日, 2026-04-23,
 二〇二六年四月二十三日, 世界知识产权日当天 (26 April); ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三,
-4月21日起连续3天, 周末两天; lists 4月20日、22日, 22、23号, 周二、周三; 次日/翌日/当日 after a written date;
-a date restated in brackets (周末两天（25、26日）) and "次日继续…" (one more day of the same activity).
+4月21日起连续3天, 4月20日起…截至4月24日, 周末两天; lists 4月20日、22日, 22、23号, 周二、周三;
+次日/翌日/当日 after a written date; a date restated in brackets (周末两天（25、26日）) and
+"次日继续…" (one more day of the same activity).
 
 Resolution rules (never a silent future date):
 - a bare weekday name (周三) is the most recent such day not after the message day; 上周X is
@@ -23,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handlers.parsing.numerals import to_int
@@ -69,6 +71,11 @@ _FOLLOWING = re.compile(r"次日|翌日|第二天|隔天|当日|同日")
 _FOLLOWING_OFFSET = {"次日": 1, "翌日": 1, "第二天": 1, "隔天": 1, "当日": 0, "同日": 0}
 # "4月21日起连续3天", "20日起一连三天": a run of days from the date.
 _RUN_AFTER = re.compile(r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连)\s*(?P<n>\d|[两二三四五六七])\s*天")
+# "4月20日起，…开设专栏，截至4月24日累计刊发…": from one day up to another is a run of days.
+_SINCE = re.compile(r"\s*(?:起|以来)")
+# "自4月20日起，…设置主题展板，展期至4月26日": how long it ran, up to that day.
+_UNTIL = re.compile(r"(?:截至|截止到?|直至|(?:展期|持续|延续|开放|展出|一直)(?:至|到))\s*$")
+_SINCE_REACH = 60
 # "周末两天": Saturday and Sunday.
 _WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
 # "…；次日（周六）继续开放": the activity above goes on that day.
@@ -92,9 +99,11 @@ _NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "
 # 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
 _TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
 _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
-# "4月26日世界知识产权日" names the day being marked, "今天报一下：…" the day of reporting;
-# neither is when the activity happened.
-_NOT_ACTIVITY_DAY_AFTER = re.compile(r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日|\s*(?:补|再|汇|上)?报(?![道社纸刊])")
+# "4月26日世界知识产权日宣传活动" names the day being marked, "今天报一下：…" the day of reporting;
+# neither is when the activity happened. "4月26日世界知识产权日，…举办…" opens the activity with its day.
+_NOT_ACTIVITY_DAY_AFTER = re.compile(
+    r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日(?![，,])|\s*(?:补|再|汇|上)?报(?![道社纸刊])"
+)
 MAX_RANGE_DAYS = 7
 
 
@@ -263,9 +272,17 @@ def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMen
             added.append(DateMention(match.start(), match.end(), (day,), False))
     mentions.extend(added)
     mentions.sort(key=lambda m: m.start)
-    stretched = []
-    for mention in mentions:
+    stretched: list[DateMention] = []
+    for index, mention in enumerate(mentions):
+        if stretched and stretched[-1].end > mention.start:
+            continue  # the end of a run from the day before (_SINCE … _UNTIL)
         run = _RUN_AFTER.match(text, mention.end)
+        until = _run_until(text, mention, mentions[index + 1 : index + 2])
+        if until is not None:
+            days = _span(mention.days[0], until.days[0])
+            mention = DateMention(mention.start, until.end, days, mention.weekday_name, len(days) > 1)
+            stretched.append(mention)
+            continue
         if run is not None and len(mention.days) == 1:
             last = mention.days[0] + dt.timedelta(days=(to_int(run.group("n")) or 1) - 1)
             days = _span(mention.days[0], last)
@@ -279,6 +296,19 @@ def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMen
             mention = DateMention(mention.start, mention.end, (day, day + dt.timedelta(days=1)), True)
         stretched.append(mention)
     return stretched
+
+
+def _run_until(text: str, mention: DateMention, following: Sequence[DateMention]) -> DateMention | None:
+    """The day a run from ``mention`` (4月20日起) goes up to (…，截至4月24日), in the same sentence."""
+    if not following or len(mention.days) != 1 or _SINCE.match(text, mention.end) is None:
+        return None
+    until = following[0]
+    between = text[mention.end : until.start]
+    if len(between) > _SINCE_REACH or any(char in "。；;！!？?\n" for char in between):
+        return None
+    if len(until.days) != 1 or until.days[0] <= mention.days[0] or not _UNTIL.search(between):
+        return None
+    return until
 
 
 def _goes_on(text: str, mention: DateMention) -> bool:

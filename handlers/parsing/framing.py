@@ -9,8 +9,8 @@
   that is all plan stays as written (the reader keeps it with a note asking to confirm the date).
   Items under a plan heading ("待开展：", "下一步安排：") are plans up to a heading of work done
   ("已完成："); a schedule sent ahead (a plan heading, every day still to come) is no report.
-- A recap ("据统计，宣传周期间共发放资料1200份…", "以上活动累计…", a sentence opening with
-  共计/累计/合计) restates the items above it;
+- A recap ("据统计，宣传周期间共发放资料1200份…", "以上活动累计…", "此次活动共…", "一周下来…", a
+  sentence opening with 共计/累计/合计) restates the items above it;
   it is masked when the message itemises two or more dated activities, so nothing is counted
   twice.
 - After splitting, framing segments are dropped (see ``is_framing``): a title or an opening
@@ -36,6 +36,8 @@ _PLAN_CUE = re.compile(
     r"|定于|定在|下一步|还要|还将|将要|将于|将在|后续|届时|到时候|明天|明日|后天|明后|下周"
     r"|将(?:继续|持续|进一步|积极|加大|深入|开展|举办|组织|走访|推送|陆续|联合|会同|把|围绕|面向|召开|启动|推出)"
     r"|(?:正在|正|抓紧|积极)筹备|筹备中"
+    # "总结按要求28日前报送": a deadline is still ahead
+    r"|[日号](?:之)?前(?:报送|上报|提交|报)"
 )
 # A heading over items still to come ("待开展：", "下一步安排：", "我院宣传周活动安排：") and one over
 # items done ("已完成：", "开展情况："): the items under the first are plans, up to the next heading
@@ -71,8 +73,9 @@ _ALREADY_REPORTED = re.compile(
 _ALREADY_REPORTED_NEEDS = "报"
 _RECAP = re.compile(
     r"(?:^|(?<=[。；;！!\n]))\s*+(?:据统计|据不完全统计|经统计|综上|总计|共计|累计|合计|以上活动|本次宣传周|此次宣传周"
-    r"|(?:此次|本次|以上)(?:系列)?活动(?:共|累计|合计|总计)|一周(?:下来|以来)"
-    r"|宣传周期间[，,]?\s*(?:[我本全县市区][局委院办市县区]|我们)?\s*(?:共|累计|先后共|合计))[^。\n]*"
+    r"|宣传周期间[，,]?\s*(?:[我本全县市区][局委院办市县区]|我们)?\s*(?:共|累计|先后共|合计)"
+    # "此次活动共发放宣传材料750余份", "一周下来，共…": the total of the items above
+    r"|(?:此次|本次|这次)(?:宣传)?活动(?:期间)?[，,]?\s*(?:共|累计|合计)|(?:一周|宣传周)下来)[^。\n]*"
 )
 
 

@@ -51,6 +51,8 @@ _NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|
 _SEND_LATER_SENTENCE = re.compile(
     r"(?:就|再|才|下午|明天|晚点|晚些|稍后|一会儿?)(?:发|报)(?![^，,。]{0,4}[了过])|还在审"
 )
+# "我这边发了两次都退信了": the mail bounced, nothing was sent.
+_UNDELIVERED = re.compile(r"退信|被退回|退回来|发送失败|发不出去|发不过去|没发出去|发不了|没发成")
 # "喀左局总结已收到": the contact person acknowledging, nobody sending.
 _RECEIVED = re.compile(r"(?:已收到|收到了|都收到|均已收到)(?!吗|没|么)")
 # "今天的启动仪式来不了了": a reply too.
@@ -72,6 +74,13 @@ _QUESTION = re.compile(
     # "简报是发群里还是发邮箱啊": a choice asked without a question mark
     r"|还是[^。；;！!？?\n]{1,12}[啊呀呢吧]\s*$"
 )
+# "讲了下地理标志专用标志怎么申请使用", "讲解如何办理备案": a question word after a telling verb in
+# its clause says what was explained; it asks nothing.
+_TOLD_HOW = re.compile(
+    r"(?:讲|讲解|介绍|告诉|教|演示|说明|示范|解读|指导|培训)了?(?:一?下)?[^，,。；;！!？?\n]{0,20}"
+    r"(?:怎么|如何|什么|哪些)[^，,。；;！!？?\n]*$"
+)
+_TOLD_HOW_REACH = 30
 # "能不能给匀200份": asking for materials, not handing them out.
 _REQUEST = re.compile(
     r"(?:能不能|能否|可否|可不可以|麻烦)[^。；\n]{0,6}(?:给|匀|寄|送|再发|调)"
@@ -80,7 +89,7 @@ _REQUEST = re.compile(
 # Sending someone (拟派, 报名) is a reply whatever else it says; a list heading (参会人员：) is
 # one only without counts ("参会人员120人" reports a ceremony held).
 # "明天派王静参会": who is being sent
-_SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席|派[\u4e00-\u9fff]{1,6}(?:参会|出席)|参会回执")
+_SENDING = re.compile(r"报名|拟派|将派|派员(?!参加了)|拟参加|拟出席|派[\u4e00-\u9fff]{1,6}(?:参会|出席)|回执")
 _NOT_YET_SENT = re.compile(r"拟|将")
 _LISTING = re.compile(r"参会人员|参加人员|出席人员|参会名单|人员名单")
 # "17号的会我去", a reply slip (回执) with a name and phone.
@@ -154,7 +163,7 @@ def classify(text: str, signals: Signals, trace: Trace | None = None) -> str:
     """The intent of a normalised message; ``trace`` records the branch that decided it."""
     if not text.strip():
         return explained(trace, OTHER, "empty message")
-    question = _QUESTION.search(text) is not None
+    question = _asks(text)
     itemised = signals.has_activity_word and signals.has_counts and signals.has_date
     not_yet = (question or _NOT_YET.search(text) is not None) and not _DONE.search(text)
     if _FORWARDED.search(text):
@@ -162,6 +171,7 @@ def classify(text: str, signals: Signals, trace: Trace | None = None) -> str:
     later = _SEND_LATER_SENTENCE.search(text) is not None
     # "参会回执已经填好发到邮箱了": the reply slip, not the summary
     summary_sent = _SUMMARY.search(text) and _SENT.search(text) and not not_yet and not later and "回执" not in text
+    summary_sent = summary_sent and not _UNDELIVERED.search(text)
     if summary_sent and not itemised and not _RECEIVED.search(text):
         return explained(trace, SUMMARY, "summary with a sending word (_SUMMARY, _SENT)")
     if _SUMMARY.search(text) and (later or _RECEIVED.search(text)) and not itemised:
@@ -208,6 +218,18 @@ def _report_rule(signals: Signals) -> str:
     if signals.has_trigger:
         return "activity word"
     return "count" if signals.has_counts else "event held on a day or at a place (_HELD)"
+
+
+def _asks(text: str) -> bool:
+    """Whether the message asks something (_QUESTION), an explained 怎么/如何 aside (_TOLD_HOW)."""
+    for match in _QUESTION.finditer(text):
+        # The telling verb is near (_TOLD_HOW reaches 20 characters back): a bounded look keeps a long
+        # message full of question words linear.
+        window = max(0, match.start() - _TOLD_HOW_REACH)
+        cut = max(text.rfind(mark, window, match.start()) for mark in "，,。；;！!？?\n")
+        if not _TOLD_HOW.search(text, cut + 1 if cut >= 0 else window, match.end()):
+            return True
+    return False
 
 
 def _only_questions(text: str) -> bool:

@@ -45,7 +45,7 @@ _HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
 # "去了龙城区的5家企业", "深入辖区企业": going to enterprises is a visit (走进企业 stays 进企业,
 # publicity, as the notice has it).
 # "深入3家拟开展贯标的企业": 拟开展 describes the enterprises, no activity of their own.
-_TO_ENTERPRISE = r"(?:拟开展|(?!开展|举办|组织)[^，。；,;]){0,12}?(?:企业|公司|合作社|厂|商户)"
+_TO_ENTERPRISE = r"(?:拟开展|(?!开展|举办|组织)[^，。；,;]){0,20}?(?:企业|公司|合作社|厂|商户)"
 _NOT_MATERIAL = "周|部|稿|资料|品|册|折页|手册|单页|页|片|视|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
 PUBLISH_VERBS = (
     # 发布可转化专利技术成果36项 offers results, it publishes nothing
@@ -141,6 +141,9 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             *("进园区", "进万家", "进网格", "进景区", "知识竞赛", "有奖问答", "有奖竞答", "竞答"),
             *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲"),
             *("主题班会", "班会", "读书分享", "展板展示", f"宣传(?!{_NOT_MATERIAL})"),
+            # "在大厅设立宣传展板8块": boards set up, counted, for the public are a display; a bare 展板
+            # stays weak, and boards people come to view (设置主题展板，展期至…，参观) are an exhibition
+            r"(?:设立|设置|摆放|布置|摆设|摆出|放置|竖立|树立)[^，。；,;]{0,10}?展板\s*[\d一二两三四五六七八九十]+\s*[块面个组]",
             # 晚上在社区广场放了场宣传片: a showing for the public
             *("放映", "放了场", "放电影"),
         ),
@@ -181,6 +184,8 @@ _MEDIA_EVIDENCE = re.compile(
 _PUBLISH_VERB_SET = frozenset(PUBLISH_VERBS)
 _MASKED_RUN = re.compile(f"{MASK}+")
 _THEME = re.compile(r"以[“\"][^”\"]{1,40}[”\"]为主题")
+# "结合种苗市场专项检查，在…同步宣传": the work it went along with is the setting, not the activity.
+_ALONG_WITH = re.compile(r"结合[^，,。；;\n]{1,24}?(?=[，,。；;\n]|开展|进行|举办|组织|深入|走进|在|对|向|为|$)")
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
 
 
@@ -288,6 +293,9 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     themes = [match.span() for match in _THEME.finditer(masked)] if found else []
     if themes:
         found = [t for t in found if not any(start <= t.start < end for start, end in themes)]
+    settings = [match.span() for match in _ALONG_WITH.finditer(masked)] if found and "结合" in masked else []
+    if settings:
+        found = [t._replace(strong=False) if any(s <= t.start < e for s, e in settings) else t for t in found]
     # "电视台播出宣传周启动仪式…综合报道": a ceremony broadcast is media, not a ceremony.
     if any(t.priority == MEDIA_PUBLISHED for t in found):
         first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)

@@ -68,7 +68,8 @@ _GO = re.compile(
 # "发折页1200份，医院门诊大厅".
 _TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?(?:{_PLACE_END}))(?:这边|那边)?(?=\s|[,，](?=\S))")
 _TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))\s*$")
-_BARE_NOT = re.compile("进|开展|举办|到|赴|去|了|的|今天|昨天|前天|今日|昨日|上午|下午")
+# "我局组织全市中小学开展…": who organised whom, no place.
+_BARE_NOT = re.compile("进|开展|举办|组织|我|到|赴|去|了|的|今天|昨天|前天|今日|昨日|上午|下午")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对|给"
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
@@ -107,7 +108,6 @@ _VAGUE = frozenset(
         "现场",
         "活动",
         "会上",
-        "线上",
         "线下",
         "网上",
         "此",
@@ -124,9 +124,17 @@ _VAGUE = frozenset(
 )
 
 
+# "举办…线上直播讲座", "在线上举办": an activity held online is held 线上 (where a place is also
+# named, the place wins: a 线上 is only where someone went, see find_locations); 线上线下 is both.
+_ONLINE = re.compile(
+    r"(?P<loc>线上)(?![、和与及]?线下)"
+    r"(?=[\u4e00-\u9fff]{0,4}?(?:直播|讲座|培训|课堂|宣讲|答题|竞赛|会议|举办|开展|进行))"
+)
+
+
 _PATTERNS = (
     *(_LABELLED, _AT, _AT_PLACE, _RELYING_ON, _BARE, _FAIR, _MARKET_DAY, _TOKEN, _TRAILING),
-    *(_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED),
+    *(_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED, _ONLINE),
 )
 _BARE_KINDS = (_BARE, _TOKEN, _TRAILING, _MARKET_DAY)
 # What each pattern reads, for `weekbot parse --explain`.
@@ -146,6 +154,7 @@ _PATTERN_NAMES = {
     _INTO: "赴/走进/深入 … (_INTO)",
     _GO: "去 … a public place (_GO)",
     _VISITED: "参观 … (_VISITED)",
+    _ONLINE: "held online (_ONLINE)",
 }
 
 
@@ -173,7 +182,7 @@ def find_locations(text: str, names_masked: str | None = None, trace: Trace | No
     for pattern in _PATTERNS:
         position = 0
         while (match := pattern.search(searched, position)) is not None:
-            went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED)
+            went = pattern in (_TO, _TO_PLACE, _OBJECT_PLACE, _INTO, _GO, _VISITED, _ONLINE)
             group = "loc" if match.start("loc") >= 0 else "bare"  # _LABELLED's place with no colon
             location = _clean(text, match.start(group), match.end(group), not went, pattern is _LABELLED)
             if pattern in _BARE_KINDS and location is not None and _BARE_NOT.search(location.text):

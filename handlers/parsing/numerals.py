@@ -63,7 +63,7 @@ _QUANTITY = re.compile(
     r"(?P<post>左右|上下|以上|之多)?"
 )
 # A unit character followed by one of these is the start of a word, not a unit:
-# 两部门, 一家人, 二十家子镇, 张贴, 条例, 人民, 场所.
+# 两部门, 一家人, 二十家子镇, 张贴, 条例, 人民, 场所; 老字号一条街, 一条龙服务 name a street or a manner.
 _WORD_AFTER_UNIT = {
     "人": "民大才口工",
     "部": "门分署长队",
@@ -73,14 +73,12 @@ _WORD_AFTER_UNIT = {
     "所": "以有在属谓",
     "场": "所地馆景面合",
     "张": "贴",
-    "条": "例件款街路龙线",  # 一条街, 一条龙: no pieces
+    "条": "例件款街路巷龙",
     "期": "间",
     "本": "局单次市地部届月周年着轮期级",
     "名": "单称字义录",
     "把": "手关握控",
 }
-# "分为…三个板块/环节/方面": parts of one thing, no count ("五十余个环保袋" is one).
-_PARTS = ("个板块", "个环节", "个方面", "个单元", "个展区", "个阶段", "个部分")
 # Before the number: 第一中学, 每人2份, 人均3份 are no counts; nor a digit run glued to letters.
 # 初二学生, 高一: school grades.
 # 一等奖10名, 优秀奖5名: prizes given, not people come.
@@ -150,8 +148,6 @@ def _quantity(text: str, match: re.Match[str]) -> Quantity | None:
         return None  # 千家万户, 万人签名: a figure of speech, not a count
     after = text[match.end("unit") : match.end("unit") + 1]
     if after and after in _WORD_AFTER_UNIT.get(unit, ""):
-        return None
-    if unit == "个" and text.startswith(_PARTS, match.start("unit")):
         return None
     if num == "一" and after == "一":
         return None  # 一人一档, 一户一策

@@ -66,14 +66,8 @@ _EDGES = " ，,；;。！!？?：:\n"
 # "今天下雨，原定的广场宣传改到明天了": the day moved to is the activity's.
 # "4月21日在体育馆举办为期三天的成果展": a day and how long it lasted make a range.
 _LASTING = re.compile(r"(?:为期|持续|历时)\s*(?P<n>\d|[两二三四五六七])\s*天")
-# "自4月20日起，…设置主题展板，展期至4月26日": a first day and the day it ran until make a range.
-_RUNS_UNTIL = re.compile(r"(?:展期|持续|延续|开放|展出|展览|一直)(?:至|到)\s*")
-_RUN_MAX_DAYS = 31
 _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|延期到|延期至|延至|顺延到|顺延至|挪到)\s*$")
 
-
-# "次日，市工信局工作人员又深入3家企业…": the day after the activity told before.
-_NEXT_DAY = re.compile(r"\s*(?:次日|翌日|第二天)")
 
 AFTER_MIDNIGHT = dt.timedelta(hours=4)
 
@@ -224,20 +218,12 @@ def _days(
         inside = next((m for m in own[1:] if len(span) > 1 and set(m.days) < span), own[0])
         days = _upcoming(inside, segment, plain, today)
         lasting = _LASTING.search(plain, inside.end, segment.end)
-        until = _RUNS_UNTIL.search(plain, inside.end, segment.end) if len(days) == 1 else None
-        last = found.dates.first(until.end(), until.end() + 1) if until is not None else None
-        if last is not None and min(last.days) > days[0] and (min(last.days) - days[0]).days < _RUN_MAX_DAYS:
-            trace_date(trace, segment, f"a first day and the day it ran until ({until.group()})", plain, inside)
-            return tuple(days[0] + dt.timedelta(days=n) for n in range((max(last.days) - days[0]).days + 1)), True, True
         if len(days) == 1 and lasting is not None and (length := to_int(lasting.group("n")) or 1) > 1:
             trace_date(trace, segment, f"a day and how long it lasted ({lasting.group()})", plain, inside)
             return tuple(days[0] + dt.timedelta(days=n) for n in range(length)), True, True
         rule = "the first date written in the activity" if inside is own[0] else "a day inside the span before it"
         trace_date(trace, segment, rule, plain, inside)
         return days, inside.span, True
-    if previous is not None and _NEXT_DAY.match(plain, segment.start):
-        trace_date(trace, segment, "the day after the previous activity's (次日)")
-        return (max(previous[0]) + dt.timedelta(days=1),), False, previous[1]
     if previous is not None:
         # A later item shares the day it follows (今天一是…二是…), not a span: the span belongs
         # to the item that wrote it.
@@ -276,7 +262,9 @@ def _activities(
         for field, quantity in labelled_quantities(found.evidence, segment.start, segment.end)
     ]
     values, approximate = totals(c for c in counts if not c.quantity.per_day)
-    daily, daily_approximate = totals(c for c in counts if c.quantity.per_day)
+    # "每日推送1篇…，共推送7篇": a total stated beside a daily rate already counts its days.
+    summed = {c.field for c in counts if c.total and not c.quantity.per_day}
+    daily, daily_approximate = totals(c for c in counts if c.quantity.per_day and c.field not in summed)
     stretch = found.evidence[segment.start : segment.end]
     if CountKind.ENTERPRISES not in values and (named := companies_visited(stretch, kind)):
         values[CountKind.ENTERPRISES] = named
@@ -288,10 +276,8 @@ def _activities(
     source = original[segment.start : segment.end].strip(_EDGES)
     last_day = max(days) if spanned else None
     if spanned:
-        # One activity over the range: a daily rate (每天…) counts on each of its days, unless the
-        # span's total is stated too ("每天推送1篇，共推送7篇": 7, not 7 + 7).
-        summed = {c.field for c in counts if c.total and not c.quantity.per_day}
-        daily = {name: rate * len(days) for name, rate in daily.items() if name not in summed}
+        # One activity over the range: a daily rate (每天…) counts on each of its days.
+        daily = {name: rate * len(days) for name, rate in daily.items()}
         values = {name: values.get(name, 0) + daily.get(name, 0) for name in values.keys() | daily.keys()}
         approximate |= daily_approximate
         days, daily, daily_approximate = days[:1], {}, frozenset()

@@ -1,8 +1,8 @@
 """Cutting a report into activities.
 
 The message is cut into clauses at punctuation, line breaks, runs of spaces, spoken connectives
-written without punctuation (然后, 接着, 另外, 还有就是) and enumerators (一是/二是, 1./2., （一）/（二）,
-①②, 首先/其次). Walking the clauses:
+written without punctuation (然后, 接着, 另外, 还有就是), a 、 after a counted item (开展宣传3场、走访企业6家)
+and enumerators (一是/二是, 1./2., （一）/（二）, ①②, 首先/其次). Walking the clauses:
 
 - clauses before the first activity word (a date, the unit, "今天") open the first activity, and
   an item's bare title sentence joins the dated sentence after it, its words only weak
@@ -20,9 +20,9 @@ written without punctuation (然后, 接着, 另外, 还有就是) and enumerato
   publicity: "集中宣传，发放资料500份，到2家企业上门指导" → publicity + visit,
   "发放资料5000余份，开展宣传活动6场，走访企业20家" → publicity + visit; in a terse note cut
   by spaces, when it has its own count, date or place ("走访企业5家 培训1场 参训30人");
-- a clause referring back (通过此次…, 活动现场…, 其中…) or telling of an outlet's coverage
-  (融媒体中心对活动进行了报道) never starts one, nor does the ceremony's own 座谈 (仪式后召开座谈会);
-  a clause with only counts continues the current activity.
+- a clause referring back (通过此次…, 活动现场…, 其中…), taking the same audience on (培训结束后
+  组织学员参观…) or telling of an outlet's coverage (融媒体中心对活动进行了报道) never starts one,
+  nor does the ceremony's own 座谈 (仪式后召开座谈会); a clause with only counts continues the current activity.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ _SPOKEN_JOIN = re.compile(rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS}
 # "…阅读会来了七十多人然后晚上在公众号推了一篇": a connective of sequence tells of a next action
 # even after a clause that named no kind.
 _SEQUENCE = re.compile(r"\s*(?:然后|紧接着|接着|随后|之后|完了以后)")
+# "共开展集中宣传活动3场、走访企业6家、专题培训1场": a 、 after a counted item lists the next item,
+# as a space does in a terse note.
+_COUNTED_ITEM_END = re.compile(r"[\d一二三四五六七八九十两百千万]\s*(?:场次|场|次|家|份|人次|人|篇|条|期|个|件|户)、")
 _QUOTED = re.compile(r"“[^“”\n]{1,30}”|《[^《》\n]{1,40}》")
 # Inside a sentence a clause starts a new activity only if it opens like a new action: with a
 # connective or a time (always), or with a place, a movement or an action verb (only after an
@@ -72,6 +75,9 @@ _SECTION_TITLE = re.compile(
     r"\s*(?:[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
     r"(?:基本情况|总体情况|开展情况|工作成效|主要成效|取得成效|活动成效|工作成果)"
 )
+_DATED_LOOKBACK = 3
+# "此前，4月22日，…", "此外，4月25日…": a connective before the day still opens on it.
+_BEFORE_DAY = re.compile(r"\s*(?:(?:此前|此外|另外|同时|随后|此后|之前|之后|其间)[，,]?\s*)?")
 # Nearly three times the longest such run in the parser's corpus (108 characters).
 HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
@@ -88,16 +94,19 @@ _BACKREF = re.compile(
 # "同时，通过商场广播、电子屏滚动播放…": how the work just told was done, unless it has a count of its own
 # ("同时通过公众号推送文章1篇" is a piece of media work).
 _ALONG_HOW = re.compile(rf"\s*(?:同时|此外|另外)[，,]?\s*{_STAFF}?通过")
-# "结合种苗市场专项检查，在…同步宣传": what the activity went along with, within a clause.
 _SENTENCE_END = re.compile("[。；;！!？?\n]")
 _SENTENCE_REACH = 120
-_ALONGSIDE_REACH = 20
-_ALONGSIDE = re.compile(rf"(?:结合|借助|依托)[^，,；;。\n]{{0,{_ALONGSIDE_REACH}}}$")
 _STAFF_SUBJECT = re.compile(rf"\s*(?:县局|区局|市局|该局)?{_STAFF}们?(?!参加|参训)")
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
 # "同时区融媒体中心对活动进行了报道": an outlet covering the activity is no work of the unit's own.
 _COVERAGE = re.compile(
     r"对(?:此次|本次|该|这次)?活动(?:进行了?|作了?|予以)(?:跟踪|宣传|专题)?报道|报道了(?:此次|本次|该|这次)?活动"
+)
+# "培训结束后组织学员参观了展区", "会后带领与会人员实地观摩": the same audience, the event's own
+# programme.
+_SAME_AUDIENCE = re.compile(
+    r"\s*(?:[^，,。；;]{0,8}?(?:结束后|后)[，,]?\s*)?(?:组织|带领|安排)(?:全体)?"
+    r"(?:学员|参训人员|参训学员|参训代表|与会人员|参会人员|与会代表|参会代表)"
 )
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
@@ -108,7 +117,7 @@ class Clause(NamedTuple):  # a named tuple, not a frozen dataclass: made per cla
     end: int
     sentence_start: bool
     enumerated: bool
-    spaced: bool  # follows a run of spaces, as items do in terse notes
+    spaced: bool  # follows a run of spaces or a counted item's 、, as items do in terse notes
 
 
 @dataclass
@@ -148,10 +157,18 @@ def split_activities(found: Found) -> list[Segment]:
     heading_end = 0
     clauses = _clauses(found.masked)
     for index, clause in enumerate(clauses):
-        if held is not None and segments and not held.enumerated and (clause.sentence_start or clause.enumerated):
-            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity, and so
-            # does a sentence with nothing in it ("现场群众纷纷表示…。此前，4月22日…走访": the next
-            # sentence is read on its own, not as the tail's).
+        if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
+            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
+            segments[-1].end, held = held.end, None
+        elif (
+            held is not None
+            and segments
+            and clause.sentence_start
+            and not (clause.enumerated or held.enumerated)
+            and found.dates.first(held.start, held.end) is None
+        ):
+            # "…。现场群众纷纷表示，…。此前，4月22日，…": a whole sentence with nothing in it stays
+            # with the activity before; the next sentence opens on its own words.
             segments[-1].end, held = held.end, None
         if held is not None and clause.end - held.start > HELD_MAX_CHARS:
             # Clauses with nothing in them join the next one so that it is read with them; past
@@ -167,12 +184,7 @@ def split_activities(found: Found) -> list[Segment]:
             continue
         triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
         # A title's words only hint: "律师服务进企业。…组织律师走访…" is a visit.
-        triggers = [
-            _shift(
-                t, clause.start, t.strong and t.start + clause.start >= heading_end and not _alongside(t, clause, found)
-            )
-            for t in triggers
-        ]
+        triggers = [_shift(t, clause.start, t.strong and t.start + clause.start >= heading_end) for t in triggers]
         strong = best([t for t in triggers if t.strong])
         weak = [t for t in triggers if not t.strong]
         weakest = best(weak)
@@ -188,7 +200,7 @@ def split_activities(found: Found) -> list[Segment]:
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
         timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
-            segments and _opens_new_day(clause, segments[-1], found)
+            segments and _opens_new_day(clause, segments, found)
         )
         placed = found.locations.first(clause.start, clause.end) is not None
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
@@ -203,7 +215,7 @@ def split_activities(found: Found) -> list[Segment]:
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
         new_day = (
-            strong is None and clause.sentence_start and bool(segments) and _opens_new_day(clause, segments[-1], found)
+            strong is None and clause.sentence_start and bool(segments) and _opens_new_day(clause, segments, found)
         )
         if new_day:
             opener = weakest
@@ -246,15 +258,21 @@ def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bo
     return bare and dated_next is not None and not found.masked[following[0].start : dated_next.start].strip()
 
 
-def _opens_new_day(clause: Clause, current: Segment, found: Found) -> bool:
-    """The clause starts with a date other than the current activity's first date (or, for an
-    activity with no date of its own, "…，并走访镇上2家企业", the last date before it)."""
-    date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
-    if date_now is None and (earlier := found.dates.within(0, current.start)):
-        date_now = earlier[-1]
-    if date_here is None or date_now is None or found.masked[clause.start : date_here.start].strip():
+def _opens_new_day(clause: Clause, segments: list[Segment], found: Found) -> bool:
+    """The clause starts with a date none of whose days the current activity's first date has
+    (an undated activity's: the last dated one's before it, "4月23日…宣传，并走访2家企业。4月22日至24日…"),
+    or a span other than that single day."""
+    date_here = found.dates.first(clause.start, clause.end)
+    if date_here is None or not _BEFORE_DAY.fullmatch(found.masked, clause.start, date_here.start):
         return False
-    return date_here.days != date_now.days
+    # A few activities back at most: each clause looks no further, so the walk stays linear.
+    date_now = next(
+        (d for s in reversed(segments[-_DATED_LOOKBACK:]) if (d := found.dates.first(s.start, s.end))), None
+    )
+    if date_now is None:
+        return False
+    overlap = set(date_here.days) & set(date_now.days)
+    return not overlap or (date_here.span and len(date_now.days) == 1 and date_here.days != date_now.days)
 
 
 def _is_lead_in(clause: Clause, found: Found) -> bool:
@@ -275,12 +293,6 @@ def _counted_on(clause: Clause, found: Found) -> bool:
     return found.quantities.first(clause.end, stop) is not None
 
 
-def _alongside(trigger: Trigger, clause: Clause, found: Found) -> bool:
-    """The work the activity went along with ("结合种苗市场专项检查，…同步宣传…"): a hint only."""
-    start = clause.start + trigger.start
-    return _ALONGSIDE.search(found.masked, max(clause.start, start - _ALONGSIDE_REACH), start) is not None
-
-
 def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
     return Trigger(trigger.type, trigger.priority, strong, trigger.start + offset, trigger.end + offset)
 
@@ -298,6 +310,8 @@ def _clauses(text: str) -> list[Clause]:
         cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
     for match in _SPOKEN_JOIN.finditer(text):
         cuts.setdefault(match.start(), (False, False, False))
+    for match in _COUNTED_ITEM_END.finditer(text):
+        cuts.setdefault(match.end(), (False, False, True))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)
     positions = sorted(p for p in cuts if p < len(text))
@@ -306,6 +320,15 @@ def _clauses(text: str) -> list[Clause]:
         if text[start:end].strip(" ，,；;。！!？?：:\n"):
             clauses.append(Clause(start, end, *cuts[start]))
     return clauses
+
+
+def _bare_outreach_label(current: Segment, found: Found) -> bool:
+    """The activity so far is only a 进校园/进社区… label: no count, no place of its own."""
+    head = current.head
+    if head is None or not found.masked.startswith("进", head.start):
+        return False
+    counted = found.quantities.within(current.start, current.end)
+    return not (counted or found.locations.within(current.start, current.end))
 
 
 def _has_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
@@ -321,7 +344,12 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if clause.enumerated:
         # "…4月21日至24日深入企业走访。一、基本情况。先后走访企业16家…" tells of the same work.
         return _SECTION_TITLE.match(found.masked, clause.start) is None
-    if strong is None or _BACKREF.match(found.masked, clause.start) or _BACKREF.match(found.evidence, clause.start):
+    if (
+        strong is None
+        or _BACKREF.match(found.masked, clause.start)
+        or _BACKREF.match(found.evidence, clause.start)
+        or _SAME_AUDIENCE.match(found.masked, clause.start)
+    ):
         return False
     if _COVERAGE.search(found.masked, clause.start, clause.end):
         return False
@@ -372,7 +400,10 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
     if clause.sentence_start:
         return differs
     if clause.spaced:
-        # "走访企业5家 培训1场 参训30人" is two items; "走访企业3户 宣传知识产权政策" is one.
+        # "走访企业5家 培训1场 参训30人" is two items; "走访企业3户 宣传知识产权政策" is one; "4.22 进校园
+        # 在…中学开展法治讲座" is one: a bare 进X label heads the item it is written before.
+        if _bare_outreach_label(current, found):
+            return False
         return differs and (has_count or date_here is not None or place_here is not None)
     if not differs:
         return False

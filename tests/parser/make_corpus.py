@@ -48,6 +48,7 @@ FILES = {
     "blindq": "blind_q",
     "table": "tables",
     "blindt": "blind_t",
+    "blindu": "blind_u",
 }
 
 
