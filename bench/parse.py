@@ -67,7 +67,7 @@ def main() -> None:
     cases = _cases(CORPUS)
     if args.dump:
         ceremony_day = settings.ceremony.at.date() if settings.ceremony else None
-        _dump(args.dump, units, ceremony_day)
+        _dump(args.dump, units, ceremony_day, (settings.campaign.week_start, settings.campaign.week_end))
         return
     parse_report(*cases[0], units)  # warm up: regex compilation, cn2an's tables
     _corpus_times(cases, units, args.rounds)
@@ -204,14 +204,16 @@ def _fastest(repeats: int, run: Callable[[], Any]) -> float:
     return min(timings)
 
 
-def _dump(path: Path, units: UnitDirectory, ceremony_day: dt.date | None) -> None:
-    """Each case read as the scorer's `weekbot parse --batch` reads it (the config's ceremony day),
+def _dump(path: Path, units: UnitDirectory, ceremony_day: dt.date | None, week: tuple[dt.date, dt.date]) -> None:
+    """Each case read as the scorer's `weekbot parse --batch` reads it (the config's ceremony day and week),
     the whole Reading: notes, flags, source texts and attendees too."""
     readings: dict[str, Any] = {}
     for source in (CORPUS, SAMPLES):
         for case in json.loads(source.read_text(encoding="utf-8")):
             now = dt.datetime.fromisoformat(case["now"])
-            reading = parse_report(case["text"], now, case["bound_unit"], units, ceremony_day=ceremony_day)
+            reading = parse_report(
+                case["text"], now, case["bound_unit"], units, ceremony_day=ceremony_day, campaign_week=week
+            )
             readings[f"{source.stem}:{case['id']}"] = _plain(reading)
     path.write_text(json.dumps(readings, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(readings)} readings written to {path}")

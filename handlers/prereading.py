@@ -48,7 +48,8 @@ def too_long(deps: Deps, msg: Inbound) -> bool:
 
 
 def read_text(deps: Deps, text: str, now: datetime, bound_unit: str | None) -> Reading:
-    return parse_report(text, now, bound_unit, deps.directory, ceremony_day=deps.ceremony.at.date())
+    week = (deps.campaign.week_start, deps.campaign.week_end)
+    return parse_report(text, now, bound_unit, deps.directory, ceremony_day=deps.ceremony.at.date(), campaign_week=week)
 
 
 def sender_unit(session: Session, deps: Deps, msg: Inbound) -> str | None:

@@ -24,8 +24,8 @@ RUN_ON = ("今天上午在新华路商圈搞了集中宣传发了两百多份折
 NORMAL = "今天上午在新华路商圈搞了集中宣传，发了两百多份折页，咨询的有四十来人"
 # A guard against the super-linear parse coming back, not a speed goal (bench/parse.py --growth
 # measures that): before the fix the 'a' text took 89 s; the 10,000-character run-on now parses in
-# ~0.03 s of CPU, and the round trip on a loaded 2-core machine (PostgreSQL) has taken over 2 s.
-ANSWERED_WITHIN_S = 5.0
+# ~0.03 s of CPU, but the whole round trip on a 2-core machine at load 9 has taken 5.9 s.
+ANSWERED_WITHIN_S = 20.0
 
 
 def with_limit(settings: Settings, chars: int) -> Settings:

@@ -29,13 +29,15 @@ def parse_command(args: argparse.Namespace) -> int:
         print("weekbot parse: --explain reads one TEXT, not --batch", file=sys.stderr)
         return 2
     units, now, ceremony_day = UnitDirectory(settings.units), SystemClock().now, settings.ceremony.at.date()
+    week = (settings.campaign.week_start, settings.campaign.week_end)
     if args.batch:
-        parse_batch(sys.stdin, sys.stdout, units, now, ceremony_day)
+        parse_batch(sys.stdin, sys.stdout, units, now, ceremony_day, week)
         return 0
     if not args.text:
         print("weekbot parse: give TEXT or --batch", file=sys.stderr)
         return 2
-    print(parse_one(" ".join(args.text), args.now, args.unit, units, now, ceremony_day, explain=args.explain))
+    text = " ".join(args.text)
+    print(parse_one(text, args.now, args.unit, units, now, ceremony_day, explain=args.explain, campaign_week=week))
     return 0
 
 

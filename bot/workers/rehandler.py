@@ -112,15 +112,7 @@ class Rehandler:
             done.append(message_id)
             if reply:
                 text = f"您{moment_label(row.received_at)}发送的消息刚才没能及时处理，现已处理：\n{reply}"
-                put(
-                    session,
-                    key=f"rehandle:{message_id}",
-                    kind=RehandlePush.REPLY,
-                    channel=row.channel,
-                    recipient=row.user_id,
-                    text=clip(text),
-                    now=now,
-                )
+                _tell_sender(session, row, f"rehandle:{message_id}", RehandlePush.REPLY, clip(text), now)
 
         try:
             # A retry racing us (or another process) may have handled it meanwhile: then the
@@ -147,13 +139,13 @@ class Rehandler:
             retry.attempts,
             error,
         )
-        put(
-            session,
-            key=f"rehandle:{row.id}:gave-up",
-            kind=RehandlePush.GAVE_UP,
-            channel=row.channel,
-            recipient=row.user_id,
-            text=f"抱歉，您{moment_label(row.received_at)}发送的消息多次尝试仍未能处理，"
-            "联系人已能在后台看到。请稍后重新发送一次。",
-            now=now,
+        text = (
+            f"抱歉，您{moment_label(row.received_at)}发送的消息多次尝试仍未能处理，"
+            "联系人已能在后台看到。请稍后重新发送一次。"
         )
+        _tell_sender(session, row, f"rehandle:{row.id}:gave-up", RehandlePush.GAVE_UP, text, now)
+
+
+def _tell_sender(session: Session, row: InboundMessage, key: str, kind: RehandlePush, text: str, now: datetime) -> None:
+    """Queue ``text`` to whoever sent ``row``, on the channel it came from."""
+    put(session, key=key, kind=kind, channel=row.channel, recipient=row.user_id, text=text, now=now)

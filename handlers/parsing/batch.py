@@ -22,6 +22,8 @@ from handlers.parsing.trace import Trace
 
 # The moment a line without "now" was written (the caller's clock: the parser reads none).
 Now = Callable[[], dt.datetime]
+# The campaign's first and last day (the config's [campaign] week), what "整个宣传周" names.
+Week = tuple[dt.date, dt.date] | None
 
 
 def reading_json(reading: Reading, case_id: Any = None) -> dict[str, Any]:
@@ -59,9 +61,12 @@ def _read(
     now: Now,
     ceremony_day: dt.date | None,
     trace: Trace | None = None,
+    campaign_week: Week = None,
 ) -> Reading:
     written = dt.datetime.fromisoformat(now_iso) if now_iso else now()
-    return parse_report(text, written, bound_unit, units, ceremony_day=ceremony_day, trace=trace)
+    return parse_report(
+        text, written, bound_unit, units, ceremony_day=ceremony_day, campaign_week=campaign_week, trace=trace
+    )
 
 
 def parse_one(
@@ -73,20 +78,27 @@ def parse_one(
     ceremony_day: dt.date | None = None,
     *,
     explain: bool = False,
+    campaign_week: Week = None,
 ) -> str:
     """One message's reading as JSON; with ``explain``, indented for a person, with what decided each field."""
     if not explain:
-        return json.dumps(reading_json(_read(text, now_iso, bound_unit, units, now, ceremony_day)), ensure_ascii=False)
+        reading = _read(text, now_iso, bound_unit, units, now, ceremony_day, campaign_week=campaign_week)
+        return json.dumps(reading_json(reading), ensure_ascii=False)
     trace = Trace()
-    reading = _read(text, now_iso, bound_unit, units, now, ceremony_day, trace)
+    reading = _read(text, now_iso, bound_unit, units, now, ceremony_day, trace, campaign_week)
     return json.dumps(explained_json(reading, trace), ensure_ascii=False, indent=2)
 
 
 def parse_batch(
-    instream: TextIO, outstream: TextIO, units: UnitDirectory, now: Now, ceremony_day: dt.date | None = None
+    instream: TextIO,
+    outstream: TextIO,
+    units: UnitDirectory,
+    now: Now,
+    ceremony_day: dt.date | None = None,
+    campaign_week: Week = None,
 ) -> None:
     """``ceremony_day``: the launch ceremony's day (the config's [ceremony]); with it an undated
-    ceremony attended reads as that day's."""
+    ceremony attended reads as that day's. ``campaign_week``: see Week."""
     for line in instream:
         if not line.strip():
             continue
@@ -94,7 +106,8 @@ def parse_batch(
         try:
             case = json.loads(line)
             case_id = case.get("id")
-            reading = _read(case.get("text") or "", case.get("now"), case.get("bound_unit"), units, now, ceremony_day)
+            text, now_iso, bound_unit = case.get("text") or "", case.get("now"), case.get("bound_unit")
+            reading = _read(text, now_iso, bound_unit, units, now, ceremony_day, campaign_week=campaign_week)
             answer = reading_json(reading, case_id)
         except (ValueError, TypeError, AttributeError) as exc:
             answer = {"id": case_id, "error": f"{type(exc).__name__}: {exc}"}

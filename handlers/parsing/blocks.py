@@ -56,6 +56,8 @@ _HOW = re.compile(r"(?:活动|宣传)?(?:形式|方式)")
 def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity] | None:
     """The activities of two or more key：value blocks in ``text`` (normalised), else None;
     ``original``: the message as written, cut for each activity's source text."""
+    if ":" not in text and "：" not in text and "\t" not in text and "  " not in text:
+        return None  # a key ends in a colon (_KEY) or is set apart by a tab or spaces (_SIDEWAYS_PAIR)
     blocks: list[list[tuple[str, Cell]]] = []
     current: list[tuple[str, Cell]] = []
     kinds: set[Column] = set()

@@ -44,8 +44,8 @@ CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, 
 )
 _WORDS: dict[str, str] = {
     # 咨询台5个 counts desks, not people asking
-    # 资讯/咨训: what phones make of 咨询
-    CONSULT: "咨询(?![台点站桌处])|资讯|咨训|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
+    # 资讯/咨训/资询: what phones make of 咨询
+    CONSULT: "咨询(?![台点站桌处])|资讯|咨训|资询|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
     PARTICIPATE: "参与|参加|参观|参会|参训|受训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
     "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
     # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
@@ -69,7 +69,7 @@ _WORDS: dict[str, str] = {
     NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞|播放量|转发量|评论"
     "|留言|弹幕|补充|补报|再报",
     VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到(?!场|会)|赴|指导|辅导|帮扶|服务|调研|跑了"
-    "|走了|挨家|对接|检查|巡查|摸排|联系",
+    "|走了|挨家|对接|检查|巡查|摸排|联系|覆盖",
     NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
 }
 # Units that count pieces published only in a media activity: "节目1期", "报道2次" are articles,
@@ -108,6 +108,8 @@ _TOTAL = re.compile(
 # "一位参观的市民说", "一名摊主表示", "在一家新能源企业，法官…", "一家化工企业负责人表示": one of those
 # already counted, speaking or shown as an example, is no count of its own.
 _ONE_OF_THEM = re.compile(
+    # "有一家是做荆条蜜的", "一个是…再一个是…": one of those counted, or a spoken enumeration
+    r"(?<=一)(?:个|家|位|名|户)(?=就?是(?!否))|"
     r"(?<=一)(?:位|名)[^，,。；;！!？?“”\n]{0,12}?(?:说|表示|坦言|感慨|告诉|介绍说|笑着说)"
     r"|(?<=一)家[^，,。；;！!？?\n]{0,12}?(?:负责人|老板|经理)?(?:说|表示|坦言|感慨|告诉)"
     r"|(?<=一)家[^，,。；;！!？?\n]{0,12}?(?:企业|公司)[，,]"
@@ -172,6 +174,7 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
+    "|商场|超市|市场|广场|中学|小学|高校"
     # "分为…三个板块": parts of one thing
     "|板块|单元|展区|阶段|部分"
 )

@@ -24,36 +24,30 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from handlers.parsing.normalize import opens_with
 from handlers.parsing.numerals import to_int
 from handlers.parsing.trace import Trace
 
-
-def _opening(chars: str) -> str:
-    """A lookahead on the characters a pattern can open with. Tried first at each position, it
-    spares the pattern's alternatives where none can start: re itself scans fast only for a
-    pattern that opens with a plain character (class), not with an optional part or a lookbehind."""
-    return f"(?=[{chars}])"
-
-
 _CN_DAY = "[一二三四五六七八九十廿卅]{1,3}"
 _DAY = rf"(?:\d{{1,2}}|{_CN_DAY})"
-_RANGE_JOIN = r"\s*(?:至|到|—|－|-|~|～|–)+\s*"
+# "21号开展到25号结束", "从周一一直到周日": the run of days named by its ends.
+_RANGE_JOIN = r"\s*(?:开展|开幕|开始|开放|开馆|一直)?(?:至|到|—|－|-|~|～|–)+\s*"
 _MONTH_DAY = re.compile(
-    _opening(r"\d〇零一二三四五六七八九十") + r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?"
+    opens_with(r"\d〇零一二三四五六七八九十") + r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?"
     rf"(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*(?P<d>{_DAY})\s*(?:日|号)?"
     rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*)?(?P<d2>{_DAY})\s*(?:日|号)?)?"
 )
 _NUMERIC = re.compile(
-    _opening(r"\d")
+    opens_with(r"\d")
     + r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])(?:日|号)?"
     # "2026-04-22至2026-04-24": the last day may repeat the year
     rf"(?:{_RANGE_JOIN}(?:(?:\d{{4}}[-./])?(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
 )
 _DAY_ONLY = re.compile(
-    _opening(r"\d一二三四五六七八九十廿卅") + rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"
+    opens_with(r"\d一二三四五六七八九十廿卅") + rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"
     rf"(?:{_RANGE_JOIN}(?P<d2>{_DAY})\s*(?:日|号))?(?![楼院门线馆厅室栋单元号])"
 )
 # 昨儿个/今儿/前儿: the northern spoken forms.
@@ -61,6 +55,8 @@ _RELATIVE = re.compile(
     "大前天|前天|前日|前儿个|前儿|昨天|昨日|昨晚|昨夜|昨早|昨儿个|昨儿|今天|今日|今早|今晨|今晚|今儿个|今儿"
     "|明天|明日|明儿|后天"
 )
+# "这三天我们在…轮流设点": the run of days ending on the message day.
+_RECENT_DAYS = re.compile(r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
 # "今儿跟大前天一样…": a day compared with, not the day of the activity.
 _COMPARED = re.compile(r"\s*(?:一样|似的|那样|相比)")
 # World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
@@ -70,7 +66,9 @@ IP_DAY = (4, 26)
 _FOLLOWING = re.compile(r"次日|翌日|第二天|隔天|当日|同日")
 _FOLLOWING_OFFSET = {"次日": 1, "翌日": 1, "第二天": 1, "隔天": 1, "当日": 0, "同日": 0}
 # "4月21日起连续3天", "20日起一连三天": a run of days from the date.
-_RUN_AFTER = re.compile(r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连)\s*(?P<n>\d|[两二三四五六七])\s*天")
+_RUN_AFTER = re.compile(
+    r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连|连着)\s*(?P<n>\d|[两二三四五六七])\s*天"
+)
 # "4月20日起，…开设专栏，截至4月24日累计刊发…": from one day up to another is a run of days.
 _SINCE = re.compile(r"\s*(?:起|以来)")
 # "自4月20日起，…设置主题展板，展期至4月26日": how long it ran, up to that day.
@@ -82,20 +80,26 @@ _WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
 _GOES_ON = re.compile(r"\s*(?:[（(][^）)]{1,8}[）)])?\s*(?:继续|仍然|照常|持续)")
 # "22、23号两天": a bare day listed before one with 日/号 is a day too.
 # "20、21、22三天": bare days listed before the number of days.
-_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:、\d{1,2})+(?=\s*[两二三四五六七]天)")
+# "23 24两天": a space lists them as well.
+_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:(?:、|\s+)\d{1,2})+(?=\s*[两二三四五六七]天)")
 _LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
 _RELATIVE_OFFSET = {
     **{"大前天": -3, "前天": -2, "前日": -2, "前儿个": -2, "前儿": -2},
     **{"明天": 1, "明日": 1, "明儿": 1, "后天": 2},
 }
 _WEEKDAY = re.compile(
-    _opening("上本这下个周星礼") + r"(?P<rel>上上|上|本|这|下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
-    r"(?:\s*(?:至|到|—|－|-|~|～)\s*(?:周|星期|礼拜)?(?P<d2>[一二三四五六日天1-7]))?"
+    # "说一下周三的情况": 一下 is "a bit", no 下周.
+    opens_with("上本这下个周星礼")
+    + r"(?P<rel>上上|上|本|这|(?<!一)下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
+    # "上周三到上周五": the second end may repeat the week
+    rf"(?:{_RANGE_JOIN}(?:(?:上上|上|本|这|下)?个?(?:周|星期|礼拜))?(?P<d2>[一二三四五六日天1-7]))?"
 )
 _WEEKDAY_INDEX = {**{c: i for i, c in enumerate("一二三四五六日")}, "天": 6, "末": 5}
 _WEEKDAY_INDEX.update({str(i + 1): i for i in range(7)})
 # 宣传周三天, 活动周一是…: 周 belongs to the word before it.
 _NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "三", "期")
+# "周一周二": a weekday's numeral before 周 is no count of weeks.
+_WEEKDAY_END = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]$")
 # 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
 _TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
 _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
@@ -120,14 +124,18 @@ class DateMention:
     span: bool = False
 
 
-def find_dates(text: str, today: dt.date, trace: Trace | None = None) -> list[DateMention]:
+def find_dates(
+    text: str, today: dt.date, trace: Trace | None = None, week: tuple[dt.date, dt.date] | None = None
+) -> list[DateMention]:
     """All date mentions in ``text``, in order, non-overlapping (the earlier pattern wins);
-    ``trace`` records the finder of each."""
+    ``trace`` records the finder of each; ``week`` is the campaign's first and last day, what
+    "整个宣传周" and "宣传周期间" name."""
     found: list[DateMention] = []
     # The characters of the mentions kept so far: whether a mention overlaps one costs its own
     # length, not a look at every mention kept (quadratic in a message full of dates).
     taken = bytearray(len(text))
-    for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only):
+    week_finder = _campaign_week(week)
+    for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only, week_finder):
         for mention in finder(text, today):
             if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end) or _COMPARED.match(text, mention.end):
                 continue
@@ -247,6 +255,9 @@ def _day_only(text: str, today: dt.date) -> list[DateMention]:
 
 def _relative(text: str, today: dt.date) -> list[DateMention]:
     found = []
+    for match in _RECENT_DAYS.finditer(text):
+        days = _span(today - dt.timedelta(days=(to_int(match.group("n")) or 1) - 1), today)
+        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
     for match in _RELATIVE.finditer(text):
         word = match.group()
         offset = _RELATIVE_OFFSET.get(word, -1 if word.startswith("昨") else 0)
@@ -315,6 +326,26 @@ def _goes_on(text: str, mention: DateMention) -> bool:
     return text.startswith(tuple(_FOLLOWING_OFFSET), mention.start) and _GOES_ON.match(text, mention.end) is not None
 
 
+# "整个宣传周", "宣传周这七天": the campaign week, up to the message day. "宣传周期间" alone only
+# frames a report ("宣传周期间，我局…4月25日在…"): it is the week only for a fixture said to run
+# daily ("宣传周期间在县城…设固定宣传点 每天上午都有人").
+_WHOLE_WEEK = re.compile(
+    r"整个(?:知识产权)?宣传周|(?:知识产权)?宣传周(?:这)?(?:七天|一周|全程|每天|天天)"
+    # "4月20日至26日宣传周期间": the dates written say it
+    r"|(?<![日号\d])(?:知识产权)?宣传周期间(?=[^。；;！!？?]{0,40}(?:每天|天天|七天|每日))"
+)
+
+
+def _campaign_week(week: tuple[dt.date, dt.date] | None) -> Callable[[str, dt.date], list[DateMention]]:
+    def _week(text: str, today: dt.date) -> list[DateMention]:
+        if week is None or today < week[0]:
+            return []
+        days = _span(week[0], min(week[1], today))
+        return [DateMention(m.start(), m.end(), days, False, len(days) > 1) for m in _WHOLE_WEEK.finditer(text)]
+
+    return _week
+
+
 def _ip_day(text: str, today: dt.date) -> list[DateMention]:
     found = []
     for match in _IP_DAY.finditer(text):
@@ -329,7 +360,13 @@ def _weekday(text: str, today: dt.date) -> list[DateMention]:
     monday = today - dt.timedelta(days=today.weekday())
     for match in _WEEKDAY.finditer(text):
         relation = match.group("rel")
-        if relation is None and match.group("w") == "周" and text.endswith(_NOT_WEEKDAY_BEFORE, 0, match.start()):
+        after_weekday = _WEEKDAY_END.search(text, max(0, match.start() - 3), match.start()) is not None
+        if (
+            relation is None
+            and match.group("w") == "周"
+            and text.endswith(_NOT_WEEKDAY_BEFORE, 0, match.start())
+            and not after_weekday
+        ):
             continue
         first = _weekday_date(relation, _WEEKDAY_INDEX[match.group("d")], today, monday)
         last = None
@@ -351,6 +388,9 @@ def _weekday_date(relation: str | None, weekday: int, today: dt.date, monday: dt
 
 
 _LIST_JOIN = re.compile(r"\s*[、和及与]\s*")
+# "23 24两天": days apart by a space, then counted, are a list too.
+_SPACE_JOIN = re.compile(r"[ \t\u3000]*")
+_DAYS_COUNTED = re.compile(r"\s*[两二三四五六七]天")
 _RESTATED = re.compile(r"\s*(?:两天|三天|2天|3天)?\s*[（(]\s*")
 
 
@@ -362,10 +402,14 @@ def _with_listed_days(text: str, mentions: list[DateMention]) -> list[DateMentio
         previous = merged[-1] if merged else None
         restated = previous is not None and _RESTATED.fullmatch(text, last_end, mention.start) is not None
         last_end = mention.end
-        # "周六周日": two weekdays written side by side are a list too
-        side_by_side = previous is not None and previous.weekday_name and mention.weekday_name
+        # "周六周日", "25号26号": two days written side by side are a list too
+        side_by_side = previous is not None and (
+            (previous.weekday_name and mention.weekday_name) or text[previous.end - 1] in "日号"
+        )
         if previous and (
-            _LIST_JOIN.fullmatch(text, previous.end, mention.start) or (side_by_side and previous.end == mention.start)
+            _LIST_JOIN.fullmatch(text, previous.end, mention.start)
+            or (side_by_side and previous.end == mention.start)
+            or (_SPACE_JOIN.fullmatch(text, previous.end, mention.start) and _DAYS_COUNTED.match(text, mention.end))
         ):
             days = tuple(sorted({*previous.days, *mention.days}))
             merged[-1] = DateMention(previous.start, mention.end, days, previous.weekday_name)

@@ -71,6 +71,8 @@ _DONE_WITH_COUNT = re.compile(
 _QUESTION = re.compile(
     r"[？?]|请问|怎么|如何|哪里|在哪|哪个|哪天|哪些|什么|何时|几点|几号|是否|能否|可否|可以吗|行吗|[吗呢么]\s*$"
     r"|能不能|可不可以|行不行|有没有"
+    # "总结需要盖章吗 还是发电子版就行": a question particle before a space is a question mark
+    r"|吗(?=[\s，,])"
     # "简报是发群里还是发邮箱啊": a choice asked without a question mark
     r"|还是[^。；;！!？?\n]{1,12}[啊呀呢吧]\s*$"
 )
@@ -113,7 +115,7 @@ _ACKNOWLEDGE = re.compile(r"收到|知道了|明白|好的|谢谢|感谢|辛苦|
 _FORWARDED = re.compile(
     r"^\s*(?:【转发】|\[转发\]|转发[:：]|转[:：]|转发[^，。：:\n]{0,12}(?:通知|新闻|消息|文章))|关于印发"
     # the contact person to everyone: "各位联络员：…请各单位…报送"
-    r"|^\s*各位(?:联络员|同事|老师)?[：:，,]|请各(?:单位|位)"
+    r"|^\s*各位(?:联络员|同事|老师)?[：:，,\s]|请各(?:单位|位)"
     # "…请大家按时报送总结": the contact person asking everyone to report
     r"|请大家[^。；\n]{0,12}报送"
 )

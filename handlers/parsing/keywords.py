@@ -44,8 +44,9 @@ CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER 
 _HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
 # "去了龙城区的5家企业", "深入辖区企业": going to enterprises is a visit (走进企业 stays 进企业,
 # publicity, as the notice has it).
-# "深入3家拟开展贯标的企业": 拟开展 describes the enterprises, no activity of their own.
-_TO_ENTERPRISE = r"(?:拟开展|(?!开展|举办|组织)[^，。；,;]){0,20}?(?:企业|公司|合作社|厂|商户)"
+# "深入3家拟开展贯标的企业": 拟开展 describes the enterprises, no activity of their own; 企业家 are
+# people met, not enterprises gone to.
+_TO_ENTERPRISE = r"(?:拟开展|(?!开展|举办|组织)[^，。；,;]){0,20}?(?:企业(?!家)|公司|合作社|厂|商户)"
 _NOT_MATERIAL = "周|部|稿|资料|品|册|折页|手册|单页|页|片|视|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
 PUBLISH_VERBS = (
     # 发布可转化专利技术成果36项 offers results, it publishes nothing
@@ -58,6 +59,9 @@ _CHANNELS = (
     # 今日报送 is no 日报
     *("广播", "电台", "(?<![今昨当每])日报", "晚报", "报纸", "报社", "客户端", "融媒", "学习强国"),
     *("朋友圈", "微信群", "QQ群", "工作群", "LED", "大屏", "显示屏", "电子屏", "短信", "直播", "新闻", "专栏"),
+    # "往园区企业群里发了…电子版": a chat group of enterprises is a channel (企业群体 is no group chat)
+    "企业群(?!体)",
+    "商户群(?!体)",
 )
 _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
@@ -87,11 +91,11 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         (
             *("培训", "讲座", "专题课", "报告会", "宣讲会", "宣讲团", "专题宣讲", "集中宣讲", "授课"),
             *("讲堂", "课堂", "轮训", "研修", "训练营", "专题辅导", "辅导班", "辅导会", "学习会", "专题学习", "解读会"),
-            # 政策解读 explains a policy to those who came, as a 解读会 does
-            "政策解读",
             *("堂课", "节课", "微课", "网课", "课程", "沙龙", "公开课", "微课堂", "听课", rf"课{_HAN_END}"),
             # 讲完课了, 讲了一课, 上了堂课; 陪训 is how phones spell 培训
             *("讲课", "讲完课", "讲了一课", "上课", "陪训", "讲授", "开讲", "听讲"),
+            # "又去了学院讲了一场", "讲了两堂": a talk given
+            r"讲了(?=[一二两三四五六七八九十\d]+[场堂次])",
             # organised study is teaching; a bare 学习 stays weak (学习贯彻…精神)
             *("干部学习", "职工学习", "集体学习", "组织学习", "集中学习"),
         ),
@@ -115,7 +119,11 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             ),
             *("服务企业", "深入企业", "走企", "进企服务", rf"(?:去|到|赴|前往|深入)(?!场|会)了?{_TO_ENTERPRISE}"),
             # "今天跑了4家": going round that many (enterprises)
+            # "带队走了市属国企里的四户": going round them too
             r"(?:跑了|转了)(?=\s*[\d一二三四五六七八九十两几]+\s*家)",
+            r"走了(?=[^，。；,;\s]{0,10}?[\d一二三四五六七八九十两几]+\s*[家户])",
+            # "顺便看了一家苗木企业"
+            rf"(?<!观)看了{_TO_ENTERPRISE}",
             # "为园区内11家企业提供知识产权服务": serving enterprises
             r"为(?=[^，。；,;]{0,12}(?:企业|公司|商户)[^，。；,;]{0,4}提供[^，。；,;]{0,12}服务)",
         ),
@@ -126,9 +134,15 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     # 指导老师 is who guided the pupils, no visit
     (("指导(?!老师|教师|员)", "帮助企业"), ActivityType.VISIT, VISIT, False),
     # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
-    # "给重点项目单位讲了知识产权政策": telling a group, weakly a lesson; so is "开展政策解读" to an
-    # audience (a 解读 published, "解读文章2篇", is media by its publish verb)
-    (("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲了)", "解读"), ActivityType.TRAINING, TRAINING, False),
+    # "给重点项目单位讲了知识产权政策", "去林场讲了讲植物新品种保护", "给农户讲商标注册": telling a
+    # group, weakly a lesson; so is "开展政策解读" to an audience (a 解读 published, "解读文章2篇", is
+    # media by its publish verb)
+    (
+        ("学习", "观看", "观影", "辅导", r"给(?=[^，。；,;]{1,12}讲(?!究|话|述))", "讲了讲", "解读"),
+        ActivityType.TRAINING,
+        TRAINING,
+        False,
+    ),
     (PUBLISH_VERBS, ActivityType.MEDIA, MEDIA, True),
     (_CHANNELS, ActivityType.MEDIA, MEDIA, True),
     (
@@ -139,7 +153,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             "公开审理",
             *("进校园", "进社区", "进企业", "进乡村", "进农村", "进市场", "进商场", "进商圈", "进机关"),
             *("进园区", "进万家", "进网格", "进景区", "知识竞赛", "有奖问答", "有奖竞答", "竞答"),
-            *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲"),
+            # 宣将: how phones type 宣讲; 科普: popular-science outreach to the public
+            *("答题", "签名", "倡议", "宣传月", "宣传日", "主题日", "义务咨询", "现场咨询", "宣讲", "宣将", "科普"),
             *("主题班会", "班会", "读书分享", "展板展示", f"宣传(?!{_NOT_MATERIAL})"),
             # "在大厅设立宣传展板8块": boards set up, counted, for the public are a display; a bare 展板
             # stays weak, and boards people come to view (设置主题展板，展期至…，参观) are an exhibition
@@ -154,7 +169,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     (
         (
             *("发放", "派发", "分发", "赠送", "资料", "折页", "手册", "宣传册", "宣传品", "传单", "咨询", "答疑"),
-            *("发方", "资讯", "咨训"),
+            *("发方", "资讯", "咨训", "资询"),
             # "又发了500份": handed out, the thing left unsaid
             r"发了(?=\s*[\d一二三四五六七八九十两几百千]+\s*(?:多|余|来)?\s*(?:份|张|本|册|套|把))",
             *("解答", "讲解", "展板", "横幅", "海报", "宣传栏", "张贴", "悬挂", "明白纸", "主题", "教育"),
@@ -165,7 +180,7 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     ),
     (
         (
-            *("座谈会", "座谈", "研讨会", "交流会", "推进会", "部署会", "工作会", "会议", "执法检查"),
+            *("座谈会", "座谈", "研讨会", "交流会", "推进会", "部署会", "工作会", "会议", "执法检查", "对接会"),
             *("专项检查", "专项行动", "检查", "打击", "查处", "查扣", "查获", "联合执法", "巡查"),
             *("检察建议", "公益诉讼", "诉调对接"),
         ),

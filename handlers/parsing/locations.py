@@ -19,11 +19,11 @@ from handlers.parsing.trace import Trace
 _STOP = '，。；,;！!？?\\s：:“”"（）()'
 _AT_VERBS = (
     "开展|举办|举行|召开|进行|设立|设置|设点|设台|设摊|设宣传|设咨询|设了|组织|发放|办了|办起|办完|开了|开完"
-    "|搞了|搞完|搞|摆|发了|发完|宣讲|接待"
+    "|搞了|搞完|搞|摆|发了|发完|宣讲|宣将|接待"
     "|摆放|摆台|布置|搭建|张贴|悬挂|展出|展示|集中|面向|为|向(?![阳东西南北前])|对|启动|开设|宣传|走访|联合"
     "|调研|参加|参观|讲了|上了|派发|分发|赠送|接受|解答|现场|讲座|培训|授课|开幕|开庭|审理|宣判|公开"
     "|发资料|发宣传|发折页|发手册|发传单|座谈|查扣|查处|检查|巡查|执法|开班|开课|开讲|给"
-    "|讲完|讲课|上课|忙活|设点|开的|办的|发方|设知识产权|放了|放映|送到|送出|送达"
+    "|讲完|讲课|上课|忙活|设点|开的|办的|发方|设知识产权|放了|放映|送到|送出|送达|接着"
 )
 # 关于/对于/由于… are no 于 of place.
 _IN = r"(?:在|(?<![关对由基鉴属至终过等])于)"
@@ -33,7 +33,11 @@ _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
     "|街|路|场|院|集|集市|早市|夜市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会|门口|门前"
 )
-_AT_PLACE = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:上|里|那边|那块)?(?=[，,；;。\s]|$)")
+# "在县城体育场那边做了个展示": a place word then 那边 is the place, whatever verb follows.
+_THERE = "那边|这边|那块|这块"
+_AT_PLACE = re.compile(
+    rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:(?:上|里|{_THERE})?(?=[，,；;。\s]|$)|(?={_THERE}))"
+)
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
 # Only at a clause's start (or after a day word) and only a short name ending in a public place.
 # A day word may come between the place and the verb: "龙城区联合乡今天宣传".
@@ -61,8 +65,9 @@ _VISITED = re.compile(rf"参观(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))")
 _MARKET_DAY = re.compile(rf"(?:今天|今儿个?|昨天|昨儿个?|上午|下午|[{_STOP}]|^)(?P<loc>[\u4e00-\u9fff]{{2,8}}?)赶集")
 # "去西大营子农贸市场转了一圈", "去建平县职教中心给学员上了堂课": going to a public place.
 _GO = re.compile(
-    rf"(?<![过回出进上下失])去(?!了)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
-    r"(?=转|走访|看|宣传|发|开展|搞|调研|给|参加|上门|服务|[，,。；;\s])"
+    rf"(?<![过回出进上下失])去(?:(?!了)|了(?=[^{_STOP}]{{2,20}}?(?:{_PLACE_END})(?:{_THERE})))"
+    rf"(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
+    r"(?=转|走访|看|宣传|发|开展|搞|调研|给|讲|参加|上门|服务|[，,。；;\s]|那边|这边|那块)"
 )
 # Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
 # "发折页1200份，医院门诊大厅".
@@ -76,7 +81,7 @@ _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实�
 _ARRIVE = "(?<![收达得受看做识意提遇感找想])到"
 _TO = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
 # "到西大营子镇，指导…": a bare 到 may end at punctuation when what follows it is a place.
-_TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$)")
+_TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$|{_THERE})")
 # "对朝阳商贸城20家商户开展指导", "到南哨街道3家紫陶企业…", "走访了产业园内的5家企业": the place
 # whose units are counted.
 _OBJECT_PLACE = re.compile(
@@ -211,6 +216,8 @@ def _clean(text: str, start: int, end: int, where: bool, labelled: bool = False)
     generic = value in _VAGUE or value.endswith("企业") or len(value) < 2
     # a digit opens a date or a count, not a place, unless it is a hotline's name (12309检察服务大厅)
     numbered = value[0].isdigit() and _HOTLINE.match(value) is None
-    if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or find_quantities(value):
+    # "友谊大街一家商场门口": 一家 is "a", no count
+    counted = any(q.value != 1 or q.unit not in "家个所" for q in find_quantities(value))
+    if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or counted:
         return None
     return Location(value, start, end, where, labelled)

@@ -30,7 +30,8 @@ MASK = "□"  # stands in for text that keyword scans must not see (unit names, 
 SENTENCE_ENDS = frozenset("；;。！!？?\n")
 # Speech typed or dictated without punctuation ("…发资料两百份然后下午又去了三家企业") joins its
 # pieces with spoken connectives: each opens a clause as a comma would.
-SPOKEN_JOINS = "然后|紧接着|接着|另外|还有就是|再就是|完了以后"
+# "走访完了又在镇政府门口发了…", "完了昨天又在…": 完了 before 又/还/a day opens the next piece.
+SPOKEN_JOINS = "然后|紧接着|接着|另外|还有就是|再就是|完了以后|完了(?=又|还|再|[昨今前当次])"
 
 
 def normalize(text: str) -> str:
@@ -44,3 +45,10 @@ def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
         chars = list(text) if chars is None else chars
         chars[start:end] = MASK * (end - start)
     return text if chars is None else "".join(chars)
+
+
+def opens_with(chars: str) -> str:
+    """A lookahead on the characters a pattern can open with. Tried first at each position, it
+    spares the pattern's alternatives where none can start: re itself scans fast only for a
+    pattern that opens with a plain character (class), not with an optional part or a lookbehind."""
+    return f"(?=[{chars}])"

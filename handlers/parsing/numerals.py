@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import cn2an
 
+from handlers.parsing.normalize import opens_with
+
 CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟廿"
 # "1千2百", "1万5千": digits with magnitudes between them, as phones write them.
 # Runs are bounded (no count has more than 15 digits or 20 Chinese numerals) so that a long run of
@@ -28,6 +30,8 @@ NUMBER = (
 PEOPLE = (
     *("群众", "市民", "居民", "师生", "学生", "游客", "村民", "农户", "干部", "职工", "观众", "听众"),
     *("老乡", "果农", "农民", "家长", "孩子", "老人", "员工", "工人"),
+    # "五六十个企业负责人", "十来个企业代表", "二十多个技术员"
+    *("企业负责人", "企业代表", "企业家", "负责人", "代表", "技术员"),
 )
 # "三百来号人": 号人 is spoken for people.
 PEOPLE_NOUNS = (*PEOPLE, "号人", *(f"个{noun}" for noun in ("人", *PEOPLE)))
@@ -46,14 +50,16 @@ _BARE_MAGNITUDE = re.compile(r"[百千万亿佰仟]+")
 _APPROXIMATE_PREFIXES = ("大约", "将近", "约计", "约", "近", "逾", "超过", "超", "上")
 # Rough figures: 十几 (10+), 二十几, 三四百 (300 to 400), read as their lower bound, approximate.
 _ROUGH = re.compile(
-    r"(?P<head>[一二三四五六七八九十百千万]*)几[十百千万]?"
+    # 一百零几: a hundred and a few
+    r"(?P<head>[一二三四五六七八九十百千万]*零?)几[十百千万]?"
     # 三四百, 一千五六百 (1500 to 1600)
     r"|(?P<lead>[一二三四五六七八九两]+[百千万])?(?P<low>[一二三四五六七八九])(?P<high>[二三四五六七八九])(?P<size>[十百千万]?)"
 )
 # What a count can open with: a prefix's first character, a digit or a numeral (NUMBER's every
 # alternative opens with one), 几. Asked first at each position, it halves a message's scan: the
 # prefixes and numbers are tried only where one can start.
-_QUANTITY_OPENS = rf"(?=[{''.join(sorted({prefix[0] for prefix in _APPROXIMATE_PREFIXES}))}\d{CN_NUMERAL_CHARS}几])"
+_PREFIX_OPENS = "".join(sorted({prefix[0] for prefix in _APPROXIMATE_PREFIXES}))
+_QUANTITY_OPENS = opens_with(rf"{_PREFIX_OPENS}\d{CN_NUMERAL_CHARS}几")
 _QUANTITY = re.compile(
     _QUANTITY_OPENS + rf"(?P<pre>{'|'.join(_APPROXIMATE_PREFIXES)})?"
     rf"(?P<num>{NUMBER}|[{CN_NUMERAL_CHARS}]{{0,20}}几[十百千万]?)"
@@ -73,6 +79,7 @@ _WORD_AFTER_UNIT = {
     "所": "以有在属谓",
     "场": "所地馆景面合",
     "张": "贴",
+    "件": "事",  # 两件事: things done, told next
     "条": "例件款街路巷龙",
     "期": "间",
     "本": "局单次市地部届月周年着轮期级",
@@ -172,7 +179,8 @@ def _rough(token: str) -> int | None:
     if match is None:
         return None
     if match.group("low") is None:
-        return to_int(match.group("head")) if match.group("head") else None
+        head = match.group("head").rstrip("零")
+        return to_int(head) if head else None
     if "一二三四五六七八九".index(match.group("high")) != "一二三四五六七八九".index(match.group("low")) + 1:
         return None
     return to_int((match.group("lead") or "") + match.group("low") + match.group("size"))

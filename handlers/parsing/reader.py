@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 from handlers.parsing.articles import published_day
 from handlers.parsing.attendees import extract_attendees
@@ -79,17 +80,19 @@ def parse_report(
     units: UnitDirectory,
     *,
     ceremony_day: dt.date | None = None,
+    campaign_week: tuple[dt.date, dt.date] | None = None,
     trace: Trace | None = None,
 ) -> Reading:
     """``ceremony_day``: the launch ceremony's day, when known; once it has come, an undated
     "局长出席启动仪式" tells of the ceremony attended (on that day), not of who will go.
+    ``campaign_week``: the campaign's first and last day, what "整个宣传周" names.
     ``trace``: filled in with the rule that decided each field (`weekbot parse --explain`)."""
     # Written after midnight ("刚到家 今天在集上忙活一天", 00:40), 今天 is the day just lived.
     today = (to_local(now) - AFTER_MIDNIGHT).date()
     ceremony_past = ceremony_day is not None and ceremony_day <= today
     written = normalize(text)
     # A forwarded article's 今天/昨天 count from the day it was posted, not the day it was forwarded.
-    dates = find_dates(written, published_day(written, today) or today, trace)
+    dates = find_dates(written, published_day(written, today) or today, trace, campaign_week)
     plain, plans_left_out = without_plans_and_recaps(written, dates)
     dates = [d for d in dates if plain[d.start] != MASK]
     mentions = units.mentions(written)  # a plan's opening may still name the unit
@@ -140,11 +143,19 @@ def parse_report(
     activities: list[ParsedActivity] = []
     plans: list[ParsedActivity] = []
     previous: tuple[tuple[dt.date, ...], bool] | None = None
+    first_activity: dict[int, int] = {}  # id() of a segment -> index of its first activity
     for segment in _reported(split_activities(found), found):
+        told = first_activity.get(id(segment.refers_to)) if segment.refers_to is not None else None
+        if told is not None:
+            # "…培训来了四十多人": counts told later of an earlier activity join that activity.
+            activities[told] = _with_counts_of(segment, activities[told], found, text, trace)
+            continue
         held_on = ceremony_day if ceremony_past and segment.type == ActivityType.CEREMONY else None
         days, spanned, stated = _days(segment, found, plain, previous, today, held_on, trace)
         previous = days, stated
         planned = min(days) > today and _PLAN.search(plain, segment.start, segment.end) is not None
+        if not planned:
+            first_activity[id(segment)] = len(activities)
         (plans if planned else activities).extend(_activities(segment, days, spanned, stated, found, text, trace))
     if (plans or plans_left_out) and activities:
         notes.append("计划中的活动这次没有记录，开展后再报送。")
@@ -277,8 +288,9 @@ def _activities(
     last_day = max(days) if spanned else None
     if spanned:
         # One activity over the range: a daily rate (每天…) counts on each of its days.
-        daily = {name: rate * len(days) for name, rate in daily.items()}
-        values = {name: values.get(name, 0) + daily.get(name, 0) for name in values.keys() | daily.keys()}
+        # "每天一篇 一共七篇": a count stated for the whole span is it, the rate adds nothing.
+        daily = {name: rate * len(days) for name, rate in daily.items() if name not in values}
+        values = {**daily, **values}
         approximate |= daily_approximate
         days, daily, daily_approximate = days[:1], {}, frozenset()
     activities = [
@@ -300,10 +312,41 @@ def _activities(
     return activities
 
 
+def _with_counts_of(
+    segment: Segment, activity: ParsedActivity, found: Found, original: str, trace: Trace | None
+) -> ParsedActivity:
+    """``activity`` with the counts ``segment`` tells of it added."""
+    [told] = _activities(segment, (activity.date,), False, activity.date_stated, found, original, trace)
+
+    def added(mine: int | None, more: int | None) -> int | None:
+        return mine if more is None else (mine or 0) + more
+
+    merged = replace(
+        activity,
+        materials=added(activity.materials, told.materials),
+        consultations=added(activity.consultations, told.consultations),
+        participants=added(activity.participants, told.participants),
+        enterprises=added(activity.enterprises, told.enterprises),
+        articles=added(activity.articles, told.articles),
+        approximate=activity.approximate | told.approximate,
+    )
+    if trace is not None:
+        explained, more = trace.activities.pop(id(activity), {}), trace.activities.pop(id(told), {})
+        for name in COUNT_FIELDS:
+            told_rules = more.get(name)
+            if isinstance(told_rules, list):
+                before = explained.get(name)
+                explained[name] = [*(before if isinstance(before, list) else []), *told_rules]
+        trace.activities[id(merged)] = explained
+    return merged
+
+
 def _on_day(name: str, index: int, values: dict[str, int], daily: dict[str, int]) -> int | None:
     """A count on the span's day ``index``: the span's counts on its first day, a daily rate on each."""
-    stated = [v for v in (values.get(name) if index == 0 else None, daily.get(name)) if v is not None]
-    return sum(stated) if stated else None
+    counted, rate = values.get(name) if index == 0 else None, daily.get(name)
+    if counted is None or rate is None:
+        return rate if counted is None else counted
+    return counted + rate
 
 
 def _date_notes(activities: list[ParsedActivity], today: dt.date) -> list[str]:

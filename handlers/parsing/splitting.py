@@ -37,23 +37,29 @@ from handlers.parsing.counts import any_count
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import Trigger, best, find_triggers
 from handlers.parsing.locations import Location
-from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS
+from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS, opens_with
 from handlers.parsing.numerals import Quantity
 from handlers.parsing.positions import ByStart
 from storage.vocabulary import ActivityType
 
 _ENUMERATOR = re.compile(
+    opens_with(r"一二三四五六七八九十（(\d第首其再最①②③④⑤⑥⑦⑧⑨⑩") + "(?:"
     r"(?<![统唯单第万之])[一二三四五六七八九十]是(?!否)"
+    # "今天主要两件事一个是…再一个是…": spoken items
+    r"|(?<![这那每有中])(?:再|另外?)?一个就?是(?!否)"
     r"|(?:^|(?<=[\s，,；;。：:！!]))(?:[（(][一二三四五六七八九十\d]{1,2}[）)]|[一二三四五六七八九十]{1,2}、"
     r"|\d{1,2}[、.)）](?!\d)|第[一二三四五六七八九十]+[，,、：:]|首先|其次|再次|最后)"
     r"|[①②③④⑤⑥⑦⑧⑨⑩]"
+    ")"
 )
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
 _SPOKEN_JOIN = re.compile(rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})")
+SPOKEN_JOIN_WORDS = frozenset(("另外", "还有就是", "再就是"))
+_CONNECTIVE = re.compile(rf"\s*(?:{SPOKEN_JOINS}|随后|之后)")
 # "…阅读会来了七十多人然后晚上在公众号推了一篇": a connective of sequence tells of a next action
 # even after a clause that named no kind.
-_SEQUENCE = re.compile(r"\s*(?:然后|紧接着|接着|随后|之后|完了以后)")
+_SEQUENCE = re.compile(r"\s*(?:然后|紧接着|接着|随后|之后|完了(?:以后)?)")
 # "共开展集中宣传活动3场、走访企业6家、专题培训1场": a 、 after a counted item lists the next item,
 # as a space does in a terse note.
 _COUNTED_ITEM_END = re.compile(r"[\d一二三四五六七八九十两百千万]\s*(?:场次|场|次|家|份|人次|人|篇|条|期|个|件|户)、")
@@ -87,7 +93,9 @@ _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no cou
 _STAFF = "(?:工作人员|民警|关员|干警|执法人员|检察官|法官|律师|志愿者|专家|讲师|老师|干部|队员)"
 # "与会企业代表…作了交流发言", "学员们…与专家进行了深入交流": the audience of the work just told.
 _BACKREF = re.compile(
-    rf"\s*(?:{_STAFF}?通过|此次|本次|该|活动|其中|共|累计|合计|期间(?![在于])|现场|会上|参会|参训|与会|学员|吸引"
+    # "参与答题的有…", "参加培训的…": those who took part in what was just told
+    rf"\s*(?:{_STAFF}?通过|此次|本次|该|活动|其中|共|一共|总共|累计|合计|期间(?![在于])|现场|会上|参会|参训|与会|学员|吸引"
+    r"|(?:参与|参加)[\u4e00-\u9fff]{0,4}的"
     r"|(?:在随后的)?(?:走访|调研|培训|讲座|宣讲|宣传|展销|路演|座谈|检查|展览|展示|授课|参观|对接|发布|开放日|比赛|竞赛|观摩)"
     r"(?:会|班|活动)?(?:中|上|现场|期间|过程中)[，,])"
 )
@@ -110,6 +118,10 @@ _SAME_AUDIENCE = re.compile(
 )
 # "仪式后召开座谈会": the ceremony's own programme.
 _AFTER_CEREMONY = re.compile(r"\s*(?:启动)?(?:仪式|会)(?:后|结束后)")
+# "培训来了四十多人", "宣传那边发了两百来份", "资料发了三百五十份": the kind as the topic, then what it came to.
+TOLD_OF_REACH = 6
+_TOPIC_TOLD = re.compile(r"(?:那边|这边|那块|这块|上|方面)?\s*(?:来了|发了|发出|到了|参加的|一共|共)")
+_CEREMONY_OVER = re.compile(r"(?:启动)?仪式(?:后|结束后)")
 
 
 class Clause(NamedTuple):  # a named tuple, not a frozen dataclass: made per clause, four times faster
@@ -128,6 +140,8 @@ class Segment:
     end: int
     head: Trigger | None = None
     weak: list[Trigger] = field(default_factory=list)
+    # "…上午培训 下午宣传 培训来了四十多人": counts told later of an earlier activity, by its kind.
+    refers_to: Segment | None = None
 
     @property
     def type(self) -> str:
@@ -157,8 +171,10 @@ def split_activities(found: Found) -> list[Segment]:
     heading_end = 0
     clauses = _clauses(found.masked)
     for index, clause in enumerate(clauses):
-        if held is not None and segments and not held.sentence_start and (clause.sentence_start or clause.enumerated):
-            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity.
+        next_step = clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
+        if held is not None and segments and not held.sentence_start and next_step:
+            # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity, and
+            # so does speech's before a connective ("…主要是摸摸专利底数 然后周四…").
             segments[-1].end, held = held.end, None
         elif (
             held is not None
@@ -195,10 +211,17 @@ def split_activities(found: Found) -> list[Segment]:
         # publicity: "…发资料600份，并指导3户种植户申请商标" is a handout and a visit, "走访5家
         # 企业，并为企业发放指南100份" one visit.
         opener = strong
-        joined = _NEW_ACTION.match(found.masked, clause.start) and weakest and weakest.type != ActivityType.PUBLICITY
+        may_open_weakly = strong is None and has_count  # else joined does not matter: not looked for
+        joined = (
+            may_open_weakly
+            and _NEW_ACTION.match(found.masked, clause.start)
+            and weakest
+            and weakest.type != ActivityType.PUBLICITY
+        )
         # "…讲了一课，中午赶到集上发资料400多份": a new time of day with its own count is a new
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
+        # (Looked for whatever the count: a time with a place of its own opens an activity below.)
         timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
             segments and _opens_new_day(clause, segments, found)
         )
@@ -210,18 +233,16 @@ def split_activities(found: Found) -> list[Segment]:
         if strong is None and not has_count and clause.sentence_start and placed and _counted_on(clause, found):
             opener = weakest
         # "…咨询四十来人次 还有就是中午在镇政府门口放了展板": a new time of day at a place of its own.
-        if strong is None and timed and placed:
+        # "…走访完了又在镇政府门口发了点资料两百来份": a next step at a place of its own, with a count.
+        sequenced = _SEQUENCE.match(found.masked, clause.start) is not None and has_count
+        if strong is None and (timed or sequenced) and placed:
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
-        new_day = (
-            strong is None and clause.sentence_start and bool(segments) and _opens_new_day(clause, segments, found)
-        )
-        if new_day:
+        # "…发了四百多份 完了昨天又在友谊大街…接着搞": a new day at a place of its own, too.
+        new_day = bool(segments) and _opens_new_day(clause, segments, found)
+        if strong is None and new_day and (clause.sentence_start or placed):
             opener = weakest
-        # "4月26日，在北票市图书馆举办亲子绘本阅读会，70余人参加": a day, a place and a count of its
-        # own make an activity, though no word of a kind (its type stays other).
-        untyped = new_day and not weak and has_count and found.locations.first(clause.start, clause.end) is not None
         # "今天两场活动：上午…；下午…": a lead-in with no trigger and no count field opens nothing.
         if strong is None and _is_lead_in(clause, found):
             held = clause
@@ -235,7 +256,21 @@ def split_activities(found: Found) -> list[Segment]:
         current = segments[-1] if segments else None
         if current is None:
             segments.append(Segment(0, clause.end, strong, weak))
-        elif untyped or _starts_new(clause, opener, has_count, current, found):
+        elif (
+            strong is not None
+            and strong.type in (ActivityType.VISIT, ActivityType.TRAINING, ActivityType.EXHIBITION)
+            and not clause.sentence_start
+            and _names_a_campaign(current, found)
+        ):
+            # "开展知识产权进企业活动 走访企业七家": 进企业 names the campaign, 走访 says the work.
+            current.end, current.head = clause.end, strong
+            current.weak.extend(weak)
+        elif (earlier := _told_of_before(clause, triggers, has_count, placed, segments, found)) is not None:
+            current.end = clause.start
+            segments.append(Segment(clause.start, clause.end, strong, weak, refers_to=earlier))
+        elif _starts_new(clause, opener, has_count, current, found) or (opener is None and new_day and placed):
+            # "…完了昨天又在友谊大街一家商场门口接着搞": another day at another place is another
+            # activity even before a word says its kind.
             current.end = clause.start
             segments.append(Segment(clause.start, clause.end, strong, weak))
         else:
@@ -246,6 +281,38 @@ def split_activities(found: Found) -> list[Segment]:
         return [Segment(0, len(found.masked))]
     segments[-1].end = len(found.masked)
     return segments
+
+
+def _told_of_before(
+    clause: Clause, triggers: list[Trigger], has_count: bool, placed: bool, segments: list[Segment], found: Found
+) -> Segment | None:
+    """The earlier activity a clause tells more of: "上午在会议室搞了培训 下午在街道搞了宣传 培训来了四十多人
+    宣传那边发了两百来份" — a clause that opens with the kind of an earlier activity (not the current
+    one's), with a count and no place or date of its own."""
+    if not (triggers and has_count and len(segments) > 1) or placed or clause.sentence_start or clause.enumerated:
+        return None
+    kind = triggers[0]
+    if found.masked[clause.start : kind.start].strip() or found.dates.first(clause.start, clause.end) is not None:
+        return None
+    if _TOPIC_TOLD.match(found.masked, kind.end) is None:
+        return None
+    if kind.type == segments[-1].type:
+        return None
+    # Only the few activities just before are looked at: a long message stays linear.
+    recent = segments[-2 : -2 - TOLD_OF_REACH : -1]
+    return next((s for s in recent if s.type == kind.type and s.refers_to is None), None)
+
+
+def _names_a_campaign(current: Segment, found: Found) -> bool:
+    """The activity so far is only a 进校园/进企业… campaign's name, nothing counted yet."""
+    head = current.head
+    return (
+        head is not None
+        and head.type == ActivityType.PUBLICITY
+        and found.masked.startswith("进", head.start)
+        and not current.weak
+        and not any_count(found.evidence, found.quantities.within(current.start, current.end), head.type)
+    )
 
 
 def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bool:
@@ -259,12 +326,17 @@ def _is_heading(clause: Clause, following: Sequence[Clause], found: Found) -> bo
 
 
 def _opens_new_day(clause: Clause, segments: list[Segment], found: Found) -> bool:
-    """The clause starts with a date none of whose days the current activity's first date has
-    (an undated activity's: the last dated one's before it, "4月23日…宣传，并走访2家企业。4月22日至24日…"),
-    or a span other than that single day."""
+    """The clause starts (after a connective, if any: "此前，4月22日", "然后周四…", "完了昨天又…")
+    with a date none of whose days the current activity's first date has (an undated activity's: the
+    last dated one's before it, "4月23日…宣传，并走访2家企业。4月22日至24日…"), or a span other
+    than that single day."""
     date_here = found.dates.first(clause.start, clause.end)
-    if date_here is None or not _BEFORE_DAY.fullmatch(found.masked, clause.start, date_here.start):
+    if date_here is None:
         return False
+    if not _BEFORE_DAY.fullmatch(found.masked, clause.start, date_here.start):
+        lead = found.masked[clause.start : date_here.start].strip()
+        if _SEQUENCE.fullmatch(lead) is None and lead not in SPOKEN_JOIN_WORDS:
+            return False
     # A few activities back at most: each clause looks no further, so the walk stays linear.
     date_now = next(
         (d for s in reversed(segments[-_DATED_LOOKBACK:]) if (d := found.dates.first(s.start, s.end))), None
@@ -387,8 +459,17 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         return False
     # "赴…企业开展专项调研，召开座谈会2场": talks held on a visit are part of it.
     talks = found.masked.startswith(("座谈", "交流"), strong.start)
-    if current.type == ActivityType.VISIT and strong.type == ActivityType.OTHER and talks and not clause.sentence_start:
+    on_visit = current.type == ActivityType.VISIT and strong.type == ActivityType.OTHER and talks
+    if on_visit and not clause.sentence_start and not _opens_new_day(clause, [current], found):
         return False
+    # "启动仪式后开展了集中宣传": the unit's own ceremony, then its work of the day.
+    own_work = strong.type not in (ActivityType.OTHER, ActivityType.CEREMONY)
+    if (
+        current.type == ActivityType.CEREMONY
+        and own_work
+        and _CEREMONY_OVER.search(found.masked, clause.start, strong.start)
+    ):
+        return True
     date_here, date_now = found.dates.first(clause.start, clause.end), found.dates.first(current.start, current.end)
     place_here = found.locations.first(clause.start, clause.end)
     place_now = found.locations.first(current.start, current.end)

@@ -98,6 +98,12 @@ def _header(text: str, start: int, end: int) -> Header | None:
 
 def _lines(text: str) -> list[tuple[int, int]]:
     """Line spans; a quoted cell running over several lines ("打击侵权假冒宣传\n（…）") stays in its line."""
+    if '"' not in text:  # no quoted cell (most messages): every line break cuts, found in C
+        lengths = [len(line) for line in text.split("\n")]
+        starts = [0]
+        for length in lengths[:-1]:
+            starts.append(starts[-1] + length + 1)
+        return [(start, start + length) for start, length in zip(starts, lengths, strict=True)]
     spans, start, quotes = [], 0, 0
     for position, char in enumerate(text):
         if char == '"':

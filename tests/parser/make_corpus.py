@@ -49,6 +49,7 @@ FILES = {
     "table": "tables",
     "blindt": "blind_t",
     "blindu": "blind_u",
+    "blinds": "blind_s",
 }
 
 

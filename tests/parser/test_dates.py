@@ -141,3 +141,51 @@ def test_no_date_in(text: str) -> None:
 def test_a_yearless_date_is_the_latest_not_far_ahead(sent: dt.date, written: str, meant: dt.date) -> None:
     [mention] = find_dates(written, sent)
     assert mention.days == (meant,)
+
+
+WEEK = (dt.date(2026, 4, 20), dt.date(2026, 4, 26))
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "days"),
+    [
+        ("整个宣传周 在政务大厅设了咨询窗口", dt.date(2026, 4, 26), (dt.date(2026, 4, 20), dt.date(2026, 4, 26))),
+        ("宣传周期间在步行街设固定宣传点 每天都有人", dt.date(2026, 4, 27), (WEEK[0], WEEK[1])),
+        # written mid-week: the days so far, never a day ahead
+        ("宣传周这七天每天推送一篇", dt.date(2026, 4, 22), (dt.date(2026, 4, 20), dt.date(2026, 4, 22))),
+    ],
+)
+def test_the_whole_campaign_week_is_its_days(text: str, sent: dt.date, days: tuple[dt.date, dt.date]) -> None:
+    [mention] = find_dates(text, sent, week=WEEK)
+    assert (mention.days[0], mention.days[-1], mention.span) == (*days, True)
+
+
+def test_the_week_named_only_as_a_frame_is_no_date() -> None:
+    assert find_dates("宣传周期间，我局共发放资料500份", dt.date(2026, 4, 26), week=WEEK) == []
+    assert find_dates("整个宣传周 在政务大厅设了咨询窗口", dt.date(2026, 4, 26)) == []  # no week configured
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "first", "last"),
+    [
+        ("21号开展到25号结束", dt.date(2026, 4, 25), 21, 25),
+        ("从周一一直到周五在广场设点", dt.date(2026, 4, 26), 20, 24),
+        ("上周三到上周五在三所小学讲座", dt.date(2026, 4, 27), 22, 24),
+        ("从周二开始连着三天在中学讲座", dt.date(2026, 4, 24), 21, 23),
+        ("这三天我们在商场轮流设点", dt.date(2026, 4, 22), 20, 22),
+    ],
+)
+def test_spoken_ranges(text: str, sent: dt.date, first: int, last: int) -> None:
+    [mention] = find_dates(text, sent)
+    assert (mention.days[0].day, mention.days[-1].day, mention.span) == (first, last, True)
+
+
+def test_yixia_is_no_next_week() -> None:
+    [mention] = find_dates("说一下周三的情况", dt.date(2026, 4, 23))
+    assert mention.days == (dt.date(2026, 4, 22),)
+
+
+@pytest.mark.parametrize("text", ["23 24两天走访了五家企业", "25号26号在百货大楼门前设点"])
+def test_days_side_by_side_are_a_list(text: str) -> None:
+    [mention] = find_dates(text, dt.date(2026, 4, 26))
+    assert [d.day for d in mention.days] == [int(text[:2]), int(text[:2]) + 1] and not mention.span

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, dates, keywords, numerals, parse_report
+from handlers.parsing import attendees, dates, keywords, numerals, parse_report, splitting
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -81,27 +81,26 @@ def test_the_type_words_found_are_one_alternations(text: str) -> None:
     assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
 
 
-_QUANTITY_UNGATED = re.compile(numerals._QUANTITY.pattern.removeprefix(numerals._QUANTITY_OPENS))
-
-
-_COUNT_CHARS = "0123456789.,kK万千百十几两一二三五零约近超上大将逾过计余多来份人次家篇 个群众资料，"
-
-
-@given(st.text(alphabet=_COUNT_CHARS, max_size=30))
-def test_the_count_scan_asks_first_what_it_opens_with(text: str) -> None:
-    """The lookahead on a count's first character only skips positions where none can start."""
-    gated = [(m.span(), m.groupdict()) for m in numerals._QUANTITY.finditer(text)]
-    assert gated == [(m.span(), m.groupdict()) for m in _QUANTITY_UNGATED.finditer(text)]
-
-
+# The scans that first ask what a match can open with (normalize.opens_with), each with the
+# characters its matches are made of; without the lookahead each must find the same.
 _OPENING = re.compile(r"\(\?=\[[^\]]*\]\)")
+_COUNT_CHARS = "0123456789.,kK万千百十几两一二三五零约近超上大将逾过计余多来份人次家篇 个群众资料，"
 _DATE_CHARS = "0123456789.-/·〇零一二三四五六七八九十廿卅年月日号至到～上本这下个周星期礼拜天末第楼 ，、"
+_ENUMERATOR_CHARS = "一二三四五六七八九十是否统唯单第万之（()）、.0123456789首先其次再最后①②⑩ ，。：\n"
+_GATED = [
+    (numerals._QUANTITY, _COUNT_CHARS),
+    *((pattern, _DATE_CHARS) for pattern in (dates._MONTH_DAY, dates._NUMERIC, dates._DAY_ONLY, dates._WEEKDAY)),
+    (splitting._ENUMERATOR, _ENUMERATOR_CHARS),
+]
 
 
-@pytest.mark.parametrize("pattern", [dates._MONTH_DAY, dates._NUMERIC, dates._DAY_ONLY, dates._WEEKDAY])
-@given(text=st.text(alphabet=_DATE_CHARS, max_size=30))
-def test_the_date_scans_ask_first_what_a_date_opens_with(pattern: re.Pattern[str], text: str) -> None:
-    """The lookahead on a date's first character only skips positions where none can start."""
+@pytest.mark.parametrize(("pattern", "alphabet"), _GATED)
+@given(data=st.data())
+def test_the_scans_ask_first_what_a_match_opens_with(
+    pattern: re.Pattern[str], alphabet: str, data: st.DataObject
+) -> None:
+    """The lookahead on a match's first character only skips positions where none can start."""
+    text = data.draw(st.text(alphabet=alphabet, max_size=30))
     ungated = re.compile(_OPENING.sub("", pattern.pattern, count=1))
     assert ungated.pattern != pattern.pattern
     gated = [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
