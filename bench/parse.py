@@ -169,6 +169,10 @@ def _growth(cases: list[Case], units: UnitDirectory, repeats: int, max_seconds: 
         "report + 在新华路，": (report, "在新华路，"),
         # pasted tables and forms: one activity per row, per form, per numbered row
         "table rows": ("日期\t地点\t活动内容\t发放资料（份）\n", "4月21日\t东风社区\t集中宣传\t300\n"),
+        "bar table rows": (
+            "| 日期 | 地点 | 活动内容 | 发放资料 |\n|---|---|---|---|\n",
+            "| 4月21日 | 东风社区 | 集中宣传 | 300 |\n",
+        ),
         "key：value forms": ("", "时间：4月21日\n地点：东风社区\n形式：集中宣传；入户走访\n发放资料：300份\n\n"),
         "numbered rows": ("", "活动1：4月21日，东风社区，集中宣传，资料300份\n"),
     }

@@ -15,12 +15,14 @@ A liaison often pastes the unit's own write-up as it was published:
 The message is an article when one of these apparatus lines is there (a plain report never has
 them). Then the lines above the body (masthead, issue, office, headline: short lines that close no
 sentence) and every apparatus line are masked, so the activities and dates come from the body
-alone. Which unit reports is not the article's business: the bound sender stays the reporting
-unit (see units). One pass over the lines: linear in the text.
+alone, and their 今天/昨天 count from the day the article was posted (see published_day). Which
+unit reports is not the article's business: the bound sender stays the reporting unit (see
+units). One pass over the lines: linear in the text.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 # A line that is only apparatus. Each pattern is anchored to a whole line, bounded, and tried on
@@ -44,6 +46,9 @@ _PUBLISHED = re.compile(
     rf"(?=.*?{_DATE})(?!(?:活动|开展|举办)?(?:日期|时间)\s)(?:原创\s*)?(?:[^\s，。；]{{1,24}}\s*+){{1,3}}(?<=[\s》])\s*{_DATE}"
     r"(?:\s*第\s*\d{1,3}\s*版|\s*[^\s，。；\d]{1,6})?"
 )
+# "发布时间：2026-04-27", "市发改委 发布日期：2026-04-25": the posting's own release line.
+_RELEASED = re.compile(rf"(?:[^\s，。；:：]{{1,20}}\s+)?(?:发布时间|发布日期)\s*[:：]\s*{_DATE}")
+_DAY = re.compile(r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|[-./](\d{1,2})[-./](\d{1,2}))")
 _OFFICE_ISSUED = re.compile(r"[^\s，。；]{2,30}(?:办公室|秘书科|综合科|综合股|政工科)(?:编|印发|编印)?")
 _BYLINE = re.compile(
     r"(?:记者|通讯员|作者|文|图|文/图|文字|图片|撰稿|供稿|摄影|摄|签发|审稿|核稿|初审|复审|终审|责编|排版)"
@@ -143,3 +148,24 @@ def _signature(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]
     if end - start <= _SIGNER_MAX and not any(char in signer for char in _SENTENCE_CLOSE + "，,"):
         return [lines[-2], last]
     return [last]
+
+
+def published_day(text: str, today: dt.date) -> dt.date | None:
+    """The day a forwarded article was posted (its account-and-time or release line), when it is
+    no later than ``today``: the article's 今天/昨天 are counted from it ("凌源发布 2026-04-20 19:45 …
+    今天上午，启动仪式…举行", forwarded the next morning, tells of the 20th)."""
+    for start, end in _lines(text):
+        start, end = _stripped(text, start, end)
+        line = text[start:end]
+        if not (_PUBLISHED.fullmatch(line) or _RELEASED.fullmatch(line)):
+            continue
+        day = _DAY.search(line)
+        if day is None:
+            return None
+        year, month, mday = int(day[1]), int(day[2] or day[4]), int(day[3] or day[5])
+        try:
+            posted = dt.date(year, month, mday)
+        except ValueError:
+            return None
+        return posted if posted <= today else None
+    return None

@@ -48,6 +48,9 @@ _HOME_KIND: dict[str, str] = {
     CountKind.ARTICLES: ActivityType.MEDIA,
     CountKind.ENTERPRISES: ActivityType.VISIT,
 }
+# 形式/方式 tells how the activity named above was done ("活动名称：… 地点：… 形式：发放宣传册、现场答疑"):
+# it opens no block of its own unless the block already told how.
+_HOW = re.compile(r"(?:活动|宣传)?(?:形式|方式)")
 
 
 def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity] | None:
@@ -62,13 +65,14 @@ def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity
     saying = ""  # the current block's
     loose: list[str] = []  # lines of no pair, and words before any block: a single block's words
     line_keys = 0  # keys opening their line
+    told_how = False
 
     def close() -> None:
-        nonlocal current, kinds, saying
+        nonlocal current, kinds, saying, told_how
         if current:
             blocks.append(current)
             said.append(saying)
-        current, kinds, saying = [], set(), ""
+        current, kinds, saying, told_how = [], set(), "", False
 
     lines: list[tuple[str, int, list[tuple[str, Cell]]]] = []
     start = 0
@@ -102,12 +106,15 @@ def read_blocks(text: str, today: dt.date, original: str) -> list[ParsedActivity
                 else:
                     loose.append(f"{word}：{cell.text}")
                 continue
+            how = column[0] is Column.CONTENT and _HOW.fullmatch(word) is not None
             if column[0] in kinds and (
-                column[0] in _REPEATING or (column[0] is Column.CONTENT and kinds & {Column.PLACE, Column.COUNT})
+                column[0] in _REPEATING
+                or (column[0] is Column.CONTENT and kinds & {Column.PLACE, Column.COUNT} and (told_how or not how))
             ):
                 close()
             current.append((word, cell))
             kinds.add(column[0])
+            told_how = told_how or how
     close()
     readable = [(block, extra) for block, extra in zip(blocks, said, strict=True) if _is_activity(block)]
     if len(readable) == 1 and _is_form(readable[0][0], line_keys):

@@ -45,16 +45,16 @@ _COLUMN_WORDS: tuple[tuple[Column, str], ...] = (
 _COUNT_FIELDS: tuple[tuple[str, str | None], ...] = (
     ("人数/份数|份数/人数|数量|参与情况|宣传情况|^情况$|合计|^数$", None),
     ("咨询|答疑|接待", CountKind.CONSULTATIONS),
-    ("资料|份|册|折页|手册|宣传单|传单|海报|张", CountKind.MATERIALS),
+    ("资料|材料|份|册|折页|手册|宣传单|传单|海报|张", CountKind.MATERIALS),
     ("稿件|篇|信息|条|报道|文章|推送", CountKind.ARTICLES),
     ("企业|家|户|商户", CountKind.ENTERPRISES),
     ("人|参与|参加|参会|参训|听众|观众|学生|师生|群众|旁听|参观|受众|覆盖", CountKind.PARTICIPANTS),
 )
 _COUNT_HEADER = re.compile(
     r"(?:发放|发布|参与|参加|参训|参会|接待|解答|走访|覆盖|受众|参观|旁听|听课|到场|服务|现场)?"
-    r"(?:资料|宣传资料|份数|咨询|咨询人次|咨询人数|人次|人数|人员|企业|企业数|家数|稿件|篇数|信息|条数|报道|"
+    r"(?:资料|宣传资料|材料|份数|咨询|咨询人次|咨询人数|人次|人数|人员|企业|企业数|家数|稿件|篇数|信息|条数|报道|"
     r"文章|学生|师生|群众|听众|观众|人|数量|参与|参加|参训|参会|到场|旁听|参观|情况|宣传情况|参与情况|合计|折页|手册|海报|师生人数|学生人数)"
-    r"(?:人数|人次|数)?(?:/(?:人数|份数|人次|篇数))?"
+    r"(?:人数|人次|份数|数)?(?:/(?:人数|份数|人次|篇数))?"
 )
 BRACKETED = re.compile(r"[（(][^（）()]{0,6}[）)]")
 # The tables above compiled once (re's own cache is a lookup per call, and bounded).
@@ -103,7 +103,9 @@ def column_of(word: str) -> tuple[Column, str | None] | None:
     for kind, words in _COLUMN_PATTERNS:
         if words.fullmatch(bare):
             return kind, None
-    if _COUNT_HEADER.fullmatch(bare) or (bare != word.strip() and _BRACKETED_HEADER.fullmatch(bare)):
+    # "参观/参与人次": two count words for one column.
+    both = "/" in bare and all(_COUNT_HEADER.fullmatch(part) for part in bare.split("/"))
+    if both or _COUNT_HEADER.fullmatch(bare) or (bare != word.strip() and _BRACKETED_HEADER.fullmatch(bare)):
         field = next((f for words, f in _COUNT_FIELD_PATTERNS if words.search(word)), None)
         return Column.COUNT, field
     return None

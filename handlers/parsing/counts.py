@@ -58,7 +58,8 @@ _WORDS: dict[str, str] = {
     "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
     # 代写法律文书三份: documents written for people, not handed out
     # 点赞126个: reactions to a post, not pieces or handouts
-    NOT_HANDOUT: "展出|展示|张贴|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
+    # (posters put up, 张贴海报200张, are materials like those handed out: the corpus counts them)
+    NOT_HANDOUT: "展出|展示|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
     "|制发|建议|点赞|收藏|评论|播放量|阅读量|浏览量"
     "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
     ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
@@ -175,7 +176,9 @@ _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到�
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
 _NOT_PIECES_AFTER = re.compile(
     "乡|镇|村|社区|街道|县|区|点|站|单位|部门|平台|渠道|账号|群|窗口|小组|组|方面|环节|问题|项目|班|批|行业|领域|学校"
-    "|商场|超市|市场|广场|中学|小学|高校|板块|版块|单元|展区"
+    "|商场|超市|市场|广场|中学|小学|高校"
+    # "分为…三个板块": parts of one thing
+    "|板块|版块|单元|展区|阶段|部分"
 )
 # "全市38家文旅企业负责人参加": one person from each, the heads who came are the audience.
 _HEADS_CAME = re.compile(
@@ -353,6 +356,9 @@ def _run_around(runs: tuple[list[int], list[int]], position: int) -> tuple[int, 
     if index >= 0 and position < ends[index]:
         return starts[index], ends[index]
     return position, position
+
+
+# "60余名知识产权工作人员": what kind of staff, between the number and the staff noun.
 
 
 def _field(

@@ -43,7 +43,8 @@ _MONTH_DAY = re.compile(
 _NUMERIC = re.compile(
     opens_with(r"\d")
     + r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])(?:日|号)?"
-    rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
+    # "2026-04-22至2026-04-24": the last day may repeat the year
+    rf"(?:{_RANGE_JOIN}(?:(?:\d{{4}}[-./])?(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
 )
 _DAY_ONLY = re.compile(
     opens_with(r"\d一二三四五六七八九十廿卅") + rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"

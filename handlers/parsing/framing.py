@@ -7,6 +7,8 @@
   "三、下一步打算 我局将持续开展…") is masked out when the rest of the message reports something
   done, with the clauses of its sentence that follow it and state no date of their own. A message
   that is all plan stays as written (the reader keeps it with a note asking to confirm the date).
+  Items under a plan heading ("待开展：", "下一步安排：") are plans up to a heading of work done
+  ("已完成："); a schedule sent ahead (a plan heading, every day still to come) is no report.
 - A recap ("据统计，宣传周期间共发放资料1200份…", "以上活动累计…", "此次活动共…", "一周下来…", a
   sentence opening with 共计/累计/合计) restates the items above it;
   it is masked when the message itemises two or more dated activities, so nothing is counted
@@ -20,6 +22,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -37,6 +40,16 @@ _PLAN_CUE = re.compile(
     r"|(?:正在|正|抓紧|积极)筹备|筹备中"
     # "总结按要求28日前报送": a deadline is still ahead
     r"|[日号](?:之)?前(?:报送|上报|提交|报)"
+)
+# A heading over items still to come ("待开展：", "下一步安排：", "我院宣传周活动安排：") and one over
+# items done ("已完成：", "开展情况："): the items under the first are plans, up to the next heading
+# of the second. Bounded reaches on one line: linear.
+_PLAN_HEADING = re.compile(
+    r"(?m)^[^\n：:]{0,16}(?:待开展|未开展|尚未开展|计划开展|拟开展|将开展|下一?步(?:计划|打算|安排)"
+    r"|后续(?:计划|安排)|近期安排|活动安排|工作安排|日程安排)[^\n：:]{0,6}[：:][ \t]*$"
+)
+_DONE_HEADING = re.compile(
+    r"(?m)^[^\n：:]{0,16}(?:已完成|已开展|已经开展|已举办|完成情况|开展情况)[^\n：:]{0,6}[：:][ \t]*$"
 )
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
 _DONE = re.compile(r"了|已|完成")
@@ -82,6 +95,8 @@ _OTHERS_ALONGSIDE = re.compile(
 _APPARATUS = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?:信息来源|来源|发布时间|发布日期|责任编辑|编辑|审核|审校|校对|供稿|撰稿|摄影|配图|附图\d*)"
     r"[:：][^\n]*"
+    # "市发改委 发布日期：2026-04-25": the posting account before its release line.
+    r"|(?:^|(?<=\n))[ \t]*[^\s，。；:：]{1,20}[ \t\u3000]+(?:信息来源|来源|发布时间|发布日期)[:：][^\n]*"
     r"|[（(](?:责任编辑|编辑|审核|供稿|撰稿|摄影)[:：][^）)\n]{0,200}[）)]"
     r"|【转自[^】\n]{0,200}】|本报讯(?:[（(][^）)\n]{0,200}[）)])?"
 )
@@ -122,9 +137,30 @@ def breakdown_spans(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in brackets if match.start() in ends and find_quantities(match.group())]
 
 
+def _planned_sections(text: str) -> list[tuple[int, int]]:
+    """From each plan heading to the next heading of work done (or the end)."""
+    done = [match.start() for match in _DONE_HEADING.finditer(text)]
+    spans = []
+    for heading in _PLAN_HEADING.finditer(text):
+        after = bisect_left(done, heading.end())
+        spans.append((heading.start(), done[after] if after < len(done) else len(text)))
+    return spans
+
+
+def is_schedule(text: str, dates: Sequence[DateMention], today: dt.date) -> bool:
+    """A schedule sent ahead ("我院宣传周活动安排：4月21日…4月23日…"): a plan heading, no heading of
+    work done, and every day written still to come. Nothing in it is an activity yet."""
+    return (
+        bool(dates)
+        and all(min(d.days) > today for d in dates)
+        and _PLAN_HEADING.search(text) is not None
+        and _DONE_HEADING.search(text) is None
+    )
+
+
 def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]:
     """The [start, end) spans of ``text`` that are plans, not activities done."""
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = _planned_sections(text)
     in_plan = False
     date_starts = sorted(d.start for d in dates)
     for clause in _CLAUSE.finditer(text):

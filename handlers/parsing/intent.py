@@ -161,7 +161,7 @@ class Signals:
     names_ceremony_day: bool = False
 
 
-def classify(text: str, signals: Signals, trace: Trace | None = None) -> str:
+def classify(text: str, signals: Signals, trace: Trace | None = None) -> Intent:
     """The intent of a normalised message; ``trace`` records the branch that decided it."""
     if not text.strip():
         return explained(trace, OTHER, "empty message")

@@ -44,8 +44,9 @@ CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER 
 _HAN_END = r"(?=[^\u4e00-\u9fff]|$|活动)"
 # "去了龙城区的5家企业", "深入辖区企业": going to enterprises is a visit (走进企业 stays 进企业,
 # publicity, as the notice has it).
-# 企业家 are people met, not enterprises gone to.
-_TO_ENTERPRISE = r"(?:(?!开展|举办|组织)[^，。；,;]){0,20}?(?:企业(?!家)|公司|合作社|厂|商户)"
+# "深入3家拟开展贯标的企业": 拟开展 describes the enterprises, no activity of their own; 企业家 are
+# people met, not enterprises gone to.
+_TO_ENTERPRISE = r"(?:拟开展|(?!开展|举办|组织)[^，。；,;]){0,20}?(?:企业(?!家)|公司|合作社|厂|商户)"
 _NOT_MATERIAL = "周|部|稿|资料|品|册|折页|手册|单页|页|片|视|材料|展板|海报|彩页|栏|员|科|处|股|费|标语"
 PUBLISH_VERBS = (
     # 发布可转化专利技术成果36项 offers results, it publishes nothing
@@ -104,9 +105,9 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
     ),
     (
         (
-            # 走访农户 in 入户宣传 is publicity door to door
+            # 走访农户 in 入户宣传 is publicity door to door, and so is 入户走访
             *(
-                "走访(?!农户|群众|居民|村民|住户)",
+                "(?<!入户)走访(?!农户|群众|居民|村民|住户)",
                 "调研",
                 "上门",
                 "入企",
@@ -130,8 +131,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         VISIT,
         True,
     ),
-    # "指导老师": who coached, not a visit
-    ((r"指导(?!老师|教师)", "帮助企业"), ActivityType.VISIT, VISIT, False),
+    # "指导老师": who coached the pupils, not a visit
+    ((r"指导(?!老师|教师|员)", "帮助企业"), ActivityType.VISIT, VISIT, False),
     # "专利申报辅导" is teaching; "上门辅导" stays a visit (its strong 上门 decides)
     # "给重点项目单位讲了知识产权政策", "去林场讲了讲植物新品种保护", "给农户讲商标注册": telling a
     # group, weakly a lesson; so is "开展政策解读" to an audience (a 解读 published, "解读文章2篇", is
@@ -148,6 +149,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         (
             *("集中宣传", "宣传活动", "宣传点", "宣传台", "宣传站", "宣传摊", "咨询台", "咨询点"),
             *("咨询站", "摆台", "设摊", "摆摊", "摊子", "摊位", "开放日", "普法", "以案释法", "庭审", "开庭", "旁听"),
+            # an open trial with an audience, as 庭审/旁听
+            "公开审理",
             *("进校园", "进社区", "进企业", "进乡村", "进农村", "进市场", "进商场", "进商圈", "进机关"),
             *("进园区", "进万家", "进网格", "进景区", "知识竞赛", "有奖问答", "有奖竞答", "竞答"),
             # 宣将: how phones type 宣讲; 科普: popular-science outreach to the public

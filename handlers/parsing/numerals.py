@@ -88,7 +88,8 @@ _WORD_AFTER_UNIT = {
 }
 # Before the number: 第一中学, 每人2份, 人均3份 are no counts; nor a digit run glued to letters.
 # 初二学生, 高一: school grades.
-_NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·", "初", "高")
+# 一等奖10名, 优秀奖5名: prizes given, not people come.
+_NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·", "初", "高", "等奖", "优秀奖", "鼓励奖")
 # "每天1篇", "每天发布1条": a daily rate.
 # "每天1篇", "每天发布1条", "每天发放资料约300份", "每次发资料200份": a rate per day or per time.
 _PER_DAY = re.compile(r"(?:每天|每日|每次|每场)[\u4e00-\u9fff]{0,4}?(?:约|近|大约)?$")

@@ -24,6 +24,7 @@ import datetime as dt
 import re
 from dataclasses import replace
 
+from handlers.parsing.articles import published_day
 from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.counts import (
@@ -39,8 +40,8 @@ from handlers.parsing.counts import (
 from handlers.parsing.dates import DateMention, find_dates
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.explain import explain_activities, explain_rows, trace_date
-from handlers.parsing.framing import is_framing, without_plans_and_recaps
-from handlers.parsing.intent import REPORT, RSVP, Signals, classify
+from handlers.parsing.framing import is_framing, is_schedule, without_plans_and_recaps
+from handlers.parsing.intent import OTHER, REPORT, RSVP, Signals, classify
 from handlers.parsing.keywords import find_triggers
 from handlers.parsing.listed import read_listed
 from handlers.parsing.locations import find_locations
@@ -90,7 +91,8 @@ def parse_report(
     today = (to_local(now) - AFTER_MIDNIGHT).date()
     ceremony_past = ceremony_day is not None and ceremony_day <= today
     written = normalize(text)
-    dates = find_dates(written, today, trace, campaign_week)
+    # A forwarded article's 今天/昨天 count from the day it was posted, not the day it was forwarded.
+    dates = find_dates(written, published_day(written, today) or today, trace, campaign_week)
     plain, plans_left_out = without_plans_and_recaps(written, dates)
     dates = [d for d in dates if plain[d.start] != MASK]
     mentions = units.mentions(written)  # a plan's opening may still name the unit
@@ -116,9 +118,13 @@ def parse_report(
     # A pasted table reads one activity per row, its columns as the fields (see tables); key：value
     # blocks one activity per block (see blocks); numbered rows without a header one per row (see listed).
     table = read_table(plain, today, text) or read_blocks(plain, today, text) or read_listed(plain, today, text)
-    intent = (
-        explained(trace, REPORT, "a pasted table or key：value form") if table else classify(written, signals, trace)
-    )
+    # A schedule sent ahead is no report, table or not (its items are not done yet).
+    if is_schedule(plain, found.dates, today):
+        intent = explained(trace, OTHER, "a schedule sent ahead (is_schedule)")
+    elif table:
+        intent = explained(trace, REPORT, "a pasted table or key：value form")
+    else:
+        intent = classify(written, signals, trace)
     head_end = min(
         [t.start for t in triggers] + [loc.start for loc in locations] + [q.start for q in quantities],
         default=len(plain),

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 
 from handlers.parsing.columns import BRACKETED, Cell, Column, Header
-from handlers.parsing.counts import attribute, labelled_quantities, totals
+from handlers.parsing.counts import attribute, companies_visited, labelled_quantities, totals
 from handlers.parsing.dates import find_dates
 from handlers.parsing.keywords import best, find_triggers
 from handlers.parsing.model import ParsedActivity
@@ -22,7 +22,10 @@ from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import find_quantities, to_int
 from storage.vocabulary import ActivityType, CountKind
 
-_BARE_NUMBER = re.compile(r"^(?P<about>约|近)?(?P<num>\d+(?:\.\d+)?万?)(?P<more>余|多|\+)?[^\d]{0,3}$")
+_BARE_NUMBER = re.compile(r"^(?P<about>约|近)?(?P<num>\d+(?:\.\d+)?万?)(?P<more>余|多|\+)?(?P<tail>[^\d]{0,3})$")
+# A number under a column that names no count stands for people only when its unit says so, or it
+# has none: "12块屏" counts screens, nothing the report counts.
+_PEOPLE_TAILS = ("", "人", "名", "人次", "位")
 # What a count's own unit says when neither its column nor the count reader decides ("企业16家").
 _UNIT_FIELD: dict[str, str] = {
     **dict.fromkeys(("家", "户"), CountKind.ENTERPRISES),
@@ -77,7 +80,9 @@ def _count_cell(word: str, field: str | None, cell: str, kind: str, content: str
     by_unit = [(_UNIT_FIELD[q.unit], q.value, q.approximate) for q in own if q.unit in _UNIT_FIELD]
     if by_unit:
         return by_unit[:1]
-    return [(field or CountKind.PARTICIPANTS, value, rough)] if value is not None else []
+    if value is None or (field is None and bare is not None and bare.group("tail").strip() not in _PEOPLE_TAILS):
+        return []
+    return [(field or CountKind.PARTICIPANTS, value, rough)]
 
 
 def row_activity(
@@ -127,6 +132,14 @@ def row_activity(
                 values[name] = value
                 if name in rough_fields:
                     approximate.add(name)
+    # "4.21 | 朝阳燕山湖发电有限公司 | 走访", "走访企业 | 辽宁佳禾食品有限公司": a company named in a
+    # visit's place or enterprise cell is one enterprise visited (the content names what was done:
+    # "上门服务农民合作社" names no company).
+    if CountKind.ENTERPRISES not in values:
+        named_in = (Column.PLACE, Column.COUNT, Column.REMARK)
+        written = "，".join(c.text for c in cells_of(*named_in) if not _BLANK.match(c.text))
+        if named := companies_visited(written, kind):
+            values[CountKind.ENTERPRISES] = named
     if not content.strip() and not places and not values:
         return None
     first, last = dated if dated is not None else (today, today)

@@ -91,13 +91,22 @@ HELD_MAX_CHARS = 300
 _GENERIC_UNITS = frozenset("个件袋盒次")  # 又搞了一次: a time, no count of anything
 # "期间在公众号推送文章3篇" is work of its own, "期间，共发放…" refers back.
 # "走访中，", "培训会上，", "展销现场，", "在随后的座谈会上，": the detail of the work just told.
+# "工作人员通过专题讲座、有奖问答等形式，…": how the staff did the work just told.
+_STAFF = "(?:工作人员|民警|关员|干警|执法人员|检察官|法官|律师|志愿者|专家|讲师|老师|干部|队员)"
+# "与会企业代表…作了交流发言", "学员们…与专家进行了深入交流": the audience of the work just told.
 _BACKREF = re.compile(
     # "参与答题的有…", "参加培训的…": those who took part in what was just told
-    r"\s*(?:通过|此次|本次|该|活动|其中|共|一共|总共|累计|合计|期间(?![在于])|现场|会上|参会|参训|与会|吸引"
+    rf"\s*(?:{_STAFF}?通过|此次|本次|该|活动|其中|共|一共|总共|累计|合计|期间(?![在于])|现场|会上|参会|参训|与会|学员|吸引"
     r"|(?:参与|参加)[\u4e00-\u9fff]{0,4}的"
     r"|(?:在随后的)?(?:走访|调研|培训|讲座|宣讲|宣传|展销|路演|座谈|检查|展览|展示|授课|参观|对接|发布|开放日|比赛|竞赛|观摩)"
     r"(?:会|班|活动)?(?:中|上|现场|期间|过程中)[，,])"
 )
+# "同时，通过商场广播、电子屏滚动播放…": how the work just told was done, unless it has a count of its own
+# ("同时通过公众号推送文章1篇" is a piece of media work).
+_ALONG_HOW = re.compile(rf"\s*(?:同时|此外|另外)[，,]?\s*{_STAFF}?通过")
+_SENTENCE_END = re.compile("[。；;！!？?\n]")
+_SENTENCE_REACH = 120
+_STAFF_SUBJECT = re.compile(rf"\s*(?:县局|区局|市局|该局)?{_STAFF}们?(?!参加|参训)")
 _LEAD_IN_END = re.compile(r"[：:]\s*$")
 # "同时区融媒体中心对活动进行了报道": an outlet covering the activity is no work of the unit's own.
 _COVERAGE = re.compile(
@@ -234,6 +243,10 @@ def split_activities(found: Found) -> list[Segment]:
         )
         placed = found.locations.first(clause.start, clause.end) is not None
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
+            opener = weakest
+        # "…；同日，在七道泉子镇政府门口摆放展板，发放资料200份": the sentence's count may come in a
+        # later clause of it.
+        if strong is None and not has_count and clause.sentence_start and placed and _counted_on(clause, found):
             opener = weakest
         # "…咨询四十来人次 还有就是中午在镇政府门口放了展板": a new time of day at a place of its own.
         # "…走访完了又在镇政府门口发了点资料两百来份": a next step at a place of its own, with a count.
@@ -372,6 +385,13 @@ def _is_lead_in(clause: Clause, found: Found) -> bool:
     )
 
 
+def _counted_on(clause: Clause, found: Found) -> bool:
+    """Whether the rest of the clause's sentence (within a bounded reach) states a count."""
+    end = _SENTENCE_END.search(found.masked, clause.end, clause.end + _SENTENCE_REACH)
+    stop = end.start() if end is not None else min(len(found.masked), clause.end + _SENTENCE_REACH)
+    return found.quantities.first(clause.end, stop) is not None
+
+
 def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
     return Trigger(trigger.type, trigger.priority, strong, trigger.start + offset, trigger.end + offset)
 
@@ -439,6 +459,17 @@ def _starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current
         current.type == ActivityType.PUBLICITY
         and not has_count
         and _SCREEN_SLOGAN.search(found.masked, clause.start, clause.end)
+        and found.dates.first(clause.start, clause.end) is None
+        and found.locations.first(clause.start, clause.end) is None
+    ):
+        return False
+    if not has_count and _ALONG_HOW.match(found.masked, clause.start):
+        return False
+    # "执法人员同时向经营户宣传了…", "工作人员挨家挨户走访，讲解了…": the staff at the work just told, with
+    # no day, count or place of their own, tell how it went.
+    if (
+        not has_count
+        and _STAFF_SUBJECT.match(found.masked, clause.start)
         and found.dates.first(clause.start, clause.end) is None
         and found.locations.first(clause.start, clause.end) is None
     ):

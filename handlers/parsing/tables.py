@@ -27,16 +27,32 @@ _TOTAL_ROW = re.compile(r"^\s*(?:合\s*计|小\s*计|总\s*计|共\s*计)")
 _REMARK_LINE = re.compile(
     r"^\s*(?:备注|注[:：]|注\s|说明[:：]|填报|填表|报送人|截至|截止|以上|制表|审核|联系人|联系电话)"
 )
+# "|---|:---:|": the rule under a header pasted as text.
+_RULE_LINE = re.compile(r"^[\s|:\-—=+]+$")
 _MAX_COLUMNS = 40  # a line of more column words than a report table has is no header
 _LEFT_OUT = re.compile("未开展|未完成|已取消|取消|延期|待开展")
 
 
-def _cells(text: str, start: int, end: int, single_spaces: bool) -> list[Cell]:
-    """The cells of the line text[start:end]: split at tabs, else at runs of 2+ spaces."""
-    line = text[start:end]
+def _delimited(line: str) -> str | None:
+    """The character a row's cells are split at, keeping empty cells in place: a tab, or the bar of
+    a table pasted as text ("| 日期 | 地点 |", "|4月20日|市人民检察院|…|"); None for space-aligned rows."""
     if "\t" in line:
+        return "\t"
+    return "|" if line.count("|") >= 2 else None
+
+
+def _cells(text: str, start: int, end: int, single_spaces: bool) -> list[Cell]:
+    """The cells of the line text[start:end]: split at tabs or bars, else at runs of 2+ spaces."""
+    line = text[start:end]
+    if (delimiter := _delimited(line)) is not None:
+        if delimiter == "|":
+            # The bars closing the row on either side hold no cell.
+            inner = line.strip()
+            start += line.index(inner[0]) + (inner[0] == "|")
+            line = inner[1:] if inner[0] == "|" else inner
+            line = line[:-1] if line.endswith("|") else line
         pieces, position = [], start
-        for piece in line.split("\t"):
+        for piece in line.split(delimiter):
             pieces.append(Cell(piece.strip(), position, position + len(piece)))
             position += len(piece) + 1
         return pieces
@@ -52,7 +68,7 @@ def _cells(text: str, start: int, end: int, single_spaces: bool) -> list[Cell]:
 
 def _header(text: str, start: int, end: int) -> Header | None:
     line = text[start:end]
-    tabbed = "\t" in line
+    tabbed = _delimited(line) is not None
     if not tabbed and line.count(" ") < 2:
         return None  # at most two cells however it is split: no header (and most lines of a report)
     for single in (False, True) if not tabbed else (False,):
@@ -181,14 +197,14 @@ def _rows(
     extras: list[str] = []  # a line of one cell under a row belongs to it ("（发放折页200份）")
     for number, (start, end) in enumerate(lines):
         line = text[start:end]
-        if not line.strip() or _TOTAL_ROW.match(line) or _REMARK_LINE.match(line):
+        if not line.strip() or _TOTAL_ROW.match(line) or _REMARK_LINE.match(line) or _RULE_LINE.match(line):
             continue
         cells = _cells(text, start, end, header.single)
         if number == 0 and not rows and (merged := _sub_header(header, cells, start)) is not None:
             header = merged
             continue
         filled = [c for c in cells if c.text]
-        if len(filled) == 1 and rows and "\t" not in line:
+        if len(filled) == 1 and rows and _delimited(line) is None:
             extras[-1] += " " + filled[0].text
             continue
         if len(filled) < 2:

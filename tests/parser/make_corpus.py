@@ -47,6 +47,7 @@ FILES = {
     "blindp": "blind_p",
     "blindq": "blind_q",
     "table": "tables",
+    "blindt": "blind_t",
     "blindu": "blind_u",
     "blinds": "blind_s",
 }

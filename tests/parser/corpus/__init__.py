@@ -10,6 +10,7 @@ a tab, as pasted from a table)::
     text | MM-DD HH:MM | bound | unit | types | dates | fields
 
 - bound, unit: a unit code below (ST = 双塔区知识产权局…) or "-" for none;
+- text: "\\t" is a tab (table pastes), and may hold " | " itself (a table pasted with bars);
 - types: one per activity, comma-separated ("publicity,visit"); "a|b" accepts either type for
   that slot; a message with no activity gives its intent instead: @other, @rsvp, @summary;
 - dates: the set of activity dates, "04-20,04-21" (2026), "-" for none;
@@ -18,6 +19,7 @@ a tab, as pasted from a table)::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,7 @@ def to_sample(case_id: str, case: Case) -> dict[str, Any]:
 # The unit codes defined above, as the .txt files write them.
 CODES = {name: value for name, value in globals().items() if name.isupper() and name != "YEAR"}
 _HERE = Path(__file__).parent
+_ROW = re.compile(r"(?P<text>.*) \| (?P<now>\d\d-\d\d \d\d:\d\d) \| (?P<fields>.*)")
 
 
 def _field(key: str, value: str) -> Any:
@@ -103,8 +106,14 @@ def _field(key: str, value: str) -> Any:
 
 
 def _row(line: str) -> Case:
-    text, now, bound, unit, kinds, dates, *rest = line.split(" | ")
-    text = text.replace("\\n", "\n").replace("\\t", "\t")
+    # A table pasted with bars holds " | " itself; the fields after the text never do, and the
+    # sending time is the first of them.
+    row = _ROW.fullmatch(line)
+    if row is None:
+        raise ValueError(f"no sending time in corpus line: {line[:60]}")
+    text = row.group("text").replace("\\n", "\n").replace("\\t", "\t")
+    now = row.group("now")
+    bound, unit, kinds, dates, *rest = row.group("fields").split(" | ")
     bound_unit, unit_name = (None if code == "-" else CODES[code] for code in (bound, unit))
     if kinds.startswith("@"):
         return other(text, now, bound_unit, unit_name, kinds[1:])
