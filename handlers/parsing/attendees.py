@@ -29,9 +29,10 @@ _TITLES = (
 )
 _DEPARTMENT_WORD = re.compile(rf"科|处|室|股|办|部|中心|大队|中队|所|庭|队|局|委|院|{_TITLES}")
 _LABELS = re.compile(r"电话|手机|联系方式|联系电话|号码|tel|Tel|TEL|[:：（）()，,、；;\s]")
-# "参加启动仪式的同志：新闻科 赵磊"
+# "参加启动仪式的同志：新闻科 赵磊"; "宣传部参加启动仪式：新闻科 刘洋" (the colon makes it a heading)
 _NAME_LISTS = re.compile(
-    r"(?:参会人员|参加人员|出席人员|参会|报名|人员|名单|的同志|的同事|的是|为|是)(?:是|为)?[:：\s]*(?P<names>[^。；;\n]+)"
+    r"(?:参会人员|参加人员|出席人员|参会|报名|人员|名单|的同志|的同事|的是|为|是"
+    r"|(?:参加|出席)(?:启动仪式|仪式|开幕式|启动会)(?=\s*[:：]))(?:是|为)?[:：\s]*(?P<names>[^。；;\n]+)"
 )
 _NAME_SPLIT = re.compile(r"[、，,：:和及与\s]+")
 # "检察院：第四检察部 王静 参会": the name before a closing attendance word.

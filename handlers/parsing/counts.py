@@ -105,7 +105,8 @@ _PART_OF_BEFORE = re.compile(r"其中(?:的|有)?\s*$")
 # "共计120人次", "全天共计接待46人次": a total, with or without the verb after it.
 _TOTAL = re.compile(
     r"(?:共|共计|累计|合计|总计|总共|一共)\s*(?:约|近|达)?\s*"
-    r"(?:接待|发放|吸引|覆盖|走访|推送|发布|培训|服务|解答|受理)?\s*(?:各类|群众|宣传)?\s*(?:资料)?\s*$"
+    # "到今天共推了四篇": the verb may be a short one, done (了)
+    r"(?:接待|发放|吸引|覆盖|走访|推送|推|发布|发|培训|服务|解答|受理)?了?\s*(?:各类|群众|宣传)?\s*(?:资料)?\s*$"
 )
 # "一位参观的市民说", "一名摊主表示", "在一家新能源企业，法官…", "一家化工企业负责人表示": one of those
 # already counted, speaking or shown as an example, is no count of its own.

@@ -1,6 +1,6 @@
 """Dates in a message, resolved against the day the message was sent (Asia/Shanghai).
 
-Forms read: 今天/今早/今晚/昨天/昨晚/前天/大前天 (and 明天/后天, kept and flagged);
+Forms read: 今天/今早/今晚/昨天/昨晚/前天/大前天 (and 明天/后天, kept and flagged); 今明两天/昨今两天 (a run);
 周三/星期三/礼拜三/周日/周末, 本周一/这周一, 上周六/上上周五, 下周二; 21号/二十三日;
 4.21, 4-22, 4/22, 4·26, 4月22日 (full-width digits are normalised first), 2026年4月23日, 2026-04-23,
 二〇二六年四月二十三日, 世界知识产权日当天 (26 April); ranges 4月20日至22日, 4.20-4.22, 20-22日, 周一至周三,
@@ -57,6 +57,9 @@ _RELATIVE = re.compile(
 )
 # "这三天我们在…轮流设点": the run of days ending on the message day.
 _RECENT_DAYS = re.compile(r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
+# "今明两天在大厅摆咨询台", "昨今两天": two neighbouring days named by their first characters, one run.
+_DAY_PAIR = re.compile(r"(?P<a>[昨今明])(?P<b>[今明后])(?:两|二|2)天")
+_PAIR_OFFSET = {"昨": -1, "今": 0, "明": 1, "后": 2}
 # "今儿跟大前天一样…": a day compared with, not the day of the activity.
 _COMPARED = re.compile(r"\s*(?:一样|似的|那样|相比)")
 # World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
@@ -257,6 +260,11 @@ def _relative(text: str, today: dt.date) -> list[DateMention]:
     for match in _RECENT_DAYS.finditer(text):
         days = _span(today - dt.timedelta(days=(to_int(match.group("n")) or 1) - 1), today)
         found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
+    for match in _DAY_PAIR.finditer(text):
+        first, last = _PAIR_OFFSET[match.group("a")], _PAIR_OFFSET[match.group("b")]
+        if last == first + 1:
+            days = (today + dt.timedelta(days=first), today + dt.timedelta(days=last))
+            found.append(DateMention(match.start(), match.end(), days, False, True))
     for match in _RELATIVE.finditer(text):
         word = match.group()
         offset = _RELATIVE_OFFSET.get(word, -1 if word.startswith("昨") else 0)

@@ -50,6 +50,8 @@ _NOT_YET = re.compile(r"能发|可以发|稍等|稍后|还没|尚未|未发|待|
 # "总结写好了，等盖完章就发", "总结今天下午发": written maybe, sent later.
 _SEND_LATER_SENTENCE = re.compile(
     r"(?:就|再|才|下午|明天|晚点|晚些|稍后|一会儿?)(?:发|报)(?![^，,。]{0,4}[了过])|还在审"
+    # "我们下周把总结发过来": a later day, then the sending in the same clause
+    r"|(?:明天|后天|下周|下星期|下礼拜|过两天|改天|月底)[^\s，,。；;！!？?]{0,10}?(?:发|报|交)(?!了|过了|过去了)"
 )
 # "我这边发了两次都退信了": the mail bounced, nothing was sent.
 _UNDELIVERED = re.compile(r"退信|被退回|退回来|发送失败|发不出去|发不过去|没发出去|发不了|没发成")
@@ -178,7 +180,7 @@ def classify(text: str, signals: Signals, trace: Trace | None = None) -> Intent:
         return explained(trace, SUMMARY, "summary with a sending word (_SUMMARY, _SENT)")
     if _SUMMARY.search(text) and (later or _RECEIVED.search(text)) and not itemised:
         return explained(trace, OTHER, "summary to be sent later or acknowledged (_SEND_LATER_SENTENCE, _RECEIVED)")
-    if _is_rsvp(text, signals):
+    if _is_rsvp(text, signals, question and _only_questions(text)):
         return explained(trace, RSVP, "who will attend the ceremony (_is_rsvp)")
     if _CORRECTION.search(text):
         return explained(trace, OTHER, "correction of a message sent (_CORRECTION)")
@@ -244,14 +246,17 @@ def _only_questions(text: str) -> bool:
     )
 
 
-def _is_rsvp(text: str, signals: Signals) -> bool:
+def _is_rsvp(text: str, signals: Signals, only_asks: bool) -> bool:
     """Who will attend: a name or phone with attendance or ceremony words, or sending words.
 
-    "参加了启动仪式" (no name, no phone) reports the ceremony attended, it is no reply.
+    "参加了启动仪式" (no name, no phone) reports the ceremony attended, it is no reply; a message
+    that only asks and names nobody ("启动仪式参加人员需要带介绍信吗？") is no reply either.
     """
     if _ATTENDED.search(text) or (_SPOKE.search(text) and not _AHEAD.search(text)):
         return False
     named = signals.has_attendees or PHONE.search(text) is not None
+    if only_asks and not named and _SENDING.search(text) is None:
+        return False
     ceremony = _CEREMONY.search(text) is not None
     # "今天组织讲座一场，参加人数45人，联系人王磊139…": a report signed with a contact.
     signed_report = signals.has_activity_word and signals.has_counts and not ceremony

@@ -82,6 +82,8 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
             # 专利技术推介: showing what is on offer (an 对接会 alone stays other)
             *("推介", "路演"),
             *("陈列", "成果展", "展厅", rf"(?<![开发进拓施延伸])展{_HAN_END}"),
+            # "发明展今天闭展了": closing a show names a show
+            *("闭展", "撤展"),
         ),
         ActivityType.EXHIBITION,
         EXHIBITION,

@@ -6,7 +6,9 @@ locations, dates, counted numbers. Then the intent is decided, and for a report 
 split into activities (see splitting), less a write-up's framing (title, opening, umbrella span).
 
 Dates of an activity: the first date written in its stretch (a span giving way to a day inside it
-written after it, and a day something was moved to, "原定的宣传改到明天", giving way to none);
+written after it unless a tally runs up to that day, "到今天一共四篇"; a day giving way to a span after
+it that holds it, "今天闭展了 展期是22号到26号"; a day something was moved to, "原定的宣传改到明天",
+giving way to none);
 else the previous activity's first day, stated or not as it was (今天一是…二是… share 今天); else,
 for the ceremony once past, the configured ceremony day; else the message day, with date_stated False
 unless a time of day (上午, 下午) was written, and a note. A range (4月20日至22日, 周一到周三,
@@ -68,6 +70,8 @@ _EDGES = " ，,；;。！!？?：:\n"
 # "4月21日在体育馆举办为期三天的成果展": a day and how long it lasted make a range.
 _LASTING = re.compile(r"(?:为期|持续|历时)\s*(?P<n>\d|[两二三四五六七])\s*天")
 _MOVED = re.compile(r"(?:改到|改在|改期到|改期至|推迟到|推迟至|延期到|延期至|延至|顺延到|顺延至|挪到)\s*$")
+# "这周一到周四每天发一篇 到今天一共四篇": the day a tally runs up to ends the span.
+_UP_TO = re.compile(r"(?:到|截至|截止到?|直至)\s*$")
 
 
 AFTER_MIDNIGHT = dt.timedelta(hours=4)
@@ -226,13 +230,21 @@ def _days(
         # "4月20日至26日宣传周期间，我关开展了以下活动：（一）4月21日…": a span framing the
         # first item gives way to the day inside it.
         span = set(own[0].days)
-        inside = next((m for m in own[1:] if len(span) > 1 and set(m.days) < span), own[0])
+        inside = own[0]
+        if len(span) > 1 and len(own) > 1:
+            told_at = _told_at(found, own[0].end, segment.end)
+            inside = next((m for m in own[1:] if set(m.days) < span and _item_day(found, m, told_at)), own[0])
+        else:
+            # "发明展今天闭展了 展期是22号到26号": the day written first is one of the span after it.
+            inside = next((m for m in own[1:] if m.span and span < set(m.days)), own[0])
         days = _upcoming(inside, segment, plain, today)
         lasting = _LASTING.search(plain, inside.end, segment.end)
         if len(days) == 1 and lasting is not None and (length := to_int(lasting.group("n")) or 1) > 1:
             trace_date(trace, segment, f"a day and how long it lasted ({lasting.group()})", plain, inside)
             return tuple(days[0] + dt.timedelta(days=n) for n in range(length)), True, True
-        rule = "the first date written in the activity" if inside is own[0] else "a day inside the span before it"
+        rule = "the first date written in the activity"
+        if inside is not own[0]:
+            rule = "a day inside the span before it" if len(span) > 1 else "the span the first day belongs to"
         trace_date(trace, segment, rule, plain, inside)
         return days, inside.span, True
     if previous is not None:
@@ -245,6 +257,19 @@ def _days(
         return (held_on,), False, True
     trace_date(trace, segment, "message day")
     return (today,), False, _TIME_OF_DAY.search(plain, segment.start, segment.end) is not None
+
+
+def _told_at(found: Found, start: int, end: int) -> int:
+    """Where the first activity word after ``start`` is, up to ``end`` (``end`` if none)."""
+    told = find_triggers(found.masked[start:end], found.evidence[start:end])
+    return start + min((trigger.start for trigger in told if trigger.strong), default=end - start)
+
+
+def _item_day(found: Found, day: DateMention, told_at: int) -> bool:
+    """Whether ``day``, inside a span and written after it, is the day of an item the span frames: not
+    the day a tally runs up to ("到今天一共四篇"), nor a day of the activity told with the span, after
+    its activity word (``told_at``: "今明两天在大厅摆咨询台 今天发了二百份")."""
+    return day.start <= told_at and _UP_TO.search(found.masked, max(0, day.start - 4), day.start) is None
 
 
 def _upcoming(mention: DateMention, segment: Segment, plain: str, today: dt.date) -> tuple[dt.date, ...]:
