@@ -3,7 +3,7 @@
 Modules: normalize (full-width → ASCII), numerals, dates, keywords (activity types), counts,
 columns, rows and tables (pasted tables),
 locations, units (which unit reports), attendees, intent, splitting (several activities in one
-message), reader (parse_report), batch (the `weekbot parse` JSON Lines contract).
+message: clauses, boundaries), reader (parse_report), batch (the `weekbot parse` JSON Lines contract).
 """
 
 from handlers.parsing.model import (

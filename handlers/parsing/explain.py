@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers.parsing.clauses import Found, Segment
 from handlers.parsing.counts import Count
 from handlers.parsing.dates import DateMention
 from handlers.parsing.keywords import best
 from handlers.parsing.locations import Location
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity
-from handlers.parsing.splitting import Found, Segment
 from handlers.parsing.trace import Explanation, Trace, because
 from storage.vocabulary import CountKind
 

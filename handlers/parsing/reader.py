@@ -29,6 +29,7 @@ from dataclasses import replace
 from handlers.parsing.articles import published_day
 from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
+from handlers.parsing.clauses import Found, Segment
 from handlers.parsing.counts import (
     Count,
     any_count,
@@ -51,7 +52,7 @@ from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
 from handlers.parsing.normalize import MASK, mask, normalize
 from handlers.parsing.numerals import find_quantities, to_int
 from handlers.parsing.positions import ByStart
-from handlers.parsing.splitting import Found, Segment, split_activities
+from handlers.parsing.splitting import split_activities
 from handlers.parsing.tables import read_table
 from handlers.parsing.trace import Trace, explained
 from handlers.parsing.units import resolve_unit

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, dates, framing, keywords, locations, numerals, parse_report, splitting
+from handlers.parsing import attendees, clauses, dates, framing, keywords, locations, numerals, parse_report
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -90,7 +90,7 @@ _ENUMERATOR_CHARS = "一二三四五六七八九十是否统唯单第万之（()
 _GATED = [
     (numerals._QUANTITY, _COUNT_CHARS),
     *((pattern, _DATE_CHARS) for pattern in (dates._MONTH_DAY, dates._NUMERIC, dates._DAY_ONLY, dates._WEEKDAY)),
-    (splitting._ENUMERATOR, _ENUMERATOR_CHARS),
+    (clauses._ENUMERATOR, _ENUMERATOR_CHARS),
 ]
 
 
