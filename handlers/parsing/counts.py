@@ -13,6 +13,8 @@ listed before it ("A、B分别刊播各1篇" is 2, "两个平台各1条" too). �
 people noun ("果农来了六十多个"), and nothing before a place or channel ("两个乡", "两个平台").
 Within one activity the numbers of a field add up, unless one is a total (共/共计/累计/合计),
 which then stands alone.
+The deciding words and what each unit can count are in count_words; counts stated otherwise (a
+label before a bare number, an issue published, companies named) in named_counts.
 """
 
 from __future__ import annotations
@@ -23,78 +25,27 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from handlers.parsing.count_words import (
+    ARTICLE,
+    CONSULT,
+    HANDOUT,
+    MEDIA_ONLY_UNITS,
+    PARTICIPATE,
+    PATTERNS,
+    STAFF,
+    UNIT_RULES,
+    VISIT,
+)
 from handlers.parsing.keywords import PUBLISH_VERBS
 from handlers.parsing.model import COUNT_FIELDS
-from handlers.parsing.normalize import MASK, SPOKEN_JOINS
-from handlers.parsing.numerals import CN_NUMERAL_CHARS, COUNT_UNITS, PEOPLE, PEOPLE_NOUNS, Quantity, to_int
+from handlers.parsing.normalize import SPOKEN_JOINS
+from handlers.parsing.numerals import CN_NUMERAL_CHARS, PEOPLE, Quantity, to_int
 from handlers.parsing.positions import ByStart
 from handlers.parsing.trace import Trace, because
-from storage.vocabulary import ActivityType, CountKind
+from storage.vocabulary import ActivityType
 
-CONSULT, PARTICIPATE, STAFF, HANDOUT, NOT_HANDOUT, ARTICLE, NOT_ARTICLE, VISIT, NOT_VISIT = (
-    CountKind.CONSULTATIONS,
-    CountKind.PARTICIPANTS,
-    "staff",
-    CountKind.MATERIALS,
-    "not_materials",
-    CountKind.ARTICLES,
-    "not_articles",
-    CountKind.ENTERPRISES,
-    "not_enterprises",
-)
-_WORDS: dict[str, str] = {
-    # 咨询台5个 counts desks, not people asking
-    # 资讯/咨训/资询: what phones make of 咨询
-    CONSULT: "咨询(?![台点站桌处])|资讯|咨训|资询|答疑|解答|解疑|释疑|问询|解惑|提问|询问|问的|来问",
-    PARTICIPATE: "参与|参加|参观|参会|参训|受训|参赛|受众|覆盖|来了|到场|旁听|观看|听课|吸引|受益|听取|观展"
-    "|培训|接待|出席|聆听|收看|到会|辐射|惠及|来访",
-    # "授课学生200人": an audience right after 授课 is who was taught, not who taught.
-    # "调研组一行4人": who went, not who was reached
-    # "我办2名同志参加了启动仪式": the unit's own people
-    STAFF: "工作人员|执法人员|专家|(?<!听)讲师|律师|志愿者|法官|检察官|民警|出动|派出|抽调|选派|一行|嫌疑人|抓获|去了"
-    "|我局|我办|我院|我委|我单位"
-    "|授课(?!学生|师生|学员|群众|听众|村民|居民|职工|干部)",
-    HANDOUT: "发放|发方|派发|分发|赠送|赠阅|送出|发出|散发|印制|印发|发了|提供|资料|手册|折页|宣传品|宣传册"
-    "|汇编|读本|单页|明白纸|彩页|宣传页|画册|宣传袋|环保袋|纪念品|问卷|传单",
-    # 代写法律文书三份: documents written for people, not handed out
-    # 点赞126个: reactions to a post, not pieces or handouts
-    # (posters put up, 张贴海报200张, are materials like those handed out: the corpus counts them)
-    NOT_HANDOUT: "展出|展示|悬挂|摆放|布置|陈列|收集|收到|受理|签订|填写|回收|征集|查扣|查获|扣留|代写|起草"
-    "|制发|建议|点赞|收藏|评论|播放量|阅读量|浏览量"
-    "|办理|审理|展板|横幅|标语|条幅|案件|样品|制作|设置|播放|证书|展品",
-    ARTICLE: "推送|发布|刊发|刊登|报道|转载|播出|播发|发表|推文|文章|信息|稿件|视频|专栏|案例|编发"
-    "|撰写|简报|动态|新闻|微博|帖",
-    # 阅读1.5万次, 浏览量: how often pieces were read, not pieces
-    # "补充一条：…专题信息1篇": one more message, not a piece published
-    NOT_ARTICLE: "横幅|标语|条幅|建议|意见|线索|问题|热线|措施|举措|条款|阅读|浏览|点击|点赞|播放量|转发量|评论"
-    "|留言|弹幕|补充|补报|再报",
-    VISIT: "走访|走进|深入|上门|入企|实地|(?<![收达得受看做识意提遇感找想])到(?!场|会)|赴|指导|辅导|帮扶|服务|调研|跑了"
-    "|走了|挨家|对接|检查|巡查|摸排|联系|覆盖",
-    NOT_VISIT: "组织|邀请|召集|参训|参展|参会|参加|参与|培训|吸引",
-}
 # What may stand between a number and the staff noun it counts: "60名执业律师".
 _MODIFIER = re.compile(r"[^，,。；;：:、\s\d]{0,8}")
-# Units that count pieces published only in a media activity: "节目1期", "报道2次" are articles,
-# "培训班一期", "宣传3次" are not (次 only with a publishing word: "阅读量8000次" is none).
-_MEDIA_ONLY_UNITS = ("期", "部", "集", "次")
-# What each unit can count, the deciding words it listens to, and its field when none decides.
-_UNIT_RULES: dict[str, tuple[tuple[str, ...], str | None]] = {
-    **dict.fromkeys(
-        ("人次", "家次", "户次", "人", "名", "位", *PEOPLE_NOUNS), ((CONSULT, PARTICIPATE, STAFF), PARTICIPATE)
-    ),
-    **dict.fromkeys(("份", "册", "本", "张", "套", "把"), ((HANDOUT, NOT_HANDOUT), HANDOUT)),
-    **dict.fromkeys(("件", "个", "袋", "盒"), ((HANDOUT, NOT_HANDOUT, ARTICLE, CONSULT, VISIT), None)),
-    **dict.fromkeys(("篇", "条", "则"), ((ARTICLE, NOT_ARTICLE, CONSULT), ARTICLE)),
-    **dict.fromkeys(_MEDIA_ONLY_UNITS, ((ARTICLE, NOT_ARTICLE, CONSULT), None)),
-    # 二六集 is a market day; 集 only ever counts episodes
-    "集": ((ARTICLE, NOT_ARTICLE), None),
-    **dict.fromkeys(("家", "户"), ((VISIT, NOT_VISIT), None)),
-    # "接受企业咨询15家次": enterprises served so many times, counted as what was done for them
-    **dict.fromkeys(("家次", "户次"), ((CONSULT, VISIT, NOT_VISIT), None)),
-}
-_PATTERNS = {
-    tuple(cats): re.compile("|".join(f"(?P<{cat}>{_WORDS[cat]})" for cat in cats)) for cats, _ in _UNIT_RULES.values()
-}
 # "组织执法人员对辖区10家商超开展上门指导": after 对/为/向/给 the number is the object of the
 # verb that follows it, not of the verb before the preposition.
 _PREPOSITION = re.compile(r"(?<![一针])对|(?<!作|成|认|以|称)为|(?<![面方])向|给")
@@ -127,51 +78,11 @@ _REACH = 120
 _SENTENCE = re.compile(r"[^；;。！!？?\n]+")
 _PIECE_UNITS = ("篇", "条", "则")
 _PUBLISHING = re.compile("|".join(PUBLISH_VERBS))
-# "参与人数：120", "发放资料 500", "咨询30": a field label, then a number with no unit.
-_LABELLED = re.compile(
-    r"(?P<key>咨询的人有|的人有|的人(?=估计)|参与人数|参加人数|参训人数|参会人数|受众人数|覆盖人数|受众|人数|咨询人数|咨询量|咨询|答疑"
-    r"|发放资料|发放宣传资料|资料|宣传单|传单|走访企业|企业数|文章|推送|学生|群众|听众|观众|师生|村民|居民|市民|游客"
-    r"|问的人有|问的人|问的农户|问的"
-    # "发了600", "资料发出去四百五": handing out, the unit left off
-    r"|发了|发出去|发放了)"
-    r"[\s:：|]*(?:发了|发出去|发放了?)?(?:为|达|共|约|近|有|得有|大概|大约|估计有?|估么得有)?\s*"
-    rf"(?P<num>\d+(?:\.\d+)?[万千kK]?|[{CN_NUMERAL_CHARS}]{{2,}})(?P<more>余|多|\+|上下|左右|好几)?"
-    rf"(?![\d.{CN_NUMERAL_CHARS}余多几来]|,\d{{3}}|[\s|]*(?:{'|'.join(COUNT_UNITS)}|月|日|号|年|天|小时|遍|趟|轮|届|岁|点|:|：))"
-)
-_LABEL_FIELD = {
-    **{"咨询": CONSULT, "答疑": CONSULT, "资料": HANDOUT, "企业": VISIT, "文章": ARTICLE, "推送": ARTICLE},
-    **dict.fromkeys(("传单", "发了", "发出去", "发放了"), HANDOUT),
-    **dict.fromkeys(("问的人有", "问的人", "问的农户", "问的"), CONSULT),
-}
 _ENTERPRISE_NOUN = re.compile(r"\s*\w{0,4}?(?:企业|公司|商户|合作社|厂|单位)")
 _ENTERPRISE_BEFORE = re.compile(r"(?:企业|公司|商户|合作社|厂)\s*$")
 # "照片刚才发了三张": photos sent to the bot are no handouts.
 _PHOTO = re.compile("照片|图片|相片")
 _POSTER = re.compile("海报|长图|图文|漫画")
-_TO_COMPANY = re.compile(r"(?:到|去|赴|走进|深入)(?=[^，。；,;]{2,25}?(?:公司|集团|厂|合作社))")
-# "走进苗木种植合作社和农户": a kind of audience, with the farmers, not companies named.
-_AUDIENCE_CLASS = re.compile(r"(?:公司|企业|厂|合作社)[和及与、](?:农户|村民|居民|群众|种植户|养殖户|果农|菜农|社员)")
-_ISSUE_PUBLISHED = re.compile(
-    rf"(?:{'|'.join(PUBLISH_VERBS)})[^，,；;。\n]{{0,20}}第[\d{CN_NUMERAL_CHARS}]{{1,3}}(?:期|集|讲|篇)"
-    # "推送了《植物新品种保护知多少》一文"
-    rf"|(?:{'|'.join(PUBLISH_VERBS)})了?[^，,；;。\n]{{0,6}}《[^》]{{1,40}}》一文"
-    # "转发一下我们公众号今天的推文 https://mp.weixin.qq.com/s/…": the link to one article
-    r"|mp\.weixin\.qq\.com/s"
-)
-_COMPANY = re.compile(
-    r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,30}?(?:有限责任公司|股份有限公司|有限公司|公司|集团(?!有限|股份)|厂|合作社)"
-)
-
-# What a company match may carry before the name itself ("走进A公司", "在A公司").
-_NAME_LEAD = re.compile("在|到|走进|深入|走访了?|来到|前往|和|与|及|、")
-# "到康泰药业、华锦制药走访": a list of names between the movement and the visit verb.
-_NAME_LIST = re.compile(
-    rf"(?:到|赴|走访了?|走进|前往)(?P<names>[^\s，,；;。、{MASK}]{{2,15}}?(?:、[^\s，,；;。、{MASK}]{{2,15}}?)+)"
-    r"(?=走访|调研|考察|上门|开展|进行|指导|了解|[，,；;。]|$)"
-)
-# Items that are places or already counted ("朝阳县、建平县4家企业") are no company names.
-_PLACE_NAME = re.compile(r"(?:省|市|县|区|镇|乡|村|街道|社区|园区|开发区|广场|中心|学校|医院|\d|等)$")
-_COUNTED = re.compile(rf"[\d{CN_NUMERAL_CHARS}]+\s*[家户个]")
 # "果农来了六十多个", "学生五十个": 个 after a people noun counts people.
 _PEOPLE_BEFORE = re.compile(rf"(?:{'|'.join(PEOPLE)})(?:来了|有|约|共|到了|大概|大约|估计)?\s*$")
 # "两个乡", "两个平台各1条": 个 before such a noun counts places or channels, never pieces.
@@ -257,7 +168,7 @@ def _is_one_of_them(text: str, quantity: Quantity) -> bool:
 def _is_edition(text: str, quantity: Quantity, quantities: ByStart[Quantity]) -> bool:
     """ "专版1期，稿件6篇": the edition holds the pieces counted right after it in its sentence
     ("问答1期，在官网发布信息2条" are two publications)."""
-    if quantity.unit not in _MEDIA_ONLY_UNITS:
+    if quantity.unit not in MEDIA_ONLY_UNITS:
         return False
     end = min(_sentence_around(text, quantity.start)[1], quantity.end + _REACH)
     pieces = next((q for q in quantities.within(quantity.end, end) if q.unit in _PIECE_UNITS), None)
@@ -275,20 +186,6 @@ def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
     return replace(quantity, value=quantity.value * listed)
 
 
-def labelled_quantities(text: str, start: int, end: int) -> list[tuple[CountKind, Quantity]]:
-    """Numbers written as "label number" with no unit, with the field their label names."""
-    found: list[tuple[CountKind, Quantity]] = []
-    for match in _LABELLED.finditer(text, start, end):
-        value = to_int(match.group("num"))
-        if value is None:
-            continue
-        key = match.group("key")
-        field = next((f for word, f in _LABEL_FIELD.items() if word in key), PARTICIPATE)
-        approximate = bool(match.group("more")) or any(w in match.group() for w in ("约", "近"))
-        found.append((field, Quantity(value, approximate, "", match.start("num"), match.end())))
-    return found
-
-
 def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
     """Per field: the stated total if any, else the sum; and the fields stated approximately."""
     by_field: dict[str, list[Count]] = {}
@@ -303,37 +200,6 @@ def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
         if any(c.quantity.approximate for c in chosen):
             approximate.add(field)
     return values, frozenset(approximate)
-
-
-def published_issue(text: str) -> bool:
-    """ "公众号推出“知识产权小课堂”第3期", a 公众号 article's link: one piece published, though no count is written."""
-    return _ISSUE_PUBLISHED.search(text) is not None
-
-
-def companies_visited(text: str, kind: str) -> int:
-    """Companies named count as enterprises on a visit, or wherever the work went to one
-    ("到朝阳天翼新能源公司发放宣传资料" is publicity at one enterprise, "走进苗木种植合作社和农户" to a
-    kind of audience)."""
-    if kind == ActivityType.VISIT:
-        return named_companies(text)
-    went = _TO_COMPANY.search(text) is not None and _AUDIENCE_CLASS.search(text) is None
-    return named_companies(text) if went else 0
-
-
-def named_companies(text: str) -> int:
-    """How many companies a clause lists by name (到燕山湖发电公司、重型机器公司走访 → 2, 到康泰药业、
-    华锦制药走访 → 2: names listed after the movement, whatever they end in, unless places)."""
-    listed = max((_listed_names(match.group("names")) for match in _NAME_LIST.finditer(text)), default=0)
-    # "走进A公司和B公司…在A公司，专家…": a company named again is the same company.
-    names = {_NAME_LEAD.split(name)[-1] for name in _COMPANY.findall(text)}
-    return max(len(names), listed)
-
-
-def _listed_names(names: str) -> int:
-    items = names.split("、")
-    if any(_PLACE_NAME.search(item) or _COUNTED.search(item) for item in items):
-        return 0
-    return len(items)
 
 
 def _sentence_around(text: str, position: int) -> tuple[int, int]:
@@ -376,10 +242,10 @@ def _field(
         if trace is not None:
             trace.count_rules[quantity.start] = because("the heads of that many came (_HEADS_CAME)")
         return PARTICIPATE
-    categories, default = _UNIT_RULES.get(unit, ((), None))
+    categories, default = UNIT_RULES.get(unit, ((), None))
     if not categories:
         return None
-    pattern = _PATTERNS[categories]
+    pattern = PATTERNS[categories]
     before = list(pattern.finditer(text, clause[0], quantity.start))
     after = pattern.search(text, quantity.end, clause[1])
     decided = before[-1] if before else after
@@ -417,7 +283,7 @@ def _field(
         category = ARTICLE
     else:
         category = default
-    if category == ARTICLE and unit in _MEDIA_ONLY_UNITS and activity_type != ActivityType.MEDIA:
+    if category == ARTICLE and unit in MEDIA_ONLY_UNITS and activity_type != ActivityType.MEDIA:
         return None
     if category == VISIT and unit == "件":
         return None  # 指导注册商标2件: things, not enterprises

@@ -30,16 +30,7 @@ from handlers.parsing.articles import published_day
 from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.clauses import Found, Segment
-from handlers.parsing.counts import (
-    Count,
-    any_count,
-    attribute,
-    companies_visited,
-    labelled_quantities,
-    named_companies,
-    published_issue,
-    totals,
-)
+from handlers.parsing.counts import Count, any_count, attribute, totals
 from handlers.parsing.dates import DateMention, find_dates
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.explain import explain_activities, explain_rows, trace_date
@@ -49,6 +40,7 @@ from handlers.parsing.keywords import find_triggers
 from handlers.parsing.listed import read_listed
 from handlers.parsing.locations import find_locations
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity, Reading
+from handlers.parsing.named_counts import companies_visited, labelled_quantities, named_companies, published_issue
 from handlers.parsing.normalize import MASK, mask, normalize
 from handlers.parsing.numerals import find_quantities, to_int
 from handlers.parsing.positions import ByStart

@@ -14,10 +14,11 @@ import datetime as dt
 import re
 
 from handlers.parsing.columns import BRACKETED, Cell, Column, Header
-from handlers.parsing.counts import attribute, companies_visited, labelled_quantities, totals
+from handlers.parsing.counts import attribute, totals
 from handlers.parsing.dates import find_dates
 from handlers.parsing.keywords import best, find_triggers
 from handlers.parsing.model import ParsedActivity
+from handlers.parsing.named_counts import companies_visited, labelled_quantities
 from handlers.parsing.normalize import MASK
 from handlers.parsing.numerals import find_quantities, to_int
 from storage.vocabulary import ActivityType, CountKind
