@@ -1,7 +1,7 @@
 """The report parser: a liaison's free-text message → intent, unit, activities, attendees.
 
-Modules: normalize (full-width → ASCII), numerals, dates, keywords (activity types), counts
-(count_words, named_counts), columns, rows and tables (pasted tables),
+Modules: normalize (full-width → ASCII), numerals, dates (date_finders, date_runs), keywords
+(activity types), counts (count_words, named_counts), columns, rows and tables (pasted tables),
 locations, units (which unit reports), attendees, intent, splitting (several activities in one
 message: clauses, boundaries), reader (parse_report), batch (the `weekbot parse` JSON Lines contract).
 """

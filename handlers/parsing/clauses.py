@@ -15,7 +15,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from handlers.parsing.dates import DateMention
+from handlers.parsing.date_finders import DateMention
 from handlers.parsing.keywords import Trigger, best
 from handlers.parsing.locations import Location
 from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS, opens_with

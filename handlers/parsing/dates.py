@@ -17,113 +17,35 @@ Resolution rules (never a silent future date):
   written as one Chinese numeral (三日, 十日) is not read, it usually counts days;
 - time-of-day words alone (上午, 下午) are not dates here: the activity is on the day in
   context, stated (see reader).
+
+The finders are in date_finders, the runs, ranges and lists made after them in date_runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from handlers.parsing.normalize import opens_with
-from handlers.parsing.numerals import to_int
+from handlers.parsing.date_finders import (
+    DateMention,
+    campaign_week,
+    day_only,
+    ip_day,
+    month_day,
+    numeric,
+    relative,
+    weekday,
+)
+from handlers.parsing.date_runs import with_following_days, with_listed_days, with_open_ends
 from handlers.parsing.trace import Trace
 
-_CN_DAY = "[一二三四五六七八九十廿卅]{1,3}"
-_DAY = rf"(?:\d{{1,2}}|{_CN_DAY})"
-# "21号开展到25号结束", "从周一一直到周日": the run of days named by its ends.
-_RANGE_JOIN = r"\s*(?:开展|开幕|开始|开放|开馆|一直)?(?:至|到|—|－|-|~|～|–)+\s*"
-_MONTH_DAY = re.compile(
-    opens_with(r"\d〇零一二三四五六七八九十") + r"(?:(?P<y>\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*)?"
-    rf"(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*(?P<d>{_DAY})\s*(?:日|号)?"
-    rf"(?:{_RANGE_JOIN}(?:(?P<m2>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月\s*)?(?P<d2>{_DAY})\s*(?:日|号)?)?"
-)
-_NUMERIC = re.compile(
-    opens_with(r"\d")
-    + r"(?<![\d.])(?:(?P<y>\d{4})(?P<sep0>[-./]))?(?P<m>\d{1,2})(?P<sep>[-./·])(?P<d>\d{1,2})(?![\d])(?:日|号)?"
-    # "2026-04-22至2026-04-24": the last day may repeat the year
-    rf"(?:{_RANGE_JOIN}(?:(?:\d{{4}}[-./])?(?P<m2>\d{{1,2}})[-./])?(?P<d2>\d{{1,2}})(?![\d.]))?"
-)
-_DAY_ONLY = re.compile(
-    opens_with(r"\d一二三四五六七八九十廿卅") + rf"(?<![\d月.\-/第])(?P<d>{_DAY})\s*(?P<suffix>日|号)?"
-    rf"(?:{_RANGE_JOIN}(?P<d2>{_DAY})\s*(?:日|号))?(?![楼院门线馆厅室栋单元号])"
-)
-# 昨儿个/今儿/前儿: the northern spoken forms.
-_RELATIVE = re.compile(
-    "大前天|前天|前日|前儿个|前儿|昨天|昨日|昨晚|昨夜|昨早|昨儿个|昨儿|今天|今日|今早|今晨|今晚|今儿个|今儿"
-    "|明天|明日|明儿|后天"
-)
-# "这三天我们在…轮流设点": the run of days ending on the message day.
-_RECENT_DAYS = re.compile(r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
-# "今明两天在大厅摆咨询台", "昨今两天": two neighbouring days named by their first characters, one run.
-_DAY_PAIR = re.compile(r"(?P<a>[昨今明])(?P<b>[今明后])(?:两|二|2)天")
-_PAIR_OFFSET = {"昨": -1, "今": 0, "明": 1, "后": 2}
 # "今儿跟大前天一样…": a day compared with, not the day of the activity.
 _COMPARED = re.compile(r"\s*(?:一样|似的|那样|相比)")
-# World Intellectual Property Day is 26 April everywhere; "世界知识产权日当天" is a date.
-_IP_DAY = re.compile(r"(?:世界)?知识产权日(?:当天|那天|这天)|(?:在|于)世界知识产权日(?![前来之期])")
-IP_DAY = (4, 26)
-# "4月21日…；次日到…": the day after (or the same day as) the date written before it.
-_FOLLOWING = re.compile(r"次日|翌日|第二天|隔天|当日|同日")
-_FOLLOWING_OFFSET = {"次日": 1, "翌日": 1, "第二天": 1, "隔天": 1, "当日": 0, "同日": 0}
-# "4月21日起连续3天", "20日起一连三天": a run of days from the date.
-_RUN_AFTER = re.compile(
-    r"\s*(?:起|开始)[，,]?\s*(?:我局|我们)?\s*(?:连续|一连|接连|连着)\s*(?P<n>\d|[两二三四五六七])\s*天"
-)
-# "自4月20日起，…展期至4月26日", "4月20日起…。截至4月26日，…", "4月20日以来…直至4月24日": a run
-# closed by a later day.
-_OPEN_FROM = re.compile(r"\s*(?:起(?!草|诉)|以来)")
-_CLOSED_ON = re.compile(r"(?:至|到|截至|截止|截止到|直至)\s*$")
-# "周末两天": Saturday and Sunday.
-_WEEKEND_BOTH = re.compile(r"\s*(?:两天|2天)")
-# "…；次日（周六）继续开放": the activity above goes on that day.
-_GOES_ON = re.compile(r"\s*(?:[（(][^）)]{1,8}[）)])?\s*(?:继续|仍然|照常|持续)")
-# "22、23号两天": a bare day listed before one with 日/号 is a day too.
-# "20、21、22三天": bare days listed before the number of days.
-# "23 24两天": a space lists them as well.
-_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:(?:、|\s+)\d{1,2})+(?=\s*[两二三四五六七]天)")
-_LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
-_RELATIVE_OFFSET = {
-    **{"大前天": -3, "前天": -2, "前日": -2, "前儿个": -2, "前儿": -2},
-    **{"明天": 1, "明日": 1, "明儿": 1, "后天": 2},
-}
-_WEEKDAY = re.compile(
-    # "说一下周三的情况": 一下 is "a bit", no 下周.
-    opens_with("上本这下个周星礼")
-    + r"(?P<rel>上上|上|本|这|(?<!一)下)?个?(?P<w>周|星期|礼拜)(?P<d>[一二三四五六日天末1-7])"
-    # "上周三到上周五": the second end may repeat the week
-    rf"(?:{_RANGE_JOIN}(?:(?:上上|上|本|这|下)?个?(?:周|星期|礼拜))?(?P<d2>[一二三四五六日天1-7]))?"
-)
-_WEEKDAY_INDEX = {**{c: i for i, c in enumerate("一二三四五六日")}, "天": 6, "末": 5}
-_WEEKDAY_INDEX.update({str(i + 1): i for i in range(7)})
-# 宣传周三天, 活动周一是…: 周 belongs to the word before it.
-_NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "三", "期")
-# "周一周二": a weekday's numeral before 周 is no count of weeks.
-_WEEKDAY_END = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]$")
-# 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
-_TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
-_COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
 # "4月26日世界知识产权日宣传活动" names the day being marked, "今天报一下：…" the day of reporting;
 # neither is when the activity happened. "4月26日世界知识产权日，…举办…" opens the activity with its day.
 _NOT_ACTIVITY_DAY_AFTER = re.compile(
     r"[\s“”\"]*(?:第.{1,3}个)?(?:世界)?知识产权日(?![，,])|\s*(?:补|再|汇|上)?报(?![道社纸刊])"
 )
-MAX_RANGE_DAYS = 7
-
-
-@dataclass(frozen=True)
-class DateMention:
-    """A written date (or range/list of days), [start, end) in the text, resolved."""
-
-    start: int
-    end: int
-    days: tuple[dt.date, ...]
-    weekday_name: bool  # written as a weekday (周三, 上周六)
-    # The days are one run written as a range (4月20日至22日, 周一到周三, 21日起连续3天): one
-    # activity over them all; a list of days (22、23号) is several days, each its own.
-    span: bool = False
 
 
 def find_dates(
@@ -136,8 +58,8 @@ def find_dates(
     # The characters of the mentions kept so far: whether a mention overlaps one costs its own
     # length, not a look at every mention kept (quadratic in a message full of dates).
     taken = bytearray(len(text))
-    week_finder = _campaign_week(week)
-    for finder in (_month_day, _numeric, _weekday, _relative, _ip_day, _day_only, week_finder):
+    week_finder = campaign_week(week)
+    for finder in (month_day, numeric, weekday, relative, ip_day, day_only, week_finder):
         for mention in finder(text, today):
             if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end) or _COMPARED.match(text, mention.end):
                 continue
@@ -147,294 +69,4 @@ def find_dates(
                 if trace is not None:
                     trace.date_finders[mention.start] = finder.__name__.lstrip("_")
     found.sort(key=lambda m: m.start)
-    return _with_listed_days(text, _with_open_ends(text, _with_following_days(text, found)))
-
-
-def _num(token: str | None) -> int | None:
-    return None if token is None else to_int(token)
-
-
-def _safe_date(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-# A month and day with no year is a reported activity: the latest such date not further ahead
-# than this (written in November, 4月22日 is last April, not next April; written on 4月19日, it is
-# three days ahead and gets the future-date note).
-YEARLESS_AHEAD = dt.timedelta(days=31)
-
-
-def _nearest_year(month: int, day: int, today: dt.date) -> dt.date | None:
-    options = [d for y in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(y, month, day))]
-    return max((d for d in options if d <= today + YEARLESS_AHEAD), default=None)
-
-
-def _nearest_month(day: int, today: dt.date) -> dt.date | None:
-    options = []
-    for shift in (-1, 0, 1):
-        month_index = today.year * 12 + today.month - 1 + shift
-        if (d := _safe_date(month_index // 12, month_index % 12 + 1, day)) is not None:
-            options.append(d)
-    return min(options, key=lambda d: abs((d - today).days), default=None)
-
-
-def _span(first: dt.date, last: dt.date | None) -> tuple[dt.date, ...]:
-    if last is None or last <= first:
-        return (first,)
-    length = (last - first).days + 1
-    if length > MAX_RANGE_DAYS:
-        return (first,)
-    return tuple(first + dt.timedelta(days=i) for i in range(length))
-
-
-def _month_day(text: str, today: dt.date) -> list[DateMention]:
-    found = []
-    for match in _MONTH_DAY.finditer(text):
-        month, day = _num(match.group("m")), _num(match.group("d"))
-        if month is None or day is None:
-            continue
-        year = _num(match.group("y"))
-        first = _safe_date(year, month, day) if year else _nearest_year(month, day, today)
-        if first is None:
-            continue
-        days = _range_days(match, first)
-        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
-    return found
-
-
-def _range_days(match: re.Match[str], first: dt.date) -> tuple[dt.date, ...]:
-    day2 = _num(match.group("d2"))
-    if day2 is None:
-        return (first,)
-    month2 = _num(match.group("m2")) or (first.month if day2 >= first.day else first.month % 12 + 1)
-    year2 = first.year + (month2 < first.month)
-    return _span(first, _safe_date(year2, month2, day2))
-
-
-def _numeric(text: str, today: dt.date) -> list[DateMention]:
-    found = []
-    for match in _NUMERIC.finditer(text):
-        if match.group("sep0") and match.group("sep0") != match.group("sep"):
-            continue
-        if _COUNT_AFTER.match(text, match.end()) or text[: match.start()].rstrip().endswith(_TIME_OF_DAY):
-            continue
-        month, day = int(match.group("m")), int(match.group("d"))
-        year = match.group("y")
-        first = _safe_date(int(year), month, day) if year else _nearest_year(month, day, today)
-        if first is None:
-            continue
-        days = _range_days(match, first)
-        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
-    return found
-
-
-def _day_only(text: str, today: dt.date) -> list[DateMention]:
-    found = []
-    runs = [match.span() for match in _BARE_RUN.finditer(text)]
-    for match in _DAY_ONLY.finditer(text):
-        token = match.group("d")
-        in_run = any(start <= match.start() < end for start, end in runs)
-        listed = token.isdigit() and (_LISTED_BEFORE_DAY.match(text, match.end()) is not None or in_run)
-        if not (match.group("suffix") or match.group("d2") or listed):
-            continue  # a bare number; "20-22日" needs only the last 日, "22、23号" the last 号
-        if not token.isdigit() and len(token) < 2:
-            continue  # 三日内, 十日: a single Chinese numeral is too often a number of days
-        day = to_int(token)
-        first = _nearest_month(day, today) if day else None
-        if first is None:
-            continue
-        day2 = _num(match.group("d2"))
-        last = None
-        if day2:
-            last = _safe_date(first.year, first.month, day2) if day2 > first.day else None
-        days = _span(first, last)
-        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
-    return found
-
-
-def _relative(text: str, today: dt.date) -> list[DateMention]:
-    found = []
-    for match in _RECENT_DAYS.finditer(text):
-        days = _span(today - dt.timedelta(days=(to_int(match.group("n")) or 1) - 1), today)
-        found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
-    for match in _DAY_PAIR.finditer(text):
-        first, last = _PAIR_OFFSET[match.group("a")], _PAIR_OFFSET[match.group("b")]
-        if last == first + 1:
-            days = (today + dt.timedelta(days=first), today + dt.timedelta(days=last))
-            found.append(DateMention(match.start(), match.end(), days, False, True))
-    for match in _RELATIVE.finditer(text):
-        word = match.group()
-        offset = _RELATIVE_OFFSET.get(word, -1 if word.startswith("昨") else 0)
-        found.append(DateMention(match.start(), match.end(), (today + dt.timedelta(days=offset),), False))
-    return found
-
-
-def _with_following_days(text: str, mentions: list[DateMention]) -> list[DateMention]:
-    """Add 次日/当日… after a written date, and stretch a date into the run of days it starts."""
-    # ``mentions`` are in order and do not overlap, so their ends are in order too: the written
-    # mention just before a position, and whether one overlaps a span, are binary searches.
-    starts, ends = [m.start for m in mentions], [m.end for m in mentions]
-    added: list[DateMention] = []
-    for match in _FOLLOWING.finditer(text):
-        overlapping = bisect_left(starts, match.end()) - 1
-        if overlapping >= 0 and ends[overlapping] > match.start():
-            continue
-        # 次日 counts from the 次日/当日 before it if any, else from the written date before it.
-        written_before = bisect_right(ends, match.start())
-        before = added[-1] if added else mentions[written_before - 1] if written_before else None
-        if before is not None:
-            day = max(before.days) + dt.timedelta(days=_FOLLOWING_OFFSET[match.group()])
-            added.append(DateMention(match.start(), match.end(), (day,), False))
-    mentions.extend(added)
-    mentions.sort(key=lambda m: m.start)
-    stretched: list[DateMention] = []
-    for mention in mentions:
-        run = _RUN_AFTER.match(text, mention.end)
-        if run is not None and len(mention.days) == 1:
-            last = mention.days[0] + dt.timedelta(days=(to_int(run.group("n")) or 1) - 1)
-            days = _span(mention.days[0], last)
-            mention = DateMention(mention.start, run.end(), days, mention.weekday_name, len(days) > 1)
-        elif (
-            mention.weekday_name
-            and text[mention.start : mention.end].endswith("周末")
-            and _WEEKEND_BOTH.match(text, mention.end)
-        ):
-            day = mention.days[0]
-            mention = DateMention(mention.start, mention.end, (day, day + dt.timedelta(days=1)), True)
-        stretched.append(mention)
-    return stretched
-
-
-def _with_open_ends(text: str, mentions: list[DateMention]) -> list[DateMention]:
-    """Close a run opened with 起 on the day written after it with 至/截至: "自4月20日起，…设置展板，
-    展期至4月26日" and "4月20日起…开设专题。截至4月26日，共发布稿件7篇" are one run over those days."""
-    closed: list[DateMention] = []
-    skip = False
-    for index, mention in enumerate(mentions):
-        following = mentions[index + 1] if index + 1 < len(mentions) else None
-        if skip:
-            skip = False
-            continue
-        if (
-            following is not None
-            and len(mention.days) == 1
-            and len(following.days) == 1
-            and _OPEN_FROM.match(text, mention.end)
-            and _CLOSED_ON.search(text, mention.end, following.start)
-            and text.count("。", mention.end, following.start) <= 1
-            and "\n" not in text[mention.end : following.start]
-        ):
-            days = _span(mention.days[0], following.days[0])
-            if len(days) > 1:
-                closed.append(DateMention(mention.start, mention.end, days, mention.weekday_name, True))
-                skip = True
-                continue
-        closed.append(mention)
-    return closed
-
-
-def _goes_on(text: str, mention: DateMention) -> bool:
-    return text.startswith(tuple(_FOLLOWING_OFFSET), mention.start) and _GOES_ON.match(text, mention.end) is not None
-
-
-# "整个宣传周", "宣传周这七天": the campaign week, up to the message day. "宣传周期间" alone only
-# frames a report ("宣传周期间，我局…4月25日在…"): it is the week only for a fixture said to run
-# daily ("宣传周期间在县城…设固定宣传点 每天上午都有人").
-_WHOLE_WEEK = re.compile(
-    r"整个(?:知识产权)?宣传周|(?:知识产权)?宣传周(?:这)?(?:七天|一周|全程|每天|天天)"
-    # "4月20日至26日宣传周期间": the dates written say it
-    r"|(?<![日号\d])(?:知识产权)?宣传周期间(?=[^。；;！!？?]{0,40}(?:每天|天天|七天|每日))"
-)
-
-
-def _campaign_week(week: tuple[dt.date, dt.date] | None) -> Callable[[str, dt.date], list[DateMention]]:
-    def _week(text: str, today: dt.date) -> list[DateMention]:
-        if week is None or today < week[0]:
-            return []
-        days = _span(week[0], min(week[1], today))
-        return [DateMention(m.start(), m.end(), days, False, len(days) > 1) for m in _WHOLE_WEEK.finditer(text)]
-
-    return _week
-
-
-def _ip_day(text: str, today: dt.date) -> list[DateMention]:
-    found = []
-    for match in _IP_DAY.finditer(text):
-        day = _nearest_year(*IP_DAY, today)
-        if day is not None:
-            found.append(DateMention(match.start(), match.end(), (day,), False))
-    return found
-
-
-def _weekday(text: str, today: dt.date) -> list[DateMention]:
-    found = []
-    monday = today - dt.timedelta(days=today.weekday())
-    for match in _WEEKDAY.finditer(text):
-        relation = match.group("rel")
-        after_weekday = _WEEKDAY_END.search(text, max(0, match.start() - 3), match.start()) is not None
-        if (
-            relation is None
-            and match.group("w") == "周"
-            and text.endswith(_NOT_WEEKDAY_BEFORE, 0, match.start())
-            and not after_weekday
-        ):
-            continue
-        first = _weekday_date(relation, _WEEKDAY_INDEX[match.group("d")], today, monday)
-        last = None
-        if match.group("d2"):
-            last = first + dt.timedelta(days=_WEEKDAY_INDEX[match.group("d2")] - first.weekday())
-            if relation is None:  # "周一至周三" written bare: the most recent such stretch
-                while last > today:
-                    first, last = first - dt.timedelta(days=7), last - dt.timedelta(days=7)
-        days = _span(first, last)
-        found.append(DateMention(match.start(), match.end(), days, True, len(days) > 1))
-    return found
-
-
-def _weekday_date(relation: str | None, weekday: int, today: dt.date, monday: dt.date) -> dt.date:
-    if relation is None:
-        return today - dt.timedelta(days=(today.weekday() - weekday) % 7)
-    weeks = {"上上": -2, "上": -1, "本": 0, "这": 0, "下": 1}[relation]
-    return monday + dt.timedelta(days=7 * weeks + weekday)
-
-
-_LIST_JOIN = re.compile(r"\s*[、和及与]\s*")
-# "23 24两天": days apart by a space, then counted, are a list too.
-_SPACE_JOIN = re.compile(r"[ \t\u3000]*")
-_DAYS_COUNTED = re.compile(r"\s*[两二三四五六七]天")
-_RESTATED = re.compile(r"\s*(?:两天|三天|2天|3天)?\s*[（(]\s*")
-
-
-def _with_listed_days(text: str, mentions: list[DateMention]) -> list[DateMention]:
-    """Fold listed days ("4月20日、22日", "周二、周三") into the first mention of the list."""
-    merged: list[DateMention] = []
-    last_end = -1
-    for mention in mentions:
-        previous = merged[-1] if merged else None
-        restated = previous is not None and _RESTATED.fullmatch(text, last_end, mention.start) is not None
-        last_end = mention.end
-        # "周六周日", "25号26号": two days written side by side are a list too
-        side_by_side = previous is not None and (
-            (previous.weekday_name and mention.weekday_name) or text[previous.end - 1] in "日号"
-        )
-        if previous and (
-            _LIST_JOIN.fullmatch(text, previous.end, mention.start)
-            or (side_by_side and previous.end == mention.start)
-            or (_SPACE_JOIN.fullmatch(text, previous.end, mention.start) and _DAYS_COUNTED.match(text, mention.end))
-        ):
-            days = tuple(sorted({*previous.days, *mention.days}))
-            merged[-1] = DateMention(previous.start, mention.end, days, previous.weekday_name)
-        elif previous and restated:
-            # "4月25日（周六）" names the weekday of the date; "周末两天（25、26日）" gives its days.
-            if previous.weekday_name and not mention.weekday_name:
-                merged[-1] = DateMention(previous.start, mention.end, mention.days, False)
-        elif previous and _goes_on(text, mention):
-            # "4月24日…举办成果展；次日（周六）继续开放": the same activity on one more day.
-            days = tuple(sorted({*previous.days, *mention.days}))
-            merged[-1] = DateMention(previous.start, previous.end, days, previous.weekday_name)
-        else:
-            merged.append(mention)
-    return merged
+    return with_listed_days(text, with_open_ends(text, with_following_days(text, found)))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from handlers.parsing.clauses import Found, Segment
 from handlers.parsing.counts import Count
-from handlers.parsing.dates import DateMention
+from handlers.parsing.date_finders import DateMention
 from handlers.parsing.keywords import best
 from handlers.parsing.locations import Location
 from handlers.parsing.model import COUNT_FIELDS, ParsedActivity

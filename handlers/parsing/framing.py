@@ -28,7 +28,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 from handlers.parsing.articles import article_spans
-from handlers.parsing.dates import DateMention
+from handlers.parsing.date_finders import DateMention
 from handlers.parsing.keywords import find_triggers
 from handlers.parsing.normalize import MASK, SENTENCE_ENDS, mask
 from handlers.parsing.numerals import find_quantities

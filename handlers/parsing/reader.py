@@ -31,7 +31,8 @@ from handlers.parsing.attendees import extract_attendees
 from handlers.parsing.blocks import read_blocks
 from handlers.parsing.clauses import Found, Segment
 from handlers.parsing.counts import Count, any_count, attribute, totals
-from handlers.parsing.dates import DateMention, find_dates
+from handlers.parsing.date_finders import DateMention
+from handlers.parsing.dates import find_dates
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.explain import explain_activities, explain_rows, trace_date
 from handlers.parsing.framing import is_framing, is_schedule, without_plans_and_recaps

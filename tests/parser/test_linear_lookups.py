@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from handlers.parsing import attendees, clauses, dates, framing, keywords, locations, numerals, parse_report
+from handlers.parsing import attendees, clauses, date_finders, framing, keywords, locations, numerals, parse_report
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
@@ -89,7 +89,10 @@ _DATE_CHARS = "0123456789.-/·〇零一二三四五六七八九十廿卅年月�
 _ENUMERATOR_CHARS = "一二三四五六七八九十是否统唯单第万之（()）、.0123456789首先其次再最后①②⑩ ，。：\n"
 _GATED = [
     (numerals._QUANTITY, _COUNT_CHARS),
-    *((pattern, _DATE_CHARS) for pattern in (dates._MONTH_DAY, dates._NUMERIC, dates._DAY_ONLY, dates._WEEKDAY)),
+    *(
+        (pattern, _DATE_CHARS)
+        for pattern in (date_finders._MONTH_DAY, date_finders._NUMERIC, date_finders._DAY_ONLY, date_finders._WEEKDAY)
+    ),
     (clauses._ENUMERATOR, _ENUMERATOR_CHARS),
 ]
 
