@@ -44,6 +44,7 @@ from scheduler.delivery import (
     WeComSending,
 )
 from scheduler.heartbeat import Heartbeat
+from scheduler.rate_limits import within_rate_limits
 from storage.cards import keep_response_code
 from storage.db import Database
 from storage.leases import claim_due
@@ -52,9 +53,6 @@ from storage.outbox import OutboxMessage, OutboxStatus
 from storage.retry_schedule import RetrySchedule
 
 log = logging.getLogger(__name__)
-
-MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
-
 
 # Transient failures: 1, 2, 4, 8 minutes between the five attempts, then the row fails.
 SEND_RETRY = RetrySchedule(timedelta(minutes=1), timedelta(minutes=30), max_attempts=5)
@@ -210,56 +208,7 @@ class OutboxSender:
             ChannelKind.WECOM: (self.policy.per_minute, self.policy.per_hour),
             GROUP_ROBOT: (self.policy.robot_per_minute, None),
         }
-        recent: dict[str, defaultdict[str, list[datetime]]] = {
-            channel: self._recent_sends(session, channel, {r.recipient for r in rows if r.channel == channel}, now)
-            for channel in limits
-        }
-        taken_now: defaultdict[tuple[str, str], int] = defaultdict(int)
-        chosen = []
-        for row in rows:
-            if row.channel in limits:
-                taken = taken_now[(row.channel, row.recipient)]
-                per_minute, per_hour = limits[row.channel]
-                free_at = self._limit_frees_at(recent[row.channel][row.recipient], taken, now, per_minute, per_hour)
-                if free_at is not None:
-                    row.next_attempt_at = free_at
-                    session.add(row)
-                    continue
-                taken_now[(row.channel, row.recipient)] += 1
-            chosen.append(row)
-        return chosen
-
-    @staticmethod
-    def _recent_sends(
-        session: Session, channel: str, recipients: set[str], now: datetime
-    ) -> defaultdict[str, list[datetime]]:
-        found: defaultdict[str, list[datetime]] = defaultdict(list)
-        if not recipients:
-            return found
-        rows = session.exec(
-            select(OutboxMessage.recipient, OutboxMessage.sent_at).where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.status == OutboxStatus.SENT,
-                col(OutboxMessage.recipient).in_(recipients),
-                col(OutboxMessage.sent_at) > now - HOUR,
-            )
-        ).all()
-        for recipient, sent_at in rows:
-            if sent_at is not None:
-                found[recipient].append(sent_at)
-        return found
-
-    @staticmethod
-    def _limit_frees_at(
-        sent: list[datetime], taken_now: int, now: datetime, per_minute: int, per_hour: int | None
-    ) -> datetime | None:
-        """None if one more message may go to this member (or robot) now, else when it may."""
-        in_minute = sorted(at for at in sent if at > now - MINUTE)
-        if per_hour is not None and len(sent) + taken_now >= per_hour:
-            return min(sent) + HOUR if sent else now + MINUTE
-        if len(in_minute) + taken_now >= per_minute:
-            return in_minute[0] + MINUTE if in_minute else now + MINUTE
-        return None
+        return within_rate_limits(session, rows, limits, now)
 
     @staticmethod
     def _mp_last_seen(session: Session, openids: set[str]) -> dict[str, datetime]:
