@@ -1,6 +1,6 @@
 """`weekbot serve`: the webhook app, and with sandbox on, the fake WeChat platform beside it.
 
-One process here; ``--workers N`` runs N of them on one socket (bot.server.supervisor). In every
+One process here; ``--workers N`` runs N of them on one port (bot.server.supervisor). In every
 process the duties that must run once per deployment start only when it wins the leader lock
 (bot.server.leader); until then it serves HTTP alone.
 """

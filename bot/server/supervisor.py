@@ -7,10 +7,14 @@ directory's lock and the read end of a "ready" pipe as open files. While the wor
 (most of a start-up: the imports), the parent creates or upgrades the database once and starts
 the sandbox platform; then it closes the pipe's write end, and each worker, waiting on the read
 end, goes on to open the database and serve. So the schema is never migrated by two processes at
-once, and the workers' imports do not wait for the migration. The kernel spreads the incoming
-connections over the processes accepting on the one socket (queued in its backlog until the
-first accepts). Each worker serves HTTP; the one that wins the leader lock (bot.server.leader)
-also runs the scheduler and the workers.
+once, and the workers' imports do not wait for the migration. Each worker serves HTTP; the one
+that wins the leader lock (bot.server.leader) also runs the scheduler and the workers.
+
+One port, a listening socket per worker (SO_REUSEPORT): the kernel hashes each new connection to
+one of them, so keep-alive clients spread evenly. With one socket shared by all, a burst of new
+connections went to whichever worker woke first (asyncio accepts up to 100 in a row): 32 bench
+clients all on one worker, the other idle. The parent's socket only holds the port (bound, never
+listening, so it gets no connections); until a worker listens, connections are refused.
 
 The parent loads only what that takes (the config, the database layer, the sandbox platform):
 not the web app, the parser or the channels, which live in the workers.
@@ -58,6 +62,31 @@ def default_workers() -> int:
 def listen(host: str, port: int) -> socket.socket:
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     return socket.create_server((host, port), family=family, backlog=BACKLOG)
+
+
+def hold_port(host: str, port: int) -> socket.socket:
+    """The port the workers will listen on (port 0: a free one), bound with SO_REUSEPORT so each
+    worker can bind its own socket to it; not listening, so the kernel gives it no connections."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def listen_beside(held: socket.socket) -> socket.socket:
+    """A worker's own listening socket on the port ``held`` (the parent's, inherited) holds."""
+    sock = socket.socket(held.family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(held.getsockname())
+    sock.listen(BACKLOG)
+    return sock
 
 
 @dataclass
@@ -116,7 +145,7 @@ def worker_argv(config: str | None, listener: socket.socket, ready_fd: int, plat
 async def supervise(settings: Settings, clock: Clock, host: str, port: int, workers: int, config: str | None) -> None:
     async with AsyncExitStack() as stack:
         lock_fd = stack.enter_context(hold_data_dir(settings.data_dir, "serve", shared=shares_data_dir(settings)))
-        listener = stack.enter_context(listen(host, port))
+        listener = stack.enter_context(hold_port(host, port))
         platform_sock, platform_url = None, None
         if settings.sandbox.enabled:
             platform_sock = stack.enter_context(listen(settings.sandbox.host, settings.sandbox.port))
@@ -146,13 +175,14 @@ async def supervise(settings: Settings, clock: Clock, host: str, port: int, work
         await asyncio.gather(*running)
 
 
-def become_worker(parent: int, listen_fd: int) -> socket.socket:
-    """In a worker: die with the parent, and take over the listening socket it handed down."""
+def become_worker(parent: int, port_fd: int) -> socket.socket:
+    """In a worker: die with the parent, and listen on the port its socket (handed down) holds."""
     if sys.platform == "linux":
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
         raise SystemExit(f"weekbot serve worker: parent {parent} is gone")
-    return socket.socket(fileno=listen_fd)
+    with socket.socket(fileno=port_fd) as held:
+        return listen_beside(held)
 
 
 def wait_until_ready(parent: int, ready_fd: int) -> None:
