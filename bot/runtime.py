@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from bot.backup import make_backup
 from bot.channels.mp import OfficialAccountChannel
 from bot.channels.wecom import WeComChannel
 from bot.config import DASHBOARD_PREFIX, Settings
+from bot.database import open_database
 from bot.exports import ExportSource
 from bot.pipeline.group_commit import MessagePipeline
 from bot.web.app import Channel
@@ -17,13 +16,10 @@ from handlers.deps import Deps
 from handlers.dispatcher import Dispatcher
 from handlers.menu_clicks import MenuClick
 from handlers.parsing.directory import UnitDirectory
-from scheduler.clock import Clock, SystemClock
+from scheduler.clock import Clock
 from storage.db import Database
 from storage.models import ChannelKind
 from storage.photo_store import PhotoStore
-from storage.seed import sync_units
-
-log = logging.getLogger(__name__)
 
 
 def make_deps(settings: Settings) -> Deps:
@@ -44,29 +40,6 @@ def make_deps(settings: Settings) -> Deps:
             for key, button in settings.menu.clicks().items()
         },
     )
-
-
-def open_database(settings: Settings, clock: Clock | None = None) -> Database:
-    """Open (and create/upgrade) the database, with the configured units in it."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
-    if settings.backup.enabled and db.upgrade_due():
-        backup_before_upgrade(settings, clock or SystemClock())
-    # The one place start-up changes the database's shape (Alembic revisions, storage.migrations).
-    applied = db.create_all()
-    if applied:
-        log.warning("database upgraded: applied %s", ", ".join(applied))
-    db.call(lambda session: sync_units(session, [(u.name, u.kind.value) for u in settings.units]))
-    return db
-
-
-def backup_before_upgrade(settings: Settings, clock: Clock) -> None:
-    """With [backup] on, an upgrade of an existing database starts from a fresh backup: a revision
-    that goes wrong on real data can then be undone with `weekbot restore`."""
-    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-    folder = settings.backup.directory(settings.data_dir)
-    out = make_backup(settings, folder / f"weekbot-before-upgrade-{stamp}.zip", clock=clock)
-    log.warning("database upgrade due: backed up first to %s", out)
 
 
 @dataclass

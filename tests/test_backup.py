@@ -21,8 +21,8 @@ from bot.backup.archive import MANIFEST, Manifest
 from bot.backup.daily import DailyBackup
 from bot.cli.main import main
 from bot.config import BackupConfig, Settings, load_config
+from bot.database import open_database
 from bot.demo import demo_photo
-from bot.runtime import open_database
 from scheduler.clock import TZ, ManualClock
 from storage.backup_runs import BackupRun, BackupStatus
 from tests.conftest import EXAMPLE

@@ -135,7 +135,7 @@ def test_the_cycle_finder_finds_a_circle() -> None:
     assert import_cycles({"a": {"b"}, "b": set()}) == []
 
 
-# bot's own rooms: each sub-package, and the three core modules at its top (config, logs, runtime),
+# bot's own rooms: each sub-package, and the core modules at its top (config, logs, database, runtime),
 # with the rooms it may import. Whoever is used knows nothing of its users: the channels, the WeChat
 # API client, the exports and the mail know nothing of the web app, the desk or the command line;
 # the desk does not import the sandbox, the server or the CLI; only the demo and the CLI see it all.
@@ -148,13 +148,14 @@ BOT_ROOMS: dict[str, set[str]] = {
     "mail": {"config", "exports"},
     "backup": {"config", "exports"},
     "pipeline": {"config"},
+    "database": {"config", "backup"},
     "web": {"config", "logs", "channels", "pipeline"},
-    "runtime": {"config", "channels", "pipeline", "web", "exports", "backup"},
+    "runtime": {"config", "database", "channels", "pipeline", "web", "exports", "backup"},
     "workers": {"config", "logs", "channels", "wechat_api", "pipeline", "runtime"},
     "dashboard": {"config", "exports", "mail", "workers", "runtime"},
     "preflight": {"config", "wechat_api"},
     "sandbox": {"config", "web", "dashboard", "preflight"},
-    "server": {"config", "logs", "channels", "web", "backup", "runtime", "workers", "dashboard", "sandbox"},
+    "server": {"config", "logs", "database", "channels", "web", "backup", "runtime", "workers", "dashboard", "sandbox"},
 }
 BOT_ROOMS["demo"] = set(BOT_ROOMS)  # every room above, the CLI aside
 BOT_ROOMS["cli"] = set(BOT_ROOMS)  # every room

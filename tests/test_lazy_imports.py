@@ -29,3 +29,17 @@ def test_serving_and_checking_import_no_export_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_supervisor_of_workers_loads_no_app() -> None:
+    """`serve --workers N`'s parent migrates the database and runs the sandbox platform while its
+    workers load the app: were it to load the app too, its imports would delay the workers' start
+    and its memory add one more app to the service (bot.server.supervisor)."""
+    supervisor = ("bot.cli.main", "bot.cli.service", "bot.server.supervisor", "bot.database", "bot.server.sandbox_site")
+    app = ("bot.runtime", "bot.server.serve", "bot.web.app", "bot.dashboard", "handlers.dispatcher", "handlers.parsing")
+    probe = (
+        f"import importlib, sys\nfor name in {supervisor!r}: importlib.import_module(name)\n"
+        f"print(sorted(m for m in sys.modules if m in {app!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

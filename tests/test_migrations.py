@@ -169,7 +169,7 @@ def test_a_database_upgraded_by_a_newer_weekbot_is_refused(
     monkeypatch.setenv("WEEKBOT_DATABASE_URL", url)
     monkeypatch.setenv("WEEKBOT_DATA_DIR", str(tmp_path / "data"))
     out = tmp_path / "ledger.xlsx"
-    # Every command that opens the database goes through the same check as `serve` (runtime.open_database).
+    # Every command that opens the database goes through the same check as `serve` (bot.database.open_database).
     assert main(["export", "--config", str(EXAMPLE), "--format", "xlsx", "--out", str(out)]) == 2
     assert main(["db", "upgrade", "--config", str(EXAMPLE)]) == 2
     error = capsys.readouterr().err
@@ -248,7 +248,7 @@ def test_weekbot_db_revision_writes_the_revision_a_model_change_needs(
 def test_with_backups_on_an_upgrade_starts_from_a_backup(tmp_path: Path) -> None:
     """[backup] on: the release database is backed up before its revisions are applied, and only then."""
     from bot.backup.archive import read_manifest
-    from bot.runtime import open_database
+    from bot.database import open_database
     from tests.harness import make_settings
 
     settings = make_settings(tmp_path)

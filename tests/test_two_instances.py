@@ -6,7 +6,7 @@ Instance "single" runs one process (`--workers 1`), instance "pair" two (`--work
 test also covers the workers of one serve next to another instance; at the end one of the pair's
 workers is SIGKILLed too and its parent starts it again. They can share the data
 directory because on PostgreSQL with the sandbox off `serve` takes its lock shared
-(bot.server.serve.shares_data_dir). The sandbox platform runs here in the test process, so both
+(bot.server.datalock.shares_data_dir). The sandbox platform runs here in the test process, so both
 instances, the killed one's successor included, talk to one platform whose record the test reads.
 
 PostgreSQL only: on SQLite one serve owns the data directory (its own workers share it).
@@ -38,7 +38,7 @@ from PIL import Image
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.runtime import open_database
+from bot.database import open_database
 from bot.sandbox.callbacks import WeComUser
 from bot.sandbox.platform import make_platform_app
 from bot.sandbox.state import PlatformState

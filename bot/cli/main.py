@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Set by `serve --workers N` for the processes it starts (bot.server.supervisor).
     p.add_argument("--worker-of", type=int, metavar="PID", help=argparse.SUPPRESS)
     p.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--platform-url", help=argparse.SUPPRESS)
     p.set_defaults(func=service.serve_command)
 

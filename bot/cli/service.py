@@ -105,8 +105,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     from bot.logs import install_logging
     from bot.preflight import refusal, startup_problems
-    from bot.server.serve import serve, serve_worker
-    from bot.server.supervisor import become_worker, default_workers, supervise
+    from bot.server.supervisor import become_worker, default_workers, supervise, wait_until_ready
     from scheduler.clock import clock_from_spec
 
     settings = load_config(args.config)
@@ -114,6 +113,9 @@ def serve_command(args: argparse.Namespace) -> int:
     clock = clock_from_spec(os.environ.get("WEEKBOT_CLOCK", ""))
     if args.worker_of is not None:  # started by a `serve --workers N` that checked the config
         sock = become_worker(args.worker_of, args.listen_fd)
+        from bot.server.serve import serve_worker  # the app: loaded while the parent migrates
+
+        wait_until_ready(args.worker_of, args.ready_fd)
         install_logging(clock)
         asyncio.run(serve_worker(settings, clock, sock, args.platform_url))
         return 0
@@ -130,6 +132,8 @@ def serve_command(args: argparse.Namespace) -> int:
         raise CommandError("--workers must be at least 1")
     install_logging(clock)
     if workers == 1:
+        from bot.server.serve import serve  # not in the supervisor of N workers: it serves nothing
+
         asyncio.run(serve(settings, clock, host, port))
     else:
         asyncio.run(supervise(settings, clock, host, port, workers, args.config))

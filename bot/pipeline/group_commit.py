@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,6 +107,8 @@ class MessagePipeline:
             .values(reply=bindparam("reply_text"), handled_at=bindparam("handled"))
         )
         self._waiting: list[_Pending] = []
+        # Appended to on the event loop, taken from on the writer thread (see _write).
+        self._waiting_lock = threading.Lock()
         # One batch in flight at a time: on SQLite there is one writer anyway, and on PostgreSQL
         # batches running side by side could take the row locks of the same retried messages in
         # opposite orders and deadlock; one batch at a time fills its transaction instead.
@@ -117,7 +120,8 @@ class MessagePipeline:
         now = self.clock.now()
         pre_reading = await pre_read(self.db, self.dispatcher.deps, msg, now)
         pending = _Pending(msg, now, pre_reading, on_handled, asyncio.get_running_loop().create_future())
-        self._waiting.append(pending)
+        with self._waiting_lock:
+            self._waiting.append(pending)
         if self._writing is None:
             self._writing = asyncio.create_task(self._write_batches())
         # Shielded: a client that hangs up must not cancel the answer the batch will set.
@@ -127,15 +131,31 @@ class MessagePipeline:
         """Write what waits, batch after batch, until nothing waits."""
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-                await self._write(batch)
+                await self._write()
         finally:
             self._writing = None
 
-    async def _write(self, batch: list[_Pending]) -> None:
+    def _take_batch(self) -> list[_Pending]:
+        with self._waiting_lock:
+            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+        return batch
+
+    async def _write(self) -> None:
+        # The batch is taken on the writer thread once this process has its turn at the database
+        # (storage.db: on SQLite the `serve` workers take turns), not before it waits for the turn:
+        # what arrives meanwhile joins this batch rather than waiting for a turn of its own, so
+        # processes taking turns write fewer, fuller batches, a sync and a hand-off each.
+        batch: list[_Pending] = []
+
+        def transaction(session: Session) -> list[str | NotAnswered | None]:
+            if not batch:  # taken once, however often the writer calls this
+                batch.extend(self._take_batch())
+            return self._transaction(session, batch)
+
         try:
-            outcomes = await self.db.run(lambda session: self._transaction(session, batch))
+            outcomes = await self.db.run(transaction)
         except Exception as exc:  # the commit, or a transaction that could not isolate a failure
+            batch = batch or self._take_batch()  # failed before it took its batch: that one fails
             log.exception("a batch of %d inbound messages failed to commit; none acknowledged", len(batch))
             outcomes = [StoreFailed(f"{type(exc).__name__}: {exc}")] * len(batch)
         for pending, outcome in zip(batch, outcomes, strict=True):

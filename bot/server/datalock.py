@@ -23,6 +23,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 LOCK_FILE = "weekbot.lock"
 
@@ -35,6 +39,13 @@ class DataDirBusy(Exception):
             f"the data directory {data_dir} is in use by another weekbot process ({holder}); "
             "stop that one first, or give this one its own WEEKBOT_DATA_DIR"
         )
+
+
+def shares_data_dir(settings: Settings) -> bool:
+    """Whether instances may share the data directory: on PostgreSQL with the sandbox off. On
+    SQLite one `serve` (with its workers) owns the file; a sandbox platform lives in its serve, and
+    a second one would hold other tokens and media."""
+    return not settings.sandbox.enabled and not settings.database_url.startswith("sqlite")
 
 
 @contextmanager

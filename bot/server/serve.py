@@ -1,6 +1,6 @@
 """`weekbot serve`: the webhook app, and with sandbox on, the fake WeChat platform beside it.
 
-One process here; ``--workers N`` runs N of them on one socket (bot.server.supervisor). In every
+One process here; ``--workers N`` runs N of them on one port (bot.server.supervisor). In every
 process the duties that must run once per deployment start only when it wins the leader lock
 (bot.server.leader); until then it serves HTTP alone.
 """
@@ -22,10 +22,11 @@ from bot.config import Settings
 from bot.dashboard import dashboard_app
 from bot.runtime import Runtime
 from bot.sandbox.chat_page import ChatPage, chat_page_app
-from bot.sandbox.platform import make_platform_app, sandboxed
+from bot.sandbox.platform import sandboxed
 from bot.sandbox.state import PlatformState
-from bot.server.datalock import hold_data_dir
+from bot.server.datalock import hold_data_dir, shares_data_dir
 from bot.server.leader import Leadership, Role
+from bot.server.sandbox_site import start_sandbox
 from bot.web.app import build_app
 from bot.web.connections import start_site
 from bot.workers.background import open_background
@@ -59,22 +60,6 @@ def web_app_for(runtime: Runtime, platform: PlatformState | None) -> tuple[web.A
         return web_app(runtime), None
     page = ChatPage(runtime.settings, runtime.deps, platform, runtime.clock)
     return web_app(runtime, sandbox_page=chat_page_app(page)), page
-
-
-def shares_data_dir(settings: Settings) -> bool:
-    """Whether instances may share the data directory: on PostgreSQL with the sandbox off. On
-    SQLite one `serve` (with its workers) owns the file; a sandbox platform lives in its serve, and
-    a second one would hold other tokens and media."""
-    return not settings.sandbox.enabled and not settings.database_url.startswith("sqlite")
-
-
-async def start_sandbox(settings: Settings, clock: Clock, stack: AsyncExitStack) -> tuple[str, PlatformState]:
-    """The sandbox WeChat platform, until ``stack`` closes; its URL and its state."""
-    # The platform keeps the bot's time, so token expiry and duplicate checks agree with it.
-    state = PlatformState(settings.channels.wecom, settings.channels.mp, clock=clock)
-    platform_url = await start_site(make_platform_app(state), settings.sandbox.host, settings.sandbox.port, stack)
-    log.info("sandbox WeChat platform on %s", platform_url)
-    return platform_url, state
 
 
 async def serve(settings: Settings, clock: Clock, host: str, port: int) -> None:
