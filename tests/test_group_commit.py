@@ -41,6 +41,7 @@ class GatedDispatcher:
         self.real, self.deps = real, real.deps
         self.release = threading.Event()
         self.sessions: dict[str, Session] = {}
+        self.handled: list[str] = []  # texts in the order they were handled
         self.fail_commit = False
         self.breaks = True  # False: the fault behind BROKEN is gone
         event.listen(engine, "commit", self._commit)
@@ -55,6 +56,7 @@ class GatedDispatcher:
         self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
     ) -> Reply:
         self.sessions[msg.text] = session
+        self.handled.append(msg.text)
         if GATE in msg.text:
             assert self.release.wait(30)
         reply = self.real.handle(session, msg, now, message_id, pre_reading)
@@ -216,3 +218,22 @@ async def test_a_report_after_an_unbinding_in_its_own_batch_is_read_with_the_bin
     assert filed == [1099]  # the GATE report only: after 解绑 the sender is a stranger
     assert (stored_texts(bot)["解绑"].reply or "").startswith("已解除")
     assert "绑定" in (stored_texts(bot)[report(6)].reply or "")
+
+
+async def test_a_batch_is_handled_sender_by_sender_each_senders_messages_in_order(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes' batches on PostgreSQL then lock each sender's rows in one order (a deadlock
+    on the dialog state between two workers answered a report 503 under the bench's load)."""
+    await bot.bound("zzz", "市商务局")
+    gate = gated(bot, monkeypatch)
+    later, first = bot.wecom("zzz"), bot.wecom(LIAISON)
+    sent = [(later, report(1)), (first, report(2)), (later, report(3)), (first, report(4))]
+    xmls = [
+        user.xml(bot.clock.now(), "text", {"Content": body}, msg_id=7501 + n) for n, (user, body) in enumerate(sent)
+    ]
+    answers = await deliver_in_one_batch(bot, gate, xmls, 7500)
+    assert [status for status, _ in answers] == [200, 200, 200, 200]
+    assert gate.handled[-4:] == [report(2), report(4), report(1), report(3)]
+    # Each answer is its own message's reply, whatever the order they were handled in.
+    assert all(str(101 + n) in (reply or "") for n, (_, reply) in enumerate(answers))

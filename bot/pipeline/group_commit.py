@@ -179,10 +179,15 @@ class MessagePipeline:
                 driver.rollback()
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         stored = self._store_batch(session, batch)
-        outcomes: list[str | NotAnswered | None] = []
+        outcomes: list[str | NotAnswered | None] = [None] * len(batch)
         answered: dict[str, str | None] = {}  # a message this batch handled, by dedupe_key
         replies: list[dict[str, object]] = []
-        for pending in batch:
+        # Handled sender by sender (a sender's own messages keep their order): on PostgreSQL the
+        # batches of two processes then take each sender's rows (dialog state, binding) in one
+        # order, and cannot deadlock on them.
+        by_sender = sorted(range(len(batch)), key=lambda i: (batch[i].msg.channel, batch[i].msg.user_id))
+        for index in by_sender:
+            pending = batch[index]
             key = pending.msg.dedupe_key
             row = stored[key]
             if isinstance(row, StoreFailed):
@@ -195,7 +200,7 @@ class MessagePipeline:
                 outcome = self._handle(session, pending, row, replies)
                 if not isinstance(outcome, NotAnswered):
                     answered[key] = outcome or None
-            outcomes.append(outcome)
+            outcomes[index] = outcome
         # The replies of the batch in one statement, in its transaction: a message is handled
         # (its reply stored) exactly when its handling's writes commit.
         if replies:
