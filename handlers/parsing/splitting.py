@@ -125,9 +125,8 @@ def split_activities(found: Found) -> list[Segment]:
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
         # (Looked for whatever the count: a time with a place of its own opens an activity below.)
-        timed = _TIME_OPENER.match(found.masked, clause.start) is not None or bool(
-            segments and opens_new_day(clause, segments, found)
-        )
+        new_day = bool(segments) and opens_new_day(clause, segments, found)
+        timed = _TIME_OPENER.match(found.masked, clause.start) is not None or new_day
         placed = found.locations.first(clause.start, clause.end) is not None
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
             opener = weakest
@@ -143,7 +142,6 @@ def split_activities(found: Found) -> list[Segment]:
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
         # a new activity on weak words alone.
         # "…发了四百多份 完了昨天又在友谊大街…接着搞": a new day at a place of its own, too.
-        new_day = bool(segments) and opens_new_day(clause, segments, found)
         if strong is None and new_day and (clause.sentence_start or placed):
             opener = weakest
         # "今天两场活动：上午…；下午…": a lead-in with no trigger and no count field opens nothing.
