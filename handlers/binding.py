@@ -14,13 +14,14 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam, exists, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
 from handlers.router import Context, Sender, UnitRef
 from scheduler.campaign import UnitKind
+from storage.dialogs import DialogState
 from storage.engine import table_of
 from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
@@ -74,10 +75,15 @@ def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
 # Statements on the webhook's hot path are built once: SQLAlchemy then skips constructing and
 # cache-keying them per message (about half the cost of a simple query).
 _INSERT_AUDIT = insert(table_of(AuditLog))  # the Core table: no ORM bulk-insert machinery
-_LIAISONS, _UNITS = table_of(Liaison), table_of(Unit)
+_LIAISONS, _UNITS, _DIALOGS = table_of(Liaison), table_of(Unit), table_of(DialogState)
+# Whether a question is open for the sender, in the same SELECT: most messages come with none, and
+# then the dialog's own look-up is skipped (see dispatcher.identify).
+_ASKED = exists().where(_DIALOGS.c.channel == _LIAISONS.c.channel, _DIALOGS.c.user_id == _LIAISONS.c.user_id)
 # Core, plain values: the ORM's load of the two rows cost five times the SELECT.
 _SENDER_BY_USER = (
-    core_select(_LIAISONS.c.id, _LIAISONS.c.role, _LIAISONS.c.last_seen_at, _UNITS.c.id, _UNITS.c.name)
+    core_select(
+        _LIAISONS.c.id, _LIAISONS.c.role, _LIAISONS.c.last_seen_at, _UNITS.c.id, _UNITS.c.name, _ASKED.label("asked")
+    )
     .join_from(_LIAISONS, _UNITS, _LIAISONS.c.unit_id == _UNITS.c.id)
     .where(
         _LIAISONS.c.channel == bindparam("channel"),
@@ -162,12 +168,18 @@ def end_binding(session: Session, liaison: Liaison) -> None:
 def load_sender(session: Session, channel: str, user_id: str) -> Sender | None:
     """The sender's binding, read now in the session's transaction (never a cached answer: the
     desk or another process may have re-bound or unbound them since the last message)."""
+    return read_sender(session, channel, user_id)[0]
+
+
+def read_sender(session: Session, channel: str, user_id: str) -> tuple[Sender | None, bool]:
+    """The sender's binding (as ``load_sender``), and whether a question may be open for them:
+    False only when the bound sender has none (a stranger's dialog is looked up as usual)."""
     session.flush()  # as the ORM's autoflush would: the SELECT sees what this session changed
     row = session.connection().execute(_SENDER_BY_USER, {"channel": channel, "user_id": user_id}).first()
     if row is None:
-        return None
-    liaison_id, role, last_seen_at, unit_id, unit_name = row
-    return Sender(liaison_id, role, last_seen_at, UnitRef(unit_id, unit_name))
+        return None, True
+    liaison_id, role, last_seen_at, unit_id, unit_name, asked = row
+    return Sender(liaison_id, role, last_seen_at, UnitRef(unit_id, unit_name)), bool(asked)
 
 
 def load_liaison(session: Session, channel: str, user_id: str) -> tuple[Liaison | None, Unit | None]:

@@ -18,7 +18,7 @@ from handlers import (
     photos,
     report_routes,
 )
-from handlers.binding import automatic_grant, bind, load_sender
+from handlers.binding import automatic_grant, bind, read_sender
 from handlers.deps import Deps
 from handlers.inbound import Inbound
 from handlers.menu_clicks import route_menu_clicks
@@ -29,7 +29,9 @@ from storage.models import Via
 
 def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
     """Attach the sender's binding; bind configured WeCom userids on first contact."""
-    ctx.sender = load_sender(ctx.session, ctx.msg.channel, ctx.msg.user_id)
+    ctx.sender, asked = read_sender(ctx.session, ctx.msg.channel, ctx.msg.user_id)
+    if not asked:  # no question open: routes asking for one need not look it up
+        ctx.dialog, ctx.dialog_loaded = None, True
     just_bound = False
     if ctx.sender is None:
         grant = automatic_grant(ctx.deps, ctx.msg.channel, ctx.msg.user_id)

@@ -48,7 +48,8 @@ _INSERT_ACTIVITY = insert(table_of(Activity)).returning(table_of(Activity).c.id)
 
 
 def record_activities(ctx: Context, unit: UnitRef, parsed: tuple[ParsedActivity, ...]) -> list[Activity]:
-    """Insert one record per parsed activity; return them, with their ids, for the reply."""
+    """Insert one record per parsed activity; return them, with their ids, for the reply (detached
+    snapshots: to change a record, load it)."""
     records = []
     for item in parsed:
         values = {
@@ -67,7 +68,9 @@ def record_activities(ctx: Context, unit: UnitRef, parsed: tuple[ParsedActivity,
             **{f: getattr(item, f) for f in COUNT_FIELDS},
         }
         activity_id = ctx.session.connection().execute(_INSERT_ACTIVITY, values).scalar_one()
-        records.append(Activity(id=activity_id, **values))
+        # A snapshot for the reply, never added to the session: model_construct skips the
+        # instrumented __init__, a seventh of the writer's time per report.
+        records.append(Activity.model_construct(id=activity_id, **values))
     for activity in records:
         audit(ctx, "activity.create", f"activity:{activity.id}", unit=unit.name)
     if records:
