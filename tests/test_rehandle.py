@@ -61,6 +61,11 @@ async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
         yield harness
 
 
+# The writer tries a message twice before it gives up on it: in the batch's one savepoint, then, the
+# batch rolled back, in a savepoint of its own (bot.pipeline.group_commit).
+TRIES_PER_DELIVERY = 2
+
+
 def faulty(bot: Harness, monkeypatch: pytest.MonkeyPatch, failures: int) -> FaultyDispatcher:
     pipeline = bot.runtime.pipeline
     fault = FaultyDispatcher(pipeline.dispatcher, failures)
@@ -87,7 +92,7 @@ async def post_report(bot: Harness, msg_id: int) -> tuple[int, str | None]:
 async def test_a_failed_handling_is_answered_503_and_the_retry_handles_it_once(
     bot: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fault = faulty(bot, monkeypatch, failures=1)
+    fault = faulty(bot, monkeypatch, failures=TRIES_PER_DELIVERY)
     status, _ = await post_report(bot, msg_id=7001)
     assert status == 503  # not 200: WeChat retries
     [stored], activities = report_rows(bot)
@@ -98,6 +103,17 @@ async def test_a_failed_handling_is_answered_503_and_the_retry_handles_it_once(
     assert status == 200 and again == reply
     [handled], [activity] = report_rows(bot)
     assert handled.id == stored.id and handled.handled_at is not None and activity.materials == 200
+    assert fault.calls == TRIES_PER_DELIVERY + 1
+
+
+async def test_a_failure_that_passes_is_handled_in_the_same_delivery_once(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fault = faulty(bot, monkeypatch, failures=1)  # the batch's pass fails; the message's own pass does not
+    status, reply = await post_report(bot, msg_id=7003)
+    assert status == 200 and reply and "新华路商圈" in reply
+    [handled], [activity] = report_rows(bot)  # the failed pass's writes were rolled back: one activity
+    assert handled.handled_at is not None and activity.materials == 200
     assert fault.calls == 2
 
 
@@ -105,7 +121,7 @@ async def test_the_background_rehandler_handles_what_wechat_gave_up_on_and_pushe
     bot: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rehandler, sender = rehandler_and_sender(bot)
-    fault = faulty(bot, monkeypatch, failures=4)  # the first delivery and WeChat's three retries
+    fault = faulty(bot, monkeypatch, failures=4 * TRIES_PER_DELIVERY)  # the first delivery and three retries
     for _ in range(4):
         assert (await post_report(bot, msg_id=7002))[0] == 503
     assert await rehandler.run_once() == 0  # within the grace period: WeChat may still retry

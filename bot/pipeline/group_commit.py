@@ -2,8 +2,9 @@
 
 Group commit. Messages that arrive while the writer is busy wait together; the writer takes them
 all (up to ``max_batch``) into one transaction: the messages are inserted by one statement in a
-SAVEPOINT (each in its own if that fails), each is handled in a savepoint of its own, the replies
-are stored by one statement, and the batch commits once. A commit returns only when it is on disk
+SAVEPOINT (each in its own if that fails), they are handled in one savepoint (if any handling fails,
+that is rolled back and each message is handled again in a savepoint of its own), the replies are
+stored by one statement, and the batch commits once. A commit returns only when it is on disk
 (storage.db: SQLite synchronous=FULL, PostgreSQL synchronous_commit=on), and no request is answered
 before its batch's commit returned: every acknowledged message, and what handling it wrote, is
 durable, while one sync serves the whole batch. With one message in flight the batch is that message
@@ -167,7 +168,7 @@ class MessagePipeline:
                 pending.answer.set_result(outcome)
 
     def _transaction(self, session: Session, batch: list[_Pending]) -> list[str | NotAnswered | None]:
-        """Every message of the batch, each isolated in savepoints; Database.run commits after."""
+        """Every message of the batch, a failure kept to its own message; Database.run commits after."""
         if self.db.is_sqlite:
             # The sqlite3 module begins a transaction only before a data change, not before a
             # SAVEPOINT, so releasing the first savepoint would commit on its own. IMMEDIATE: the
@@ -179,6 +180,29 @@ class MessagePipeline:
                 driver.rollback()
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         stored = self._store_batch(session, batch)
+        # Handling, optimistically: the whole batch in one savepoint. Handling almost never fails,
+        # and a savepoint per message costs two statements each (two round trips on PostgreSQL).
+        # If a message's handling does fail, the batch's handling is rolled back and done again,
+        # each message in its own savepoint, so the failure stays with its message.
+        savepoint = session.begin_nested()
+        try:
+            outcomes, replies = self._handle_batch(session, batch, stored, isolated=False)
+            savepoint.commit()
+        except Exception:
+            savepoint.rollback()  # if even this fails the transaction is broken: the whole batch fails
+            log.info("handling a batch of %d failed; again, each message in its own savepoint", len(batch))
+            outcomes, replies = self._handle_batch(session, batch, stored, isolated=True)
+        # The replies of the batch in one statement, in its transaction: a message is handled
+        # (its reply stored) exactly when its handling's writes commit.
+        if replies:
+            session.connection().execute(self._set_reply, replies)
+        return outcomes
+
+    def _handle_batch(
+        self, session: Session, batch: list[_Pending], stored: dict[str, _Stored | StoreFailed], *, isolated: bool
+    ) -> tuple[list[str | NotAnswered | None], list[dict[str, object]]]:
+        """Every message's outcome, and the reply updates of those handled now. ``isolated``: each
+        message in its own savepoint (a failure becomes its HandlingFailed); otherwise a failure raises."""
         outcomes: list[str | NotAnswered | None] = [None] * len(batch)
         answered: dict[str, str | None] = {}  # a message this batch handled, by dedupe_key
         replies: list[dict[str, object]] = []
@@ -197,15 +221,12 @@ class MessagePipeline:
             elif row.handled:  # a retry, a replay, or a retry that waited for the first
                 outcome = row.reply or None
             else:
-                outcome = self._handle(session, pending, row, replies)
+                handle = self._handle_isolated if isolated else self._handle
+                outcome = handle(session, pending, row, replies)
                 if not isinstance(outcome, NotAnswered):
                     answered[key] = outcome or None
             outcomes[index] = outcome
-        # The replies of the batch in one statement, in its transaction: a message is handled
-        # (its reply stored) exactly when its handling's writes commit.
-        if replies:
-            session.connection().execute(self._set_reply, replies)
-        return outcomes
+        return outcomes, replies
 
     def _store_batch(self, session: Session, batch: list[_Pending]) -> dict[str, _Stored | StoreFailed]:
         """Insert the batch's messages (once each); every dedupe_key's stored row, whether this
@@ -283,18 +304,24 @@ class MessagePipeline:
 
     def _handle(
         self, session: Session, pending: _Pending, row: _Stored, replies: list[dict[str, object]]
+    ) -> str | None:
+        """Handle a stored, unhandled message; its reply update joins ``replies``."""
+        reply = self.dispatcher.handle(session, pending.msg, row.received_at, row.message_id, pending.pre_reading)
+        if pending.on_handled is not None:
+            pending.on_handled(session, row.message_id, reply)
+        replies.append({"message_id": row.message_id, "reply_text": reply or "", "handled": row.received_at})
+        return reply
+
+    def _handle_isolated(
+        self, session: Session, pending: _Pending, row: _Stored, replies: list[dict[str, object]]
     ) -> str | NotAnswered | None:
-        """Handle a stored, unhandled message in its own savepoint; its reply update joins ``replies``."""
-        msg = pending.msg
+        """``_handle`` in its own savepoint: a failure rolls back this message's writes only."""
         savepoint = session.begin_nested()
         try:
-            reply = self.dispatcher.handle(session, msg, row.received_at, row.message_id, pending.pre_reading)
-            if pending.on_handled is not None:
-                pending.on_handled(session, row.message_id, reply)
+            reply = self._handle(session, pending, row, replies)
             savepoint.commit()
         except Exception as exc:
             savepoint.rollback()
-            log.exception("handling %s failed; stored unhandled", msg.dedupe_key)
+            log.exception("handling %s failed; stored unhandled", pending.msg.dedupe_key)
             return HandlingFailed(f"{type(exc).__name__}: {exc}")
-        replies.append({"message_id": row.message_id, "reply_text": reply or "", "handled": row.received_at})
         return reply
