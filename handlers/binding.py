@@ -13,15 +13,15 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, exists, insert
+from sqlalchemy import Row, bindparam, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from handlers.deps import Deps
 from handlers.router import Context, Sender, UnitRef
 from scheduler.campaign import UnitKind
-from storage.dialogs import DialogState
 from storage.engine import table_of
 from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
@@ -75,20 +75,15 @@ def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
 # Statements on the webhook's hot path are built once: SQLAlchemy then skips constructing and
 # cache-keying them per message (about half the cost of a simple query).
 _INSERT_AUDIT = insert(table_of(AuditLog))  # the Core table: no ORM bulk-insert machinery
-_LIAISONS, _UNITS, _DIALOGS = table_of(Liaison), table_of(Unit), table_of(DialogState)
-# Whether a question is open for the sender, in the same SELECT: most messages come with none, and
-# then the dialog's own look-up is skipped (see dispatcher.identify).
-_ASKED = exists().where(_DIALOGS.c.channel == _LIAISONS.c.channel, _DIALOGS.c.user_id == _LIAISONS.c.user_id)
+LIAISONS, _UNITS = table_of(Liaison), table_of(Unit)
 # Core, plain values: the ORM's load of the two rows cost five times the SELECT.
-_SENDER_BY_USER = (
-    core_select(
-        _LIAISONS.c.id, _LIAISONS.c.role, _LIAISONS.c.last_seen_at, _UNITS.c.id, _UNITS.c.name, _ASKED.label("asked")
-    )
-    .join_from(_LIAISONS, _UNITS, _LIAISONS.c.unit_id == _UNITS.c.id)
+SENDER_BY_USER = (
+    core_select(LIAISONS.c.id, LIAISONS.c.role, LIAISONS.c.last_seen_at, _UNITS.c.id, _UNITS.c.name)
+    .join_from(LIAISONS, _UNITS, LIAISONS.c.unit_id == _UNITS.c.id)
     .where(
-        _LIAISONS.c.channel == bindparam("channel"),
-        _LIAISONS.c.user_id == bindparam("user_id"),
-        _LIAISONS.c.role != Role.UNBOUND,
+        LIAISONS.c.channel == bindparam("channel"),
+        LIAISONS.c.user_id == bindparam("user_id"),
+        LIAISONS.c.role != Role.UNBOUND,
     )
 )
 
@@ -168,18 +163,15 @@ def end_binding(session: Session, liaison: Liaison) -> None:
 def load_sender(session: Session, channel: str, user_id: str) -> Sender | None:
     """The sender's binding, read now in the session's transaction (never a cached answer: the
     desk or another process may have re-bound or unbound them since the last message)."""
-    return read_sender(session, channel, user_id)[0]
-
-
-def read_sender(session: Session, channel: str, user_id: str) -> tuple[Sender | None, bool]:
-    """The sender's binding (as ``load_sender``), and whether a question may be open for them:
-    False only when the bound sender has none (a stranger's dialog is looked up as usual)."""
     session.flush()  # as the ORM's autoflush would: the SELECT sees what this session changed
-    row = session.connection().execute(_SENDER_BY_USER, {"channel": channel, "user_id": user_id}).first()
-    if row is None:
-        return None, True
-    liaison_id, role, last_seen_at, unit_id, unit_name, asked = row
-    return Sender(liaison_id, role, last_seen_at, UnitRef(unit_id, unit_name)), bool(asked)
+    row = session.connection().execute(SENDER_BY_USER, {"channel": channel, "user_id": user_id}).first()
+    return sender_of(row) if row is not None else None
+
+
+def sender_of(row: Row[Any]) -> Sender:
+    """The Sender in a row that starts with SENDER_BY_USER's columns."""
+    liaison_id, role, last_seen_at, unit_id, unit_name = row[:5]
+    return Sender(liaison_id, role, last_seen_at, UnitRef(unit_id, unit_name))
 
 
 def load_liaison(session: Session, channel: str, user_id: str) -> tuple[Liaison | None, Unit | None]:

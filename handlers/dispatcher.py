@@ -18,7 +18,8 @@ from handlers import (
     photos,
     report_routes,
 )
-from handlers.binding import automatic_grant, bind, read_sender
+from handlers.arrival import read_arrival
+from handlers.binding import automatic_grant, bind
 from handlers.deps import Deps
 from handlers.inbound import Inbound
 from handlers.menu_clicks import route_menu_clicks
@@ -29,8 +30,10 @@ from storage.models import Via
 
 def identify(ctx: Context, call_next: Callable[[Context], Reply]) -> Reply:
     """Attach the sender's binding; bind configured WeCom userids on first contact."""
-    ctx.sender, asked = read_sender(ctx.session, ctx.msg.channel, ctx.msg.user_id)
-    if not asked:  # no question open: routes asking for one need not look it up
+    photo_window = timedelta(minutes=ctx.deps.photo_window_minutes)
+    arrival = read_arrival(ctx.session, ctx.msg.channel, ctx.msg.user_id, ctx.now, photo_window)
+    ctx.sender, ctx.photos_waiting = arrival.sender, arrival.photos_waiting
+    if not arrival.asked:  # no question open: routes asking for one need not look it up
         ctx.dialog, ctx.dialog_loaded = None, True
     just_bound = False
     if ctx.sender is None:

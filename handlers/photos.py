@@ -29,7 +29,7 @@ LIVE = (PhotoStatus.PENDING, PhotoStatus.READY)
 _PHOTOS = table_of(Photo)
 
 
-def _waiting(liaison: Any, since: Any) -> ColumnElement[bool]:
+def waiting_photos(liaison: Any, since: Any) -> ColumnElement[bool]:
     """A liaison's live photos attached to no record, received since ``since``: one condition for
     the 图 N query and the hot path's UPDATE (which passes bind parameters)."""
     return and_(
@@ -78,28 +78,25 @@ def unattached_photos(ctx: Context, within: timedelta) -> list[Photo]:
     """The sender's photos not yet attached to a record, received within `within`, oldest first."""
     if ctx.liaison is None:
         return []
-    waiting = select(Photo).where(_waiting(ctx.liaison.id, ctx.now - within)).order_by(col(Photo.id))
+    waiting = select(Photo).where(waiting_photos(ctx.liaison.id, ctx.now - within)).order_by(col(Photo.id))
     return list(ctx.session.exec(waiting).all())
 
 
-# Run for every report on the webhook's hot path, so built once, in Core. Almost every report
-# finds no photo waiting: a SELECT of one key says so for less than the UPDATE costs.
-_ANY_WAITING = select(_PHOTOS.c.id).where(_waiting(bindparam("liaison"), bindparam("since"))).limit(1)
+# Run for reports on the webhook's hot path, so built once, in Core.
 _ATTACH_WAITING = (
-    update(_PHOTOS).where(_waiting(bindparam("liaison"), bindparam("since"))).values(activity_id=bindparam("record"))
+    update(_PHOTOS)
+    .where(waiting_photos(bindparam("liaison"), bindparam("since")))
+    .values(activity_id=bindparam("record"))
 )
 
 
 def attach_waiting_photos(ctx: Context, record: Activity) -> int:
     """Attach the sender's photos still waiting within the window to ``record``."""
-    if ctx.sender is None:
+    if ctx.sender is None or not ctx.photos_waiting:  # almost every report: none (handlers.arrival)
         return 0
     since = ctx.now - timedelta(minutes=ctx.deps.photo_window_minutes)
-    waiting = {"liaison": ctx.sender.liaison_id, "since": since}
-    connection = ctx.session.connection()
-    if connection.execute(_ANY_WAITING, waiting).first() is None:
-        return 0
-    return int(connection.execute(_ATTACH_WAITING, waiting | {"record": record.id}).rowcount)
+    waiting = {"liaison": ctx.sender.liaison_id, "since": since, "record": record.id}
+    return int(ctx.session.connection().execute(_ATTACH_WAITING, waiting).rowcount)
 
 
 @router.message(Command("图", "图片"))

@@ -113,6 +113,7 @@ class Context:
     # The sender's dialog row once looked up (handlers.dialog.current); None: there is none.
     dialog: DialogState | None = None
     dialog_loaded: bool = False
+    photos_waiting: bool = True  # False: the sender has no photo waiting to attach (handlers.arrival)
     _liaison: Liaison | None = None  # the sender's row, once loaded (the liaison property)
 
     def take(self, found: Found) -> None:
