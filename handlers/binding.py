@@ -96,7 +96,8 @@ def write_audit(session: Session, at: datetime, actor: str, action: str, target:
     """One audit row; the chat's ``audit`` and the desk (actor ``web:…``) both write through here."""
     # A plain INSERT: audit rows are never read back in the same request, and skipping the ORM's
     # unit of work keeps the webhook's hot path short.
-    session.execute(_INSERT_AUDIT, {"at": at, "actor": actor, "action": action, "target": target, "detail": detail})
+    values = {"at": at, "actor": actor, "action": action, "target": target, "detail": detail}
+    session.connection().execute(_INSERT_AUDIT, values)  # on the connection: no ORM execution to set up
 
 
 def too_many_failures(ctx: Context) -> bool:

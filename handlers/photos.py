@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, update
 from sqlmodel import col, select
 
 from handlers.inbound import MessageKind
@@ -35,7 +35,8 @@ def waiting_photos(liaison: Any, since: Any) -> ColumnElement[bool]:
     return and_(
         _PHOTOS.c.liaison_id == liaison,
         _PHOTOS.c.activity_id.is_(None),
-        _PHOTOS.c.status.in_([str(status) for status in LIVE]),
+        # Not IN (…): an IN list is expanded into the SQL at every execution; equalities are compiled once.
+        or_(*(_PHOTOS.c.status == str(status) for status in LIVE)),
         _PHOTOS.c.created_at >= since,
     )
 
