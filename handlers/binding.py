@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
@@ -169,7 +170,7 @@ def load_sender(session: Session, channel: str, user_id: str) -> Sender | None:
     return sender_of(row) if row is not None else None
 
 
-def sender_of(row: Row[Any]) -> Sender:
+def sender_of(row: Sequence[Any]) -> Sender:
     """The Sender in a row that starts with SENDER_BY_USER's columns."""
     liaison_id, role, last_seen_at, unit_id, unit_name = row[:5]
     return Sender(liaison_id, role, last_seen_at, UnitRef(unit_id, unit_name))

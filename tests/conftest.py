@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from bot.config import Settings, load_config
 from tests import backends
@@ -45,3 +47,11 @@ def module_backend(request: pytest.FixtureRequest) -> str | None:
 
 def _database_for(request: pytest.FixtureRequest) -> str | None:
     return request.getfixturevalue("postgres_server").new_database() if request.param == "postgresql" else None
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, object]:
+    """Tests marked ``both_loops`` run on asyncio's loop and on uvloop's, which `weekbot serve`
+    runs (bot.cli.service); the rest on asyncio's."""
+    if item.get_closest_marker("both_loops"):
+        return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}

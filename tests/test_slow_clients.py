@@ -22,6 +22,8 @@ LIMIT_SECONDS = 1.0
 MAX_CONNECTIONS = 4
 CLOSED_WITHIN = 10.0  # generous: the point is "closed", not "closed on the dot"
 
+pytestmark = pytest.mark.both_loops  # `weekbot serve` runs uvloop; the connection guard must hold on both
+
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[str, int]]:
