@@ -16,7 +16,8 @@
   serving processes on one port, bot.supervisor), on SQLite and, with --database-url, PostgreSQL.
 
 Every request is a distinct message with its own MsgId, sealed before the clock starts; the load
-(N keep-alive clients on loopback) runs from a separate process. Lines: req/s, p50/p99 at N clients
+(N keep-alive clients on loopback) runs from a separate process, on asyncio's loop; the servers in
+this process (echo, weekbot in process) run on uvloop, as `weekbot serve` does. Lines: req/s, p50/p99 at N clients
 with the ratios to echo and WeRoBot; the same with one client (latency when nothing queues); and
 image callbacks (a photo message: stored, a download job queued, answered). Every answer of
 WeRoBot and weekbot must be an encrypted reply, and a sample of each run is decrypted and read
@@ -46,6 +47,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import uvloop
 from aiohttp import web
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
@@ -451,4 +453,4 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default="", help="an empty PostgreSQL database (default: SQLite only)")
     parser.add_argument("--workers", type=int, default=0, help="also run `weekbot serve --workers N` (0: not)")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.clients, args.database_url, args.workers))
+    uvloop.run(main(args.requests, args.clients, args.database_url, args.workers))
