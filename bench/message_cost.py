@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 # Run as a script, so bench/ is on the path: the bench's own sealed requests.
-from webhook import CREATED, ROOT, wecom_requests
+from webhook_load import CREATED, ROOT, wecom_requests
 
 from bot.config import load_config
 from bot.pipeline.group_commit import _Pending

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from webhook import report as webhook_report  # bench/ is this script's directory, first on the path
+from webhook_load import report as webhook_report  # bench/ is this script's directory, first on the path
 
 from bot.config import load_config
 from handlers.parsing import Reading, parse_report

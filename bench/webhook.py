@@ -17,8 +17,10 @@
 
 Every request is a distinct message with its own MsgId, sealed before the clock starts; the load
 (N keep-alive clients on loopback) runs from a separate process, on asyncio's loop; the servers in
-this process (echo, weekbot in process) run on uvloop, as `weekbot serve` does. Lines: req/s, p50/p99 at N clients
-with the ratios to echo and WeRoBot; the same with one client (latency when nothing queues); and
+this process (echo, weekbot in process) run on uvloop, as `weekbot serve` does. Lines: req/s,
+p50/p99 at N clients, the server's CPU per request (its own processes, read from /proc: a figure
+other work on the machine barely moves; PostgreSQL's own work is not in it) and the ratios to echo
+and WeRoBot; the same with one client (latency when nothing queues); and
 image callbacks (a photo message: stored, a download job queued, answered). Every answer of
 WeRoBot and weekbot must be an encrypted reply, and a sample of each run is decrypted and read
 (WeRoBot echoes the text, weekbot records the report with its place): a server that answers 200
@@ -30,20 +32,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import multiprocessing as mp
 import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -51,23 +49,29 @@ import uvloop
 from aiohttp import web
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
+from webhook_load import (
+    PLACES,
+    ROOT,
+    AnswerCheck,
+    CpuClock,
+    mp_requests,
+    process_tree_cpu,
+    report,
+    run_load,
+    wecom_requests,
+)
 
 from bot.config import Settings, load_config
 from bot.runtime import Runtime, make_deps
-from bot.sandbox.callbacks import MpSealer, WeComSealer, WeComUser, message_xml, reply_content
+from bot.sandbox.callbacks import MpSealer, WeComSealer, WeComUser
 from bot.server.serve import web_app
 from bot.web.connections import start_site
 from handlers.binding import code_table
-from scheduler.clock import TZ, SystemClock
+from scheduler.clock import SystemClock
 from storage.db import Database
 from storage.models import Activity, InboundMessage
 
-ROOT = Path(__file__).resolve().parent.parent
 WEROBOT_VENV = ROOT / "bench" / ".venv-werobot"
-PLACES = ["新华路商圈", "朝阳大街", "市图书馆", "龙城区长宝社区", "市政务服务中心", "建平县城广场"]
-KINDS = ["开展集中宣传，发放资料{n}份，咨询{m}人次", "举办商标知识讲座，参加{m}人", "走访{k}家企业开展上门指导"]
-CREATED = datetime(2026, 4, 22, 18, 0, tzinfo=TZ)
-Request = tuple[dict[str, str], bytes]
 
 WEROBOT_SERVER = """
 import logging
@@ -93,125 +97,6 @@ waitress.serve(robot.wsgi, host="127.0.0.1", port=int(port), _quiet=True)
 """
 
 
-def report(i: int) -> str:
-    kind = KINDS[i % len(KINDS)].format(n=100 + i % 900, m=10 + i % 90, k=1 + i % 9)
-    return f"今天在{PLACES[i % len(PLACES)]}{kind}"
-
-
-def fields_for(i: int, photo: bool) -> tuple[str, dict[str, object]]:
-    if photo:
-        return "image", {"PicUrl": "http://127.0.0.1/unused.jpg", "MediaId": f"bench-media-{i}", "MsgId": i}
-    return "text", {"Content": report(i), "MsgId": i}
-
-
-def wecom_requests(settings: Settings, first: int, count: int, users: list[str], photo: bool = False) -> list[Request]:
-    cfg = settings.channels.wecom
-    sealer = WeComSealer(cfg)
-    out = []
-    for i in range(first, first + count):
-        msg_type, fields = fields_for(i, photo)
-        fields["AgentID"] = cfg.agent_id
-        xml = message_xml(cfg.corp_id, users[i % len(users)], CREATED + timedelta(seconds=i), msg_type, fields)
-        sealed = sealer.seal(xml, 1776852000 + i, f"n{i}")
-        out.append((sealed.query, sealed.body.encode()))
-    return out
-
-
-def mp_requests(settings: Settings, first: int, count: int, photo: bool = False) -> list[Request]:
-    cfg = settings.channels.mp
-    sealer = MpSealer(cfg)
-    out = []
-    for i in range(first, first + count):
-        msg_type, fields = fields_for(i, photo)
-        xml = message_xml(cfg.app_id, f"openid{i % 26}", CREATED + timedelta(seconds=i), msg_type, fields)
-        sealed = sealer.seal(xml, 1776852000 + i, f"n{i}")
-        out.append((sealed.query, sealed.body.encode()))
-    return out
-
-
-async def _load(url: str, requests: list[Request], clients: int) -> tuple[float, list[float], list[str]]:
-    queue = list(reversed(range(len(requests))))
-    latencies: list[float] = []
-    answers = [""] * len(requests)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http:
-
-        async def worker() -> None:
-            while queue:
-                position = queue.pop()
-                query, body = requests[position]
-                start = time.perf_counter()
-                async with http.post(url, params=query, data=body) as resp:
-                    answers[position] = (await resp.read()).decode()
-                    if resp.status != 200:
-                        raise RuntimeError(f"{url}: HTTP {resp.status}")
-                latencies.append(time.perf_counter() - start)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        return time.perf_counter() - began, latencies, answers
-
-
-def _load_process(url: str, requests: list[Request], clients: int, out: mp.Queue) -> None:
-    out.put(asyncio.run(_load(url, requests, clients)))
-
-
-async def run_load(url: str, requests: list[Request], clients: int, check: AnswerCheck | None = None) -> Stats:
-    """The load from a separate process; then, if ``check`` is given, the answers checked: every
-    one an encrypted reply, and a sample of them decrypted and read (not merely HTTP 200)."""
-    ctx = mp.get_context("fork")
-    out: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_load_process, args=(url, requests, clients, out))
-    proc.start()
-    elapsed, latencies, answers = await asyncio.get_running_loop().run_in_executor(None, out.get)
-    proc.join()
-    if check is not None:
-        check.verify(url, answers)
-    return Stats.of(elapsed, latencies)
-
-
-@dataclass(frozen=True)
-class AnswerCheck:
-    """What each answer must say: ``expected(position, text)`` is None when the decrypted reply
-    text is right, else what is wrong."""
-
-    open_reply: Callable[[str], str]
-    expected: Callable[[int, str], str | None]
-    sample: int = 50
-
-    def verify(self, url: str, answers: list[str]) -> None:
-        not_sealed = [n for n, body in enumerate(answers) if "<Encrypt>" not in body]
-        if not_sealed:
-            raise RuntimeError(
-                f"{url}: {len(not_sealed)} answers are not encrypted replies, e.g. {answers[not_sealed[0]]!r}"
-            )
-        step = max(1, len(answers) // self.sample)
-        for position in range(0, len(answers), step):
-            said = reply_content(self.open_reply(answers[position])) or ""
-            wrong = self.expected(position, said)
-            if wrong:
-                raise RuntimeError(f"{url}: answer {position} is {said!r}: {wrong}")
-
-
-@dataclass(frozen=True)
-class Stats:
-    count: int
-    rps: float
-    p50: float
-    p99: float
-
-    @classmethod
-    def of(cls, elapsed: float, latencies: list[float]) -> Stats:
-        lat = sorted(latencies)
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        return cls(len(lat), len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000)
-
-    def line(self, name: str, peers: dict[str, Stats] | None = None) -> str:
-        text = f"{name:<28} {self.count:>5} req {self.rps:>7.0f} req/s  p50 {self.p50:6.1f} ms  p99 {self.p99:6.1f} ms"
-        for peer, stats in (peers or {}).items():
-            text += f"  {self.rps / stats.rps:5.2f}x {peer}"
-        return text
-
-
 async def echo(request: web.Request) -> web.Response:
     await request.read()
     return web.Response(text="success")
@@ -233,7 +118,7 @@ def werobot_python() -> Path:
     return python
 
 
-async def start_werobot(settings: Settings, stack: AsyncExitStack) -> str:
+async def start_werobot(settings: Settings, stack: AsyncExitStack) -> tuple[str, CpuClock]:
     cfg = settings.channels.mp
     script = Path(tempfile.mkdtemp(prefix="werobot-")) / "server.py"
     script.write_text(WEROBOT_SERVER, encoding="utf-8")
@@ -246,7 +131,7 @@ async def start_werobot(settings: Settings, stack: AsyncExitStack) -> str:
         for _ in range(100):
             try:
                 async with http.get(url):
-                    return url
+                    return url, lambda: process_tree_cpu(proc.pid)
             except aiohttp.ClientConnectionError:
                 await asyncio.sleep(0.1)
     raise RuntimeError("WeRoBot did not start")
@@ -291,6 +176,7 @@ class Served:
     url: str
     settings: Settings
     db: Database
+    cpu: CpuClock
 
 
 def bench_env(variant: Variant) -> dict[str, str]:
@@ -323,7 +209,7 @@ async def serve_in_process(variant: Variant, stack: AsyncExitStack) -> Served:
     if variant.synchronous != "FULL":
         set_synchronous(runtime, variant.synchronous)
     url = await start_site(web_app(runtime), "127.0.0.1", 0, stack) + "/wechat/work"
-    return Served(url, settings, runtime.db)
+    return Served(url, settings, runtime.db, time.process_time)  # the load runs in its own process
 
 
 async def serve_processes(variant: Variant, stack: AsyncExitStack) -> Served:
@@ -359,7 +245,7 @@ async def serve_processes(variant: Variant, stack: AsyncExitStack) -> Served:
             await asyncio.sleep(0.1)
     db = Database(settings.database_url)
     stack.callback(db.close)
-    return Served(base + "/wechat/work", settings, db)
+    return Served(base + "/wechat/work", settings, db, lambda: process_tree_cpu(proc.pid))
 
 
 def set_synchronous(runtime: Runtime, level: str) -> None:
@@ -403,13 +289,14 @@ async def main(count: int, clients: int, database_url: str, workers: int) -> Non
         echo_app = web.Application()
         echo_app.router.add_post("/echo", echo)
         echo_url = await start_site(echo_app, "127.0.0.1", 0, stack) + "/echo"
-        werobot_url = await start_werobot(settings, stack)
+        werobot_url, werobot_cpu = await start_werobot(settings, stack)
         texts = mp_requests(settings, first, count + single)
         photos = mp_requests(settings, first + 5_000_000, single, photo=True)
         await run_load(echo_url, texts[:200], clients)  # warm-up
         await run_load(werobot_url, texts[:200], clients, werobot_check(settings, first))
         peers = {"echo": await run_load(echo_url, texts[:count], clients)}
-        peers["WeRoBot"] = await run_load(werobot_url, texts[:count], clients, werobot_check(settings, first))
+        werobot_many = await run_load(werobot_url, texts[:count], clients, werobot_check(settings, first), werobot_cpu)
+        peers["WeRoBot"] = werobot_many
         werobot_one = await run_load(werobot_url, texts[count:], 1, werobot_check(settings, first + count))
         werobot_photo = await run_load(
             werobot_url, photos, clients, werobot_check(settings, first + 5_000_000, photo=True)
@@ -423,7 +310,8 @@ async def main(count: int, clients: int, database_url: str, workers: int) -> Non
                 load = wecom_requests(cfg, first, 100 + count + single, users)
                 photo_load = wecom_requests(cfg, first + 5_000_000, single, users, photo=True)
                 await run_load(url, load[:100], clients, weekbot_check(cfg, first))  # warm-up (stored too)
-                many = await run_load(url, load[100 : 100 + count], clients, weekbot_check(cfg, first + 100))
+                check = weekbot_check(cfg, first + 100)
+                many = await run_load(url, load[100 : 100 + count], clients, check, served.cpu)
                 one = await run_load(url, load[100 + count :], 1, weekbot_check(cfg, first + 100 + count))
                 photo = await run_load(url, photo_load, clients, weekbot_check(cfg, first + 5_000_000, photo=True))
                 stored = stored_of(served.db, first, 100 + count + single)

@@ -1,0 +1,179 @@
+"""The webhook bench's load: distinct sealed reports, N keep-alive clients in a separate process,
+the answers checked (an encrypted reply, a sample decrypted and read), and the figures of a run:
+req/s, p50/p99 and, when the server's CPU can be read, its CPU time per request (the server's own
+processes: a PostgreSQL server's work is not in it).
+
+Shared by bench/webhook.py, bench/message_cost.py and bench/parse.py (run as scripts from the repo
+root, so bench/ is on the path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+
+from bot.config import Settings
+from bot.sandbox.callbacks import MpSealer, WeComSealer, message_xml, reply_content
+from scheduler.clock import TZ
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACES = ["新华路商圈", "朝阳大街", "市图书馆", "龙城区长宝社区", "市政务服务中心", "建平县城广场"]
+KINDS = ["开展集中宣传，发放资料{n}份，咨询{m}人次", "举办商标知识讲座，参加{m}人", "走访{k}家企业开展上门指导"]
+CREATED = datetime(2026, 4, 22, 18, 0, tzinfo=TZ)
+Request = tuple[dict[str, str], bytes]
+
+
+def report(i: int) -> str:
+    kind = KINDS[i % len(KINDS)].format(n=100 + i % 900, m=10 + i % 90, k=1 + i % 9)
+    return f"今天在{PLACES[i % len(PLACES)]}{kind}"
+
+
+def fields_for(i: int, photo: bool) -> tuple[str, dict[str, object]]:
+    if photo:
+        return "image", {"PicUrl": "http://127.0.0.1/unused.jpg", "MediaId": f"bench-media-{i}", "MsgId": i}
+    return "text", {"Content": report(i), "MsgId": i}
+
+
+def wecom_requests(settings: Settings, first: int, count: int, users: list[str], photo: bool = False) -> list[Request]:
+    cfg = settings.channels.wecom
+    sealer = WeComSealer(cfg)
+    out = []
+    for i in range(first, first + count):
+        msg_type, fields = fields_for(i, photo)
+        fields["AgentID"] = cfg.agent_id
+        xml = message_xml(cfg.corp_id, users[i % len(users)], CREATED + timedelta(seconds=i), msg_type, fields)
+        sealed = sealer.seal(xml, 1776852000 + i, f"n{i}")
+        out.append((sealed.query, sealed.body.encode()))
+    return out
+
+
+def mp_requests(settings: Settings, first: int, count: int, photo: bool = False) -> list[Request]:
+    cfg = settings.channels.mp
+    sealer = MpSealer(cfg)
+    out = []
+    for i in range(first, first + count):
+        msg_type, fields = fields_for(i, photo)
+        xml = message_xml(cfg.app_id, f"openid{i % 26}", CREATED + timedelta(seconds=i), msg_type, fields)
+        sealed = sealer.seal(xml, 1776852000 + i, f"n{i}")
+        out.append((sealed.query, sealed.body.encode()))
+    return out
+
+
+async def _load(url: str, requests: list[Request], clients: int) -> tuple[float, list[float], list[str]]:
+    queue = list(reversed(range(len(requests))))
+    latencies: list[float] = []
+    answers = [""] * len(requests)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http:
+
+        async def worker() -> None:
+            while queue:
+                position = queue.pop()
+                query, body = requests[position]
+                start = time.perf_counter()
+                async with http.post(url, params=query, data=body) as resp:
+                    answers[position] = (await resp.read()).decode()
+                    if resp.status != 200:
+                        raise RuntimeError(f"{url}: HTTP {resp.status}")
+                latencies.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return time.perf_counter() - began, latencies, answers
+
+
+def _load_process(url: str, requests: list[Request], clients: int, out: mp.Queue) -> None:
+    out.put(asyncio.run(_load(url, requests, clients)))
+
+
+# Seconds of CPU (user + system) a server has used so far: read before and after a load, the
+# difference per request is a figure that another job on a shared machine barely moves.
+CpuClock = Callable[[], float]
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and of its live descendants (a supervisor and its workers), from /proc."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            continue
+    return total
+
+
+async def run_load(
+    url: str, requests: list[Request], clients: int, check: AnswerCheck | None = None, cpu: CpuClock | None = None
+) -> Stats:
+    """The load from a separate process; then, if ``check`` is given, the answers checked: every
+    one an encrypted reply, and a sample of them decrypted and read (not merely HTTP 200). With
+    ``cpu``, the server's CPU time per request too."""
+    ctx = mp.get_context("fork")
+    out: mp.Queue = ctx.Queue()
+    proc = ctx.Process(target=_load_process, args=(url, requests, clients, out))
+    used_before = cpu() if cpu is not None else 0.0
+    proc.start()
+    elapsed, latencies, answers = await asyncio.get_running_loop().run_in_executor(None, out.get)
+    used = cpu() - used_before if cpu is not None else None
+    proc.join()
+    if check is not None:
+        check.verify(url, answers)
+    return Stats.of(elapsed, latencies, used)
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """What each answer must say: ``expected(position, text)`` is None when the decrypted reply
+    text is right, else what is wrong."""
+
+    open_reply: Callable[[str], str]
+    expected: Callable[[int, str], str | None]
+    sample: int = 50
+
+    def verify(self, url: str, answers: list[str]) -> None:
+        not_sealed = [n for n, body in enumerate(answers) if "<Encrypt>" not in body]
+        if not_sealed:
+            raise RuntimeError(
+                f"{url}: {len(not_sealed)} answers are not encrypted replies, e.g. {answers[not_sealed[0]]!r}"
+            )
+        step = max(1, len(answers) // self.sample)
+        for position in range(0, len(answers), step):
+            said = reply_content(self.open_reply(answers[position])) or ""
+            wrong = self.expected(position, said)
+            if wrong:
+                raise RuntimeError(f"{url}: answer {position} is {said!r}: {wrong}")
+
+
+@dataclass(frozen=True)
+class Stats:
+    count: int
+    rps: float
+    p50: float
+    p99: float
+    cpu_us: float | None  # the server's CPU per request, in µs (None: not measured)
+
+    @classmethod
+    def of(cls, elapsed: float, latencies: list[float], cpu_seconds: float | None = None) -> Stats:
+        lat = sorted(latencies)
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        cpu_us = cpu_seconds / len(lat) * 1e6 if cpu_seconds is not None else None
+        return cls(len(lat), len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000, cpu_us)
+
+    def line(self, name: str, peers: dict[str, Stats] | None = None) -> str:
+        text = f"{name:<28} {self.count:>5} req {self.rps:>7.0f} req/s  p50 {self.p50:6.1f} ms  p99 {self.p99:6.1f} ms"
+        text += f"  CPU {self.cpu_us:5.0f} µs/req" if self.cpu_us is not None else " " * 19
+        for peer, stats in (peers or {}).items():
+            text += f"  {self.rps / stats.rps:5.2f}x {peer}"
+        return text
