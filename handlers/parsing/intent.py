@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from handlers.parsing.attendees import PHONE
 from handlers.parsing.model import Intent
+from handlers.parsing.normalize import opens_with
 from handlers.parsing.trace import Trace, explained
 from storage.vocabulary import field_words
 
@@ -131,9 +132,14 @@ _NOTHING_DONE = re.compile(r"没(?:有)?(?:搞|办|开展|去)成|没有安排|�
 # "启动仪式定在20号，到时候报给你们": a promise to report later, nothing done yet.
 # "届时欢迎指导" invites, it promises no report.
 _REPORT_LATER = re.compile(r"到时候|届时(?!欢迎|请)|再报|后补|稍后报|之后报|回头报")
+_CORRECTION_WORDS = (
+    "写错|写成了?|打错|填错|报错了|有误|更正|改为|改成|应为|应该是|撤回|作废|删掉|删除|以这条为准|以此为准"
+    "|少打|多打|修改一下|重复报送|报重了|报了两遍|发了两遍|发重了|删一条|删掉一条"
+)
+# The words only where one of their first characters stands: the ^ alternatives keep re from
+# skipping to those itself, and trying ~25 words at every position was a tenth of classify.
 _CORRECTION = re.compile(
-    r"写错|写成了?|打错|填错|报错了|有误|更正|改为|改成|应为|应该是|撤回|作废|删掉|删除|以这条为准|以此为准"
-    r"|少打|多打|修改一下|重复报送|报重了|报了两遍|发了两遍|发重了|删一条|删掉一条"
+    opens_with("".join(sorted({word[0] for word in _CORRECTION_WORDS.split("|")}))) + f"(?:{_CORRECTION_WORDS})"
     # "不是宣传，是培训": the type of the record just made
     r"|^\s*不是[^，,。]{1,6}[，,]\s*(?:而)?是"
     # the correction command itself: "改 人数 500", "改 2 地点 新华路商圈"

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from handlers.parsing.normalize import MASK
+from handlers.parsing.normalize import MASK, opens_with
 from storage.vocabulary import ActivityType
 
 CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER = 90, 80, 70, 60, 50, 40, 30, 10
@@ -191,11 +191,28 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         True,
     ),
 )
+
+
+def _unguarded(word: str) -> str:
+    """A plain word without its lookbehind/lookahead guards (the channels and nouns above)."""
+    return re.sub(r"\(\?[^)]*\)", "", word)
+
+
+_MEDIA_NOUNS = (
+    *("文章", "推文", "信息", "稿件", "专栏", "栏目", "短视频"),
+    *("视频", "动画", "宣传片", "H5", "案例", "新闻", "简报"),
+)
+_NUMERAL_CHARS = "一二三四五六七八九十两"
+# The characters evidence can open with (a word without its guards, a numeral): the guards keep re
+# from skipping to them itself, and this is searched over the whole message.
+_MEDIA_EVIDENCE_OPENS = {_unguarded(word)[0] for word in (*_CHANNELS, *_MEDIA_NOUNS)}
 # A numeral run is only tried from its first character: tried from every character, a long run
 # of digits would be rescanned to its end from each (quadratic); the answer is the same.
 _MEDIA_EVIDENCE = re.compile(
-    "|".join(_CHANNELS) + "|文章|推文|信息|稿件|专栏|栏目|短视频|视频|动画|宣传片|H5|案例|新闻|简报"
-    r"|(?<!\d)\d+\s*(?:篇|条|期|则)|(?<![一二三四五六七八九十两])[一二三四五六七八九十两]+(?:篇|条|期|则)"
+    opens_with("".join(sorted(_MEDIA_EVIDENCE_OPENS)) + r"\d" + _NUMERAL_CHARS)
+    + "(?:"
+    + "|".join((*_CHANNELS, *_MEDIA_NOUNS))
+    + rf"|(?<!\d)\d+\s*(?:篇|条|期|则)|(?<![{_NUMERAL_CHARS}])[{_NUMERAL_CHARS}]+(?:篇|条|期|则))"
 )
 
 _PUBLISH_VERB_SET = frozenset(PUBLISH_VERBS)
@@ -204,6 +221,9 @@ _THEME = re.compile(r"以[“\"][^”\"]{1,40}[”\"]为主题")
 # "结合种苗市场专项检查，在…同步宣传": the work it went along with is the setting, not the activity.
 _ALONG_WITH = re.compile(r"结合[^，,。；;\n]{1,24}?(?=[，,。；;\n]|开展|进行|举办|组织|深入|走进|在|对|向|为|$)")
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
+# The last character of every channel word, and the line break $ also matches before: a masked
+# place ending in neither cannot end in a channel, and is not searched (most places do not).
+_CHANNEL_LAST_CHARS = frozenset(_unguarded(word)[-1] for word in _CHANNELS) | {"\n"}
 
 
 class Trigger(NamedTuple):
@@ -321,7 +341,7 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     channels = [
         Trigger(ActivityType.MEDIA, MEDIA, True, run.start(), run.end())
         for run in (_MASKED_RUN.finditer(masked) if MASK in masked else ())
-        if _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end())
+        if evidence[run.end() - 1] in _CHANNEL_LAST_CHARS and _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end())
     ]
     # The words are found in order: only channels need sorting in.
     return sorted(found + channels, key=lambda trigger: trigger.start) if channels else found
