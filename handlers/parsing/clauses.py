@@ -35,7 +35,11 @@ _ENUMERATOR = re.compile(
 )
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
-_SPOKEN_JOIN = re.compile(rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})")
+# (Opening on a connective's first character: the lookbehind keeps re from skipping to one by itself.)
+_SPOKEN_JOIN = re.compile(
+    opens_with("".join(sorted({word[0] for word in SPOKEN_JOINS.split("|")})))
+    + rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})"
+)
 # "共开展集中宣传活动3场、走访企业6家、专题培训1场": a 、 after a counted item lists the next item,
 # as a space does in a terse note.
 _COUNTED_ITEM_END = re.compile(r"[\d一二三四五六七八九十两百千万]\s*(?:场次|场|次|家|份|人次|人|篇|条|期|个|件|户)、")

@@ -292,6 +292,8 @@ def _bucketed(entries: list[tuple[str, str, int, bool]]) -> dict[str, re.Pattern
 
 
 _BY_FIRST_CHAR = _bucketed(_ENTRIES)
+# The entry behind each named group (k0, k1, …): looked up per word found, not parsed from its name.
+_ENTRY_OF_GROUP = {f"k{index}": entry for index, entry in enumerate(_ENTRIES)}
 # Where a word can start: the positions no word starts at are skipped in one search, not one by one.
 _FIRST_CHARS = re.compile("[" + "".join(re.escape(char) for char in sorted(_BY_FIRST_CHAR)) + "]")
 
@@ -320,11 +322,12 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     published: bool | None = None  # looked for at the first publish verb: most clauses have none
     found = []
     for match in _matches(masked):
-        word, kind, priority, strong = _ENTRIES[int((match.lastgroup or "k0")[1:])]
-        if word in _PUBLISH_VERB_SET and published is None:
-            published = _MEDIA_EVIDENCE.search(evidence) is not None
-        if word in _PUBLISH_VERB_SET and published:
-            priority = MEDIA_PUBLISHED
+        word, kind, priority, strong = _ENTRY_OF_GROUP[match.lastgroup or "k0"]
+        if word in _PUBLISH_VERB_SET:
+            if published is None:
+                published = _MEDIA_EVIDENCE.search(evidence) is not None
+            if published:
+                priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
     # "以“检察护航知识产权 公益诉讼守护民生”为主题": a theme's words name no activity.
     themes = [match.span() for match in _THEME.finditer(masked)] if found else []

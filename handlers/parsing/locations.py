@@ -67,7 +67,8 @@ _VISITED = re.compile(rf"参观(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))")
 _MARKET_DAY = re.compile(rf"(?:今天|今儿个?|昨天|昨儿个?|上午|下午|[{_STOP}]|^)(?P<loc>[\u4e00-\u9fff]{{2,8}}?)赶集")
 # "去西大营子农贸市场转了一圈", "去建平县职教中心给学员上了堂课": going to a public place.
 _GO = re.compile(
-    rf"(?<![过回出进上下失])去(?:(?!了)|了(?=[^{_STOP}]{{2,20}}?(?:{_PLACE_END})(?:{_THERE})))"
+    # (去 looked for first: the lookbehind keeps re from skipping to it by itself)
+    rf"(?=去)(?<![过回出进上下失])去(?:(?!了)|了(?=[^{_STOP}]{{2,20}}?(?:{_PLACE_END})(?:{_THERE})))"
     rf"(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
     r"(?=转|走访|看|宣传|发|开展|搞|调研|给|讲|参加|上门|服务|[，,。；;\s]|那边|这边|那块)"
 )

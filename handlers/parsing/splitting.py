@@ -125,8 +125,10 @@ def split_activities(found: Found) -> list[Segment]:
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
         # (Looked for whatever the count: a time with a place of its own opens an activity below.)
-        new_day = bool(segments) and opens_new_day(clause, segments, found)
-        timed = _TIME_OPENER.match(found.masked, clause.start) is not None or new_day
+        # A new day, a time and a sequence only let weak words open: with a strong one the clause
+        # has its opener, and they are not looked for.
+        new_day = strong is None and bool(segments) and opens_new_day(clause, segments, found)
+        timed = strong is None and (_TIME_OPENER.match(found.masked, clause.start) is not None or new_day)
         placed = found.locations.first(clause.start, clause.end) is not None
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
             opener = weakest
@@ -136,7 +138,7 @@ def split_activities(found: Found) -> list[Segment]:
             opener = weakest
         # "…咨询四十来人次 还有就是中午在镇政府门口放了展板": a new time of day at a place of its own.
         # "…走访完了又在镇政府门口发了点资料两百来份": a next step at a place of its own, with a count.
-        sequenced = SEQUENCE.match(found.masked, clause.start) is not None and has_count
+        sequenced = strong is None and has_count and SEQUENCE.match(found.masked, clause.start) is not None
         if strong is None and (timed or sequenced) and placed:
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is
