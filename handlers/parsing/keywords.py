@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from handlers.parsing.normalize import MASK, opens_with
+from handlers.parsing.normalize import MASK, first_chars, opens_with, unguarded
 from storage.vocabulary import ActivityType
 
 CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER = 90, 80, 70, 60, 50, 40, 30, 10
@@ -193,11 +193,6 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
 )
 
 
-def _unguarded(word: str) -> str:
-    """A plain word without its lookbehind/lookahead guards (the channels and nouns above)."""
-    return re.sub(r"\(\?[^)]*\)", "", word)
-
-
 _MEDIA_NOUNS = (
     *("文章", "推文", "信息", "稿件", "专栏", "栏目", "短视频"),
     *("视频", "动画", "宣传片", "H5", "案例", "新闻", "简报"),
@@ -205,11 +200,10 @@ _MEDIA_NOUNS = (
 _NUMERAL_CHARS = "一二三四五六七八九十两"
 # The characters evidence can open with (a word without its guards, a numeral): the guards keep re
 # from skipping to them itself, and this is searched over the whole message.
-_MEDIA_EVIDENCE_OPENS = {_unguarded(word)[0] for word in (*_CHANNELS, *_MEDIA_NOUNS)}
 # A numeral run is only tried from its first character: tried from every character, a long run
 # of digits would be rescanned to its end from each (quadratic); the answer is the same.
 _MEDIA_EVIDENCE = re.compile(
-    opens_with("".join(sorted(_MEDIA_EVIDENCE_OPENS)) + r"\d" + _NUMERAL_CHARS)
+    opens_with(first_chars((*_CHANNELS, *_MEDIA_NOUNS)) + r"\d" + _NUMERAL_CHARS)
     + "(?:"
     + "|".join((*_CHANNELS, *_MEDIA_NOUNS))
     + rf"|(?<!\d)\d+\s*(?:篇|条|期|则)|(?<![{_NUMERAL_CHARS}])[{_NUMERAL_CHARS}]+(?:篇|条|期|则))"
@@ -223,7 +217,7 @@ _ALONG_WITH = re.compile(r"结合[^，,。；;\n]{1,24}?(?=[，,。；;\n]|开�
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
 # The last character of every channel word, and the line break $ also matches before: a masked
 # place ending in neither cannot end in a channel, and is not searched (most places do not).
-_CHANNEL_LAST_CHARS = frozenset(_unguarded(word)[-1] for word in _CHANNELS) | {"\n"}
+_CHANNEL_LAST_CHARS = frozenset(unguarded(word)[-1] for word in _CHANNELS) | {"\n"}
 
 
 class Trigger(NamedTuple):

@@ -47,6 +47,16 @@ def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return text if chars is None else "".join(chars)
 
 
+def unguarded(word: str) -> str:
+    """A word of an alternation without its lookbehind/lookahead guards: "完了(?=又|还)" → "完了"."""
+    return re.sub(r"\(\?[^)]*\)", "", word)
+
+
+def first_chars(words: Iterable[str]) -> str:
+    """The characters plain words (guards allowed) open with, for ``opens_with``."""
+    return "".join(sorted({unguarded(word)[0] for word in words}))
+
+
 def opens_with(chars: str) -> str:
     """A lookahead on the characters a pattern can open with. Tried first at each position, it
     spares the pattern's alternatives where none can start: re itself scans fast only for a
