@@ -72,6 +72,8 @@ _NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "
 _WEEKDAY_END = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]$")
 # 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
 _TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
+# What a numeric date's month and day are written apart with (_NUMERIC's sep).
+_NUMERIC_SEPARATORS = "-./·"
 _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
 MAX_RANGE_DAYS = 7
 
@@ -130,6 +132,8 @@ def day_span(first: dt.date, last: dt.date | None) -> tuple[dt.date, ...]:
 
 
 def month_day(text: str, today: dt.date) -> list[DateMention]:
+    if "月" not in text:
+        return []  # every month-day writes 月; without it the numerals are not tried one by one
     found = []
     for match in _MONTH_DAY.finditer(text):
         month, day = _num(match.group("m")), _num(match.group("d"))
@@ -154,6 +158,8 @@ def _range_days(match: re.Match[str], first: dt.date) -> tuple[dt.date, ...]:
 
 
 def numeric(text: str, today: dt.date) -> list[DateMention]:
+    if not any(separator in text for separator in _NUMERIC_SEPARATORS):
+        return []
     found = []
     for match in _NUMERIC.finditer(text):
         if match.group("sep0") and match.group("sep0") != match.group("sep"):
@@ -173,6 +179,8 @@ def numeric(text: str, today: dt.date) -> list[DateMention]:
 def day_only(text: str, today: dt.date) -> list[DateMention]:
     found = []
     runs = [match.span() for match in _BARE_RUN.finditer(text)]
+    if not runs and "日" not in text and "号" not in text:
+        return []  # a day kept writes 日/号 or is in a run of days ("20、21、22三天"); the rest are bare numbers
     for match in _DAY_ONLY.finditer(text):
         token = match.group("d")
         in_run = any(start <= match.start() < end for start, end in runs)
@@ -241,6 +249,8 @@ def ip_day(text: str, today: dt.date) -> list[DateMention]:
 
 
 def weekday(text: str, today: dt.date) -> list[DateMention]:
+    if "周" not in text and "星期" not in text and "礼拜" not in text:
+        return []
     found = []
     monday = today - dt.timedelta(days=today.weekday())
     for match in _WEEKDAY.finditer(text):
