@@ -98,7 +98,7 @@ def cut_clauses(text: str) -> list[Clause]:
         cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
     for match in _SPOKEN_JOIN.finditer(text):
         cuts.setdefault(match.start(), (False, False, False))
-    for match in _COUNTED_ITEM_END.finditer(text):
+    for match in _COUNTED_ITEM_END.finditer(text) if "、" in text else ():
         cuts.setdefault(match.end(), (False, False, True))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)

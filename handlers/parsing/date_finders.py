@@ -41,7 +41,9 @@ _RELATIVE = re.compile(
     "|明天|明日|明儿|后天"
 )
 # "这三天我们在…轮流设点": the run of days ending on the message day.
-_RECENT_DAYS = re.compile(r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
+_RECENT_DAYS = re.compile(
+    opens_with("这近最") + r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)"
+)
 # "今明两天在大厅摆咨询台", "昨今两天": two neighbouring days named by their first characters, one run.
 _DAY_PAIR = re.compile(r"(?P<a>[昨今明])(?P<b>[今明后])(?:两|二|2)天")
 _PAIR_OFFSET = {"昨": -1, "今": 0, "明": 1, "后": 2}
@@ -51,7 +53,7 @@ IP_DAY = (4, 26)
 # "22、23号两天": a bare day listed before one with 日/号 is a day too.
 # "20、21、22三天": bare days listed before the number of days.
 # "23 24两天": a space lists them as well.
-_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:(?:、|\s+)\d{1,2})+(?=\s*[两二三四五六七]天)")
+_BARE_RUN = re.compile(opens_with(r"\d") + r"(?<![\d.])\d{1,2}(?:(?:、|\s+)\d{1,2})+(?=\s*[两二三四五六七]天)")
 _LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
 _RELATIVE_OFFSET = {
     **{"大前天": -3, "前天": -2, "前日": -2, "前儿个": -2, "前儿": -2},
@@ -241,7 +243,7 @@ def campaign_week(week: tuple[dt.date, dt.date] | None) -> Callable[[str, dt.dat
 
 def ip_day(text: str, today: dt.date) -> list[DateMention]:
     found = []
-    for match in _IP_DAY.finditer(text):
+    for match in _IP_DAY.finditer(text) if "知识产权日" in text else ():
         day = _nearest_year(*IP_DAY, today)
         if day is not None:
             found.append(DateMention(match.start(), match.end(), (day,), False))

@@ -324,14 +324,14 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
                 priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
     # "以“检察护航知识产权 公益诉讼守护民生”为主题": a theme's words name no activity.
-    themes = [match.span() for match in _THEME.finditer(masked)] if found else []
+    themes = [match.span() for match in _THEME.finditer(masked)] if found and "为主题" in masked else []
     if themes:
         found = [t for t in found if not any(start <= t.start < end for start, end in themes)]
     settings = [match.span() for match in _ALONG_WITH.finditer(masked)] if found and "结合" in masked else []
     if settings:
         found = [t._replace(strong=False) if any(s <= t.start < e for s, e in settings) else t for t in found]
     # "电视台播出宣传周启动仪式…综合报道": a ceremony broadcast is media, not a ceremony.
-    if any(t.priority == MEDIA_PUBLISHED for t in found):
+    if published and any(t.priority == MEDIA_PUBLISHED for t in found):
         first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)
         found = [t for t in found if not (t.type == ActivityType.CEREMONY and t.start > first_published)]
     # "在局公众号发了2篇": a place that is itself a channel says the work is media.

@@ -64,7 +64,7 @@ def split_activities(found: Found) -> list[Segment]:
     clauses = cut_clauses(found.masked)
     # "【进企业】4月21日，…走访辖区5家企业": a paragraph's bracketed tag is its title, its words only hint.
     tagged = bytearray(len(found.masked))
-    for match in _TAG_TITLE.finditer(found.masked):
+    for match in _TAG_TITLE.finditer(found.masked) if "【" in found.masked else ():
         tagged[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     for index, clause in enumerate(clauses):
         next_step = clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
