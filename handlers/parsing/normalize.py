@@ -7,7 +7,7 @@ text is also a position in the original message (source_text is cut from the ori
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # Full-width digits, Latin letters and the number punctuation (．／－＋％：) become ASCII;
 # Chinese sentence punctuation (，。；（）) stays as written. Ideographic and no-break spaces
@@ -49,12 +49,26 @@ def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 def unguarded(word: str) -> str:
     """A word of an alternation without its lookbehind/lookahead guards: "完了(?=又|还)" → "完了"."""
-    return re.sub(r"\(\?[^)]*\)", "", word)
+    return _GUARD.sub("", word)
+
+
+_GUARD = re.compile(r"\(\?<?[=!][^)]*\)")
 
 
 def first_chars(words: Iterable[str]) -> str:
-    """The characters plain words (guards allowed) open with, for ``opens_with``."""
-    return "".join(sorted({unguarded(word)[0] for word in words}))
+    """The characters plain words (guards allowed) open with, for ``opens_with``; a word opening
+    with anything else (a group, a class) fails at import, so it cannot silently go unmatched."""
+    chars = {unguarded(word)[0] for word in words}
+    if not chars.isdisjoint("()[]\\.^$|?*+{"):
+        raise ValueError(f"cannot tell how all of {words!r} start")
+    return "".join(sorted(chars))
+
+
+def led_by_first_chars(words: Sequence[str]) -> str:
+    """``(?:word|word|…)`` led by a lookahead on the words' first characters: where re tries the
+    alternation at many positions (after each step of a lazy run, at every character), it checks
+    one class there instead of every word in turn."""
+    return f"{opens_with(first_chars(words))}(?:{'|'.join(words)})"
 
 
 def opens_with(chars: str) -> str:
