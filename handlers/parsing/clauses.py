@@ -18,7 +18,7 @@ from typing import NamedTuple
 from handlers.parsing.date_finders import DateMention
 from handlers.parsing.keywords import Trigger, best
 from handlers.parsing.locations import Location
-from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS, first_chars, opens_with, unguarded
+from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS, alternatives, first_chars, opens_with
 from handlers.parsing.numerals import Quantity
 from handlers.parsing.positions import ByStart
 from storage.vocabulary import ActivityType
@@ -37,7 +37,7 @@ _ENUMERATOR = re.compile(
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
 # (Opening on a connective's first character: the lookbehind keeps re from skipping to one by itself.)
 _SPOKEN_JOIN = re.compile(
-    opens_with(first_chars(unguarded(SPOKEN_JOINS).split("|"))) + rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})"
+    opens_with(first_chars(alternatives(SPOKEN_JOINS))) + rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})"
 )
 # "共开展集中宣传活动3场、走访企业6家、专题培训1场": a 、 after a counted item lists the next item,
 # as a space does in a terse note.

@@ -55,6 +55,27 @@ def unguarded(word: str) -> str:
 _GUARD = re.compile(r"\(\?<?[=!][^)]*\)")
 
 
+def alternatives(alternation: str) -> list[str]:
+    """The top-level alternatives of a regex alternation: "到(?!场|会)|赴" → ["到(?!场|会)", "赴"]."""
+    words, depth, start, index, in_class = [], 0, 0, 0, False
+    while index < len(alternation):
+        char = alternation[index]
+        if char == "\\":
+            index += 2  # an escaped character is no bracket and no bar
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            words.append(alternation[start:index])
+            start = index + 1
+        index += 1
+    return [*words, alternation[start:]]
+
+
 def first_chars(words: Iterable[str]) -> str:
     """The characters plain words (guards allowed) open with, for ``opens_with``; a word opening
     with anything else (a group, a class) fails at import, so it cannot silently go unmatched."""
