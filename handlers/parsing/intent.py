@@ -26,10 +26,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from handlers.parsing.attendees import PHONE
-from handlers.parsing.model import Intent
+from handlers.parsing.model import Attendee, Intent
 from handlers.parsing.normalize import first_chars, opens_with
 from handlers.parsing.trace import Trace, explained
 from storage.vocabulary import field_words
@@ -163,13 +165,19 @@ class Signals:
     has_counts: bool
     has_date: bool
     has_location: bool
-    has_attendees: bool
+    # Who is named as attending, found when first asked: only the attendance reply's branch asks,
+    # and most messages are decided before it (finding names cost a report a fortieth of its reading).
+    attendees: Callable[[], tuple[Attendee, ...]]
     # Every date written is on or before the message day.
     dates_past: bool = False
     # The message is sent on or after the configured ceremony day.
     ceremony_past: bool = False
     # A date written is the configured ceremony day ("17号我们局来2个人").
     names_ceremony_day: bool = False
+
+    @cached_property
+    def has_attendees(self) -> bool:
+        return bool(self.attendees())
 
 
 def classify(text: str, signals: Signals, trace: Trace | None = None) -> Intent:
