@@ -335,11 +335,16 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
         first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)
         found = [t for t in found if not (t.type == ActivityType.CEREMONY and t.start > first_published)]
     # "在局公众号发了2篇": a place that is itself a channel says the work is media.
-    channels = [
-        Trigger(ActivityType.MEDIA, MEDIA, True, run.start(), run.end())
-        for run in (_MASKED_RUN.finditer(masked) if MASK in masked else ())
-        if evidence[run.end() - 1] in _CHANNEL_LAST_CHARS and _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end())
-    ]
+    channels = (
+        [
+            Trigger(ActivityType.MEDIA, MEDIA, True, run.start(), run.end())
+            for run in _MASKED_RUN.finditer(masked)
+            if evidence[run.end() - 1] in _CHANNEL_LAST_CHARS
+            and _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end())
+        ]
+        if MASK in masked
+        else []
+    )
     # The words are found in order: only channels need sorting in.
     return sorted(found + channels, key=lambda trigger: trigger.start) if channels else found
 
