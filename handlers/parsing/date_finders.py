@@ -233,8 +233,8 @@ _WHOLE_WEEK = re.compile(
 
 def campaign_week(week: tuple[dt.date, dt.date] | None) -> Callable[[str, dt.date], list[DateMention]]:
     def _week(text: str, today: dt.date) -> list[DateMention]:
-        if week is None or today < week[0]:
-            return []
+        if week is None or today < week[0] or "宣传周" not in text:
+            return []  # (every way of naming the week says 宣传周)
         days = day_span(week[0], min(week[1], today))
         return [DateMention(m.start(), m.end(), days, False, len(days) > 1) for m in _WHOLE_WEEK.finditer(text)]
 
