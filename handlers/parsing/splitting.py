@@ -67,7 +67,10 @@ def split_activities(found: Found) -> list[Segment]:
     for match in _TAG_TITLE.finditer(found.masked) if "【" in found.masked else ():
         tagged[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     for index, clause in enumerate(clauses):
-        next_step = clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
+        # (whether the clause is a next step is asked only with clauses held: most are not)
+        next_step = held is not None and (
+            clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
+        )
         if held is not None and segments and not held.sentence_start and next_step:
             # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity, and
             # so does speech's before a connective ("…主要是摸摸专利底数 然后周四…").
