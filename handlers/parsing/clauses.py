@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from handlers.parsing.date_finders import DateMention
@@ -85,17 +86,23 @@ class Found:
     quantities: ByStart[Quantity]
 
 
+@lru_cache(maxsize=256)
+def _break_flags(cut: str) -> tuple[bool, bool, bool]:
+    """The Clause flags after a break (a few punctuation marks and runs of spaces, again and again)."""
+    return not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()
+
+
 def cut_clauses(text: str) -> list[Clause]:
     cuts: dict[int, tuple[bool, bool, bool]] = {0: (True, False, False)}  # position -> Clause flags
     quoted = [match.span() for match in _QUOTED.finditer(text)]
     quoted_starts = [start for start, _ in quoted]
     for match in _BREAK.finditer(text):
-        cut = match.group()
+        flags = _break_flags(match.group())
         # Titles do not overlap: only the last one opening before the break can hold it.
-        title = bisect_left(quoted_starts, match.start()) - 1 if quoted else -1
-        if cut.isspace() and title >= 0 and match.start() < quoted[title][1]:
+        title = bisect_left(quoted_starts, match.start()) - 1 if flags[2] and quoted else -1
+        if title >= 0 and match.start() < quoted[title][1]:
             continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
-        cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
+        cuts.setdefault(match.end(), flags)
     for match in _SPOKEN_JOIN.finditer(text):
         cuts.setdefault(match.start(), (False, False, False))
     for match in _COUNTED_ITEM_END.finditer(text) if "、" in text else ():
