@@ -76,6 +76,8 @@ _BACKGROUND = re.compile(
     r"|\d{4}\s*年(?=[，,]|全[市县区省国]|我[市县区省])|\d{4}\s*年以来)[^。！？\n]{0,300}"
 )
 _APPARATUS_LINES = (_ISSUE, _PUBLISHED, _OFFICE_ISSUED, _BYLINE, _BRACKETED_BYLINE, _FOOTER)
+# A publishing date (_DATE, in _PUBLISHED and _RELEASED) opens with a year's four digits.
+_YEAR_DIGITS = re.compile(r"\d{4}")
 # The last line of a write-up signed with its date ("2026年4月27日", under the office's name on the
 # line before), or with the office in brackets ("（市司法局普法科）", "（市外事办 2026年4月24日）").
 _SIGNATURE_DATE = re.compile(rf"{_DATE}")
@@ -154,6 +156,8 @@ def published_day(text: str, today: dt.date) -> dt.date | None:
     """The day a forwarded article was posted (its account-and-time or release line), when it is
     no later than ``today``: the article's 今天/昨天 are counted from it ("凌源发布 2026-04-20 19:45 …
     今天上午，启动仪式…举行", forwarded the next morning, tells of the 20th)."""
+    if _YEAR_DIGITS.search(text) is None:
+        return None  # no line holds a publishing date (its lines are not tried one by one)
     for start, end in _lines(text):
         start, end = _stripped(text, start, end)
         line = text[start:end]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from handlers.parsing.model import Attendee
+from handlers.parsing.normalize import opens_with
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -22,7 +23,8 @@ _SURNAMES = (
     "明佘池乜鞠"
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "夏侯")
-PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
+# (The digit lookahead first: the lookbehind keeps re from skipping to a digit by itself.)
+PHONE = re.compile(opens_with(r"\d") + r"(?<!\d)(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
 _TITLES = (
     "副局长|局长|副主任|主任|副科长|科长|副处长|处长|股长|庭长|所长|队长|书记|主席|部长|经理|干事|科员"
     "|同志|老师|女士|先生"

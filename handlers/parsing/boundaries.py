@@ -187,9 +187,11 @@ def states_count(clause: Clause, trigger: Trigger | None, found: Found) -> bool:
     """Whether the clause states a count: "培训1场" does, "我局组成3个工作组" does not (a generic
     classifier counts only what a count field claims)."""
     inside = found.quantities.within(clause.start, clause.end)
+    if not inside:
+        return False  # (most clauses: nothing to look at)
     if any(q.unit not in _GENERIC_UNITS for q in inside):
         return True
-    return bool(inside) and any_count(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER)
+    return any_count(found.evidence, inside, trigger.type if trigger else ActivityType.OTHER)
 
 
 def starts_new(clause: Clause, strong: Trigger | None, has_count: bool, current: Segment, found: Found) -> bool:

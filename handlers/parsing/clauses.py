@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from handlers.parsing.date_finders import DateMention
 from handlers.parsing.keywords import Trigger, best
 from handlers.parsing.locations import Location
-from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS, opens_with
+from handlers.parsing.normalize import SENTENCE_ENDS, SPOKEN_JOINS, alternatives, first_chars, opens_with
 from handlers.parsing.numerals import Quantity
 from handlers.parsing.positions import ByStart
 from storage.vocabulary import ActivityType
@@ -35,7 +36,10 @@ _ENUMERATOR = re.compile(
 )
 # "…讲了一课（初二学生260人）中午赶到…": a closing bracket ends a clause too.
 _BREAK = re.compile(r"[，,；;。！!？?：:\n）)]|\s+")
-_SPOKEN_JOIN = re.compile(rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})")
+# (Opening on a connective's first character: the lookbehind keeps re from skipping to one by itself.)
+_SPOKEN_JOIN = re.compile(
+    opens_with(first_chars(alternatives(SPOKEN_JOINS))) + rf"(?<![\s，,；;。！!？?：:\n])(?:{SPOKEN_JOINS})"
+)
 # "共开展集中宣传活动3场、走访企业6家、专题培训1场": a 、 after a counted item lists the next item,
 # as a space does in a terse note.
 _COUNTED_ITEM_END = re.compile(r"[\d一二三四五六七八九十两百千万]\s*(?:场次|场|次|家|份|人次|人|篇|条|期|个|件|户)、")
@@ -82,20 +86,26 @@ class Found:
     quantities: ByStart[Quantity]
 
 
+@lru_cache(maxsize=256)
+def _break_flags(cut: str) -> tuple[bool, bool, bool]:
+    """The Clause flags after a break (a few punctuation marks and runs of spaces, again and again)."""
+    return not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()
+
+
 def cut_clauses(text: str) -> list[Clause]:
     cuts: dict[int, tuple[bool, bool, bool]] = {0: (True, False, False)}  # position -> Clause flags
     quoted = [match.span() for match in _QUOTED.finditer(text)]
     quoted_starts = [start for start, _ in quoted]
     for match in _BREAK.finditer(text):
-        cut = match.group()
+        flags = _break_flags(match.group())
         # Titles do not overlap: only the last one opening before the break can hold it.
-        title = bisect_left(quoted_starts, match.start()) - 1 if quoted else -1
-        if cut.isspace() and title >= 0 and match.start() < quoted[title][1]:
+        title = bisect_left(quoted_starts, match.start()) - 1 if flags[2] and quoted else -1
+        if title >= 0 and match.start() < quoted[title][1]:
             continue  # “打击侵权假冒 守护校园”法治讲座: a space inside a title cuts nothing
-        cuts.setdefault(match.end(), (not SENTENCE_ENDS.isdisjoint(cut), False, cut.isspace()))
+        cuts.setdefault(match.end(), flags)
     for match in _SPOKEN_JOIN.finditer(text):
         cuts.setdefault(match.start(), (False, False, False))
-    for match in _COUNTED_ITEM_END.finditer(text):
+    for match in _COUNTED_ITEM_END.finditer(text) if "、" in text else ():
         cuts.setdefault(match.end(), (False, False, True))
     for match in _ENUMERATOR.finditer(text):
         cuts[match.start()] = (True, True, False)

@@ -41,7 +41,9 @@ _RELATIVE = re.compile(
     "|明天|明日|明儿|后天"
 )
 # "这三天我们在…轮流设点": the run of days ending on the message day.
-_RECENT_DAYS = re.compile(r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)")
+_RECENT_DAYS = re.compile(
+    opens_with("这近最") + r"(?<!宣传周)(?:这|近|最近|这几)(?P<n>[两二三四五六七])天(?!前|后|内|里要)"
+)
 # "今明两天在大厅摆咨询台", "昨今两天": two neighbouring days named by their first characters, one run.
 _DAY_PAIR = re.compile(r"(?P<a>[昨今明])(?P<b>[今明后])(?:两|二|2)天")
 _PAIR_OFFSET = {"昨": -1, "今": 0, "明": 1, "后": 2}
@@ -51,7 +53,7 @@ IP_DAY = (4, 26)
 # "22、23号两天": a bare day listed before one with 日/号 is a day too.
 # "20、21、22三天": bare days listed before the number of days.
 # "23 24两天": a space lists them as well.
-_BARE_RUN = re.compile(r"(?<![\d.])\d{1,2}(?:(?:、|\s+)\d{1,2})+(?=\s*[两二三四五六七]天)")
+_BARE_RUN = re.compile(opens_with(r"\d") + r"(?<![\d.])\d{1,2}(?:(?:、|\s+)\d{1,2})+(?=\s*[两二三四五六七]天)")
 _LISTED_BEFORE_DAY = re.compile(r"\s*[、和]\s*\d{1,2}\s*[日号](?![楼院门线馆厅室栋单元号])")
 _RELATIVE_OFFSET = {
     **{"大前天": -3, "前天": -2, "前日": -2, "前儿个": -2, "前儿": -2},
@@ -72,6 +74,8 @@ _NOT_WEEKDAY_BEFORE = ("传", "动", "每", "几", "半", "数", "两", "一", "
 _WEEKDAY_END = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]$")
 # 9.30 after 上午 is a time; 1-2家, 3.5万 are counts.
 _TIME_OF_DAY = ("上午", "下午", "晚上", "早上", "中午")
+# What a numeric date's month and day are written apart with (_NUMERIC's sep).
+_NUMERIC_SEPARATORS = "-./·"
 _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次场名位户册本张套岁]|小时|分钟|公里|米)")
 MAX_RANGE_DAYS = 7
 
@@ -130,6 +134,8 @@ def day_span(first: dt.date, last: dt.date | None) -> tuple[dt.date, ...]:
 
 
 def month_day(text: str, today: dt.date) -> list[DateMention]:
+    if "月" not in text:
+        return []  # every month-day writes 月; without it the numerals are not tried one by one
     found = []
     for match in _MONTH_DAY.finditer(text):
         month, day = _num(match.group("m")), _num(match.group("d"))
@@ -154,6 +160,8 @@ def _range_days(match: re.Match[str], first: dt.date) -> tuple[dt.date, ...]:
 
 
 def numeric(text: str, today: dt.date) -> list[DateMention]:
+    if not any(separator in text for separator in _NUMERIC_SEPARATORS):
+        return []
     found = []
     for match in _NUMERIC.finditer(text):
         if match.group("sep0") and match.group("sep0") != match.group("sep"):
@@ -173,6 +181,8 @@ def numeric(text: str, today: dt.date) -> list[DateMention]:
 def day_only(text: str, today: dt.date) -> list[DateMention]:
     found = []
     runs = [match.span() for match in _BARE_RUN.finditer(text)]
+    if not runs and "日" not in text and "号" not in text:
+        return []  # a day kept writes 日/号 or is in a run of days ("20、21、22三天"); the rest are bare numbers
     for match in _DAY_ONLY.finditer(text):
         token = match.group("d")
         in_run = any(start <= match.start() < end for start, end in runs)
@@ -223,8 +233,8 @@ _WHOLE_WEEK = re.compile(
 
 def campaign_week(week: tuple[dt.date, dt.date] | None) -> Callable[[str, dt.date], list[DateMention]]:
     def _week(text: str, today: dt.date) -> list[DateMention]:
-        if week is None or today < week[0]:
-            return []
+        if week is None or today < week[0] or "宣传周" not in text:
+            return []  # (every way of naming the week says 宣传周)
         days = day_span(week[0], min(week[1], today))
         return [DateMention(m.start(), m.end(), days, False, len(days) > 1) for m in _WHOLE_WEEK.finditer(text)]
 
@@ -233,7 +243,7 @@ def campaign_week(week: tuple[dt.date, dt.date] | None) -> Callable[[str, dt.dat
 
 def ip_day(text: str, today: dt.date) -> list[DateMention]:
     found = []
-    for match in _IP_DAY.finditer(text):
+    for match in _IP_DAY.finditer(text) if "知识产权日" in text else ():
         day = _nearest_year(*IP_DAY, today)
         if day is not None:
             found.append(DateMention(match.start(), match.end(), (day,), False))
@@ -241,6 +251,8 @@ def ip_day(text: str, today: dt.date) -> list[DateMention]:
 
 
 def weekday(text: str, today: dt.date) -> list[DateMention]:
+    if "周" not in text and "星期" not in text and "礼拜" not in text:
+        return []
     found = []
     monday = today - dt.timedelta(days=today.weekday())
     for match in _WEEKDAY.finditer(text):

@@ -30,16 +30,20 @@ from collections.abc import Sequence
 from handlers.parsing.articles import article_spans
 from handlers.parsing.date_finders import DateMention
 from handlers.parsing.keywords import find_triggers
-from handlers.parsing.normalize import MASK, SENTENCE_ENDS, mask
+from handlers.parsing.normalize import MASK, SENTENCE_ENDS, mask, opens_with
 from handlers.parsing.numerals import find_quantities
 
+# Searched in every clause of every report: the lookahead lets only the characters a cue opens with
+# try its ~40 alternatives (their lookbehinds keep re from skipping ahead by itself).
 _PLAN_CUE = re.compile(
-    r"(?<![按原])计划(?!内)|(?<!精心|提前|充分|认真)准备(?!了|好|工作|的)|打算|(?<![草家户])拟(?!派|定|参加|出席)|预计"
+    opens_with("计准打拟预定下还将后届到明正抓积筹日号")
+    + r"(?:(?<![按原])计划(?!内)|(?<!精心|提前|充分|认真)准备(?!了|好|工作|的)|打算"
+    r"|(?<![草家户])拟(?!派|定|参加|出席)|预计"
     r"|定于|定在|下一步|还要|还将|将要|将于|将在|后续|届时|到时候|明天|明日|后天|明后|下周"
     r"|将(?:继续|持续|进一步|积极|加大|深入|开展|举办|组织|走访|推送|陆续|联合|会同|把|围绕|面向|召开|启动|推出)"
     r"|(?:正在|正|抓紧|积极)筹备|筹备中"
     # "总结按要求28日前报送": a deadline is still ahead
-    r"|[日号](?:之)?前(?:报送|上报|提交|报)"
+    r"|[日号](?:之)?前(?:报送|上报|提交|报))"
 )
 # A heading over items still to come ("待开展：", "下一步安排：", "我院宣传周活动安排：") and one over
 # items done ("已完成：", "开展情况："): the items under the first are plans, up to the next heading
@@ -55,6 +59,8 @@ _CLAUSE = re.compile(r"[^，,；;。！!？?\n]+")
 _DONE = re.compile(r"了|已|完成")
 # "分日：", "分天看：", "具体如下——", a line opening with "——": the detail of a total before it.
 _DETAIL_MARKER = re.compile(r"(?:分日|分天看|分天|具体如下|具体情况如下|明细如下)[：:—\-]*|(?<=\n)\s*+——")
+# Every detail marker has one of these: a message without any is not searched.
+_DETAIL_MARKER_NEEDS = ("分日", "分天", "如下", "——")
 _TOTAL_WORD = re.compile(r"一共|共计|合计|累计|总计|共(?:发放|走访|接待|举办|开展)")
 # Linear: tried only where a piece between delimiters starts (a later start in the piece could
 # only match if its start did); the first total word is as good as any later one (atomic); a
@@ -63,6 +69,7 @@ _TOTAL_THEN_PARTS = re.compile(
     r"(?<![^。；;\n：:])(?>[^。；;\n：:]*?(?:一共|共计|合计|累计))"
     r"[^。；;\n：:]*?(?<![\d一二三四五六七八九十百千万])[\d一二三四五六七八九十百千万]++\s*(?:份|册|人次|人|家|篇|条)[：:]"
 )
+_TOTAL_THEN_PARTS_NEEDS = ("一共", "共计", "合计", "累计")
 # "周二培训那场已经报了", "（23日的讲堂和答题已单独报过，不再列）": said before, not again.
 # Reaches are bounded (a bracket, a clause) so a long run without a delimiter costs linear time;
 # the corpus's longest clause is 74 characters.
@@ -100,6 +107,9 @@ _APPARATUS = re.compile(
     r"|[（(](?:责任编辑|编辑|审核|供稿|撰稿|摄影)[:：][^）)\n]{0,200}[）)]"
     r"|【转自[^】\n]{0,200}】|本报讯(?:[（(][^）)\n]{0,200}[）)])?"
 )
+# Every match has one of these (a label's colon, a reprint's or a news lead's words): a message
+# without any is not searched (its line-start alternatives are tried at every position).
+_APPARATUS_NEEDS = (":", "：", "【转自", "本报讯")
 
 
 # Corrected as they typed: "在建平县实验中学，不对，是喀左县第三中学", "去了2家企业，哦不是3家".
@@ -116,7 +126,8 @@ _SELF_CORRECTED_NEEDS = ("不对", "错了", "不是")
 def apparatus_spans(text: str) -> list[tuple[int, int]]:
     """The apparatus of a copied write-up, and what its writer took back while typing."""
     reported = any(word in text for word in _ALREADY_REPORTED_NEEDS)
-    patterns = (_APPARATUS, _ALREADY_REPORTED) if reported else (_APPARATUS,)
+    labelled = any(word in text for word in _APPARATUS_NEEDS)
+    patterns = (*((_APPARATUS,) if labelled else ()), *((_ALREADY_REPORTED,) if reported else ()))
     spans = [match.span() for pattern in patterns for match in pattern.finditer(text)]
     corrected = any(word in text for word in _SELF_CORRECTED_NEEDS)
     for match in _SELF_CORRECTED.finditer(text) if corrected else ():
@@ -139,6 +150,8 @@ def breakdown_spans(text: str) -> list[tuple[int, int]]:
 
 def _planned_sections(text: str) -> list[tuple[int, int]]:
     """From each plan heading to the next heading of work done (or the end)."""
+    if "：" not in text and ":" not in text:
+        return []  # every heading ends in a colon
     done = [match.start() for match in _DONE_HEADING.finditer(text)]
     spans = []
     for heading in _PLAN_HEADING.finditer(text):
@@ -183,7 +196,7 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
     """Recap sentences, when the message also itemises two or more dated activities; and a total
     stated before its own breakdown ("…合计发放资料2600份。分天看：…", "一共发出去1100份：上午…")."""
     recaps = [match.span() for match in _RECAP.finditer(text)]
-    markers = list(_DETAIL_MARKER.finditer(text))
+    markers = list(_DETAIL_MARKER.finditer(text)) if any(word in text for word in _DETAIL_MARKER_NEEDS) else []
     sentence_ends = [index for index, char in enumerate(text) if char in "。\n"] if markers else []
     first_total: dict[int, re.Match[str] | None] = {}  # by sentence start: one scan per sentence
     for marker in markers:
@@ -201,7 +214,8 @@ def recap_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]
             and (total.end() <= stop or _TOTAL_WORD.search(text, start, stop))
         ):
             recaps.append((start, marker.start()))
-    parts = [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)]
+    totalled = any(word in text for word in _TOTAL_THEN_PARTS_NEEDS)
+    parts = [match.span() for match in _TOTAL_THEN_PARTS.finditer(text)] if totalled else []
     recaps += parts
     if markers or parts:
         return recaps
@@ -217,7 +231,8 @@ def without_plans_and_recaps(text: str, dates: Sequence[DateMention]) -> tuple[s
         text = mask(text, apparatus)
         dates = [d for d in dates if text[d.start] != MASK]
     plans = plan_spans(text, dates)
-    spans = plans + recap_spans(text, dates) + [match.span() for match in _OTHERS_ALONGSIDE.finditer(text)]
+    alongside = [match.span() for match in _OTHERS_ALONGSIDE.finditer(text)] if "各" in text else []
+    spans = plans + recap_spans(text, dates) + alongside
     if not spans:
         return text, False
     rest = mask(text, spans)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from handlers.parsing.normalize import MASK
+from handlers.parsing.normalize import MASK, first_chars, opens_with, unguarded
 from storage.vocabulary import ActivityType
 
 CEREMONY, MEDIA_PUBLISHED, EXHIBITION, TRAINING, VISIT, MEDIA, PUBLICITY, OTHER = 90, 80, 70, 60, 50, 40, 30, 10
@@ -191,11 +191,22 @@ _TABLE: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
         True,
     ),
 )
+
+
+_MEDIA_NOUNS = (
+    *("文章", "推文", "信息", "稿件", "专栏", "栏目", "短视频"),
+    *("视频", "动画", "宣传片", "H5", "案例", "新闻", "简报"),
+)
+_NUMERAL_CHARS = "一二三四五六七八九十两"
+# The characters evidence can open with (a word without its guards, a numeral): the guards keep re
+# from skipping to them itself, and this is searched over the whole message.
 # A numeral run is only tried from its first character: tried from every character, a long run
 # of digits would be rescanned to its end from each (quadratic); the answer is the same.
 _MEDIA_EVIDENCE = re.compile(
-    "|".join(_CHANNELS) + "|文章|推文|信息|稿件|专栏|栏目|短视频|视频|动画|宣传片|H5|案例|新闻|简报"
-    r"|(?<!\d)\d+\s*(?:篇|条|期|则)|(?<![一二三四五六七八九十两])[一二三四五六七八九十两]+(?:篇|条|期|则)"
+    opens_with(first_chars((*_CHANNELS, *_MEDIA_NOUNS)) + r"\d" + _NUMERAL_CHARS)
+    + "(?:"
+    + "|".join((*_CHANNELS, *_MEDIA_NOUNS))
+    + rf"|(?<!\d)\d+\s*(?:篇|条|期|则)|(?<![{_NUMERAL_CHARS}])[{_NUMERAL_CHARS}]+(?:篇|条|期|则))"
 )
 
 _PUBLISH_VERB_SET = frozenset(PUBLISH_VERBS)
@@ -204,6 +215,9 @@ _THEME = re.compile(r"以[“\"][^”\"]{1,40}[”\"]为主题")
 # "结合种苗市场专项检查，在…同步宣传": the work it went along with is the setting, not the activity.
 _ALONG_WITH = re.compile(r"结合[^，,。；;\n]{1,24}?(?=[，,。；;\n]|开展|进行|举办|组织|深入|走进|在|对|向|为|$)")
 _ENDS_IN_CHANNEL = re.compile(f"(?:{'|'.join(_CHANNELS)})$")
+# The last character of every channel word, and the line break $ also matches before: a masked
+# place ending in neither cannot end in a channel, and is not searched (most places do not).
+_CHANNEL_LAST_CHARS = frozenset(unguarded(word)[-1] for word in _CHANNELS) | {"\n"}
 
 
 class Trigger(NamedTuple):
@@ -272,6 +286,8 @@ def _bucketed(entries: list[tuple[str, str, int, bool]]) -> dict[str, re.Pattern
 
 
 _BY_FIRST_CHAR = _bucketed(_ENTRIES)
+# The entry behind each named group (k0, k1, …): looked up per word found, not parsed from its name.
+_ENTRY_OF_GROUP = {f"k{index}": entry for index, entry in enumerate(_ENTRIES)}
 # Where a word can start: the positions no word starts at are skipped in one search, not one by one.
 _FIRST_CHARS = re.compile("[" + "".join(re.escape(char) for char in sorted(_BY_FIRST_CHAR)) + "]")
 
@@ -300,29 +316,35 @@ def find_triggers(masked: str, evidence: str) -> list[Trigger]:
     published: bool | None = None  # looked for at the first publish verb: most clauses have none
     found = []
     for match in _matches(masked):
-        word, kind, priority, strong = _ENTRIES[int((match.lastgroup or "k0")[1:])]
-        if word in _PUBLISH_VERB_SET and published is None:
-            published = _MEDIA_EVIDENCE.search(evidence) is not None
-        if word in _PUBLISH_VERB_SET and published:
-            priority = MEDIA_PUBLISHED
+        word, kind, priority, strong = _ENTRY_OF_GROUP[match.lastgroup or "k0"]
+        if word in _PUBLISH_VERB_SET:
+            if published is None:
+                published = _MEDIA_EVIDENCE.search(evidence) is not None
+            if published:
+                priority = MEDIA_PUBLISHED
         found.append(Trigger(kind, priority, strong, match.start(), match.end()))
     # "以“检察护航知识产权 公益诉讼守护民生”为主题": a theme's words name no activity.
-    themes = [match.span() for match in _THEME.finditer(masked)] if found else []
+    themes = [match.span() for match in _THEME.finditer(masked)] if found and "为主题" in masked else []
     if themes:
         found = [t for t in found if not any(start <= t.start < end for start, end in themes)]
     settings = [match.span() for match in _ALONG_WITH.finditer(masked)] if found and "结合" in masked else []
     if settings:
         found = [t._replace(strong=False) if any(s <= t.start < e for s, e in settings) else t for t in found]
     # "电视台播出宣传周启动仪式…综合报道": a ceremony broadcast is media, not a ceremony.
-    if any(t.priority == MEDIA_PUBLISHED for t in found):
+    if published and any(t.priority == MEDIA_PUBLISHED for t in found):
         first_published = min(t.start for t in found if t.priority == MEDIA_PUBLISHED)
         found = [t for t in found if not (t.type == ActivityType.CEREMONY and t.start > first_published)]
     # "在局公众号发了2篇": a place that is itself a channel says the work is media.
-    channels = [
-        Trigger(ActivityType.MEDIA, MEDIA, True, run.start(), run.end())
-        for run in (_MASKED_RUN.finditer(masked) if MASK in masked else ())
-        if _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end())
-    ]
+    channels = (
+        [
+            Trigger(ActivityType.MEDIA, MEDIA, True, run.start(), run.end())
+            for run in _MASKED_RUN.finditer(masked)
+            if evidence[run.end() - 1] in _CHANNEL_LAST_CHARS
+            and _ENDS_IN_CHANNEL.search(evidence, run.start(), run.end())
+        ]
+        if MASK in masked
+        else []
+    )
     # The words are found in order: only channels need sorting in.
     return sorted(found + channels, key=lambda trigger: trigger.start) if channels else found
 

@@ -45,9 +45,13 @@ _SENTENCE_END = re.compile("[。！!]\\s*$")
 
 def read_listed(text: str, today: dt.date, original: str) -> list[ParsedActivity] | None:
     """The activities of two or more numbered header-less rows in ``text`` (normalised), else None."""
+    lines = text.split("\n")
+    # Only numbered lines can be rows: under two of them, no line needs its cells, dates or counts read.
+    if sum(_NUMBERED.match(line) is not None for line in lines) < 2:
+        return None
     rows: list[list[Cell]] = []
     start = 0
-    for line in text.split("\n"):
+    for line in lines:
         end = start + len(line)
         cells = _row_cells(text, start, end, today)
         if cells is not None:

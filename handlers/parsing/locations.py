@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from handlers.parsing.keywords import PUBLISH_VERBS
-from handlers.parsing.normalize import MASK
+from handlers.parsing.normalize import MASK, led_by_first_chars
 from handlers.parsing.numerals import find_quantities
 from handlers.parsing.trace import Trace
 
@@ -29,16 +29,20 @@ _AT_VERBS = (
 # 关于/对于/由于… are no 于 of place. (Each alternative opens with its character, the guard after
 # it: re then skips in C to where 在 or 于 stands instead of trying the pattern at every position.)
 _IN = r"(?:在|于(?<![关对由基鉴属至终过等]于))"
-_AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?)(?:{_AT_VERBS}|{'|'.join(PUBLISH_VERBS)}|直播)")
+# The verbs and place words below are tried after every step of a lazy run ("在" then 2 to 30
+# characters): led by their first characters, each step checks one class, not every word in turn.
+_AT_VERB = led_by_first_chars((*_AT_VERBS.split("|"), *PUBLISH_VERBS, "直播"))
+_AT = re.compile(rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?){_AT_VERB}")
 # "在双塔区图书馆三楼报告厅，邀请专家举办…": a place word ends it where no verb follows.
 _PLACE_END = (
     "厅|馆|室|中心|广场|公园|社区|街道|镇|乡|村|小学|中学|大学|学校|学院|市场|商圈|商场|大厦|楼|园区|园|站"
     "|街|路|场|院|集|集市|早市|夜市|店|城|景区|基地|大队|开发区|经开区|高新区|新区|村部|村委会|门口|门前"
 )
+_PLACE_ENDING = led_by_first_chars(_PLACE_END.split("|"))
 # "在县城体育场那边做了个展示": a place word then 那边 is the place, whatever verb follows.
 _THERE = "那边|这边|那块|这块"
 _AT_PLACE = re.compile(
-    rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?:(?:上|里|{_THERE})?(?=[，,；;。\s]|$)|(?={_THERE}))"
+    rf"{_IN}(?P<loc>[^{_STOP}]{{2,30}}?{_PLACE_ENDING})(?:(?:上|里|{_THERE})?(?=[，,；;。\s]|$)|(?={_THERE}))"
 )
 # Terse notes name the place bare, right before the verb: "今天广场宣传", "社区宣传 发放资料150份".
 # Only at a clause's start (or after a day word) and only a short name ending in a public place.
@@ -47,50 +51,53 @@ _BARE_PLACE = (
     "广场|社区|学校|小学|中学|大学|医院|商圈|商场|市场|公园|步行街|商业街|街道|集市|大集|大厅|景区|园区|镇|乡|村|馆"
     "|门口|门前|中心|村部|村委会|礼堂|会议室"
 )
+_BARE_PLACE_ENDING = led_by_first_chars(_BARE_PLACE.split("|"))
 # "利州街道那边今天搞了场…", "南哨街道社区服务中心办了场培训": the place, maybe a day word, the verb.
 # Speech puts 那个 before it ("今天那个实验小学弄了个讲堂"), and any verb with 了 may follow, a
 # typo'd one too ("服务中心举半了宣讲", "开张了" for 开展了).
 _BARE = re.compile(
     rf"(?:今天|昨天|前天|今日|昨日|今儿|昨儿|上午|下午|[日号]|[{_STOP}]|^)(?:那个|这个)?"
-    rf"(?P<loc>[\u4e00-\u9fff]{{0,14}}?(?:{_BARE_PLACE}))(?:那边|这边|那块)?"
+    rf"(?P<loc>[\u4e00-\u9fff]{{0,14}}?{_BARE_PLACE_ENDING})(?:那边|这边|那块)?"
     r"(?=\s?(?:今天|昨天|今日|今儿|昨儿|上午|下午){0,2}\s?"
     r"(?:宣传|开展|举办|举行|设点|设摊|摆摊|摆台|发放|发资料|发了|资料|走访|科普|搞|办了|开了|设了|设置|组织"
     r"|[\u4e00-\u9fff]{1,2}了))"
 )
 # "依托双塔区公共法律服务中心开展…": the centre is where it happened.
 _RELYING_ON = re.compile(
-    rf"(?:依托|借助|利用)(?P<loc>[^{_STOP}]{{2,30}}?(?:{_PLACE_END}))(?=开展|举办|组织|设立|提前|宣传)"
+    rf"(?:依托|借助|利用)(?P<loc>[^{_STOP}]{{2,30}}?{_PLACE_ENDING})(?=开展|举办|组织|设立|提前|宣传)"
 )
 # "组织企业代表参观市规划展览馆知识产权成果展区": the place visited.
-_VISITED = re.compile(rf"参观(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))")
+_VISITED = re.compile(rf"参观(?P<loc>[^{_STOP}]{{2,20}}?{_PLACE_ENDING})")
 # "今天刀尔登赶集，…", "上午联合镇赶集设了个咨询台": the town whose market day it is.
 _MARKET_DAY = re.compile(rf"(?:今天|今儿个?|昨天|昨儿个?|上午|下午|[{_STOP}]|^)(?P<loc>[\u4e00-\u9fff]{{2,8}}?)赶集")
 # "去西大营子农贸市场转了一圈", "去建平县职教中心给学员上了堂课": going to a public place.
 _GO = re.compile(
-    rf"(?<![过回出进上下失])去(?:(?!了)|了(?=[^{_STOP}]{{2,20}}?(?:{_PLACE_END})(?:{_THERE})))"
-    rf"(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
+    # (去 looked for first: the lookbehind keeps re from skipping to it by itself)
+    rf"(?=去)(?<![过回出进上下失])去(?:(?!了)|了(?=[^{_STOP}]{{2,20}}?{_PLACE_ENDING}(?:{_THERE})))"
+    rf"(?P<loc>[^{_STOP}]{{2,20}}?{_PLACE_ENDING})"
     r"(?=转|走访|看|宣传|发|开展|搞|调研|给|讲|参加|上门|服务|[，,。；;\s]|那边|这边|那块)"
 )
 # Terse notes put the place alone between spaces or last: "喀左 今天 利州广场 资料600",
 # "发折页1200份，医院门诊大厅".
-_TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?(?:{_PLACE_END}))(?:这边|那边)?(?=\s|[,，](?=\S))")
-_TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?(?:{_PLACE_END}))\s*$")
+_TOKEN = re.compile(rf"(?:^|(?<=\s))(?P<loc>[\u4e00-\u9fff]{{0,12}}?{_PLACE_ENDING})(?:这边|那边)?(?=\s|[,，](?=\S))")
+_TRAILING = re.compile(rf"(?:^|(?<=[\s，,]))(?P<loc>[\u4e00-\u9fff]{{0,10}}?{_PLACE_ENDING})\s*$")
 # Its place ends where the message's trailing spaces start and is at most this long: searched from
 # there, not tried (and failed) at every position of the message.
 TRAILING_REACH = 10 + max(len(word) for word in _PLACE_END.split("|"))
 # "我局组织全市中小学开展…": who organised whom, no place.
 _BARE_NOT = re.compile("进|开展|举办|组织|我|到|赴|去|了|的|今天|昨天|前天|今日|昨日|上午|下午")
 _TO_VERBS = "开展|走访|调研|进行|指导|宣传|举办|上门|参观|实地|了解|座谈|送|发放|为|向|对|给"
+_TO_VERB = led_by_first_chars(_TO_VERBS.split("|"))
 # 收到/达到/认识到 are no movement; a bare 到 needs a verb after the place, the others may end
 # at punctuation (走进长宝社区，…).
 _ARRIVE = "到(?<![收达得受看做识意提遇感找想]到)"  # the guard after 到: see _IN
-_TO = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,40}}?)(?:{_TO_VERBS})")
+_TO = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,40}}?){_TO_VERB}")
 # "到西大营子镇，指导…": a bare 到 may end at punctuation when what follows it is a place.
-_TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))(?=[，,；;。\s]|$|{_THERE})")
+_TO_PLACE = re.compile(rf"{_ARRIVE}(?P<loc>[^{_STOP}]{{2,20}}?{_PLACE_ENDING})(?=[，,；;。\s]|$|{_THERE})")
 # "对朝阳商贸城20家商户开展指导", "到南哨街道3家紫陶企业…", "走访了产业园内的5家企业": the place
 # whose units are counted.
 _OBJECT_PLACE = re.compile(
-    rf"(?:对|指导|到|赴|深入|走进|走访了?|去了?)(?P<loc>[^{_STOP}]{{2,20}}?(?:{_PLACE_END}))"
+    rf"(?:对|指导|到|赴|深入|走进|走访了?|去了?)(?P<loc>[^{_STOP}]{{2,20}}?{_PLACE_ENDING})"
     r"(?=\s?(?:内的?|的)?(?:上|近|约)?[\d一二三四五六七八九十两百千]+\s?[家个户所])"
 )
 _INTO = re.compile(
@@ -103,7 +110,7 @@ _FAIR = re.compile(rf"赶(?:上)?(?P<loc>[^{_STOP}]{{2,15}}?(?:大集|集市|庙
 # "地点区工商联三楼会议室": with no colon, only a stretch ending in a place word.
 _LABELLED = re.compile(
     rf"地点(?:(?:[:：|]|为|是|在|\s)\s*(?P<loc>[^{_STOP}|]{{2,30}})"
-    rf"|(?P<bare>[^{_STOP}|]{{2,30}}?(?:{_PLACE_END}))(?=[{_STOP}|]|$))"
+    rf"|(?P<bare>[^{_STOP}|]{{2,30}}?{_PLACE_ENDING})(?=[{_STOP}|]|$))"
 )
 _NOT_A_PLACE = re.compile(
     "期间|之际|来临|前夕|基础上|过程中|活动中(?!心)|此次|本次|同时|指导下|支持下|号召下|带领下|组织下|推动下"

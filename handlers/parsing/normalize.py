@@ -7,7 +7,7 @@ text is also a position in the original message (source_text is cut from the ori
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # Full-width digits, Latin letters and the number punctuation (．／－＋％：) become ASCII;
 # Chinese sentence punctuation (，。；（）) stays as written. Ideographic and no-break spaces
@@ -45,6 +45,51 @@ def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
         chars = list(text) if chars is None else chars
         chars[start:end] = MASK * (end - start)
     return text if chars is None else "".join(chars)
+
+
+def unguarded(word: str) -> str:
+    """A word of an alternation without its lookbehind/lookahead guards: "完了(?=又|还)" → "完了"."""
+    return _GUARD.sub("", word)
+
+
+_GUARD = re.compile(r"\(\?<?[=!][^)]*\)")
+
+
+def alternatives(alternation: str) -> list[str]:
+    """The top-level alternatives of a regex alternation: "到(?!场|会)|赴" → ["到(?!场|会)", "赴"]."""
+    words, depth, start, index, in_class = [], 0, 0, 0, False
+    while index < len(alternation):
+        char = alternation[index]
+        if char == "\\":
+            index += 2  # an escaped character is no bracket and no bar
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            words.append(alternation[start:index])
+            start = index + 1
+        index += 1
+    return [*words, alternation[start:]]
+
+
+def first_chars(words: Iterable[str]) -> str:
+    """The characters plain words (guards allowed) open with, for ``opens_with``; a word opening
+    with anything else (a group, a class) fails at import, so it cannot silently go unmatched."""
+    chars = {unguarded(word)[0] for word in words}
+    if not chars.isdisjoint("()[]\\.^$|?*+{"):
+        raise ValueError(f"cannot tell how all of {words!r} start")
+    return "".join(sorted(chars))
+
+
+def led_by_first_chars(words: Sequence[str]) -> str:
+    """``(?:word|word|…)`` led by a lookahead on the words' first characters: where re tries the
+    alternation at many positions (after each step of a lazy run, at every character), it checks
+    one class there instead of every word in turn."""
+    return f"{opens_with(first_chars(words))}(?:{'|'.join(words)})"
 
 
 def opens_with(chars: str) -> str:

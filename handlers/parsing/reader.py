@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
+from functools import partial
 
 from handlers.parsing.articles import published_day
 from handlers.parsing.attendees import extract_attendees
@@ -100,7 +101,6 @@ def parse_report(
     quantities = find_quantities(evidence)
     found = Found(masked, evidence, ByStart(dates), ByStart(locations), ByStart(quantities))
     triggers = find_triggers(masked, evidence)
-    attendees = extract_attendees(written)
     counted = any_count(evidence, quantities, ActivityType.OTHER) or labelled_quantities(evidence, 0, len(evidence))
     signals = Signals(
         has_trigger=bool(triggers),
@@ -108,7 +108,7 @@ def parse_report(
         has_counts=bool(counted),
         has_date=bool(found.dates),
         has_location=bool(locations),
-        has_attendees=bool(attendees),
+        read_attendees=partial(extract_attendees, written),
         dates_past=bool(found.dates) and all(max(d.days) <= today for d in found.dates),
         ceremony_past=ceremony_past,
         names_ceremony_day=ceremony_day is not None and any(ceremony_day in d.days for d in found.dates),
@@ -133,7 +133,7 @@ def parse_report(
     if unit is None:
         notes.append("没认出是哪个单位的报送，请注明单位名称。")
     if intent != REPORT:
-        return Reading(intent, unit, unit_source, (), attendees if intent == RSVP else (), tuple(notes))
+        return Reading(intent, unit, unit_source, (), signals.attendees if intent == RSVP else (), tuple(notes))
     if table:
         if trace is not None:
             explain_rows(trace, table)

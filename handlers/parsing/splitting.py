@@ -64,10 +64,13 @@ def split_activities(found: Found) -> list[Segment]:
     clauses = cut_clauses(found.masked)
     # "【进企业】4月21日，…走访辖区5家企业": a paragraph's bracketed tag is its title, its words only hint.
     tagged = bytearray(len(found.masked))
-    for match in _TAG_TITLE.finditer(found.masked):
+    for match in _TAG_TITLE.finditer(found.masked) if "【" in found.masked else ():
         tagged[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     for index, clause in enumerate(clauses):
-        next_step = clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
+        # (whether the clause is a next step is asked only with clauses held: most are not)
+        next_step = held is not None and (
+            clause.sentence_start or clause.enumerated or _CONNECTIVE.match(found.masked, clause.start)
+        )
         if held is not None and segments and not held.sentence_start and next_step:
             # "走访辖区6家企业，开展法律体检。三、…": the sentence's tail stays with its activity, and
             # so does speech's before a connective ("…主要是摸摸专利底数 然后周四…").
@@ -125,8 +128,10 @@ def split_activities(found: Found) -> list[Segment]:
         # piece of the day's work, a handout included.
         # So does a day of its own: "…，昨天发了260份，今天发了310份".
         # (Looked for whatever the count: a time with a place of its own opens an activity below.)
-        new_day = bool(segments) and opens_new_day(clause, segments, found)
-        timed = _TIME_OPENER.match(found.masked, clause.start) is not None or new_day
+        # A new day, a time and a sequence only let weak words open: with a strong one the clause
+        # has its opener, and they are not looked for.
+        new_day = strong is None and bool(segments) and opens_new_day(clause, segments, found)
+        timed = strong is None and (_TIME_OPENER.match(found.masked, clause.start) is not None or new_day)
         placed = found.locations.first(clause.start, clause.end) is not None
         if strong is None and has_count and ((clause.sentence_start and placed) or joined or timed):
             opener = weakest
@@ -136,7 +141,7 @@ def split_activities(found: Found) -> list[Segment]:
             opener = weakest
         # "…咨询四十来人次 还有就是中午在镇政府门口放了展板": a new time of day at a place of its own.
         # "…走访完了又在镇政府门口发了点资料两百来份": a next step at a place of its own, with a count.
-        sequenced = SEQUENCE.match(found.masked, clause.start) is not None and has_count
+        sequenced = strong is None and has_count and SEQUENCE.match(found.masked, clause.start) is not None
         if strong is None and (timed or sequenced) and placed:
             opener = weakest
         # "…旁听；4月23日在服务中心开展法律咨询，…": a sentence opening on a day of its own is

@@ -73,9 +73,11 @@ def _header(text: str, start: int, end: int) -> Header | None:
         return None  # at most two cells however it is split: no header (and most lines of a report)
     for single in (False, True) if not tabbed else (False,):
         cells = [c for c in _cells(text, start, end, single) if c.text]
-        columns = [column_of(c.text) for c in cells]
+        if not 3 <= len(cells) <= _MAX_COLUMNS:
+            continue
         # One word the lists do not know ("责任科室") leaves a header of known words a header.
-        if not 3 <= len(cells) <= _MAX_COLUMNS or sum(c is None for c in columns) > (1 if len(cells) > 3 else 0):
+        columns = _known_columns(cells, 1 if len(cells) > 3 else 0)
+        if columns is None:
             continue
         columns = [c or (Column.REMARK, None) for c in columns]
         kinds = [c[0] for c in columns if c is not None]
@@ -94,6 +96,20 @@ def _header(text: str, start: int, end: int) -> Header | None:
             single=single,
         )
     return None
+
+
+def _known_columns(cells: list[Cell], unknown_allowed: int) -> list[tuple[Column, str | None] | None] | None:
+    """Each cell's column, or None once more than ``unknown_allowed`` cells name none: a line of
+    prose split at its spaces is given up at its second or so word, not looked up to its end."""
+    columns = []
+    unknown = 0
+    for cell in cells:
+        column = column_of(cell.text)
+        unknown += column is None
+        if unknown > unknown_allowed:
+            return None
+        columns.append(column)
+    return columns
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
