@@ -54,6 +54,21 @@ class FaultyDispatcher:
         return reply
 
 
+class UnflushableDispatcher(FaultyDispatcher):
+    """The real dispatcher leaving, while ``failures`` lasts, a row the database refuses only when
+    the session flushes it: at the commit of the handling's savepoint, after the handler returned."""
+
+    def handle(
+        self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
+    ) -> Reply:
+        self.calls += 1
+        reply = self.real.handle(session, msg, now, message_id, pre_reading)
+        if self.failures > 0:
+            self.failures -= 1
+            session.add(Activity())  # NOT NULL columns left empty: refused at the flush
+        return reply
+
+
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
     async with Harness(make_settings(tmp_path)) as harness:
@@ -115,6 +130,20 @@ async def test_a_failure_that_passes_is_handled_in_the_same_delivery_once(
     [handled], [activity] = report_rows(bot)  # the failed pass's writes were rolled back: one activity
     assert handled.handled_at is not None and activity.materials == 200
     assert fault.calls == 2
+
+
+async def test_a_handling_refused_at_its_savepoints_flush_is_answered_503_and_left_unhandled(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = bot.runtime.pipeline
+    fault = UnflushableDispatcher(pipeline.dispatcher, failures=TRIES_PER_DELIVERY)
+    monkeypatch.setattr(pipeline, "dispatcher", fault)
+    status, _ = await post_report(bot, msg_id=7004)
+    assert status == 503
+    [stored], activities = report_rows(bot)
+    assert stored.handled_at is None and stored.reply is None and activities == []  # not marked handled
+    status, reply = await post_report(bot, msg_id=7004)  # WeChat's retry
+    assert status == 200 and reply and "新华路商圈" in reply and len(report_rows(bot)[1]) == 1
 
 
 async def test_the_background_rehandler_handles_what_wechat_gave_up_on_and_pushes_the_reply(

@@ -222,9 +222,12 @@ class MessagePipeline:
                 outcome = row.reply or None
             else:
                 handle = self._handle_isolated if isolated else self._handle
-                outcome = handle(session, pending, row, replies)
-                if not isinstance(outcome, NotAnswered):
+                outcome = handle(session, pending, row)
+                if not isinstance(outcome, NotAnswered):  # handled, its writes kept: its reply is stored
                     answered[key] = outcome or None
+                    replies.append(
+                        {"message_id": row.message_id, "reply_text": outcome or "", "handled": row.received_at}
+                    )
             outcomes[index] = outcome
         return outcomes, replies
 
@@ -302,23 +305,19 @@ class MessagePipeline:
             found.setdefault(key, StoreFailed(f"{key} conflicted but is not stored"))
         return found
 
-    def _handle(
-        self, session: Session, pending: _Pending, row: _Stored, replies: list[dict[str, object]]
-    ) -> str | None:
-        """Handle a stored, unhandled message; its reply update joins ``replies``."""
+    def _handle(self, session: Session, pending: _Pending, row: _Stored) -> str | None:
+        """Handle a stored, unhandled message: its reply."""
         reply = self.dispatcher.handle(session, pending.msg, row.received_at, row.message_id, pending.pre_reading)
         if pending.on_handled is not None:
             pending.on_handled(session, row.message_id, reply)
-        replies.append({"message_id": row.message_id, "reply_text": reply or "", "handled": row.received_at})
         return reply
 
-    def _handle_isolated(
-        self, session: Session, pending: _Pending, row: _Stored, replies: list[dict[str, object]]
-    ) -> str | NotAnswered | None:
-        """``_handle`` in its own savepoint: a failure rolls back this message's writes only."""
+    def _handle_isolated(self, session: Session, pending: _Pending, row: _Stored) -> str | NotAnswered | None:
+        """``_handle`` in its own savepoint: a failure (its savepoint's own flush included) rolls
+        back this message's writes only."""
         savepoint = session.begin_nested()
         try:
-            reply = self._handle(session, pending, row, replies)
+            reply = self._handle(session, pending, row)
             savepoint.commit()
         except Exception as exc:
             savepoint.rollback()
