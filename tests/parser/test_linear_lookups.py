@@ -191,3 +191,21 @@ def test_a_scan_skipped_without_its_words_could_not_match_without_them(
 ) -> None:
     text = data.draw(st.text(alphabet=alphabet, max_size=30))
     assert all(any(word in match.group() for word in needed) for match in pattern.finditer(text))
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["计划", "按", "原", "准备", "了", "拟", "派", "将", "继续", "明天", "日", "前", "报送", "正在", "筹备"]
+        )
+        | st.sampled_from(list("，,；;。！!？?\n 去发")),
+        max_size=16,
+    ).map("".join)
+)
+def test_a_clauses_first_plan_cue_is_the_first_cue_of_the_message_starting_in_it(text: str) -> None:
+    """plan_spans scans the message for cues once: each clause's own search finds the same cue."""
+    cues = [match.span() for match in framing._PLAN_CUE.finditer(text)]
+    for clause in framing._CLAUSE.finditer(text):
+        own = framing._PLAN_CUE.search(clause.group())
+        first = next((span for span in cues if clause.start() <= span[0] < clause.end()), None)
+        assert (own and (clause.start() + own.start(), clause.start() + own.end())) == first
