@@ -254,10 +254,7 @@ def find_locations(text: str, names_masked: str | None = None, trace: Trace | No
 def _has_any(text: str, needs: tuple[str, ...] | re.Pattern[str]) -> bool:
     if isinstance(needs, re.Pattern):
         return needs.search(text) is not None
-    for word in needs:  # (a loop, not any(): no generator made for two or three words)
-        if word in text:
-            return True
-    return False
+    return any(word in text for word in needs)
 
 
 def _clean(text: str, start: int, end: int, where: bool, labelled: bool = False) -> Location | None:

@@ -81,6 +81,27 @@ def test_the_type_words_found_are_one_alternations(text: str) -> None:
     assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
 
 
+# The type words with their regex syntax dropped, to draw texts full of words and near-words from.
+_KEYWORD_PIECES = sorted(
+    {
+        piece
+        for entry in keywords._ENTRIES
+        for piece in re.split(r"\(\?[^)]*\)|\\.|[\[\]{}?*+|()^,0-9]", entry[0])
+        if piece
+    }
+    | set("，。 □12企业了场")
+)
+
+
+@example("，".join(_KEYWORD_PIECES))  # every word's opening, whatever is drawn
+@given(st.lists(st.sampled_from(_KEYWORD_PIECES), max_size=10).map("".join))
+def test_the_type_words_found_among_words_are_one_alternations(text: str) -> None:
+    """Skipping positions whose first two characters start no word finds every word (texts of the
+    words' own pieces, where random characters seldom make one)."""
+    found = [(m.start(), m.end(), m.lastgroup) for m in keywords._matches(text)]
+    assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
+
+
 # The scans that first ask what a match can open with (normalize.opens_with), each with the
 # characters its matches are made of; without the lookahead each must find the same.
 _OPENING = re.compile(r"\(\?=\[[^\]]*\]\)")
