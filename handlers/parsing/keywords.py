@@ -312,8 +312,8 @@ _QUANTIFIERS = ("?", "*", "+", "{")  # (a tuple: "" is in every string, in no tu
 
 def _candidates(entries: list[tuple[str, str, int, bool]]) -> re.Pattern[str]:
     """Where a word can start: a first character, followed by a second one some word has after it
-    (one class for all the words: tighter checks cost more than they spare). ~2 in 3 positions
-    whose first character fits are no word; they are skipped in the search, not tried one by one."""
+    (one class for all the words: tighter checks cost more than they spare). In typical reports 3 in
+    4 positions whose first character fits open no word; half of those are skipped in the search."""
     seconds: dict[str, set[str] | None] = {}
     for entry in entries:
         for char, following in _second_chars(entry[0]).items():
