@@ -271,8 +271,12 @@ def _clean(text: str, start: int, end: int, where: bool, labelled: bool = False)
     generic = value in _VAGUE or value.endswith("企业") or len(value) < 2
     # a digit opens a date or a count, not a place, unless it is a hotline's name (12309检察服务大厅)
     numbered = value[0].isdigit() and _HOTLINE.match(value) is None
-    # "友谊大街一家商场门口": 一家 is "a", no count
-    counted = any(q.value != 1 or q.unit not in "家个所" for q in find_quantities(value))
-    if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or counted:
+    if generic or numbered or _NOT_A_PLACE.search(value) or "在" in value or _counted(value):
         return None
     return Location(value, start, end, where, labelled)
+
+
+def _counted(value: str) -> bool:
+    """Whether a count is written in ``value`` (asked last: its numbers are read only for a stretch
+    that is otherwise a place). "友谊大街一家商场门口": 一家 is "a", no count."""
+    return any(q.value != 1 or q.unit not in "家个所" for q in find_quantities(value))
