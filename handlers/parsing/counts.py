@@ -203,16 +203,27 @@ def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
 
 
 def _sentence_around(text: str, position: int) -> tuple[int, int]:
-    return _run_around(_runs(_SENTENCE, text), position)
+    return _run_around(_sentence_runs(text), position)
 
 
 def _clause_around(text: str, position: int) -> tuple[int, int]:
-    return _run_around(_runs(_CLAUSE, text), position)
+    return _run_around(_clause_runs(text), position)
 
 
-@lru_cache(maxsize=8)
+# Found once per message, not per number; cached by the text alone (a compiled pattern in the key
+# would hash its whole program on every lookup).
+@lru_cache(maxsize=4)
+def _sentence_runs(text: str) -> tuple[list[int], list[int]]:
+    return _runs(_SENTENCE, text)
+
+
+@lru_cache(maxsize=4)
+def _clause_runs(text: str) -> tuple[list[int], list[int]]:
+    return _runs(_CLAUSE, text)
+
+
 def _runs(pattern: re.Pattern[str], text: str) -> tuple[list[int], list[int]]:
-    """Starts and ends of ``pattern``'s matches in ``text``: found once per message, not per number."""
+    """Starts and ends of ``pattern``'s matches in ``text``."""
     spans = [match.span() for match in pattern.finditer(text)]
     return [start for start, _ in spans], [end for _, end in spans]
 

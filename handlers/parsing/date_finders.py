@@ -185,9 +185,8 @@ def day_only(text: str, today: dt.date) -> list[DateMention]:
         return []  # a day kept writes 日/号 or is in a run of days ("20、21、22三天"); the rest are bare numbers
     for match in _DAY_ONLY.finditer(text):
         token = match.group("d")
-        in_run = any(start <= match.start() < end for start, end in runs)
-        listed = token.isdigit() and (_LISTED_BEFORE_DAY.match(text, match.end()) is not None or in_run)
-        if not (match.group("suffix") or match.group("d2") or listed):
+        # (whether it is listed is asked only of a bare number: most matches are counts or carry 日/号)
+        if not (match.group("suffix") or match.group("d2") or (token.isdigit() and _listed(text, match, runs))):
             continue  # a bare number; "20-22日" needs only the last 日, "22、23号" the last 号
         if not token.isdigit() and len(token) < 2:
             continue  # 三日内, 十日: a single Chinese numeral is too often a number of days
@@ -202,6 +201,13 @@ def day_only(text: str, today: dt.date) -> list[DateMention]:
         days = day_span(first, last)
         found.append(DateMention(match.start(), match.end(), days, False, len(days) > 1))
     return found
+
+
+def _listed(text: str, match: re.Match[str], runs: list[tuple[int, int]]) -> bool:
+    """Whether a bare number is a day listed before one with 日/号, or in a run of days."""
+    return _LISTED_BEFORE_DAY.match(text, match.end()) is not None or any(
+        start <= match.start() < end for start, end in runs
+    )
 
 
 def relative(text: str, today: dt.date) -> list[DateMention]:

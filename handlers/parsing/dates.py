@@ -61,12 +61,14 @@ def find_dates(
     week_finder = campaign_week(week)
     for finder in (month_day, numeric, weekday, relative, ip_day, day_only, week_finder):
         for mention in finder(text, today):
+            # (the overlap first: a bare day inside a month-day kept is most mentions looked at twice)
+            if taken.find(1, mention.start, mention.end) >= 0:
+                continue
             if _NOT_ACTIVITY_DAY_AFTER.match(text, mention.end) or _COMPARED.match(text, mention.end):
                 continue
-            if taken.find(1, mention.start, mention.end) < 0:
-                found.append(mention)
-                taken[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
-                if trace is not None:
-                    trace.date_finders[mention.start] = finder.__name__.lstrip("_")
+            found.append(mention)
+            taken[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
+            if trace is not None:
+                trace.date_finders[mention.start] = finder.__name__.lstrip("_")
     found.sort(key=lambda m: m.start)
     return with_listed_days(text, with_open_ends(text, with_following_days(text, found)))

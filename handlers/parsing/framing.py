@@ -176,14 +176,19 @@ def plan_spans(text: str, dates: Sequence[DateMention]) -> list[tuple[int, int]]
     spans: list[tuple[int, int]] = _planned_sections(text)
     in_plan = False
     date_starts = sorted(d.start for d in dates)
+    # The cues of the whole text in one scan: a cue holds no clause delimiter and its guards look at
+    # no delimiter, so the first cue starting in a clause is the one a search of the clause finds.
+    cues = _PLAN_CUE.finditer(text)
+    cue = next(cues, None)
     for clause in _CLAUSE.finditer(text):
         start, end = clause.span()
         if start > 0 and text[start - 1] in SENTENCE_ENDS:
             in_plan = False
         first_date = bisect_left(date_starts, start)
         dated = first_date < len(date_starts) and date_starts[first_date] < end
-        cue = _PLAN_CUE.search(clause.group())
-        if cue is not None and not _DONE.search(clause.group(), cue.end()):
+        while cue is not None and cue.start() < start:
+            cue = next(cues, None)
+        if cue is not None and cue.start() < end and not _DONE.search(text, cue.end(), end):
             in_plan = True
         elif dated:
             in_plan = False

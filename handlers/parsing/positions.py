@@ -43,8 +43,11 @@ class ByStart(Sequence[P], Generic[P]):
         return iter(self._items)
 
     def within(self, start: int, end: int) -> Sequence[P]:
-        """The items that start in [start, end), in order: a view, made in logarithmic time."""
-        return _Run(self._items, self._index(start), self._index(end))
+        """The items that start in [start, end), in order, made in logarithmic time: a view, or a
+        copy of a few (a tuple's length and iteration are C's, a view's Python's: most runs asked
+        for are a clause's one or two items)."""
+        low, high = self._index(start), self._index(end)
+        return self._items[low:high] if high - low <= _COPIED_MAX else _Run(self._items, low, high)
 
     def first(self, start: int, end: int) -> P | None:
         """The first item that starts in [start, end)."""
@@ -53,6 +56,10 @@ class ByStart(Sequence[P], Generic[P]):
 
     def _index(self, position: int) -> int:
         return bisect_left(self._starts, position)
+
+
+# A run this short is copied: bounded work per question, so the walk stays linear.
+_COPIED_MAX = 8
 
 
 class _Run(Sequence[P], Generic[P]):

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.config import Settings
@@ -81,6 +81,27 @@ def test_the_type_words_found_are_one_alternations(text: str) -> None:
     assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
 
 
+# The type words with their regex syntax dropped, to draw texts full of words and near-words from.
+_KEYWORD_PIECES = sorted(
+    {
+        piece
+        for entry in keywords._ENTRIES
+        for piece in re.split(r"\(\?[^)]*\)|\\.|[\[\]{}?*+|()^,0-9]", entry[0])
+        if piece
+    }
+    | set("，。 □12企业了场")
+)
+
+
+@example("，".join(_KEYWORD_PIECES))  # every word's opening, whatever is drawn
+@given(st.lists(st.sampled_from(_KEYWORD_PIECES), max_size=10).map("".join))
+def test_the_type_words_found_among_words_are_one_alternations(text: str) -> None:
+    """Skipping positions whose first two characters start no word finds every word (texts of the
+    words' own pieces, where random characters seldom make one)."""
+    found = [(m.start(), m.end(), m.lastgroup) for m in keywords._matches(text)]
+    assert found == [(m.start(), m.end(), m.lastgroup) for m in _ONE_ALTERNATION.finditer(text)]
+
+
 # The scans that first ask what a match can open with (normalize.opens_with), each with the
 # characters its matches are made of; without the lookahead each must find the same.
 _OPENING = re.compile(r"\(\?=\[[^\]]*\]\)")
@@ -149,10 +170,31 @@ def test_the_trailing_place_is_searched_only_near_the_end(text: str) -> None:
     assert [whole and whole.span()] == [(m := locations._TRAILING.search(text, window)) and m.span()]
 
 
-@given(st.text(alphabet=_PLACE_CHARS + "今天上午赶集", max_size=30))
+# Pieces of location phrases: every pattern's marker, place words, verbs, counts and delimiters.
+_LOCATION_PIECES = [
+    *"在于到去赴对给为向办搞摆 ，。\n12一家个户所那边了",
+    *("今天", "上午", "赶集", "赶", "参观", "依托", "借助", "利用", "线上", "地点：", "地点", "走进", "开进"),
+    *("深入", "来到", "前往", "进入", "去了", "指导", "走访", "走访了", "开展", "宣传", "举办", "讲座", "直播"),
+    *("县", "龙城区", "双塔", "社区", "广场", "中心", "大集", "镇", "村", "服务大厅", "企业", "学校", "门口"),
+]
+
+
+# One phrase each pattern finds, so that every marker is checked whatever is drawn.
+_LOCATION_PHRASES = (
+    "地点：县社区，在县中心开展宣传，在双塔广场，依托双塔县服务中心开展讲座，今天双塔社区宣传，赶县大集，今天龙城区赶集，"
+    "到双塔社区宣传，到龙城区镇，对双塔社区3家企业，走进县社区开展，今天去双塔县社区宣传，参观双塔县中心，线上直播讲座"
+)
+
+
+@example(_LOCATION_PHRASES)
+@given(st.lists(st.sampled_from(_LOCATION_PIECES), max_size=12).map("".join))
 def test_a_location_pattern_skipped_without_its_text_could_not_match_without_it(text: str) -> None:
     for pattern, needed in locations._NEEDS.items():
-        assert all(needed in match.group() for match in pattern.finditer(text))
+        for match in pattern.finditer(text):
+            if isinstance(needed, re.Pattern):
+                assert needed.search(match.group()) is not None
+            else:
+                assert any(word in match.group() for word in needed)
 
 
 # Scans skipped where a message lacks every word one of their matches must hold.
@@ -170,3 +212,21 @@ def test_a_scan_skipped_without_its_words_could_not_match_without_them(
 ) -> None:
     text = data.draw(st.text(alphabet=alphabet, max_size=30))
     assert all(any(word in match.group() for word in needed) for match in pattern.finditer(text))
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["计划", "按", "原", "准备", "了", "拟", "派", "将", "继续", "明天", "日", "前", "报送", "正在", "筹备"]
+        )
+        | st.sampled_from(list("，,；;。！!？?\n 去发")),
+        max_size=16,
+    ).map("".join)
+)
+def test_a_clauses_first_plan_cue_is_the_first_cue_of_the_message_starting_in_it(text: str) -> None:
+    """plan_spans scans the message for cues once: each clause's own search finds the same cue."""
+    cues = [match.span() for match in framing._PLAN_CUE.finditer(text)]
+    for clause in framing._CLAUSE.finditer(text):
+        own = framing._PLAN_CUE.search(clause.group())
+        first = next((span for span in cues if clause.start() <= span[0] < clause.end()), None)
+        assert (own and (clause.start() + own.start(), clause.start() + own.end())) == first
