@@ -49,24 +49,20 @@ class FaultyDispatcher:
         reply = self.real.handle(session, msg, now, message_id, pre_reading)
         if self.failures > 0:
             self.failures -= 1
-            session.flush()  # the activity row really was written
-            raise OSError(28, "No space left on device")
+            self.fail(session)
         return reply
+
+    def fail(self, session: Session) -> None:
+        session.flush()  # the activity row really was written
+        raise OSError(28, "No space left on device")
 
 
 class UnflushableDispatcher(FaultyDispatcher):
     """The real dispatcher leaving, while ``failures`` lasts, a row the database refuses only when
     the session flushes it: at the commit of the handling's savepoint, after the handler returned."""
 
-    def handle(
-        self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
-    ) -> Reply:
-        self.calls += 1
-        reply = self.real.handle(session, msg, now, message_id, pre_reading)
-        if self.failures > 0:
-            self.failures -= 1
-            session.add(Activity())  # NOT NULL columns left empty: refused at the flush
-        return reply
+    def fail(self, session: Session) -> None:
+        session.add(Activity())  # NOT NULL columns left empty: refused at the flush
 
 
 @pytest.fixture
