@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -9,6 +10,9 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import uvloop
+
+from bot.cli.service import run_serving
 from tests.conftest import EXAMPLE
 
 WEEKBOT = [sys.executable, "-m", "bot.cli"]
@@ -51,3 +55,13 @@ def test_say_through_a_running_server_answers_with_what_was_recorded(tmp_path: P
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_a_serving_process_runs_its_event_loop_on_uvloop() -> None:
+    loops: list[type] = []
+
+    async def serving() -> None:
+        loops.append(type(asyncio.get_running_loop()))
+
+    run_serving(serving())
+    assert loops == [uvloop.Loop]

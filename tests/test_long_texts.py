@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.pipeline.prereading import READ_ON_LOOP_MAX_CHARS
 from handlers import prereading
 from handlers.report_routes import TOO_LONG
 from storage.models import Activity, InboundMessage
@@ -87,3 +88,24 @@ async def test_texts_are_read_off_the_database_writer_thread(tmp_path: Path, mon
         assert long_reply and long_reply.startswith("已记录") and long_s < ANSWERED_WITHIN_S
         assert normal_reply and normal_reply.startswith("绑定成功")
     assert threads and not any(name.startswith("db") for name in threads), threads
+
+
+async def test_a_short_text_is_read_on_the_event_loop_and_a_long_one_on_a_thread_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: dict[int, str] = {}
+    parse = prereading.parse_report
+
+    def spy(text: str, *args, **kwargs):
+        threads[len(text)] = threading.current_thread().name
+        return parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(prereading, "parse_report", spy)
+    async with Harness(with_limit(make_settings(tmp_path), 20_000)) as bot:
+        await bot.bound("liu", "双塔区知识产权局")
+        loop_thread = threading.current_thread().name
+        assert len(NORMAL) <= READ_ON_LOOP_MAX_CHARS < len(RUN_ON)
+        assert (await bot.say("liu", NORMAL) or "").startswith("已记录")
+        assert (await bot.say("liu", RUN_ON) or "").startswith("已记录")
+    assert threads[len(NORMAL)] == loop_thread  # a thread hop costs more than reading it
+    assert threads[len(RUN_ON)] != loop_thread  # however slow, it holds up no one else
