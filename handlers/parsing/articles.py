@@ -75,9 +75,19 @@ _BACKGROUND = re.compile(
     r"|近[一二两三四五六七八九十\d]{1,2}年来?|截至目前|截至(?:\d{4}\s*年|今年|去年|上年|年初)|“十[一二三四五]五”以来"
     r"|\d{4}\s*年(?=[，,]|全[市县区省国]|我[市县区省])|\d{4}\s*年以来)[^。！？\n]{0,300}"
 )
-_APPARATUS_LINES = (_ISSUE, _PUBLISHED, _OFFICE_ISSUED, _BYLINE, _BRACKETED_BYLINE, _FOOTER)
 # A publishing date (_DATE, in _PUBLISHED and _RELEASED) opens with a year's four digits.
 _YEAR_DIGITS = re.compile(r"\d{4}")
+# Each line pattern with what every line it matches holds (None: it fails at a line's first
+# characters anyway): the issue's 期 or closing bracket, the date's year, the office's word. Most
+# lines hold none of them and are spared the patterns' runs over their opening characters.
+_APPARATUS_LINES: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
+    (_ISSUE, re.compile("期|[）)]")),
+    (_PUBLISHED, _YEAR_DIGITS),
+    (_OFFICE_ISSUED, re.compile("办公室|秘书科|综合科|综合股|政工科")),
+    (_BYLINE, None),
+    (_BRACKETED_BYLINE, None),
+    (_FOOTER, None),
+)
 # The last line of a write-up signed with its date ("2026年4月27日", under the office's name on the
 # line before), or with the office in brackets ("（市司法局普法科）", "（市外事办 2026年4月24日）").
 _SIGNATURE_DATE = re.compile(rf"{_DATE}")
@@ -110,7 +120,10 @@ def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _is_apparatus(line: str) -> bool:
-    return any(pattern.fullmatch(line) for pattern in _APPARATUS_LINES)
+    for pattern, held in _APPARATUS_LINES:
+        if (held is None or held.search(line) is not None) and pattern.fullmatch(line) is not None:
+            return True
+    return False
 
 
 def article_spans(text: str) -> list[tuple[int, int]]:

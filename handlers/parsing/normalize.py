@@ -39,12 +39,21 @@ def normalize(text: str) -> str:
 
 
 def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    """``text`` with each [start, end) span replaced by MASK characters (same length)."""
-    chars = None
-    for start, end in spans:
-        chars = list(text) if chars is None else chars
-        chars[start:end] = MASK * (end - start)
-    return text if chars is None else "".join(chars)
+    """``text`` with each [start, end) span (inside ``text``; in any order, overlapping or empty)
+    replaced by MASK characters (same length)."""
+    # The text between the spans is copied in slices (C), not split into a list of characters and
+    # joined again: a message has a few spans, each character a Python object in a list.
+    pieces: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        start = max(start, position)  # what an earlier span masked is masked already
+        if end > start:
+            pieces += (text[position:start], MASK * (end - start))
+            position = end
+    if not pieces:
+        return text
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def unguarded(word: str) -> str:

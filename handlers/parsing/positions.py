@@ -46,16 +46,14 @@ class ByStart(Sequence[P], Generic[P]):
         """The items that start in [start, end), in order, made in logarithmic time: a view, or a
         copy of a few (a tuple's length and iteration are C's, a view's Python's: most runs asked
         for are a clause's one or two items)."""
-        low, high = self._index(start), self._index(end)
+        # (bisect_left called here, not through a method: asked per clause and per activity)
+        low, high = bisect_left(self._starts, start), bisect_left(self._starts, end)
         return self._items[low:high] if high - low <= _COPIED_MAX else _Run(self._items, low, high)
 
     def first(self, start: int, end: int) -> P | None:
         """The first item that starts in [start, end)."""
-        index = self._index(start)
-        return self._items[index] if index < len(self._items) and self._items[index].start < end else None
-
-    def _index(self, position: int) -> int:
-        return bisect_left(self._starts, position)
+        index = bisect_left(self._starts, start)
+        return self._items[index] if index < len(self._starts) and self._starts[index] < end else None
 
 
 # A run this short is copied: bounded work per question, so the walk stays linear.

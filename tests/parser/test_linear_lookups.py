@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from handlers.parsing import (
+    articles,
     attendees,
     clauses,
     date_finders,
@@ -24,6 +25,7 @@ from handlers.parsing import (
     parse_report,
 )
 from handlers.parsing.directory import UnitDirectory
+from handlers.parsing.normalize import MASK, mask
 from handlers.parsing.positions import ByStart
 from handlers.parsing.splitting import HELD_MAX_CHARS
 from scheduler.clock import TZ
@@ -53,6 +55,19 @@ def test_within_and_first_are_the_items_starting_in_the_span(positions: list[int
 def test_items_out_of_order_are_refused() -> None:
     with pytest.raises(ValueError):
         ByStart([Item(3), Item(1)])
+
+
+spans = st.tuples(st.integers(0, 20), st.integers(0, 20))
+
+
+@given(st.text(alphabet="在广场宣传□，", max_size=20), st.lists(spans, max_size=6))
+def test_masking_in_slices_masks_each_character_of_every_span(text: str, masked: list[tuple[int, int]]) -> None:
+    """mask copies the text between sorted spans: any order, overlaps and empty spans included."""
+    masked = [(min(start, len(text)), min(end, len(text))) for start, end in masked]
+    chars = list(text)
+    for start, end in masked:
+        chars[start:end] = MASK * max(0, end - start)
+    assert mask(text, masked) == "".join(chars)
 
 
 # The regex the department cut replaced: tried from every character, quadratic on a long part.
@@ -235,6 +250,23 @@ _NEEDED_WORDS = [
     (framing._SELF_CORRECTED, framing._SELF_CORRECTED_NEEDS, "在于到赴去，,不对说错了是应该为哦不2三家份人 中学"),
     (attendees._NAME_THEN_ATTENDS, attendees._NAME_THEN_ATTENDS_NEEDS, "王磊张伟参会出席加启动仪式 \n，"),
 ]
+# An article's apparatus lines, from the pieces of each kind (issue, publish line, office).
+_APPARATUS_PIECES = [
+    *"期第（）()年月日12二 -:.原创编",
+    *("2026", "工作简报", "信息", "动态", "第3期", "总第", "朝阳教育", "《朝阳日报》", "版", "辽宁", "发了"),
+    *("办公室", "秘书科", "综合股", "县市场监督管理局", "印发", "10:12", "2026年4月22日", "2026-04-24"),
+]
+
+
+@example("信息快报（2026年第3期）")
+@example("工作动态（二）")
+@example("朝阳教育  2026-04-24 18:02")
+@example("双塔区市场监督管理局办公室编")
+@given(st.lists(st.sampled_from(_APPARATUS_PIECES), max_size=10).map("".join))
+def test_an_apparatus_line_pattern_skipped_without_its_text_could_not_match_without_it(line: str) -> None:
+    for pattern, held in articles._APPARATUS_LINES:
+        if held is not None and pattern.fullmatch(line):
+            assert held.search(line) is not None
 
 
 @pytest.mark.parametrize(("pattern", "needed", "alphabet"), _NEEDED_WORDS)
