@@ -278,22 +278,27 @@ def _is_rsvp(text: str, signals: Signals, only_asks: bool) -> bool:
     """
     if _ATTENDED.search(text) or (_SPOKE.search(text) and not _AHEAD.search(text)):
         return False
-    named = signals.has_attendees or PHONE.search(text) is not None
-    if only_asks and not named and _SENDING.search(text) is None:
+
+    def named() -> bool:
+        # Asked last in each condition below (each is a conjunction without side effects, so
+        # its order changes no answer): most reports are decided without reading the names.
+        return signals.has_attendees or PHONE.search(text) is not None
+
+    if only_asks and _SENDING.search(text) is None and not named():
         return False
     ceremony = _CEREMONY.search(text) is not None
     # "今天组织讲座一场，参加人数45人，联系人王磊139…": a report signed with a contact.
     signed_report = signals.has_activity_word and signals.has_counts and not ceremony
-    if named and (_ATTENDING.search(text) or ceremony) and not signed_report:
+    if not signed_report and (ceremony or _ATTENDING.search(text)) and named():
         return True
     # "4月17日，我部派员参加…启动仪式", written that day or after: attended, not a reply.
-    sent_already = signals.dates_past and not named and not _NOT_YET_SENT.search(text)
-    sending = _SENDING.search(text) is not None and not sent_already
+    sending = _SENDING.search(text) is not None and not (
+        signals.dates_past and not _NOT_YET_SENT.search(text) and not named()
+    )
     # "我们局长亲自参加启动仪式", "17号启动仪式我们单位去两个人" (before the 17th): going, not gone.
     ahead = (not signals.has_date or not signals.dates_past) and not signals.ceremony_past
     # "17号上午我和科长过去，我叫韩雪，电话186…" (before the ceremony): a name or phone going.
-    going = (ceremony or named or signals.names_ceremony_day) and ahead
-    going = going and _GOING.search(text) is not None and not _DONE.search(text)
-    if going and not signals.has_activity_word:
+    going = ahead and _GOING.search(text) is not None and not _DONE.search(text)
+    if going and not signals.has_activity_word and (ceremony or signals.names_ceremony_day or named()):
         return True
     return sending or (_LISTING.search(text) is not None and not signals.has_counts)

@@ -294,3 +294,56 @@ def test_a_clauses_first_plan_cue_is_the_first_cue_of_the_message_starting_in_it
         own = framing._PLAN_CUE.search(clause.group())
         first = next((span for span in cues if clause.start() <= span[0] < clause.end()), None)
         assert (own and (clause.start() + own.start(), clause.start() + own.end())) == first
+
+
+def _rsvp_reading_names_first(text: str, signals: intent.Signals, only_asks: bool) -> bool:
+    """_is_rsvp as it was, reading the names before anything else: the lazy one must agree."""
+    i = intent
+    if i._ATTENDED.search(text) or (i._SPOKE.search(text) and not i._AHEAD.search(text)):
+        return False
+    named = signals.has_attendees or i.PHONE.search(text) is not None
+    if only_asks and not named and i._SENDING.search(text) is None:
+        return False
+    ceremony = i._CEREMONY.search(text) is not None
+    signed_report = signals.has_activity_word and signals.has_counts and not ceremony
+    if named and (i._ATTENDING.search(text) or ceremony) and not signed_report:
+        return True
+    sent_already = signals.dates_past and not named and not i._NOT_YET_SENT.search(text)
+    sending = i._SENDING.search(text) is not None and not sent_already
+    ahead = (not signals.has_date or not signals.dates_past) and not signals.ceremony_past
+    going = (ceremony or named or signals.names_ceremony_day) and ahead
+    going = going and i._GOING.search(text) is not None and not i._DONE.search(text)
+    if going and not signals.has_activity_word:
+        return True
+    return sending or (i._LISTING.search(text) is not None and not signals.has_counts)
+
+
+_RSVP_PIECES = [
+    *("参加", "参会", "出席", "参加了", "举办", "并讲话", "将", "仪式", "报名", "拟派", "回执", "派员"),
+    *("去", "已", "了", "参会人员", "王磊", "13900001111", "我局", "启动", "，", "。"),
+]
+
+
+_NO = [False] * 9
+
+
+# (flags: has_trigger, has_activity_word, has_counts, has_date, has_location, dates_past,
+# ceremony_past, names_ceremony_day, only_asks) One example per condition the names decide:
+@example("13900001111参加", [*_NO[:8], True])  # a question that names someone
+@example("王磊13900001111参加仪式", _NO)  # a name with attendance words
+@example("报名13900001111", [False, False, False, True, False, True, False, False, False])  # sending
+@example("13900001111去", _NO)  # someone going
+@given(
+    st.lists(st.sampled_from(_RSVP_PIECES), max_size=8).map("".join),
+    st.lists(st.booleans(), min_size=9, max_size=9),
+)
+def test_the_attendance_reply_reads_names_only_where_they_decide(text: str, flags: list[bool]) -> None:
+    """_is_rsvp asks for the names last in each condition: the answer is the eager reading's."""
+    signals = intent.Signals(
+        *flags[:5],
+        read_attendees=lambda: attendees.extract_attendees(text),
+        dates_past=flags[5],
+        ceremony_past=flags[6],
+        names_ceremony_day=flags[7],
+    )
+    assert intent._is_rsvp(text, signals, flags[8]) == _rsvp_reading_names_first(text, signals, flags[8])
