@@ -31,6 +31,8 @@ _REMARK_LINE = re.compile(
 _RULE_LINE = re.compile(r"^[\s|:\-—=+]+$")
 _MAX_COLUMNS = 40  # a line of more column words than a report table has is no header
 _LEFT_OUT = re.compile("未开展|未完成|已取消|取消|延期|待开展")
+# What a space-aligned row's cells are split at: runs of 2+ spaces, or single spaces (by `single`).
+_CELL_GAP = {False: re.compile(" {2,}"), True: re.compile(" +")}
 
 
 def _delimited(line: str) -> str | None:
@@ -56,10 +58,9 @@ def _cells(text: str, start: int, end: int, single_spaces: bool) -> list[Cell]:
             pieces.append(Cell(piece.strip(), position, position + len(piece)))
             position += len(piece) + 1
         return pieces
-    separator = re.compile(" +" if single_spaces else " {2,}")
     screen = screen_columns(line)
     cells, position = [], start
-    for gap in separator.finditer(line):
+    for gap in _CELL_GAP[single_spaces].finditer(line):
         cells.append(Cell(line[position - start : gap.start()], position, start + gap.start()))
         position = start + gap.end()
     cells.append(Cell(line[position - start :], position, end))
@@ -72,6 +73,10 @@ def _header(text: str, start: int, end: int) -> Header | None:
     if not tabbed and line.count(" ") < 2:
         return None  # at most two cells however it is split: no header (and most lines of a report)
     for single in (False, True) if not tabbed else (False,):
+        # Counted first in the pieces _cells keeps (split alike, blank ones left out): most lines
+        # with spaces are prose of too few or too many pieces, spared the cells' screen columns.
+        if not tabbed and not 3 <= sum(1 for piece in _CELL_GAP[single].split(line) if piece.strip()) <= _MAX_COLUMNS:
+            continue
         cells = [c for c in _cells(text, start, end, single) if c.text]
         if not 3 <= len(cells) <= _MAX_COLUMNS:
             continue

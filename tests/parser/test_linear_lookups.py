@@ -23,6 +23,7 @@ from handlers.parsing import (
     locations,
     numerals,
     parse_report,
+    tables,
 )
 from handlers.parsing.directory import UnitDirectory
 from handlers.parsing.normalize import MASK, mask
@@ -347,3 +348,12 @@ def test_the_attendance_reply_reads_names_only_where_they_decide(text: str, flag
         names_ceremony_day=flags[7],
     )
     assert intent._is_rsvp(text, signals, flags[8]) == _rsvp_reading_names_first(text, signals, flags[8])
+
+
+@given(st.text(alphabet="日期 地点活动内容　a1|\t", max_size=24), st.booleans())
+def test_a_header_lines_pieces_are_counted_as_its_cells(line: str, single: bool) -> None:
+    """_header counts a line's pieces before cutting it into cells (with their screen columns)."""
+    line = line.replace("　", " ")  # as normalised
+    if tables._delimited(line) is None:
+        counted = sum(1 for piece in tables._CELL_GAP[single].split(line) if piece.strip())
+        assert counted == len([cell for cell in tables._cells(line, 0, len(line), single) if cell.text])
