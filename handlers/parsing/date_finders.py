@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from handlers.parsing.normalize import opens_with
 from handlers.parsing.numerals import to_int
@@ -110,11 +111,15 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
 YEARLESS_AHEAD = dt.timedelta(days=31)
 
 
+# The nearest dates are pure functions of a few small numbers and the message day, asked for the
+# same days again and again (4月21日, 22日…): kept, a few hundred at most.
+@lru_cache(maxsize=512)
 def _nearest_year(month: int, day: int, today: dt.date) -> dt.date | None:
     options = [d for y in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(y, month, day))]
     return max((d for d in options if d <= today + YEARLESS_AHEAD), default=None)
 
 
+@lru_cache(maxsize=512)
 def _nearest_month(day: int, today: dt.date) -> dt.date | None:
     options = []
     for shift in (-1, 0, 1):
