@@ -97,19 +97,24 @@ def split_activities(found: Found) -> list[Segment]:
         if is_heading(clause, clauses[index + 1 : index + 2], found):
             held, heading_end = clause, clause.end
             continue
-        triggers = find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
-        # A title's words only hint: "律师服务进企业。…组织律师走访…" is a visit.
+        # Positions in the message, not the clause. A title's words only hint: "律师服务进企业。…组织律师走访…"
+        # is a visit.
         triggers = [
-            _shift(
-                t,
-                clause.start,
+            Trigger(
+                t.type,
+                t.priority,
                 t.strong and t.start + clause.start >= heading_end and not tagged[t.start + clause.start],
+                t.start + clause.start,
+                t.end + clause.start,
             )
-            for t in triggers
+            for t in find_triggers(found.masked[clause.start : clause.end], found.evidence[clause.start : clause.end])
         ]
-        strong = best([t for t in triggers if t.strong])
-        weak = [t for t in triggers if not t.strong]
-        weakest = best(weak)
+        if triggers:
+            strong = best([t for t in triggers if t.strong])
+            weak = [t for t in triggers if not t.strong]
+            weakest = best(weak)
+        else:  # (half the clauses name no kind of work)
+            strong, weak, weakest = None, [], None
         has_count = states_count(clause, strong or weakest, found)
         # A new sentence with its own place and count opens an activity on weak words alone:
         # "举办讲座，参加50人；同日在社区广场发放资料300份" is a lecture and a handout.
@@ -189,7 +194,3 @@ def split_activities(found: Found) -> list[Segment]:
         return [Segment(0, len(found.masked))]
     segments[-1].end = len(found.masked)
     return segments
-
-
-def _shift(trigger: Trigger, offset: int, strong: bool) -> Trigger:
-    return Trigger(trigger.type, trigger.priority, strong, trigger.start + offset, trigger.end + offset)
