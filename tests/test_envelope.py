@@ -29,10 +29,6 @@ TIMESTAMP, NONCE = "1409659813", "1372623149"
 MESSAGES = ["", "a", "<xml><Content><![CDATA[今天发放资料200份]]></Content></xml>"] + ["x" * n for n in range(20, 60)]
 
 
-def _ids(samples: tuple[CallbackSample, ...]) -> dict[str, object]:
-    return {"argvalues": samples, "ids": [s.name for s in samples]}
-
-
 @pytest.mark.parametrize("message", MESSAGES)
 @pytest.mark.parametrize("theirs_class", [WeComCrypto, MpCrypto], ids=["wecom", "mp"])
 def test_round_trips_both_ways_with_wechatpy(message: str, theirs_class: type) -> None:
@@ -43,7 +39,7 @@ def test_round_trips_both_ways_with_wechatpy(message: str, theirs_class: type) -
     assert ours.open(packed["MsgSignature"], TIMESTAMP, NONCE, packed["Encrypt"]) == message
 
 
-@pytest.mark.parametrize("sample", **_ids(ENCRYPTED_SAMPLES))
+@pytest.mark.parametrize("sample", ENCRYPTED_SAMPLES, ids=[s.name for s in ENCRYPTED_SAMPLES])
 def test_tencent_samples_open_and_reseal_byte_for_byte(sample: CallbackSample, monkeypatch: pytest.MonkeyPatch) -> None:
     crypto = MessageCrypto(sample.token, sample.aes_key, sample.receiver_id)
     assert crypto.open(sample.signature, sample.timestamp, sample.nonce, sample.encrypt) == sample.plaintext
