@@ -98,6 +98,15 @@ def test_any_wrong_signature_is_403(given: str) -> None:
     assert refused.value.status == 403
 
 
+@pytest.mark.parametrize("at", range(3))
+def test_a_query_value_that_is_not_utf8_is_400(at: int) -> None:
+    query = [signature(TOKEN, TIMESTAMP, NONCE), TIMESTAMP, NONCE]
+    query[at] = "\udcff"
+    with pytest.raises(Rejected) as refused:
+        check_signature(query[0], TOKEN, query[1], query[2])
+    assert refused.value.status == (403 if at == 0 else 400)
+
+
 def _key() -> bytes:
     return base64.b64decode(AES_KEY + "=")
 

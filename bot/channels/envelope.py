@@ -37,7 +37,12 @@ SEALED_XML = """<xml>
 
 def signature(*parts: str) -> str:
     """WeChat's signature: SHA-1 of the parts' UTF-8 bytes, sorted and concatenated."""
-    return hashlib.sha1(b"".join(sorted(part.encode() for part in parts))).hexdigest()
+    try:
+        encoded = sorted(part.encode() for part in parts)
+    except UnicodeEncodeError:
+        # A lone surrogate: aiohttp's pure-Python parser decodes a raw non-UTF-8 query byte so.
+        raise bad_request("query is not UTF-8") from None
+    return hashlib.sha1(b"".join(encoded)).hexdigest()
 
 
 def check_signature(given: str, *parts: str) -> None:
