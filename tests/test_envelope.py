@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
+from datetime import datetime
 
 import pytest
 import xmltodict
@@ -14,11 +15,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from wechatpy.crypto import WeChatCrypto as MpCrypto
 from wechatpy.crypto.base import BasePrpCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
+from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
 from bot.channels import envelope
 from bot.channels.envelope import MessageCrypto, check_signature, signature
-from bot.channels.wire import Rejected
+from bot.channels.wire import Rejected, escape_cdata, text_reply_xml
+from scheduler.clock import TZ
+from storage.wording import clip
 from tests.fixtures.tencent_samples import ENCRYPTED_SAMPLES, MP_DOC_SAFE_MODE_REPLY, CallbackSample, SampleKind
 
 TOKEN = "QDG6eK"
@@ -172,3 +176,25 @@ def test_url_check_echo_opens_like_wechatpy() -> None:
     expected = theirs.check_signature(sample.signature, sample.timestamp, sample.nonce, sample.encrypt)
     ours = MessageCrypto(sample.token, sample.aes_key, sample.receiver_id)
     assert ours.open(sample.signature, sample.timestamp, sample.nonce, sample.encrypt) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "content"),
+    [
+        ({"ToUserName": "wx1", "FromUserName": "u1"}, "已记录：新华路商圈，发放资料200份"),
+        ({}, ""),
+        ({"ToUserName": "a]]>b", "FromUserName": "<x>&"}, "end]]>and ]]> again\n第二行"),
+        ({"ToUserName": "wx1", "FromUserName": "u1"}, "很长的回复\n" * 400),  # clipped to WeChat's limit
+    ],
+    ids=["report", "no-ids", "cdata-ends", "clipped"],
+)
+def test_the_text_reply_is_wechatpys_byte_for_byte(fields: dict[str, str], content: str) -> None:
+    now = datetime.fromtimestamp(1776852000.7, TZ)
+    ours = text_reply_xml(fields, content, now)
+    theirs = TextReply(
+        source=fields.get("ToUserName"),
+        target=fields.get("FromUserName"),
+        content=escape_cdata(clip(content)),
+        time=int(now.timestamp()),
+    ).render()
+    assert ours == theirs

@@ -91,7 +91,11 @@ class MessageCrypto:
 
     def open(self, given_signature: str, timestamp: str, nonce: str, encrypt: str) -> str:
         """The plaintext of a signed ciphertext: 403 for a bad signature, 400 for anything else
-        wrong (a ciphertext that does not decrypt, bad padding, another receiver's message)."""
+        wrong (a ciphertext that does not decrypt, bad padding, another receiver's message).
+
+        The signature is checked first and covers the ciphertext, so only a holder of the token
+        reaches the padding and length checks: how they fail can be no padding oracle.
+        """
         check_signature(given_signature, self.token, timestamp, nonce, encrypt)
         try:
             raw = binascii.a2b_base64(encrypt.encode())
