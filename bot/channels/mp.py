@@ -18,11 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import xmltodict
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.utils import check_signature
-
+from bot.channels.envelope import MessageCrypto, check_signature
 from bot.channels.wire import (
     Decoded,
     SignedNonce,
@@ -35,7 +31,6 @@ from bot.channels.wire import (
     require,
     text_reply_xml,
     to_inbound,
-    unseal,
     xml_fields,
 )
 from bot.config import OfficialAccountConfig
@@ -50,14 +45,11 @@ class OfficialAccountChannel:
 
     def __init__(self, cfg: OfficialAccountConfig) -> None:
         self.cfg = cfg
-        self.crypto = WeChatCrypto(cfg.token, cfg.aes_key, cfg.app_id) if cfg.aes_key else None
+        self.crypto = MessageCrypto(cfg.token, cfg.aes_key, cfg.app_id) if cfg.aes_key else None
 
     def _check_plain_signature(self, query: Mapping[str, str]) -> None:
         signature, timestamp, nonce = require(query, "signature", "timestamp", "nonce")
-        try:
-            check_signature(self.cfg.token, signature, timestamp, nonce)
-        except InvalidSignatureException:
-            raise forbidden() from None
+        check_signature(signature, self.cfg.token, timestamp, nonce)
 
     def verify_url(self, query: Mapping[str, str]) -> str:
         # The Official Account verifies the URL with the plain signature in every mode.
@@ -71,8 +63,8 @@ class OfficialAccountChannel:
     def decode(self, query: Mapping[str, str], body: bytes) -> Decoded:
         text = decode_text(body)
         is_json = text.lstrip().startswith("{")
-        # Each document is parsed once: the envelope's fields serve both wechatpy (which reads
-        # Encrypt from a dict as it is) and, in plaintext mode, the message itself.
+        # Each document is parsed once: the envelope's fields give both the ciphertext and, in
+        # plaintext mode, the message itself.
         envelope = json_object(text) if is_json else xml_fields(check_xml(text))
         unsigned_body = None
         if self.encrypted(query):
@@ -94,11 +86,11 @@ class OfficialAccountChannel:
     def _decrypt(self, query: Mapping[str, str], envelope: dict[str, Any]) -> str:
         if self.crypto is None:
             raise bad_request("encrypted message but no aes_key configured")
-        if not isinstance(envelope.get("Encrypt"), str):
+        encrypt = envelope.get("Encrypt")
+        if not isinstance(encrypt, str):
             raise bad_request("Encrypt missing")
         signature, timestamp, nonce = require(query, "msg_signature", "timestamp", "nonce")
-        crypto = self.crypto
-        return unseal(lambda: crypto.decrypt_message(envelope, signature, timestamp, nonce))
+        return self.crypto.open(signature, timestamp, nonce, encrypt)
 
     def encode_reply(self, fields: Mapping[str, Any], text: str, query: Mapping[str, str], now: datetime) -> str:
         as_json = fields.get(FORMAT) == "json"
@@ -117,8 +109,5 @@ class OfficialAccountChannel:
             plain = text_reply_xml(fields, text, now)
         if not (self.encrypted(query) and self.crypto is not None):
             return plain
-        sealed = str(self.crypto.encrypt_message(plain, query["nonce"], query["timestamp"]))
-        if not as_json:
-            return sealed
-        parts = xmltodict.parse(sealed)["xml"]
-        return json.dumps({k: parts[k] for k in ("Encrypt", "MsgSignature", "TimeStamp", "Nonce")})
+        sealed = self.crypto.seal(plain, query["nonce"], query["timestamp"])
+        return json.dumps(sealed.json_fields()) if as_json else sealed.xml()

@@ -66,8 +66,13 @@ async def read_body(request: web.Request, timeout: float) -> bytes:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise bad_request("body too large")
     try:
-        async with asyncio.timeout(timeout):
+        if request.content.is_eof():
+            # Already buffered whole (a callback's small body usually comes with its headers):
+            # reading cannot wait, so no deadline is armed (that costs ~3 µs a request).
             body = await request.read()
+        else:
+            async with asyncio.timeout(timeout):
+                body = await request.read()
     except TimeoutError:
         raise Rejected(REQUEST_TIMEOUT, f"body not received within {timeout:g} s") from None
     except (ConnectionError, web.RequestPayloadError):  # gone mid-body, or a broken chunked body
