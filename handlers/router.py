@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar
 
 from sqlmodel import Session
 
@@ -159,21 +159,51 @@ class NotHandled(Exception):
     """Raised by dispatch when no route matched."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Route:
     filters: tuple[Filter, ...]
     handler: Handler
 
 
+@dataclass(frozen=True)
+class _Guarded:
+    """An included router without middlewares, inlined into its parent's plan: its own filters,
+    then its routes for the message kind."""
+
+    filters: tuple[Filter, ...]
+    steps: tuple[_Step, ...]
+
+
+# What a plan tries in order: a route, an inlined router, or a router with middlewares (dispatched).
+_Step: TypeAlias = "_Route | _Guarded | Router"
+
+
+class _Missed:
+    """No step of a plan handled the message (cheaper than raising NotHandled out of each level)."""
+
+
+_MISSED = _Missed()
+
+
 class Router:
+    """Routes tried in the order registered; a message kind's plan leaves out the routes whose
+    ``MsgType`` (or ``Command``) filters it cannot pass and inlines the included routers, so a
+    text report runs a fraction of the filters and none of the nested dispatch it used to.
+
+    Plans are built on the first message of each kind: register every route before dispatching
+    (a router changed after its plan was built refuses, as a late route would silently be missed).
+    """
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._routes: list[_Route | Router] = []
         self._middlewares: list[Middleware] = []
         self._filters: tuple[Filter, ...] = ()
+        self._plans: dict[str, tuple[_Step, ...]] = {}  # by message kind
 
     def message(self, *filters: Filter) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
+            self._unplanned()
             self._routes.append(_Route(filters, handler))
             return handler
 
@@ -181,15 +211,26 @@ class Router:
 
     def filter(self, *filters: Filter) -> None:
         """Guard the whole router: no route in it is tried unless every filter passes."""
+        self._unplanned()
         self._filters += filters
 
     def include(self, child: Router) -> Router:
+        self._unplanned()
         self._routes.append(child)
         return child
 
     def middleware(self, mw: Middleware) -> Middleware:
+        self._unplanned()
         self._middlewares.append(mw)
         return mw
+
+    def _unplanned(self) -> None:
+        if self._planned:
+            raise RuntimeError(f"router {self.name} changed after it dispatched (or was planned into a parent)")
+
+    @property
+    def _planned(self) -> bool:
+        return bool(self._plans)
 
     def dispatch(self, ctx: Context) -> Reply:
         call: Callable[[Context], Reply] = self._dispatch_routes
@@ -198,21 +239,63 @@ class Router:
         return call(ctx)
 
     def _dispatch_routes(self, ctx: Context) -> Reply:
-        guarded = _match(self._filters, ctx)
-        if guarded is None:
+        # The kind is read after the middlewares: a menu click arrives here as the text it stands for.
+        kind = ctx.msg.msg_type
+        steps = self._plans.get(kind)
+        if steps is None:
+            steps = self._plans[kind] = self._plan(kind)
+        reply = _run(self._filters, steps, ctx)
+        if isinstance(reply, _Missed):
             raise NotHandled(self.name)
-        ctx.take(guarded)
+        return reply
+
+    def _plan(self, kind: str) -> tuple[_Step, ...]:
+        """The steps that can handle a message of ``kind``, in the order registered."""
+        steps: list[_Step] = []
         for route in self._routes:
-            if isinstance(route, Router):
-                try:
-                    return route.dispatch(ctx)
-                except NotHandled:
-                    continue
-            matched = _match(route.filters, ctx)
+            if isinstance(route, _Route):
+                if all(_may_pass(flt, kind) for flt in route.filters):
+                    steps.append(
+                        _Route(tuple(f for f in route.filters if not _settled_by_kind(f, kind)), route.handler)
+                    )
+                continue
+            if not all(_may_pass(flt, kind) for flt in route._filters):
+                continue
+            if route._middlewares:  # they may change the message: it dispatches itself
+                steps.append(route)
+                continue
+            inner = route._plan(kind)
+            route._plans.setdefault(kind, inner)  # planned into this one: it may no longer change
+            if inner:
+                steps.append(_Guarded(route._filters, inner))
+        return tuple(steps)
+
+
+def _run(guards: tuple[Filter, ...], steps: tuple[_Step, ...], ctx: Context) -> Reply | _Missed:
+    """The first step's reply that handles the message, or _MISSED."""
+    guarded = _match(guards, ctx)
+    if guarded is None:
+        return _MISSED
+    ctx.take(guarded)
+    for step in steps:
+        if isinstance(step, _Route):
+            matched = _match(step.filters, ctx)
             if matched is not None:
                 ctx.take(matched)
-                return route.handler(ctx)
-        raise NotHandled(self.name)
+                return step.handler(ctx)
+        elif isinstance(step, _Guarded):
+            try:
+                reply = _run(step.filters, step.steps, ctx)
+            except NotHandled:  # a handler declined (names.on_name): on to the router's next sibling
+                continue
+            if not isinstance(reply, _Missed):
+                return reply
+        else:
+            try:
+                return step.dispatch(ctx)
+            except NotHandled:
+                continue
+    return _MISSED
 
 
 def _bind(mw: Middleware, call_next: Callable[[Context], Reply]) -> Callable[[Context], Reply]:
@@ -230,24 +313,44 @@ def _match(filters: tuple[Filter, ...], ctx: Context) -> Found | None:
     return found
 
 
+def _may_pass(flt: Filter, kind: str) -> bool:
+    """False when ``flt`` rejects every message of ``kind`` (it says which kinds it can pass)."""
+    kinds = getattr(flt, "kinds", None)
+    return kinds is None or kind in kinds
+
+
+def _settled_by_kind(flt: Filter, kind: str) -> bool:
+    """True for a filter that checks nothing but the kind, and passes ``kind``: a plan skips it."""
+    return isinstance(flt, MsgType) and kind in flt.kinds
+
+
 # ---- filters ----
 
 
-def MsgType(*kinds: MessageKind) -> Filter:
-    return lambda ctx: ctx.msg.msg_type in kinds
+class MsgType:
+    """The message is of one of ``kinds`` (a router leaves a route behind it out of the other
+    kinds' plans)."""
+
+    def __init__(self, *kinds: MessageKind) -> None:
+        self.kinds = frozenset(kinds)
+
+    def __call__(self, ctx: Context) -> FilterResult:
+        return ctx.msg.msg_type in self.kinds
 
 
-def Command(*words: str) -> Filter:
+class Command:
     """The message is one of the words, optionally followed by arguments (``ctx.args``)."""
-    pattern = re.compile(r"^\s*(?:/)?(" + "|".join(map(re.escape, words)) + r")(?:[\s:：]+(.*))?\s*$", re.S)
 
-    def check(ctx: Context) -> FilterResult:
-        if ctx.msg.msg_type not in TEXTUAL:
+    kinds = frozenset(TEXTUAL)  # for the router's plans: no other kind carries a command
+
+    def __init__(self, *words: str) -> None:
+        self.pattern = re.compile(r"^\s*(?:/)?(" + "|".join(map(re.escape, words)) + r")(?:[\s:：]+(.*))?\s*$", re.S)
+
+    def __call__(self, ctx: Context) -> FilterResult:
+        if ctx.msg.msg_type not in self.kinds:
             return False
-        m = pattern.match(ctx.msg.text)
+        m = self.pattern.match(ctx.msg.text)
         return Found(command=m.group(1), args=(m.group(2) or "").strip()) if m else False
-
-    return check
 
 
 def Regex(pattern: str) -> Filter:
