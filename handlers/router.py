@@ -18,6 +18,7 @@ so a route is never reached by a sender it was not meant for, whatever the order
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the parser and the correction reader import this module's C
     from handlers.said_corrections import SaidCorrection
 
 Reply = str | None
+AuditRow = dict[str, object]  # an audit_log row's values
 Handler = Callable[["Context"], Reply]
 Middleware = Callable[["Context", Callable[["Context"], Reply]], Reply]
 T = TypeVar("T")
@@ -114,6 +116,8 @@ class Context:
     dialog: DialogState | None = None
     dialog_loaded: bool = False
     photos_waiting: bool = True  # False: the sender has no photo waiting to attach (handlers.arrival)
+    # Audit rows not yet written: whoever handles the message writes them (handlers.binding.audit).
+    audits: list[AuditRow] = dataclasses.field(default_factory=list)  # (its `field` names a record field)
     _liaison: Liaison | None = None  # the sender's row, once loaded (the liaison property)
 
     def take(self, found: Found) -> None:

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import Session
 
+from handlers.binding import MAX_FAILED_ATTEMPTS_PER_HOUR
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
 from handlers.prereading import PreReading
-from handlers.router import Reply
-from storage.models import Activity, InboundMessage
+from handlers.router import AuditRow, Reply
+from storage.models import Activity, AuditLog, InboundMessage
 from tests.harness import Harness, make_settings
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -53,13 +54,19 @@ class GatedDispatcher:
             raise OSError(5, "Input/output error")
 
     def handle(
-        self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
+        self,
+        session: Session,
+        msg: Inbound,
+        now: datetime,
+        message_id: int | None,
+        pre_reading: PreReading | None,
+        audits: list[AuditRow],
     ) -> Reply:
         self.sessions[msg.text] = session
         self.handled.append(msg.text)
         if GATE in msg.text:
             assert self.release.wait(30)
-        reply = self.real.handle(session, msg, now, message_id, pre_reading)
+        reply = self.real.handle(session, msg, now, message_id, pre_reading, audits)
         session.flush()
         if BROKEN in msg.text and self.breaks:
             raise OSError(28, "No space left on device")
@@ -124,6 +131,28 @@ async def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_answer
     assert all(stored[body].handled_at is not None for body in (texts[0], texts[1], texts[3]))
     assert stored[texts[2]].handled_at is None  # stored, unhandled: WeChat's retry handles it
     assert sorted(a.materials for a in bot.rows(Activity)) == [101, 102, 104, 1099]
+    # The batch's audit rows are written together: the failed message's went with its rollback.
+    created = sorted(row.target for row in bot.rows(AuditLog) if row.action == "activity.create")
+    assert created == sorted(f"activity:{a.id}" for a in bot.rows(Activity))
+
+
+async def test_failed_codes_earlier_in_the_same_batch_count_towards_the_limit(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = gated(bot, monkeypatch)
+    guesser, attempts = bot.wecom("guesser"), 2 * MAX_FAILED_ATTEMPTS_PER_HOUR
+    xmls = [
+        guesser.xml(bot.clock.now(), "text", {"Content": f"绑定 AAAAAAA{chr(ord('A') + n)}"}, msg_id=7301 + n)
+        for n in range(attempts)
+    ]
+    answers = await deliver_in_one_batch(bot, gate, xmls, 7300)
+    batch = {id(session) for text, session in gate.sessions.items() if text.startswith("绑定")}
+    assert len(batch) == 1  # one batch, one transaction
+    replies = [reply or "" for _, reply in answers]
+    # Whatever order they were handled in, the limit held within the batch.
+    assert sum("不正确" in reply for reply in replies) == MAX_FAILED_ATTEMPTS_PER_HOUR, replies
+    assert sum("尝试次数过多" in reply for reply in replies) == attempts - MAX_FAILED_ATTEMPTS_PER_HOUR
+    assert [row.action for row in bot.rows(AuditLog)].count("bind.failed") == MAX_FAILED_ATTEMPTS_PER_HOUR
 
 
 async def test_a_failed_commit_acknowledges_none_of_its_batch_and_the_retries_store_each_once(

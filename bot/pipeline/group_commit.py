@@ -3,8 +3,8 @@
 Group commit. Messages that arrive while the writer is busy wait together; the writer takes them
 all (up to ``max_batch``) into one transaction: the messages are inserted by one statement in a
 SAVEPOINT (each in its own if that fails), they are handled in one savepoint (if any handling fails,
-that is rolled back and each message is handled again in a savepoint of its own), the replies are
-stored by one statement, and the batch commits once. A commit returns only when it is on disk
+that is rolled back and each message is handled again in a savepoint of its own), their audit rows
+and the replies are stored by one statement each, and the batch commits once. A commit returns only when it is on disk
 (storage.db: SQLite synchronous=FULL, PostgreSQL synchronous_commit=on), and no request is answered
 before its batch's commit returned: every acknowledged message, and what handling it wrote, is
 durable, while one sync serves the whole batch. With one message in flight the batch is that message
@@ -36,10 +36,11 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from bot.pipeline.prereading import pre_read
+from handlers.binding import write_audits
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
 from handlers.prereading import PreReading
-from handlers.router import Reply
+from handlers.router import AuditRow, Reply
 from scheduler.clock import Clock
 from storage.db import Database
 from storage.engine import insert_ignoring_conflicts, table_of
@@ -205,6 +206,7 @@ class MessagePipeline:
         message in its own savepoint (a failure becomes its HandlingFailed); otherwise a failure raises."""
         outcomes: list[str | NotAnswered | None] = [None] * len(batch)
         answered: dict[str, str | None] = {}  # a message this batch handled, by dedupe_key
+        audits: list[AuditRow] = []  # the handling's audit rows, written together (Dispatcher.handle)
         replies: list[dict[str, object]] = []
         # Handled sender by sender (a sender's own messages keep their order): on PostgreSQL the
         # batches of two processes then take each sender's rows (dialog state, binding) in one
@@ -222,13 +224,14 @@ class MessagePipeline:
                 outcome = row.reply or None
             else:
                 handle = self._handle_isolated if isolated else self._handle
-                outcome = handle(session, pending, row)
+                outcome = handle(session, pending, row, audits)
                 if not isinstance(outcome, NotAnswered):  # handled, its writes kept: its reply is stored
                     answered[key] = outcome or None
                     replies.append(
                         {"message_id": row.message_id, "reply_text": outcome or "", "handled": row.received_at}
                     )
             outcomes[index] = outcome
+        write_audits(session, audits)  # the batch's (isolated: each message wrote its own)
         return outcomes, replies
 
     def _store_batch(self, session: Session, batch: list[_Pending]) -> dict[str, _Stored | StoreFailed]:
@@ -305,21 +308,26 @@ class MessagePipeline:
             found.setdefault(key, StoreFailed(f"{key} conflicted but is not stored"))
         return found
 
-    def _handle(self, session: Session, pending: _Pending, row: _Stored) -> str | None:
-        """Handle a stored, unhandled message: its reply."""
-        reply = self.dispatcher.handle(session, pending.msg, row.received_at, row.message_id, pending.pre_reading)
+    def _handle(self, session: Session, pending: _Pending, row: _Stored, audits: list[AuditRow]) -> str | None:
+        """Handle a stored, unhandled message: its reply (its audit rows join ``audits``)."""
+        msg, pre_reading = pending.msg, pending.pre_reading
+        reply = self.dispatcher.handle(session, msg, row.received_at, row.message_id, pre_reading, audits)
         if pending.on_handled is not None:
             pending.on_handled(session, row.message_id, reply)
         return reply
 
-    def _handle_isolated(self, session: Session, pending: _Pending, row: _Stored) -> str | NotAnswered | None:
-        """``_handle`` in its own savepoint: a failure (its savepoint's own flush included) rolls
-        back this message's writes only."""
+    def _handle_isolated(
+        self, session: Session, pending: _Pending, row: _Stored, audits: list[AuditRow]
+    ) -> str | NotAnswered | None:
+        """``_handle`` in its own savepoint, its audit rows written in it: a failure (its savepoint's
+        own flush included) rolls back this message's writes only."""
         savepoint = session.begin_nested()
         try:
-            reply = self._handle(session, pending, row)
+            reply = self._handle(session, pending, row, audits)
+            write_audits(session, audits)
             savepoint.commit()
         except Exception as exc:
+            audits.clear()  # rolled back with the message
             savepoint.rollback()
             log.exception("handling %s failed; stored unhandled", pending.msg.dedupe_key)
             return HandlingFailed(f"{type(exc).__name__}: {exc}")
