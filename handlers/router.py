@@ -21,9 +21,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from sqlmodel import Session
 
@@ -170,32 +170,24 @@ class _Route:
 
 
 @dataclass(frozen=True)
-class _Guarded:
-    """An included router without middlewares, inlined into its parent's plan: its own filters,
-    then its routes for the message kind."""
+class _Step:
+    """One step of a flat plan. A route (``call``: its handler) or a router's guard (``call``
+    None: when its filters fail, the plan goes on at ``end``). ``end`` is where the steps of the
+    step's innermost router stop: a handler that raises NotHandled goes on there, to the next
+    sibling of its router, as a nested dispatch would."""
 
     filters: tuple[Filter, ...]
-    steps: tuple[_Step, ...]
-
-
-# What a plan tries in order: a route, an inlined router, or a router with middlewares (dispatched).
-_Step: TypeAlias = "_Route | _Guarded | Router"
-
-
-class _Missed:
-    """No step of a plan handled the message (cheaper than raising NotHandled out of each level)."""
-
-
-_MISSED = _Missed()
+    call: Handler | None
+    end: int
 
 
 class Router:
-    """Routes tried in the order registered; a message kind's plan leaves out the routes whose
-    ``MsgType`` (or ``Command``) filters it cannot pass and inlines the included routers, so a
-    text report runs a fraction of the filters and none of the nested dispatch it used to.
+    """Routes tried in the order registered. Each message kind gets a flat plan: the included
+    routers inlined (their guards kept), and the routes whose ``MsgType`` (or ``Command``) filters
+    the kind cannot pass left out, so a text report runs one loop over a fraction of the filters.
 
     Plans are built on the first message of each kind: register every route before dispatching
-    (a router changed after its plan was built refuses, as a late route would silently be missed).
+    (a router changed after it was planned refuses, as a late route would silently be missed).
     """
 
     def __init__(self, name: str) -> None:
@@ -204,6 +196,7 @@ class Router:
         self._middlewares: list[Middleware] = []
         self._filters: tuple[Filter, ...] = ()
         self._plans: dict[str, tuple[_Step, ...]] = {}  # by message kind
+        self._planned = False
 
     def message(self, *filters: Filter) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -232,10 +225,6 @@ class Router:
         if self._planned:
             raise RuntimeError(f"router {self.name} changed after it dispatched (or was planned into a parent)")
 
-    @property
-    def _planned(self) -> bool:
-        return bool(self._plans)
-
     def dispatch(self, ctx: Context) -> Reply:
         call: Callable[[Context], Reply] = self._dispatch_routes
         for mw in reversed(self._middlewares):
@@ -247,59 +236,55 @@ class Router:
         kind = ctx.msg.msg_type
         steps = self._plans.get(kind)
         if steps is None:
-            steps = self._plans[kind] = self._plan(kind)
-        reply = _run(self._filters, steps, ctx)
-        if isinstance(reply, _Missed):
-            raise NotHandled(self.name)
-        return reply
+            plan: list[_Step] = []
+            self._flatten(kind, plan)
+            steps = self._plans[kind] = tuple(plan)
+        return _run(steps, ctx, self.name)
 
-    def _plan(self, kind: str) -> tuple[_Step, ...]:
-        """The steps that can handle a message of ``kind``, in the order registered."""
-        steps: list[_Step] = []
+    def _flatten(self, kind: str, plan: list[_Step]) -> None:
+        """Append this router's steps for a message of ``kind``, in the order registered."""
+        self._planned = True
+        first = len(plan)
+        if self._filters:
+            plan.append(_Step(self._filters, None, 0))
+        own = []  # this router's own routes and guard: their ``end`` is known once its steps are in
         for route in self._routes:
             if isinstance(route, _Route):
                 if all(_may_pass(flt, kind) for flt in route.filters):
-                    steps.append(
-                        _Route(tuple(f for f in route.filters if not _settled_by_kind(f, kind)), route.handler)
-                    )
-                continue
-            if not all(_may_pass(flt, kind) for flt in route._filters):
-                continue
-            if route._middlewares:  # they may change the message: it dispatches itself
-                steps.append(route)
-                continue
-            inner = route._plan(kind)
-            route._plans.setdefault(kind, inner)  # planned into this one: it may no longer change
-            if inner:
-                steps.append(_Guarded(route._filters, inner))
-        return tuple(steps)
+                    own.append(len(plan))
+                    kept = tuple(flt for flt in route.filters if not _settled_by_kind(flt, kind))
+                    plan.append(_Step(kept, route.handler, 0))
+            elif all(_may_pass(flt, kind) for flt in route._filters):
+                if route._middlewares:  # they may change the message: it dispatches itself
+                    route._planned = True
+                    plan.append(_Step((), route.dispatch, len(plan) + 1))
+                else:
+                    route._flatten(kind, plan)
+        if self._filters and len(plan) == first + 1:
+            plan.pop()  # a guard with nothing behind it
+            return
+        for index in ([first] if self._filters else []) + own:
+            plan[index] = replace(plan[index], end=len(plan))
 
 
-def _run(guards: tuple[Filter, ...], steps: tuple[_Step, ...], ctx: Context) -> Reply | _Missed:
-    """The first step's reply that handles the message, or _MISSED."""
-    guarded = _match(guards, ctx)
-    if guarded is None:
-        return _MISSED
-    ctx.take(guarded)
-    for step in steps:
-        if isinstance(step, _Route):
-            matched = _match(step.filters, ctx)
-            if matched is not None:
-                ctx.take(matched)
-                return step.handler(ctx)
-        elif isinstance(step, _Guarded):
-            try:
-                reply = _run(step.filters, step.steps, ctx)
-            except NotHandled:  # a handler declined (names.on_name): on to the router's next sibling
-                continue
-            if not isinstance(reply, _Missed):
-                return reply
-        else:
-            try:
-                return step.dispatch(ctx)
-            except NotHandled:
-                continue
-    return _MISSED
+def _run(steps: tuple[_Step, ...], ctx: Context, name: str) -> Reply:
+    """The reply of the first route that handles the message; NotHandled when none does."""
+    index, count = 0, len(steps)
+    while index < count:
+        step = steps[index]
+        found = _match(step.filters, ctx) if step.filters else Found()
+        if found is None:
+            index = step.end if step.call is None else index + 1  # a guard fails: skip its router
+            continue
+        ctx.take(found)
+        if step.call is None:
+            index += 1
+            continue
+        try:
+            return step.call(ctx)
+        except NotHandled:  # declined (names.on_name): on to the next sibling of its router
+            index = step.end
+    raise NotHandled(name)
 
 
 def _bind(mw: Middleware, call_next: Callable[[Context], Reply]) -> Callable[[Context], Reply]:
