@@ -23,6 +23,7 @@ from sqlmodel import Session, col, func, select
 from handlers.deps import Deps
 from handlers.router import AuditRow, Context, Sender, UnitRef
 from scheduler.campaign import UnitKind
+from storage.direct import DirectStatement
 from storage.engine import table_of
 from storage.models import AuditLog, ChannelKind, Liaison, Role, Unit
 
@@ -75,7 +76,8 @@ def automatic_grant(deps: Deps, channel: str, user_id: str) -> Grant | None:
 
 # Statements on the webhook's hot path are built once: SQLAlchemy then skips constructing and
 # cache-keying them per message (about half the cost of a simple query).
-_INSERT_AUDIT = insert(table_of(AuditLog))  # the Core table: no ORM bulk-insert machinery
+# Audit rows name every column: straight on the driver's cursor (storage.direct).
+_INSERT_AUDIT = DirectStatement(insert(table_of(AuditLog)), ["at", "actor", "action", "target", "detail"])
 LIAISONS, _UNITS = table_of(Liaison), table_of(Unit)
 # Core, plain values: the ORM's load of the two rows cost five times the SELECT.
 SENDER_BY_USER = (
@@ -104,9 +106,9 @@ def write_audit(session: Session, at: datetime, actor: str, action: str, target:
 def write_audits(session: Session, rows: list[AuditRow]) -> None:
     """Insert ``rows`` (and empty the list, so none is written twice)."""
     if rows:
-        # Core on the connection: audit rows are never loaded back in the same transaction, and
-        # skipping the ORM's unit of work keeps the webhook's hot path short.
-        session.connection().execute(_INSERT_AUDIT, rows)
+        # Not through the ORM: audit rows are never loaded back in the same transaction, and
+        # skipping its unit of work keeps the webhook's hot path short.
+        _INSERT_AUDIT.executemany(session, rows)
         rows.clear()
 
 
