@@ -254,12 +254,11 @@ class Router:
                     own.append(len(plan))
                     kept = tuple(flt for flt in route.filters if not _settled_by_kind(flt, kind))
                     plan.append(_Step(kept, route.handler, 0))
+            elif route._middlewares:  # they may change the message (a click into text): it dispatches itself
+                route._planned = True
+                plan.append(_Step((), route.dispatch, len(plan) + 1))
             elif all(_may_pass(flt, kind) for flt in route._filters):
-                if route._middlewares:  # they may change the message: it dispatches itself
-                    route._planned = True
-                    plan.append(_Step((), route.dispatch, len(plan) + 1))
-                else:
-                    route._flatten(kind, plan)
+                route._flatten(kind, plan)
         if self._filters and len(plan) == first + 1:
             plan.pop()  # a guard with nothing behind it
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -91,3 +92,18 @@ def test_a_kinds_plan_leaves_out_routes_it_cannot_reach_and_keeps_the_order() ->
     assert calls == ["help", "any"]  # the image route's filters never ran for a text
     with pytest.raises(RuntimeError):  # planned: a late route would be missed, so it is refused
         root.message()(lambda ctx: "late")
+
+
+def test_an_included_router_with_middlewares_sees_the_message_they_make() -> None:
+    def as_text(ctx: Context, call_next: Any) -> Any:  # as route_menu_clicks turns a click into its command
+        ctx.msg = replace(ctx.msg, msg_type=MessageKind.TEXT, content="帮助")
+        return call_next(ctx)
+
+    root = Router("root")
+    menu = root.include(Router("menu"))
+    menu.middleware(as_text)
+    menu.filter(MsgType(MessageKind.TEXT))
+    menu.message(Command("帮助"))(lambda ctx: "help")
+    click = _ctx(None)
+    click.msg = replace(click.msg, msg_type=MessageKind.EVENT, content="")
+    assert root.dispatch(click) == "help"
