@@ -31,23 +31,21 @@ Processor = Callable[[Any], Any] | None
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    # Per parameter in the order the SQL names it: its name, its fixed value if the statement
-    # holds one (else the caller gives it), and its bind processor.
-    params: tuple[tuple[str, object, Processor], ...]
+    names: tuple[str, ...]  # the parameters, in the order the SQL names them
+    # Their values where the statement holds them (processed once, here), else None ...
+    template: tuple[object, ...]
+    # ... and where the caller gives them: (position, name, bind processor).
+    given: tuple[tuple[int, str, Processor], ...]
     positional: bool
     results: tuple[Processor, ...]  # one per returned column
 
     def args(self, values: Mapping[str, object]) -> Any:  # a tuple or a dict, as the driver takes them
         """The driver's parameters for ``values``: processed, in the SQL's order or by name."""
-        processed = [
-            (name, proc(value) if proc is not None else value)
-            for name, fixed, proc in self.params
-            for value in [values[name] if fixed is _GIVEN else fixed]
-        ]
-        return tuple(value for _, value in processed) if self.positional else dict(processed)
-
-
-_GIVEN = object()  # the caller gives the parameter's value
+        args = list(self.template)
+        for position, name, proc in self.given:
+            value = values[name]
+            args[position] = value if proc is None else proc(value)
+        return tuple(args) if self.positional else dict(zip(self.names, args, strict=True))
 
 
 class DirectStatement:
@@ -71,21 +69,25 @@ class DirectStatement:
             raise ValueError(f"{self.keys}: columns with Python-side defaults are left out; name them all")
         processors = compiled._bind_processors  # SQLAlchemy's own, as execute would apply them
         names = compiled.positiontup if dialect.positional else list(compiled.bind_names.values())
-        params = []
-        for name in names or ():
+        template: list[object] = []
+        given = []
+        for position, name in enumerate(names or ()):
             bind = compiled.binds[name]
-            if bind.expanding or bind.literal_execute:
-                raise ValueError(f"{name}: a DirectStatement cannot expand parameters")
-            fixed = _GIVEN if bind.required else bind.effective_value  # e.g. a status the WHERE compares to
             proc = processors.get(name)
-            if isinstance(proc, Sequence):  # a tuple parameter, a processor per element
-                raise ValueError(f"{name}: a DirectStatement takes plain parameters")
-            params.append((name, fixed, proc))
+            if bind.expanding or bind.literal_execute or isinstance(proc, Sequence):
+                raise ValueError(f"{name}: a DirectStatement takes plain parameters, not expanding or tuple ones")
+            if bind.required:
+                given.append((position, name, proc))
+                template.append(None)
+            else:  # a value the statement holds, e.g. a status its WHERE compares to
+                template.append(bind.effective_value if proc is None else proc(bind.effective_value))
         results: tuple[Processor, ...] = ()
         if isinstance(self.statement, ReturnsRows):  # a SELECT, or DML with RETURNING
             columns = self.statement.exported_columns
             results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-        return _Compiled(compiled.string, tuple(params), dialect.positional, results)
+        return _Compiled(
+            compiled.string, tuple(names or ()), tuple(template), tuple(given), dialect.positional, results
+        )
 
     def _run(self, session: Session, values: Mapping[str, object]) -> tuple[_Compiled, Any]:
         connection = session.connection()  # the session's transaction, begun if it was not

@@ -89,7 +89,7 @@ def test_a_statement_it_cannot_run_as_written_is_refused(db: Database) -> None:
     expanding = DirectStatement(select(units.c.id).where(units.c.name.in_(bindparam("names", expanding=True))))
     defaults_left_out = DirectStatement(insert(table_of(Activity)), ["unit_id", "date", "type"])  # text has one
     with db.session() as session:
-        with pytest.raises(ValueError, match="expand"):
+        with pytest.raises(ValueError, match="expanding"):
             expanding.first(session, {"names": ["市商务局"]})
         with pytest.raises(ValueError, match="defaults"):
             defaults_left_out.first(session, {"unit_id": 1, "date": NOW.date(), "type": "x"})
