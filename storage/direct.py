@@ -4,12 +4,13 @@ and SQLAlchemy's own type processing.
 Why: ``Connection.execute`` sets up an execution context for every call (cache key look-up,
 construct_params, result metadata, a Row per row): timed on SQLite, the sender's read took 24 µs
 through it and 3 µs on the cursor, and every report runs two such statements (its sender's read,
-its activity's insert). A DirectStatement compiles once per dialect, keeps the order of its parameters and their
-bind processors, and per call only processes the values and runs the cursor.
+its activity's insert). A DirectStatement compiles once per dialect, keeps the order of its
+parameters and their bind processors, and per call only processes the values and runs the cursor.
 
-What it gives up, so it is only for fixed statements on the hot path: SQLAlchemy's cursor events
-and its wrapping of driver errors (a failure raises the driver's exception), expanding IN lists,
-and Python-side column defaults (an INSERT names every column it writes).
+What it gives up, so it is only for fixed statements on the hot path: SQLAlchemy's cursor events,
+its wrapping of driver errors (a failure raises the driver's exception, and a connection the
+driver lost is not invalidated here: the pool's pre-ping replaces it at its next checkout),
+expanding IN lists, and Python-side column defaults (an INSERT names every column it writes).
 """
 
 from __future__ import annotations
