@@ -48,6 +48,10 @@ class _Compiled:
             args[position] = value if proc is None else proc(value)
         return tuple(args) if self.positional else dict(zip(self.names, args, strict=True))
 
+    def row(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A returned row as SQLAlchemy would return it (e.g. times in Shanghai)."""
+        return tuple(value if proc is None else proc(value) for value, proc in zip(row, self.results, strict=True))
+
 
 class DirectStatement:
     def __init__(self, statement: ClauseElement, keys: Sequence[str] = ()) -> None:
@@ -114,9 +118,16 @@ class DirectStatement:
             row = cursor.fetchone()
         finally:
             cursor.close()
-        if row is None:
-            return None
-        return tuple(value if proc is None else proc(value) for value, proc in zip(row, compiled.results, strict=True))
+        return None if row is None else compiled.row(row)
+
+    def all(self, session: Session, values: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        """Every row (their values as SQLAlchemy would return them)."""
+        compiled, cursor = self._run(session, values)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [compiled.row(row) for row in rows]
 
     def one(self, session: Session, values: Mapping[str, object]) -> tuple[Any, ...]:
         """The one row (an INSERT's RETURNING)."""

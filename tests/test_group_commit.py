@@ -115,6 +115,19 @@ async def deliver_in_one_batch(
     return list(await asyncio.gather(*posts))
 
 
+REFUSING_TRIGGER = {  # refuses to store a message whose content says 无法写入
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON inboundmessage WHEN instr(NEW.content, '无法写入') > 0"
+        " BEGIN SELECT RAISE(ABORT, 'Input/output error'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF position('无法写入' in NEW.content) > 0 THEN"
+        " RAISE EXCEPTION 'Input/output error'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE INSERT ON inboundmessage FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
 def stored_texts(bot: Harness) -> dict[str, InboundMessage]:
     return {row.content: row for row in bot.rows(InboundMessage) if row.msg_type == "text"}
 
@@ -205,16 +218,10 @@ async def test_a_message_whose_insert_fails_fails_alone_when_the_batch_is_stored
     gate = gated(bot, monkeypatch)
     unstorable = "无法写入"
 
-    def refuse(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        # As a row the database refuses: whichever INSERT carries it fails, alone or with others.
-        if statement.startswith("INSERT INTO inboundmessage") and unstorable in repr(parameters):
-            raise OSError(5, "Input/output error")
-
-    event.listen(bot.runtime.db.engine, "before_cursor_execute", refuse)
-    try:
-        statuses = await post_batch(bot, gate, [report(1), f"{unstorable}{report(2)}", report(3)], 7201)
-    finally:
-        event.remove(bot.runtime.db.engine, "before_cursor_execute", refuse)
+    # A row the database refuses (a trigger): whichever INSERT carries it fails, alone or with others.
+    refusing = REFUSING_TRIGGER[bot.runtime.db.engine.dialect.name]
+    bot.runtime.db.call(lambda session: [session.connection().exec_driver_sql(sql) for sql in refusing])
+    statuses = await post_batch(bot, gate, [report(1), f"{unstorable}{report(2)}", report(3)], 7201)
     assert statuses == [200, 503, 200]  # not stored: not acknowledged, WeChat resends it
     stored = stored_texts(bot)
     assert report(1) in stored and report(3) in stored and not any(unstorable in body for body in stored)

@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 OnHandled = Callable[[Session, int, Reply], None]
 
 
+# What an inbound row is stored with (id, reply and handled_at come later).
+_STORED = ("channel", "dedupe_key", "user_id", "msg_type", "created_at", "received_at", "content", "raw_xml")
+
+
 class NotAnswered(Exception):
     """The request must not be acknowledged (the webhook answers 503; WeChat retries)."""
 
@@ -91,14 +95,12 @@ class MessagePipeline:
         self.dispatcher = dispatcher
         self.clock = clock
         self.max_batch = max_batch
-        # Built once (per message SQLAlchemy then only binds values): one INSERT … ON CONFLICT DO
-        # NOTHING, so concurrent retries cannot both insert, and the reply's UPDATE.
-        # Core statements on the table (not the ORM entity, whose bulk machinery costs more
-        # than the SQL itself).
+        # The batch's INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING (concurrent retries cannot
+        # both insert), one per batch size, built when a batch of that size first comes; straight
+        # on the driver's cursor (storage.direct): SQLAlchemy's per-row set-up of an executemany
+        # cost twice the SQL (22 vs 7 µs a row, timed on SQLite).
+        self._inserts: dict[int, DirectStatement] = {}
         table = table_of(InboundMessage)
-        self._insert = insert_ignoring_conflicts(db.engine.dialect.name, table, ["dedupe_key"]).returning(
-            table.c.dedupe_key
-        )
         self._select_stored = (
             select(table.c.id, table.c.dedupe_key, table.c.received_at, table.c.handled_at, table.c.reply)
             .where(table.c.dedupe_key.in_(bindparam("keys", expanding=True)))
@@ -274,20 +276,22 @@ class MessagePipeline:
 
     def _insert_rows(self, session: Session, pending: list[_Pending]) -> dict[str, int | StoreFailed]:
         """INSERT … ON CONFLICT DO NOTHING; the new rows' ids by dedupe_key (a key stored before is absent)."""
-        values = [
-            {
-                "channel": p.msg.channel,
-                "dedupe_key": p.msg.dedupe_key,
-                "user_id": p.msg.user_id,
-                "msg_type": p.msg.msg_type,
-                "created_at": p.msg.created_at,
-                "received_at": p.now,
-                "content": p.msg.content,
-                "raw_xml": p.msg.raw_xml,
-            }
-            for p in pending
-        ]
-        return {key: message_id for message_id, key in session.connection().execute(self._insert, values)}
+        values: dict[str, object] = {}
+        for row, p in enumerate(pending):
+            m = p.msg
+            stored = (m.channel, m.dedupe_key, m.user_id, m.msg_type, m.created_at, p.now, m.content, m.raw_xml)
+            values |= {f"{column}_{row}": value for column, value in zip(_STORED, stored, strict=True)}
+        return {key: message_id for message_id, key in self._insert_of(len(pending)).all(session, values)}
+
+    def _insert_of(self, rows: int) -> DirectStatement:
+        """The INSERT of ``rows`` messages (its parameters: ``<column>_<row>``)."""
+        statement = self._inserts.get(rows)
+        if statement is None:
+            table = table_of(InboundMessage)
+            values = [{c: bindparam(f"{c}_{row}", type_=table.c[c].type) for c in _STORED} for row in range(rows)]
+            insert = insert_ignoring_conflicts(self.db.engine.dialect.name, table, ["dedupe_key"])
+            statement = self._inserts[rows] = DirectStatement(insert.values(values).returning(table.c.dedupe_key))
+        return statement
 
     def _stored_before(self, session: Session, keys: list[str]) -> dict[str, _Stored | StoreFailed]:
         """The rows of keys stored before this batch, locked until it commits.
