@@ -17,12 +17,14 @@ from handlers.binding import LIAISONS, SENDER_BY_USER, sender_of
 from handlers.photos import waiting_photos
 from handlers.router import Sender
 from storage.dialogs import DialogState
+from storage.direct import DirectStatement
 from storage.engine import table_of
 
 _DIALOGS = table_of(DialogState)
 _ASKED = exists().where(_DIALOGS.c.channel == LIAISONS.c.channel, _DIALOGS.c.user_id == LIAISONS.c.user_id)
 _PHOTOS_WAITING = exists().where(waiting_photos(LIAISONS.c.id, bindparam("photos_since")))
-_ARRIVAL = SENDER_BY_USER.add_columns(_ASKED.label("asked"), _PHOTOS_WAITING.label("photos_waiting"))
+# Run for every message: straight on the driver's cursor (storage.direct).
+_ARRIVAL = DirectStatement(SENDER_BY_USER.add_columns(_ASKED.label("asked"), _PHOTOS_WAITING.label("photos_waiting")))
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ def read_arrival(session: Session, channel: str, user_id: str, now: datetime, ph
     them and photos of theirs wait, as the message's transaction sees them now."""
     session.flush()  # as the ORM's autoflush would: the SELECT sees what this session changed
     key = {"channel": channel, "user_id": user_id, "photos_since": now - photo_window}
-    row = session.connection().execute(_ARRIVAL, key).first()
+    row = _ARRIVAL.first(session, key)
     if row is None:
         return Arrival(None, asked=True, photos_waiting=False)
-    return Arrival(sender_of(row), asked=bool(row.asked), photos_waiting=bool(row.photos_waiting))
+    *_, asked, photos_waiting = row
+    return Arrival(sender_of(row), asked=bool(asked), photos_waiting=bool(photos_waiting))

@@ -19,12 +19,12 @@ from handlers import (
     report_routes,
 )
 from handlers.arrival import read_arrival
-from handlers.binding import automatic_grant, bind
+from handlers.binding import automatic_grant, bind, write_audits
 from handlers.deps import Deps
 from handlers.inbound import Inbound
 from handlers.menu_clicks import route_menu_clicks
 from handlers.prereading import PreReading
-from handlers.router import Bound, Context, NotHandled, Reply, Router, required
+from handlers.router import AuditRow, Bound, Context, NotHandled, Reply, Router, required
 from storage.models import Via
 
 
@@ -97,9 +97,16 @@ class Dispatcher:
         now: datetime,
         message_id: int | None,
         pre_reading: PreReading | None = None,
+        audits: list[AuditRow] | None = None,
     ) -> Reply:
-        ctx = Context(msg=msg, session=session, now=now, deps=self.deps, message_id=message_id, pre_reading=pre_reading)
+        """The reply to ``msg``. ``audits``: the caller's list, which the handling's audit rows join
+        for the caller to write (a batch's in one statement); without it they are written here."""
+        rows = [] if audits is None else audits
+        ctx = Context(msg, session, now, self.deps, message_id=message_id, pre_reading=pre_reading, audits=rows)
         try:
-            return self.router.dispatch(ctx)
+            reply = self.router.dispatch(ctx)
         except NotHandled:
-            return None
+            reply = None
+        if audits is None:
+            write_audits(session, rows)
+        return reply

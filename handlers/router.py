@@ -18,9 +18,10 @@ so a route is never reached by a sender it was not meant for, whatever the order
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict, TypeVar
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the parser and the correction reader import this module's C
     from handlers.said_corrections import SaidCorrection
 
 Reply = str | None
+AuditRow = dict[str, object]  # an audit_log row's values
 Handler = Callable[["Context"], Reply]
 Middleware = Callable[["Context", Callable[["Context"], Reply]], Reply]
 T = TypeVar("T")
@@ -114,6 +116,8 @@ class Context:
     dialog: DialogState | None = None
     dialog_loaded: bool = False
     photos_waiting: bool = True  # False: the sender has no photo waiting to attach (handlers.arrival)
+    # Audit rows not yet written: whoever handles the message writes them (handlers.binding.audit).
+    audits: list[AuditRow] = dataclasses.field(default_factory=list)  # (its `field` names a record field)
     _liaison: Liaison | None = None  # the sender's row, once loaded (the liaison property)
 
     def take(self, found: Found) -> None:
@@ -159,21 +163,44 @@ class NotHandled(Exception):
     """Raised by dispatch when no route matched."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Route:
     filters: tuple[Filter, ...]
     handler: Handler
 
 
+@dataclass(frozen=True)
+class _Step:
+    """One step of a flat plan. A route (``call``: its handler) or a router's guard (``call``
+    None: when its filters fail, the plan goes on at ``end``). ``end`` is where the steps of the
+    step's innermost router stop: a handler that raises NotHandled goes on there, to the next
+    sibling of its router, as a nested dispatch would."""
+
+    filters: tuple[Filter, ...]
+    call: Handler | None
+    end: int
+
+
 class Router:
+    """Routes tried in the order registered. Each message kind gets a flat plan: the included
+    routers inlined (their guards kept), and the routes whose ``MsgType`` (or ``Command``) filters
+    the kind cannot pass left out, so a text report runs one loop over a fraction of the filters.
+
+    Plans are built on the first message of each kind: register every route before dispatching
+    (a router changed after it was planned refuses, as a late route would silently be missed).
+    """
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._routes: list[_Route | Router] = []
         self._middlewares: list[Middleware] = []
         self._filters: tuple[Filter, ...] = ()
+        self._plans: dict[str, tuple[_Step, ...]] = {}  # by message kind
+        self._planned = False
 
     def message(self, *filters: Filter) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
+            self._unplanned()
             self._routes.append(_Route(filters, handler))
             return handler
 
@@ -181,15 +208,22 @@ class Router:
 
     def filter(self, *filters: Filter) -> None:
         """Guard the whole router: no route in it is tried unless every filter passes."""
+        self._unplanned()
         self._filters += filters
 
     def include(self, child: Router) -> Router:
+        self._unplanned()
         self._routes.append(child)
         return child
 
     def middleware(self, mw: Middleware) -> Middleware:
+        self._unplanned()
         self._middlewares.append(mw)
         return mw
+
+    def _unplanned(self) -> None:
+        if self._planned:
+            raise RuntimeError(f"router {self.name} changed after it dispatched (or was planned into a parent)")
 
     def dispatch(self, ctx: Context) -> Reply:
         call: Callable[[Context], Reply] = self._dispatch_routes
@@ -198,21 +232,58 @@ class Router:
         return call(ctx)
 
     def _dispatch_routes(self, ctx: Context) -> Reply:
-        guarded = _match(self._filters, ctx)
-        if guarded is None:
-            raise NotHandled(self.name)
-        ctx.take(guarded)
+        # The kind is read after the middlewares: a menu click arrives here as the text it stands for.
+        kind = ctx.msg.msg_type
+        steps = self._plans.get(kind)
+        if steps is None:
+            plan: list[_Step] = []
+            self._flatten(kind, plan)
+            steps = self._plans[kind] = tuple(plan)
+        return _run(steps, ctx, self.name)
+
+    def _flatten(self, kind: str, plan: list[_Step]) -> None:
+        """Append this router's steps for a message of ``kind``, in the order registered."""
+        self._planned = True
+        first = len(plan)
+        if self._filters:
+            plan.append(_Step(self._filters, None, 0))
+        own = []  # this router's own routes and guard: their ``end`` is known once its steps are in
         for route in self._routes:
-            if isinstance(route, Router):
-                try:
-                    return route.dispatch(ctx)
-                except NotHandled:
-                    continue
-            matched = _match(route.filters, ctx)
-            if matched is not None:
-                ctx.take(matched)
-                return route.handler(ctx)
-        raise NotHandled(self.name)
+            if isinstance(route, _Route):
+                if all(_may_pass(flt, kind) for flt in route.filters):
+                    own.append(len(plan))
+                    kept = tuple(flt for flt in route.filters if not _settled_by_kind(flt, kind))
+                    plan.append(_Step(kept, route.handler, 0))
+            elif route._middlewares:  # they may change the message (a click into text): it dispatches itself
+                route._planned = True
+                plan.append(_Step((), route.dispatch, len(plan) + 1))
+            elif all(_may_pass(flt, kind) for flt in route._filters):
+                route._flatten(kind, plan)
+        if self._filters and len(plan) == first + 1:
+            plan.pop()  # a guard with nothing behind it
+            return
+        for index in ([first] if self._filters else []) + own:
+            plan[index] = replace(plan[index], end=len(plan))
+
+
+def _run(steps: tuple[_Step, ...], ctx: Context, name: str) -> Reply:
+    """The reply of the first route that handles the message; NotHandled when none does."""
+    index, count = 0, len(steps)
+    while index < count:
+        step = steps[index]
+        found = _match(step.filters, ctx) if step.filters else Found()
+        if found is None:
+            index = step.end if step.call is None else index + 1  # a guard fails: skip its router
+            continue
+        ctx.take(found)
+        if step.call is None:
+            index += 1
+            continue
+        try:
+            return step.call(ctx)
+        except NotHandled:  # declined (names.on_name): on to the next sibling of its router
+            index = step.end
+    raise NotHandled(name)
 
 
 def _bind(mw: Middleware, call_next: Callable[[Context], Reply]) -> Callable[[Context], Reply]:
@@ -230,24 +301,44 @@ def _match(filters: tuple[Filter, ...], ctx: Context) -> Found | None:
     return found
 
 
+def _may_pass(flt: Filter, kind: str) -> bool:
+    """False when ``flt`` rejects every message of ``kind`` (it says which kinds it can pass)."""
+    kinds = getattr(flt, "kinds", None)
+    return kinds is None or kind in kinds
+
+
+def _settled_by_kind(flt: Filter, kind: str) -> bool:
+    """True for a filter that checks nothing but the kind, and passes ``kind``: a plan skips it."""
+    return isinstance(flt, MsgType) and kind in flt.kinds
+
+
 # ---- filters ----
 
 
-def MsgType(*kinds: MessageKind) -> Filter:
-    return lambda ctx: ctx.msg.msg_type in kinds
+class MsgType:
+    """The message is of one of ``kinds`` (a router leaves a route behind it out of the other
+    kinds' plans)."""
+
+    def __init__(self, *kinds: MessageKind) -> None:
+        self.kinds = frozenset(kinds)
+
+    def __call__(self, ctx: Context) -> FilterResult:
+        return ctx.msg.msg_type in self.kinds
 
 
-def Command(*words: str) -> Filter:
+class Command:
     """The message is one of the words, optionally followed by arguments (``ctx.args``)."""
-    pattern = re.compile(r"^\s*(?:/)?(" + "|".join(map(re.escape, words)) + r")(?:[\s:：]+(.*))?\s*$", re.S)
 
-    def check(ctx: Context) -> FilterResult:
-        if ctx.msg.msg_type not in TEXTUAL:
+    kinds = frozenset(TEXTUAL)  # for the router's plans: no other kind carries a command
+
+    def __init__(self, *words: str) -> None:
+        self.pattern = re.compile(r"^\s*(?:/)?(" + "|".join(map(re.escape, words)) + r")(?:[\s:：]+(.*))?\s*$", re.S)
+
+    def __call__(self, ctx: Context) -> FilterResult:
+        if ctx.msg.msg_type not in self.kinds:
             return False
-        m = pattern.match(ctx.msg.text)
+        m = self.pattern.match(ctx.msg.text)
         return Found(command=m.group(1), args=(m.group(2) or "").strip()) if m else False
-
-    return check
 
 
 def Regex(pattern: str) -> Filter:

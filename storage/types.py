@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from operator import methodcaller
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 TZ = ZoneInfo("Asia/Shanghai")  # every time in weekbot is in the campaign's zone
@@ -17,6 +20,17 @@ def to_local(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=TZ)
     return moment.astimezone(TZ)
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime reached the database; use the injected Clock")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+_iso = methodcaller("isoformat", " ", "microseconds")
+# Naive UTC, as the dialect's processor receives them: with and without microseconds.
+_SAMPLES = (datetime(2026, 4, 22, 1, 5, 7, 123), datetime(2026, 4, 22, 1, 5))  # noqa: DTZ001
 
 
 class LocalDateTime(TypeDecorator[datetime]):
@@ -30,11 +44,22 @@ class LocalDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime reached the database; use the injected Clock")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else _naive_utc(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any]:
+        """process_bind_param and then the dialect's own processing, in one function (the writer
+        binds a time several times per message). SQLite's is the ISO text that datetime.isoformat
+        writes in C; checked here, so that any other storage format keeps SQLAlchemy's."""
+        then: Callable[[Any], Any] | None = self.impl_instance.dialect_impl(dialect).bind_processor(dialect)
+        if then is not None and all(then(moment) == _iso(moment) for moment in _SAMPLES):
+            then = _iso
+
+        def process(value: datetime | None) -> Any:
+            if value is None:
+                return None
+            return _naive_utc(value) if then is None else then(_naive_utc(value))
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import Session
 
+from handlers.binding import MAX_FAILED_ATTEMPTS_PER_HOUR
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
 from handlers.prereading import PreReading
-from handlers.router import Reply
-from storage.models import Activity, InboundMessage
+from handlers.router import AuditRow, Reply
+from storage.models import Activity, AuditLog, InboundMessage
 from tests.harness import Harness, make_settings
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -53,13 +54,19 @@ class GatedDispatcher:
             raise OSError(5, "Input/output error")
 
     def handle(
-        self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
+        self,
+        session: Session,
+        msg: Inbound,
+        now: datetime,
+        message_id: int | None,
+        pre_reading: PreReading | None,
+        audits: list[AuditRow],
     ) -> Reply:
         self.sessions[msg.text] = session
         self.handled.append(msg.text)
         if GATE in msg.text:
             assert self.release.wait(30)
-        reply = self.real.handle(session, msg, now, message_id, pre_reading)
+        reply = self.real.handle(session, msg, now, message_id, pre_reading, audits)
         session.flush()
         if BROKEN in msg.text and self.breaks:
             raise OSError(28, "No space left on device")
@@ -108,6 +115,19 @@ async def deliver_in_one_batch(
     return list(await asyncio.gather(*posts))
 
 
+REFUSING_TRIGGER = {  # refuses to store a message whose content says 无法写入
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON inboundmessage WHEN instr(NEW.content, '无法写入') > 0"
+        " BEGIN SELECT RAISE(ABORT, 'Input/output error'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF position('无法写入' in NEW.content) > 0 THEN"
+        " RAISE EXCEPTION 'Input/output error'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE INSERT ON inboundmessage FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
 def stored_texts(bot: Harness) -> dict[str, InboundMessage]:
     return {row.content: row for row in bot.rows(InboundMessage) if row.msg_type == "text"}
 
@@ -124,6 +144,28 @@ async def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_answer
     assert all(stored[body].handled_at is not None for body in (texts[0], texts[1], texts[3]))
     assert stored[texts[2]].handled_at is None  # stored, unhandled: WeChat's retry handles it
     assert sorted(a.materials for a in bot.rows(Activity)) == [101, 102, 104, 1099]
+    # The batch's audit rows are written together: the failed message's went with its rollback.
+    created = sorted(row.target for row in bot.rows(AuditLog) if row.action == "activity.create")
+    assert created == sorted(f"activity:{a.id}" for a in bot.rows(Activity))
+
+
+async def test_failed_codes_earlier_in_the_same_batch_count_towards_the_limit(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = gated(bot, monkeypatch)
+    guesser, attempts = bot.wecom("guesser"), 2 * MAX_FAILED_ATTEMPTS_PER_HOUR
+    xmls = [
+        guesser.xml(bot.clock.now(), "text", {"Content": f"绑定 AAAAAAA{chr(ord('A') + n)}"}, msg_id=7301 + n)
+        for n in range(attempts)
+    ]
+    answers = await deliver_in_one_batch(bot, gate, xmls, 7300)
+    batch = {id(session) for text, session in gate.sessions.items() if text.startswith("绑定")}
+    assert len(batch) == 1  # one batch, one transaction
+    replies = [reply or "" for _, reply in answers]
+    # Whatever order they were handled in, the limit held within the batch.
+    assert sum("不正确" in reply for reply in replies) == MAX_FAILED_ATTEMPTS_PER_HOUR, replies
+    assert sum("尝试次数过多" in reply for reply in replies) == attempts - MAX_FAILED_ATTEMPTS_PER_HOUR
+    assert [row.action for row in bot.rows(AuditLog)].count("bind.failed") == MAX_FAILED_ATTEMPTS_PER_HOUR
 
 
 async def test_a_failed_commit_acknowledges_none_of_its_batch_and_the_retries_store_each_once(
@@ -176,16 +218,10 @@ async def test_a_message_whose_insert_fails_fails_alone_when_the_batch_is_stored
     gate = gated(bot, monkeypatch)
     unstorable = "无法写入"
 
-    def refuse(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        # As a row the database refuses: whichever INSERT carries it fails, alone or with others.
-        if statement.startswith("INSERT INTO inboundmessage") and unstorable in repr(parameters):
-            raise OSError(5, "Input/output error")
-
-    event.listen(bot.runtime.db.engine, "before_cursor_execute", refuse)
-    try:
-        statuses = await post_batch(bot, gate, [report(1), f"{unstorable}{report(2)}", report(3)], 7201)
-    finally:
-        event.remove(bot.runtime.db.engine, "before_cursor_execute", refuse)
+    # A row the database refuses (a trigger): whichever INSERT carries it fails, alone or with others.
+    refusing = REFUSING_TRIGGER[bot.runtime.db.engine.dialect.name]
+    bot.runtime.db.call(lambda session: [session.connection().exec_driver_sql(sql) for sql in refusing])
+    statuses = await post_batch(bot, gate, [report(1), f"{unstorable}{report(2)}", report(3)], 7201)
     assert statuses == [200, 503, 200]  # not stored: not acknowledged, WeChat resends it
     stored = stored_texts(bot)
     assert report(1) in stored and report(3) in stored and not any(unstorable in body for body in stored)

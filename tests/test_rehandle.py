@@ -19,7 +19,7 @@ from bot.workers.rehandler import RehandlePolicy, Rehandler
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
 from handlers.prereading import PreReading
-from handlers.router import Reply
+from handlers.router import AuditRow, Reply
 from scheduler.sender import OutboxSender
 from storage.models import Activity, InboundMessage
 from storage.outbox import OutboxMessage
@@ -43,10 +43,16 @@ class FaultyDispatcher:
         self.deps = real.deps  # the pipeline reads the sender's unit before the writer (pre-reading)
 
     def handle(
-        self, session: Session, msg: Inbound, now: datetime, message_id: int | None, pre_reading: PreReading | None
+        self,
+        session: Session,
+        msg: Inbound,
+        now: datetime,
+        message_id: int | None,
+        pre_reading: PreReading | None,
+        audits: list[AuditRow],
     ) -> Reply:
         self.calls += 1
-        reply = self.real.handle(session, msg, now, message_id, pre_reading)
+        reply = self.real.handle(session, msg, now, message_id, pre_reading, audits)
         if self.failures > 0:
             self.failures -= 1
             self.fail(session)

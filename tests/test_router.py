@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
 import pytest
 
 from handlers.dispatcher import build_router
-from handlers.inbound import Inbound
-from handlers.router import Admin, Bound, Context, NotHandled, Router, Sender, UnitRef
+from handlers.inbound import Inbound, MessageKind
+from handlers.router import Admin, Bound, Command, Context, MsgType, NotHandled, Router, Sender, UnitRef
 from storage.models import ChannelKind, Liaison, Role
 
 NOW = datetime(2026, 4, 20, 9, 0)
@@ -54,3 +55,55 @@ def test_the_handler_tree_guards_all_but_the_open_routers() -> None:
     guarded = {child.name: child for child in root._routes if isinstance(child, Router)}
     assert list(guarded) == ["cards", "commands", "bound"]
     assert guarded["bound"]._filters == (Bound,)
+
+
+def test_a_declining_handler_passes_the_message_to_the_next_sibling_of_its_router() -> None:
+    tried: list[str] = []
+
+    def decline(ctx: Context) -> str:
+        tried.append("decline")
+        raise NotHandled("not mine")
+
+    root = Router("root")
+    inner = root.include(Router("inner"))
+    inner.message()(decline)
+    inner.message()(lambda ctx: "inner, after the declining route")  # never reached: as a nested dispatch
+    root.message()(lambda ctx: "next sibling")
+    assert root.dispatch(_ctx(None)) == "next sibling"
+    assert tried == ["decline"]
+
+
+def test_a_kinds_plan_leaves_out_routes_it_cannot_reach_and_keeps_the_order() -> None:
+    calls: list[str] = []
+
+    def seen(name: str) -> Any:
+        def check(ctx: Context) -> bool:
+            calls.append(name)
+            return True
+
+        return check
+
+    root = Router("root")
+    root.message(MsgType(MessageKind.IMAGE), seen("image"))(lambda ctx: "image")
+    root.message(Command("帮助"), seen("help"))(lambda ctx: "help")
+    root.message(seen("any"))(lambda ctx: "any")
+    assert root.dispatch(_ctx(None, "帮助")) == "help"
+    assert root.dispatch(_ctx(None, "今天的报送")) == "any"
+    assert calls == ["help", "any"]  # the image route's filters never ran for a text
+    with pytest.raises(RuntimeError):  # planned: a late route would be missed, so it is refused
+        root.message()(lambda ctx: "late")
+
+
+def test_an_included_router_with_middlewares_sees_the_message_they_make() -> None:
+    def as_text(ctx: Context, call_next: Any) -> Any:  # as route_menu_clicks turns a click into its command
+        ctx.msg = replace(ctx.msg, msg_type=MessageKind.TEXT, content="帮助")
+        return call_next(ctx)
+
+    root = Router("root")
+    menu = root.include(Router("menu"))
+    menu.middleware(as_text)
+    menu.filter(MsgType(MessageKind.TEXT))
+    menu.message(Command("帮助"))(lambda ctx: "help")
+    click = _ctx(None)
+    click.msg = replace(click.msg, msg_type=MessageKind.EVENT, content="")
+    assert root.dispatch(click) == "help"

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, select
 
 from scheduler.clock import TZ
@@ -56,3 +58,17 @@ def test_times_are_stored_as_utc_and_read_back_in_shanghai(tmp_path: Path) -> No
     with pytest.raises(ValueError, match="naive"):
         LocalDateTime().process_bind_param(datetime(2026, 4, 20, 9, 5), None)
     db.close()
+
+
+def test_a_time_binds_as_sqlalchemys_own_processing_would() -> None:
+    class SlashedTime(LocalDateTime):  # a SQLite DATETIME stored in another format keeps its own
+        impl = sqlite.DATETIME(storage_format="%(year)04d/%(month)02d/%(day)02d %(hour)02d:%(minute)02d")
+
+    dialect = sqlite.dialect()
+    for kind in (LocalDateTime(), SlashedTime()):
+        typed = kind.dialect_impl(dialect)
+        for moment in (datetime(2026, 4, 20, 9, 5, tzinfo=TZ), datetime(2026, 4, 20, 9, 5, 7, 1, tzinfo=TZ)):
+            assert typed.bind_processor(dialect)(moment) == TypeDecorator.bind_processor(typed, dialect)(moment)
+    assert SlashedTime().dialect_impl(dialect).bind_processor(dialect)(datetime(2026, 4, 20, 9, 5, tzinfo=TZ)) == (
+        "2026/04/20 01:05"
+    )
