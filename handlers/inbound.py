@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 
 class MessageKind(StrEnum):
@@ -62,6 +63,6 @@ class Inbound:
     event_key: str | None = None
     card: CardClick | None = None  # event template_card_event
 
-    @property
+    @cached_property  # read by a score of the router's filters for every text
     def text(self) -> str:
         return self.content.strip()

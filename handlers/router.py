@@ -333,11 +333,18 @@ class Command:
 
     def __init__(self, *words: str) -> None:
         self.pattern = re.compile(r"^\s*(?:/)?(" + "|".join(map(re.escape, words)) + r")(?:[\s:：]+(.*))?\s*$", re.S)
+        # A text report passes a score of Command filters on its way to its route, and starts with
+        # none of their words: one C-level prefix test turns it away before the regex would.
+        # (The text is stripped, so the pattern's leading \s* matches nothing.)
+        self.prefixes = words + tuple("/" + word for word in words)
 
     def __call__(self, ctx: Context) -> FilterResult:
         if ctx.msg.msg_type not in self.kinds:
             return False
-        m = self.pattern.match(ctx.msg.text)
+        text = ctx.msg.text
+        if not text.startswith(self.prefixes):
+            return False
+        m = self.pattern.match(text)
         return Found(command=m.group(1), args=(m.group(2) or "").strip()) if m else False
 
 

@@ -107,3 +107,22 @@ def test_an_included_router_with_middlewares_sees_the_message_they_make() -> Non
     click = _ctx(None)
     click.msg = replace(click.msg, msg_type=MessageKind.EVENT, content="")
     assert root.dispatch(click) == "help"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("帮助", ("帮助", "")),
+        ("  /帮助 报送 ", ("帮助", "报送")),
+        ("？", ("？", "")),
+        ("绑定：ABC123", ("绑定", "ABC123")),
+        ("今天在新华路商圈集中宣传，发放资料200份", None),
+        ("请帮助我", None),  # a command word inside the text is no command
+        ("帮助我", None),  # nor a word that merely begins with one
+    ],
+)
+def test_a_command_is_its_word_at_the_start_however_it_is_turned_away(text: str, found: object) -> None:
+    # Command turns most texts away by a prefix test before its regex: the answers must be the regex's.
+    command = Command("帮助", "help", "？", "绑定")
+    result = command(_ctx(None, text))
+    assert (None if result is False else (result["command"], result["args"])) == found  # type: ignore[index]
