@@ -179,6 +179,15 @@ class _Step:
     filters: tuple[Filter, ...]
     call: Handler | None
     end: int
+    command: bool = False  # a Command is among the filters
+
+
+@dataclass(frozen=True)
+class _Plan:
+    steps: tuple[_Step, ...]
+    # The words of every Command in the steps: a text that starts with none of them fails every
+    # step with a Command without a call. A text report passes a dozen such steps on its way.
+    command_words: tuple[str, ...]
 
 
 class Router:
@@ -195,7 +204,7 @@ class Router:
         self._routes: list[_Route | Router] = []
         self._middlewares: list[Middleware] = []
         self._filters: tuple[Filter, ...] = ()
-        self._plans: dict[str, tuple[_Step, ...]] = {}  # by message kind
+        self._plans: dict[str, _Plan] = {}  # by message kind
         self._planned = False
 
     def message(self, *filters: Filter) -> Callable[[Handler], Handler]:
@@ -234,26 +243,27 @@ class Router:
     def _dispatch_routes(self, ctx: Context) -> Reply:
         # The kind is read after the middlewares: a menu click arrives here as the text it stands for.
         kind = ctx.msg.msg_type
-        steps = self._plans.get(kind)
-        if steps is None:
-            plan: list[_Step] = []
-            self._flatten(kind, plan)
-            steps = self._plans[kind] = tuple(plan)
-        return _run(steps, ctx, self.name)
+        plan = self._plans.get(kind)
+        if plan is None:
+            steps: list[_Step] = []
+            self._flatten(kind, steps)
+            commands = {flt for step in steps for flt in step.filters if isinstance(flt, Command)}
+            plan = self._plans[kind] = _Plan(tuple(steps), tuple(w for c in commands for w in c.prefixes))
+        return _run(plan, ctx, self.name)
 
     def _flatten(self, kind: str, plan: list[_Step]) -> None:
         """Append this router's steps for a message of ``kind``, in the order registered."""
         self._planned = True
         first = len(plan)
         if self._filters:
-            plan.append(_Step(self._filters, None, 0))
+            plan.append(_Step(self._filters, None, 0, _has_command(self._filters)))
         own = []  # this router's own routes and guard: their ``end`` is known once its steps are in
         for route in self._routes:
             if isinstance(route, _Route):
                 if all(_may_pass(flt, kind) for flt in route.filters):
                     own.append(len(plan))
                     kept = tuple(flt for flt in route.filters if not _settled_by_kind(flt, kind))
-                    plan.append(_Step(kept, route.handler, 0))
+                    plan.append(_Step(kept, route.handler, 0, _has_command(kept)))
             elif route._middlewares:  # they may change the message (a click into text): it dispatches itself
                 route._planned = True
                 plan.append(_Step((), route.dispatch, len(plan) + 1))
@@ -266,16 +276,20 @@ class Router:
             plan[index] = replace(plan[index], end=len(plan))
 
 
-def _run(steps: tuple[_Step, ...], ctx: Context, name: str) -> Reply:
+def _run(plan: _Plan, ctx: Context, name: str) -> Reply:
     """The reply of the first route that handles the message; NotHandled when none does."""
+    steps = plan.steps
+    commanded = bool(plan.command_words) and ctx.msg.text.startswith(plan.command_words)
     index, count = 0, len(steps)
     while index < count:
         step = steps[index]
-        found = _match(step.filters, ctx) if step.filters else Found()
+        # A step with a Command fails, as the Command would, for a text without a command word.
+        found = None if step.command and not commanded else _match(step.filters, ctx)
         if found is None:
             index = step.end if step.call is None else index + 1  # a guard fails: skip its router
             continue
-        ctx.take(found)
+        if found:
+            ctx.take(found)
         if step.call is None:
             index += 1
             continue
@@ -299,6 +313,10 @@ def _match(filters: tuple[Filter, ...], ctx: Context) -> Found | None:
         if isinstance(result, dict):
             found.update(result)
     return found
+
+
+def _has_command(filters: tuple[Filter, ...]) -> bool:
+    return any(isinstance(flt, Command) for flt in filters)
 
 
 def _may_pass(flt: Filter, kind: str) -> bool:
@@ -333,9 +351,8 @@ class Command:
 
     def __init__(self, *words: str) -> None:
         self.pattern = re.compile(r"^\s*(?:/)?(" + "|".join(map(re.escape, words)) + r")(?:[\s:：]+(.*))?\s*$", re.S)
-        # A text report passes a score of Command filters on its way to its route, and starts with
-        # none of their words: one C-level prefix test turns it away before the regex would.
-        # (The text is stripped, so the pattern's leading \s* matches nothing.)
+        # The text is stripped, so the pattern's leading \s* matches nothing: a text that starts with
+        # none of these is turned away without the regex (and a router's plan skips the route).
         self.prefixes = words + tuple("/" + word for word in words)
 
     def __call__(self, ctx: Context) -> FilterResult:

@@ -94,6 +94,29 @@ def test_a_kinds_plan_leaves_out_routes_it_cannot_reach_and_keeps_the_order() ->
         root.message()(lambda ctx: "late")
 
 
+def test_a_text_without_a_command_word_skips_every_route_and_guard_with_a_command() -> None:
+    calls: list[str] = []
+
+    def seen(name: str) -> Any:
+        def check(ctx: Context) -> bool:
+            calls.append(name)
+            return True
+
+        return check
+
+    root = Router("root")
+    root.message(seen("before help"), Command("帮助"))(lambda ctx: "help")
+    progress = root.include(Router("progress"))
+    progress.filter(seen("before progress"), Command("进度"))
+    progress.message()(lambda ctx: "progress")
+    root.message(seen("any"))(lambda ctx: "any")
+    assert root.dispatch(_ctx(None, "今天的报送")) == "any"
+    assert calls == ["any"]  # neither Command route's other filters ran: no command word
+    assert root.dispatch(_ctx(None, "进度")) == "progress"
+    assert root.dispatch(_ctx(None, "/帮助")) == "help"
+    assert calls == ["any", "before help", "before progress", "before help"]
+
+
 def test_an_included_router_with_middlewares_sees_the_message_they_make() -> None:
     def as_text(ctx: Context, call_next: Any) -> Any:  # as route_menu_clicks turns a click into its command
         ctx.msg = replace(ctx.msg, msg_type=MessageKind.TEXT, content="帮助")
