@@ -95,17 +95,17 @@ class DirectStatement:
         )
 
     def _run(self, session: Session, values: Mapping[str, object]) -> tuple[_Compiled, Any]:
-        connection = session.connection()  # the session's transaction, begun if it was not
-        compiled = self._for(connection.dialect)
-        cursor = connection.connection.cursor()
+        dialect, driver = _connection(session)
+        compiled = self._for(dialect)
+        cursor = driver.cursor()
         cursor.execute(compiled.sql, compiled.args(values))
         return compiled, cursor
 
     def executemany(self, session: Session, rows: Sequence[Mapping[str, object]]) -> None:
         """Run the statement once per row of values, in one call to the driver."""
-        connection = session.connection()
-        compiled = self._for(connection.dialect)
-        cursor = connection.connection.cursor()
+        dialect, driver = _connection(session)
+        compiled = self._for(dialect)
+        cursor = driver.cursor()
         try:
             cursor.executemany(compiled.sql, [compiled.args(values) for values in rows])
         finally:
@@ -135,3 +135,30 @@ class DirectStatement:
         if row is None:
             raise LookupError(f"{self.statement}: no row")
         return row
+
+
+_CONNECTION = "storage.direct.connection"  # the session.info key of _connection's pair
+
+
+def _connection(session: Session) -> tuple[Dialect, Any]:
+    """The dialect and the driver's connection of the session's transaction, begun if it was not.
+
+    Session.connection() walks the ORM's transaction machinery at every call, a large part of a
+    DirectStatement's cost, and a report runs several. Its answer is kept in session.info for the
+    transaction it came from: the same root and the same innermost savepoint. Not the root alone:
+    the ORM emits a savepoint's SAVEPOINT at the first connection() inside it, so a new savepoint
+    must ask again. Nor while the session is inactive (a failed flush): connection() refuses then.
+    """
+    transaction = (session.get_transaction(), session.get_nested_transaction())
+    kept = session.info.get(_CONNECTION)
+    if kept is not None and kept[0] == transaction and session.is_active:
+        return kept[1], kept[2]
+    connection = session.connection()
+    driver = connection.connection.dbapi_connection
+    # Held, the transactions cannot be freed, so a later one can never be mistaken for them.
+    session.info[_CONNECTION] = (
+        (session.get_transaction(), session.get_nested_transaction()),
+        connection.dialect,
+        driver,
+    )
+    return connection.dialect, driver

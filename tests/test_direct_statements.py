@@ -93,3 +93,23 @@ def test_a_statement_it_cannot_run_as_written_is_refused(db: Database) -> None:
             expanding.first(session, {"names": ["市商务局"]})
         with pytest.raises(ValueError, match="defaults"):
             defaults_left_out.first(session, {"unit_id": 1, "date": NOW.date(), "type": "x"})
+
+
+def test_a_statement_in_a_savepoint_is_rolled_back_with_it_and_a_new_transaction_gets_its_own(db: Database) -> None:
+    units = table_of(Unit)
+    add_unit = DirectStatement(insert(units).returning(units.c.id), ["name", "kind"])
+    names = DirectStatement(select(units.c.name).where(units.c.kind == bindparam("kind")).order_by(units.c.name))
+    with db.session() as session:
+        add_unit.one(session, {"name": "市商务局", "kind": "member"})  # the connection is looked up here
+        savepoint = session.begin_nested()
+        add_unit.one(session, {"name": "市统计局", "kind": "member"})  # inside the savepoint, not before it
+        savepoint.rollback()
+        assert names.all(session, {"kind": "member"}) == [("市商务局",)]
+        savepoint = session.begin_nested()
+        add_unit.one(session, {"name": "市财政局", "kind": "member"})
+        savepoint.commit()
+        session.commit()
+        add_unit.one(session, {"name": "市审计局", "kind": "member"})  # a new transaction: ...
+        session.rollback()  # ... rolled back on its own
+    with db.session() as session:
+        assert names.all(session, {"kind": "member"}) == [("市商务局",), ("市财政局",)]
