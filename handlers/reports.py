@@ -84,7 +84,9 @@ def record_activities(ctx: Context, unit: UnitRef, parsed: tuple[ParsedActivity,
 
 def outside_week_note(ctx: Context, records: list[Activity]) -> str | None:
     campaign = ctx.deps.campaign
-    days = sorted({d for a in records for d in a.days() if not campaign.week_start <= d <= campaign.week_end})
+    # Almost every record lies within the week: its days need not be listed to say so.
+    outside = [a for a in records if a.date < campaign.week_start or a.last_day > campaign.week_end]
+    days = sorted({d for a in outside for d in a.days() if not campaign.week_start <= d <= campaign.week_end})
     if not days:
         return None
     said = "、".join(say_date(d) for d in days)

@@ -28,6 +28,7 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
+_BOUND_KEPT = 1024  # bound times a bind processor keeps (a batch binds a few per message)
 _iso = methodcaller("isoformat", " ", "microseconds")
 # Naive UTC, as the dialect's processor receives them: with and without microseconds.
 _SAMPLES = (datetime(2026, 4, 22, 1, 5, 7, 123), datetime(2026, 4, 22, 1, 5))  # noqa: DTZ001
@@ -54,10 +55,21 @@ class LocalDateTime(TypeDecorator[datetime]):
         if then is not None and all(then(moment) == _iso(moment) for moment in _SAMPLES):
             then = _iso
 
+        # A message's moment is bound again and again (its row's received_at, its records' created_at
+        # and updated_at, its audit rows, its reply's handled_at): converted once, then looked up.
+        # Equal aware datetimes are the same instant, so they bind alike; a naive one raises before
+        # it is kept. Bounded: cleared when full.
+        bound: dict[datetime, Any] = {}
+
         def process(value: datetime | None) -> Any:
             if value is None:
                 return None
-            return _naive_utc(value) if then is None else then(_naive_utc(value))
+            found = bound.get(value)
+            if found is None:
+                if len(bound) >= _BOUND_KEPT:
+                    bound.clear()
+                found = bound[value] = _naive_utc(value) if then is None else then(_naive_utc(value))
+            return found
 
         return process
 

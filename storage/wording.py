@@ -64,11 +64,11 @@ def say_days(activity: Activity) -> str:
 
 def say_counts(activity: Activity) -> str:
     parts = []
-    for kind in CountKind:
+    for kind, (label, unit) in COUNT_LABELS.items():  # the labels looked up once, not per record
         value = getattr(activity, kind)
         if value is not None:
             approx = "约" if activity.approximate.get(kind) else ""
-            parts.append(f"{kind.label}{approx}{value}{kind.unit}")
+            parts.append(f"{label}{approx}{value}{unit}")
     return "，".join(parts)
 
 

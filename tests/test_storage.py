@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,3 +72,17 @@ def test_a_time_binds_as_sqlalchemys_own_processing_would() -> None:
     assert SlashedTime().dialect_impl(dialect).bind_processor(dialect)(datetime(2026, 4, 20, 9, 5, tzinfo=TZ)) == (
         "2026/04/20 01:05"
     )
+
+
+def test_a_time_bound_again_binds_alike_and_a_naive_one_is_still_refused() -> None:
+    # The processor keeps what it bound: the same instant in another zone is the same text, a
+    # different instant is not, and a naive time equal on the clock face is refused all the same.
+    bind = LocalDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+    moment = datetime(2026, 4, 20, 9, 5, 7, 1, tzinfo=TZ)
+    assert bind(moment) == bind(moment) == bind(moment.astimezone(UTC)) == "2026-04-20 01:05:07.000001"
+    assert bind(moment + timedelta(microseconds=1)) == "2026-04-20 01:05:07.000002"
+    with pytest.raises(ValueError, match="naive"):
+        bind(moment.replace(tzinfo=None))
+    for minute in range(2000):  # past what it keeps: still right
+        later = moment + timedelta(minutes=minute)
+        assert bind(later) == later.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
