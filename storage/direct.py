@@ -162,3 +162,30 @@ def _connection(session: Session) -> tuple[Dialect, Any]:
         driver,
     )
     return connection.dialect, driver
+
+
+class DirectSavepoint:
+    """A SAVEPOINT on the driver's connection, around statements that are all DirectStatements:
+    ``release()`` keeps what they wrote, ``rollback()`` undoes it. The ORM's own
+    (Session.begin_nested) cost ~38 µs against ~3 µs of SQL: it snapshots the session's objects,
+    which direct statements neither read nor change. So: no ORM work inside one."""
+
+    _NAME = "direct_statements"
+
+    def __init__(self, session: Session) -> None:
+        self._driver = _connection(session)[1]
+        self._execute(f"SAVEPOINT {self._NAME}")
+
+    def release(self) -> None:
+        self._execute(f"RELEASE SAVEPOINT {self._NAME}")
+
+    def rollback(self) -> None:
+        self._execute(f"ROLLBACK TO SAVEPOINT {self._NAME}")
+        self.release()
+
+    def _execute(self, sql: str) -> None:
+        cursor = self._driver.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()

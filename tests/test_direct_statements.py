@@ -14,7 +14,7 @@ from handlers.arrival import read_arrival
 from handlers.reports import _INSERT_ACTIVITY
 from scheduler.clock import TZ
 from storage.db import Database
-from storage.direct import DirectStatement
+from storage.direct import DirectSavepoint, DirectStatement
 from storage.engine import table_of
 from storage.models import Activity, Liaison, Role, Unit
 from storage.photos import Photo
@@ -111,5 +111,24 @@ def test_a_statement_in_a_savepoint_is_rolled_back_with_it_and_a_new_transaction
         session.commit()
         add_unit.one(session, {"name": "市审计局", "kind": "member"})  # a new transaction: ...
         session.rollback()  # ... rolled back on its own
+    with db.session() as session:
+        assert names.all(session, {"kind": "member"}) == [("市商务局",), ("市财政局",)]
+
+
+def test_a_direct_savepoint_undoes_a_failed_statement_and_the_transaction_goes_on(db: Database) -> None:
+    units = table_of(Unit)
+    add_unit = DirectStatement(insert(units).returning(units.c.id), ["name", "kind"])
+    names = DirectStatement(select(units.c.name).where(units.c.kind == bindparam("kind")).order_by(units.c.name))
+    with db.session() as session:
+        add_unit.one(session, {"name": "市商务局", "kind": "member"})
+        savepoint = DirectSavepoint(session)
+        add_unit.one(session, {"name": "市统计局", "kind": "member"})
+        with pytest.raises(Exception, match=r"(?i)unique"):  # on PostgreSQL it aborts the transaction ...
+            add_unit.one(session, {"name": "市商务局", "kind": "member"})
+        savepoint.rollback()  # ... which the savepoint's rollback restores, without what it wrote
+        savepoint = DirectSavepoint(session)
+        add_unit.one(session, {"name": "市财政局", "kind": "member"})
+        savepoint.release()
+        session.commit()
     with db.session() as session:
         assert names.all(session, {"kind": "member"}) == [("市商务局",), ("市财政局",)]

@@ -43,7 +43,7 @@ from handlers.prereading import PreReading
 from handlers.router import AuditRow, Reply
 from scheduler.clock import Clock
 from storage.db import Database
-from storage.direct import DirectStatement
+from storage.direct import DirectSavepoint, DirectStatement
 from storage.engine import insert_ignoring_conflicts, table_of
 from storage.models import InboundMessage
 
@@ -247,19 +247,20 @@ class MessagePipeline:
             # order, so two batches holding retries of each other's messages cannot deadlock.
             first.setdefault(pending.msg.dedupe_key, pending)
         # One INSERT for the batch in one savepoint; if it fails, each message again in its own,
-        # so only a message that cannot be stored fails.
-        savepoint = session.begin_nested()
+        # so only a message that cannot be stored fails. The INSERT is a DirectStatement: its
+        # savepoint is the driver's too.
+        savepoint = DirectSavepoint(session)
         try:
             inserted = self._insert_rows(session, list(first.values()))
-            savepoint.commit()
+            savepoint.release()
         except Exception:
             savepoint.rollback()  # if even this fails the transaction is broken: the whole batch fails
             inserted = {}
             for pending in first.values():
-                savepoint = session.begin_nested()
+                savepoint = DirectSavepoint(session)
                 try:
                     inserted |= self._insert_rows(session, [pending])
-                    savepoint.commit()
+                    savepoint.release()
                 except Exception as exc:
                     savepoint.rollback()
                     log.exception("storing %s failed", pending.msg.dedupe_key)
