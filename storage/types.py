@@ -28,8 +28,14 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-_BOUND_KEPT = 1024  # bound times a bind processor keeps (a batch binds a few per message)
 _iso = methodcaller("isoformat", " ", "microseconds")
+# What LocalDateTime's bind processors bound, by what follows the conversion to naive UTC (_iso on
+# SQLite, nothing on PostgreSQL): shared by every column, as a message's moment is bound by several
+# (its row's received_at, its records' created_at and updated_at, its audit rows, its reply's
+# handled_at), each converted once, then looked up. Equal aware datetimes are the same instant, so
+# they bind alike; a naive one raises before it is kept. Bounded: cleared when full.
+_BOUND: dict[Callable[[Any], Any] | None, dict[datetime, Any]] = {}
+_BOUND_KEPT = 1024  # a batch binds a few per message
 # Naive UTC, as the dialect's processor receives them: with and without microseconds.
 _SAMPLES = (datetime(2026, 4, 22, 1, 5, 7, 123), datetime(2026, 4, 22, 1, 5))  # noqa: DTZ001
 
@@ -55,11 +61,9 @@ class LocalDateTime(TypeDecorator[datetime]):
         if then is not None and all(then(moment) == _iso(moment) for moment in _SAMPLES):
             then = _iso
 
-        # A message's moment is bound again and again (its row's received_at, its records' created_at
-        # and updated_at, its audit rows, its reply's handled_at): converted once, then looked up.
-        # Equal aware datetimes are the same instant, so they bind alike; a naive one raises before
-        # it is kept. Bounded: cleared when full.
-        bound: dict[datetime, Any] = {}
+        # Shared where the processing is one function for all (_iso, or none); another dialect's own
+        # processing, a new function per column, keeps its own.
+        bound = _BOUND.setdefault(then, {}) if then is None or then is _iso else {}
 
         def process(value: datetime | None) -> Any:
             if value is None:

@@ -78,8 +78,9 @@ def test_a_time_bound_again_binds_alike_and_a_naive_one_is_still_refused() -> No
     # The processor keeps what it bound: the same instant in another zone is the same text, a
     # different instant is not, and a naive time equal on the clock face is refused all the same.
     bind = LocalDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+    other_column = LocalDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
     moment = datetime(2026, 4, 20, 9, 5, 7, 1, tzinfo=TZ)
-    assert bind(moment) == bind(moment) == bind(moment.astimezone(UTC)) == "2026-04-20 01:05:07.000001"
+    assert bind(moment) == other_column(moment) == bind(moment.astimezone(UTC)) == "2026-04-20 01:05:07.000001"
     assert bind(moment + timedelta(microseconds=1)) == "2026-04-20 01:05:07.000002"
     with pytest.raises(ValueError, match="naive"):
         bind(moment.replace(tzinfo=None))
