@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from handlers.parsing.count_words import (
     ARTICLE,
@@ -107,8 +107,7 @@ _EACH = re.compile(r"各(?:发了?|发放了?|推送了?|发布了?|刊发了?)?
 _N_ITEMS_EACH = re.compile(rf"(?P<n>[\d{CN_NUMERAL_CHARS}]+)个[\u4e00-\u9fff]{{1,4}}各\S{{0,3}}\s*$")
 
 
-@dataclass(frozen=True)
-class Count:
+class Count(NamedTuple):  # not a frozen dataclass: made for every number attributed, ~3x cheaper
     field: str
     quantity: Quantity
     total: bool
@@ -183,7 +182,7 @@ def _each(text: str, clause: tuple[int, int], quantity: Quantity) -> Quantity:
     counted = _N_ITEMS_EACH.search(text, clause[0], quantity.start)
     joins = len(_ITEM_JOIN.findall(text, clause[0], quantity.start))  # 官网和公众号各发布了1条
     listed = (to_int(counted.group("n")) if counted else None) or joins + 1
-    return replace(quantity, value=quantity.value * listed)
+    return quantity._replace(value=quantity.value * listed)
 
 
 def totals(counts: Iterable[Count]) -> tuple[dict[str, int], frozenset[str]]:
