@@ -75,8 +75,7 @@ class Segment:
         return bool(self.head or self.weak)
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):  # not a frozen dataclass: one a message, ~1 us cheaper to make
     """What the other modules found in the message, by position."""
 
     masked: str  # unit names and places masked

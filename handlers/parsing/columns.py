@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from storage.vocabulary import CountKind
 
@@ -65,8 +66,7 @@ _BRACKETED_HEADER = re.compile(r"[\u4e00-\u9fff/]{1,6}")
 _COUNTED_UNIT = re.compile(r"[（(](?:份|家|人|人次|篇|条|册|张|场|次|个|户)[）)]")
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):  # not a frozen dataclass: made for every cell of every line tried, ~3x cheaper
     text: str
     start: int  # position in the normalised message
     end: int

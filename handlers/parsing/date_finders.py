@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from handlers.parsing.normalize import opens_with
 from handlers.parsing.numerals import to_int
@@ -81,8 +81,7 @@ _COUNT_AFTER = re.compile(r"\s*(?:[万千百亿%倍元个份人家件篇条次�
 MAX_RANGE_DAYS = 7
 
 
-@dataclass(frozen=True)
-class DateMention:
+class DateMention(NamedTuple):  # not a frozen dataclass: made for every date read, ~3x cheaper
     """A written date (or range/list of days), [start, end) in the text, resolved."""
 
     start: int

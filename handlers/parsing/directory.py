@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class UnitNames(Protocol):
@@ -34,8 +33,7 @@ def _squeeze(text: str) -> str:
     return "".join(text.split())
 
 
-@dataclass(frozen=True)
-class UnitMention:
+class UnitMention(NamedTuple):  # not a frozen dataclass: made for every name found, ~3x cheaper
     """A unit alias or a unit's place found in a text, [start, end) in that text."""
 
     start: int

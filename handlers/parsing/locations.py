@@ -9,7 +9,6 @@ are no locations. Without a verb after it, a stretch ending in a place word (…
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from handlers.parsing.keywords import PUBLISH_VERBS
@@ -217,8 +216,7 @@ _PATTERN_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):  # not a frozen dataclass: made for every place read, ~3x cheaper
     text: str
     start: int
     end: int

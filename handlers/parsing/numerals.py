@@ -9,8 +9,8 @@ count unit follows it (份, 人次, 家, 篇…), so 第一中学, 一是/二是
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import cn2an
 
@@ -96,8 +96,7 @@ _NOT_A_COUNT_BEFORE = ("第", "每", "人均", "平均", "·", "初", "高", "�
 _PER_DAY = re.compile(r"(?:每天|每日|每次|每场)[\u4e00-\u9fff]{0,4}?(?:约|近|大约)?$")
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(NamedTuple):  # not a frozen dataclass: made for every number read, ~4x cheaper
     """A number with its count unit, [start, end) in the text it was found in."""
 
     value: int
