@@ -1,0 +1,32 @@
+"""A serving process keeps the collector off the heap start-up built (bot.server.serve)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from bot.server.serve import YOUNG_COLLECTION_THRESHOLD, freeze_startup_heap
+
+
+@pytest.fixture
+def restored_collector() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()  # back to the oldest generation: this test process collects them as before
+    gc.set_threshold(*threshold)
+
+
+@pytest.mark.usefixtures("restored_collector")
+def test_startup_objects_are_frozen_and_young_collections_rarer() -> None:
+    built_at_startup = [{"kept": n} for n in range(1000)]
+    older = gc.get_threshold()[1:]
+    freeze_startup_heap()
+    assert gc.get_freeze_count() >= len(built_at_startup)
+    assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *older)
+    # Garbage made while serving is still collected, cycles included.
+    cycle: list[object] = []
+    cycle.append(cycle)
+    del cycle
+    assert gc.collect() >= 1
