@@ -1,12 +1,15 @@
-"""A serving process keeps the collector off the heap start-up built (bot.server.serve)."""
+"""How a serving process tunes the interpreter: the collector kept off the heap start-up built
+(bot.server.serve), the GIL switched less often (bot.cli.service)."""
 
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 
 import pytest
 
+from bot.cli.service import SERVING_SWITCH_INTERVAL_SECONDS, run_serving
 from bot.server.serve import YOUNG_COLLECTION_THRESHOLD, freeze_startup_heap
 
 
@@ -30,3 +33,17 @@ def test_startup_objects_are_frozen_and_young_collections_rarer() -> None:
     cycle.append(cycle)
     del cycle
     assert gc.collect() >= 1
+
+
+def test_a_serving_process_runs_its_loop_with_the_longer_switch_interval() -> None:
+    seen: list[float] = []
+
+    async def serving() -> None:
+        seen.append(sys.getswitchinterval())
+
+    before = sys.getswitchinterval()
+    try:
+        run_serving(serving())
+    finally:
+        sys.setswitchinterval(before)
+    assert seen == [SERVING_SWITCH_INTERVAL_SECONDS] != [before]
