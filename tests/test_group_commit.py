@@ -273,3 +273,32 @@ async def test_a_batch_is_handled_sender_by_sender_each_senders_messages_in_orde
     assert gate.handled[-4:] == [report(2), report(4), report(1), report(3)]
     # Each answer is its own message's reply, whatever the order they were handled in.
     assert all(str(101 + n) in (reply or "") for n, (_, reply) in enumerate(answers))
+
+
+async def test_a_caller_cancelled_while_its_batch_waits_leaves_its_message_stored_and_handled(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = gated(bot, monkeypatch)
+    pipeline, now = bot.runtime.pipeline, bot.clock.now()
+    binding = next(row for row in bot.rows(InboundMessage) if row.msg_type == "text")  # the liaison's 绑定
+
+    def inbound(key: str, text: str) -> Inbound:
+        return Inbound(binding.channel, binding.user_id, "text", key, now, "<xml/>", content=text)
+
+    holder = asyncio.ensure_future(pipeline.process(inbound("held", f"{GATE}{report(998)}")))
+    while GATE not in "".join(gate.sessions):
+        await asyncio.sleep(0.01)
+    gone = asyncio.ensure_future(pipeline.process(inbound("gone", report(1))))
+    kept = asyncio.ensure_future(pipeline.process(inbound("kept", report(2))))
+    while len(pipeline._waiting) < 2:
+        await asyncio.sleep(0.01)
+    gone.cancel()  # its client hung up while the batch waited for the writer
+    gate.release.set()
+    assert await holder and await kept
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    while pipeline._writing is not None:  # the batch that held the cancelled one, written
+        await asyncio.sleep(0.01)
+    stored = stored_texts(bot)
+    assert stored[report(1)].handled_at is not None and stored[report(1)].reply
+    assert sorted(a.materials for a in bot.rows(Activity)) == [101, 102, 1098]

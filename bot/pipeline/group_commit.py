@@ -130,8 +130,10 @@ class MessagePipeline:
             self._waiting.append(pending)
         if self._writing is None:
             self._writing = asyncio.create_task(self._write_batches())
-        # Shielded: a client that hangs up must not cancel the answer the batch will set.
-        return await asyncio.shield(pending.answer)
+        # Awaited bare, not shielded (a shield is a second future and a second wake-up per
+        # request): a caller cancelled meanwhile cancels only its own answer; its message stays
+        # queued, is stored and handled with its batch, and _write skips the answer nobody awaits.
+        return await pending.answer
 
     async def _write_batches(self) -> None:
         """Write what waits, batch after batch, until nothing waits."""
