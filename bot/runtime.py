@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 from bot.channels.mp import OfficialAccountChannel
@@ -63,13 +62,7 @@ class Runtime:
         if settings.channels.mp.enabled:
             channels[ChannelKind.MP] = OfficialAccountChannel(settings.channels.mp)
         pipeline = MessagePipeline(db, Dispatcher(deps), clock, max_batch=settings.storage.max_batch)
-        runtime = cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
-        # What start-up made (modules, config, tables: ~150,000 objects) lives as long as the process,
-        # yet every full collection walked it: under load `weekbot serve` ran one every ~10,000
-        # messages, a 94 ms pause of the writer and the loop. Frozen, they are left out of every
-        # collection (the pause measured 16 ms); close() hands them back.
-        gc.freeze()
-        return runtime
+        return cls(settings, clock, db, deps, pipeline, channels, HealthMonitor(db, clock))
 
     @property
     def photos(self) -> PhotoStore:
@@ -81,4 +74,3 @@ class Runtime:
     def close(self) -> None:
         self.health.close()
         self.db.close()
-        gc.unfreeze()  # what was frozen at start-up may be collected again (a test's runtime, say)
