@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ from sqlmodel import Session
 from handlers.binding import MAX_FAILED_ATTEMPTS_PER_HOUR
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
-from handlers.prereading import PreReading
-from handlers.router import AuditRow, Reply
+from handlers.router import Reply
 from storage.models import Activity, AuditLog, InboundMessage
 from tests.harness import Harness, make_settings
 
@@ -53,20 +51,12 @@ class GatedDispatcher:
             conn.connection.driver_connection.rollback()
             raise OSError(5, "Input/output error")
 
-    def handle(
-        self,
-        session: Session,
-        msg: Inbound,
-        now: datetime,
-        message_id: int | None,
-        pre_reading: PreReading | None,
-        audits: list[AuditRow],
-    ) -> Reply:
+    def handle(self, session: Session, msg: Inbound, *rest: Any) -> Reply:  # the rest as Dispatcher.handle takes it
         self.sessions[msg.text] = session
         self.handled.append(msg.text)
         if GATE in msg.text:
             assert self.release.wait(30)
-        reply = self.real.handle(session, msg, now, message_id, pre_reading, audits)
+        reply = self.real.handle(session, msg, *rest)
         session.flush()
         if BROKEN in msg.text and self.breaks:
             raise OSError(28, "No space left on device")

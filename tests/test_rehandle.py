@@ -8,8 +8,9 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -18,8 +19,7 @@ from bot.workers.push import make_sender
 from bot.workers.rehandler import RehandlePolicy, Rehandler
 from handlers.dispatcher import Dispatcher
 from handlers.inbound import Inbound
-from handlers.prereading import PreReading
-from handlers.router import AuditRow, Reply
+from handlers.router import Reply
 from scheduler.sender import OutboxSender
 from storage.models import Activity, InboundMessage
 from storage.outbox import OutboxMessage
@@ -42,17 +42,9 @@ class FaultyDispatcher:
         self.real, self.failures, self.calls = real, failures, 0
         self.deps = real.deps  # the pipeline reads the sender's unit before the writer (pre-reading)
 
-    def handle(
-        self,
-        session: Session,
-        msg: Inbound,
-        now: datetime,
-        message_id: int | None,
-        pre_reading: PreReading | None,
-        audits: list[AuditRow],
-    ) -> Reply:
+    def handle(self, session: Session, msg: Inbound, *rest: Any) -> Reply:  # the rest as Dispatcher.handle takes it
         self.calls += 1
-        reply = self.real.handle(session, msg, now, message_id, pre_reading, audits)
+        reply = self.real.handle(session, msg, *rest)
         if self.failures > 0:
             self.failures -= 1
             self.fail(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -73,15 +74,22 @@ def test_a_declining_handler_passes_the_message_to_the_next_sibling_of_its_route
     assert tried == ["decline"]
 
 
-def test_a_kinds_plan_leaves_out_routes_it_cannot_reach_and_keeps_the_order() -> None:
-    calls: list[str] = []
+def _recording(calls: list[str]) -> Callable[[str], Callable[[Context], bool]]:
+    """``seen(name)``: a filter that passes and records ``name`` in ``calls`` when it runs."""
 
-    def seen(name: str) -> Any:
+    def seen(name: str) -> Callable[[Context], bool]:
         def check(ctx: Context) -> bool:
             calls.append(name)
             return True
 
         return check
+
+    return seen
+
+
+def test_a_kinds_plan_leaves_out_routes_it_cannot_reach_and_keeps_the_order() -> None:
+    calls: list[str] = []
+    seen = _recording(calls)
 
     root = Router("root")
     root.message(MsgType(MessageKind.IMAGE), seen("image"))(lambda ctx: "image")
@@ -96,13 +104,7 @@ def test_a_kinds_plan_leaves_out_routes_it_cannot_reach_and_keeps_the_order() ->
 
 def test_a_text_without_a_command_word_skips_every_route_and_guard_with_a_command() -> None:
     calls: list[str] = []
-
-    def seen(name: str) -> Any:
-        def check(ctx: Context) -> bool:
-            calls.append(name)
-            return True
-
-        return check
+    seen = _recording(calls)
 
     root = Router("root")
     root.message(seen("before help"), Command("帮助"))(lambda ctx: "help")
