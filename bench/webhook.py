@@ -81,6 +81,8 @@ from werobot import WeRoBot
 from werobot.config import Config
 
 token, aes_key, app_id, port = sys.argv[1:5]
+# Sessions off ("stores nothing"): as shipped, its SQLite session store (one connection shared by
+# waitress's threads) left most answers empty under this load (docs/scaling.md, "Which WeRoBot").
 robot = WeRoBot(config=Config(TOKEN=token, ENCODING_AES_KEY=aes_key, APP_ID=app_id, SESSION_STORAGE=False))
 
 @robot.text
