@@ -19,9 +19,10 @@ Every request is a distinct message with its own MsgId, sealed before the clock 
 (N keep-alive clients on loopback) runs from a separate process, on asyncio's loop; the servers in
 this process (echo, weekbot in process) run on uvloop, as `weekbot serve` does. Lines: req/s,
 p50/p99 at N clients, the server's CPU per request (its own processes, read from /proc: a figure
-other work on the machine barely moves; PostgreSQL's own work is not in it) and the ratios to echo
-and WeRoBot; the same with one client (latency when nothing queues); and
-image callbacks (a photo message: stored, a download job queued, answered). Every answer of
+other work on the machine barely moves; PostgreSQL's own work is not in it), how many of the
+machine's cores were busy (fewer than it has: the run waited on something other than CPU, e.g. the
+writer's turn on SQLite) and the ratios to echo and WeRoBot; the same with one client (latency
+when nothing queues); and image callbacks (a photo message: stored, a download job queued, answered). Every answer of
 WeRoBot and weekbot must be an encrypted reply, and a sample of each run is decrypted and read
 (WeRoBot echoes the text, weekbot records the report with its place): a server that answers 200
 with nothing in it fails the bench. Last, how many of each weekbot's reports are stored.

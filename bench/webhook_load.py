@@ -1,7 +1,7 @@
 """The webhook bench's load: distinct sealed reports, N keep-alive clients in a separate process,
 the answers checked (an encrypted reply, a sample decrypted and read), and the figures of a run:
-req/s, p50/p99 and, when the server's CPU can be read, its CPU time per request (the server's own
-processes: a PostgreSQL server's work is not in it).
+req/s, p50/p99, when the server's CPU can be read its CPU time per request (the server's own
+processes: a PostgreSQL server's work is not in it), and how many of the machine's cores were busy.
 
 Shared by bench/webhook.py, bench/message_cost.py and bench/parse.py (run as scripts from the repo
 root, so bench/ is on the path).
@@ -114,6 +114,31 @@ def process_tree_cpu(pid: int) -> float:
     return total
 
 
+@dataclass(frozen=True)
+class MachineTimes:
+    """The machine's CPU time so far, from /proc/stat's first line (jiffies, all cores)."""
+
+    busy: int
+    total: int
+
+    def busy_cores(self, later: MachineTimes) -> float | None:
+        """How many of the machine's cores were busy on average since this reading (servers, the
+        load generator and anything else): whether a run was short of CPU or of something else,
+        e.g. a lock. None where /proc/stat cannot be read."""
+        if later.total <= self.total:
+            return None
+        return (later.busy - self.busy) / (later.total - self.total) * (os.cpu_count() or 1)
+
+
+def machine_times() -> MachineTimes:
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return MachineTimes(0, 0)
+    idle = fields[3] + fields[4]  # idle and iowait: a core waiting for the disk is not busy
+    return MachineTimes(sum(fields) - idle, sum(fields))
+
+
 async def run_load(
     url: str, requests: list[Request], clients: int, check: AnswerCheck | None = None, cpu: CpuClock | None = None
 ) -> Stats:
@@ -124,13 +149,15 @@ async def run_load(
     out: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_load_process, args=(url, requests, clients, out))
     used_before = cpu() if cpu is not None else 0.0
+    machine_before = machine_times()
     proc.start()
     elapsed, latencies, answers = await asyncio.get_running_loop().run_in_executor(None, out.get)
     used = cpu() - used_before if cpu is not None else None
+    busy = machine_before.busy_cores(machine_times())
     proc.join()
     if check is not None:
         check.verify(url, answers)
-    return Stats.of(elapsed, latencies, used)
+    return Stats.of(elapsed, latencies, used, busy)
 
 
 @dataclass(frozen=True)
@@ -163,17 +190,21 @@ class Stats:
     p50: float
     p99: float
     cpu_us: float | None  # the server's CPU per request, in µs (None: not measured)
+    busy_cores: float | None = None  # the whole machine's busy cores during the load
 
     @classmethod
-    def of(cls, elapsed: float, latencies: list[float], cpu_seconds: float | None = None) -> Stats:
+    def of(
+        cls, elapsed: float, latencies: list[float], cpu_seconds: float | None = None, busy_cores: float | None = None
+    ) -> Stats:
         lat = sorted(latencies)
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
         cpu_us = cpu_seconds / len(lat) * 1e6 if cpu_seconds is not None else None
-        return cls(len(lat), len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000, cpu_us)
+        return cls(len(lat), len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000, cpu_us, busy_cores)
 
     def line(self, name: str, peers: dict[str, Stats] | None = None) -> str:
         text = f"{name:<28} {self.count:>5} req {self.rps:>7.0f} req/s  p50 {self.p50:6.1f} ms  p99 {self.p99:6.1f} ms"
         text += f"  CPU {self.cpu_us:5.0f} µs/req" if self.cpu_us is not None else " " * 19
+        text += f"  busy {self.busy_cores:4.2f}/{os.cpu_count()}" if self.busy_cores is not None else " " * 12
         for peer, stats in (peers or {}).items():
             text += f"  {self.rps / stats.rps:5.2f}x {peer}"
         return text
