@@ -9,11 +9,16 @@ the ranking by id is stable without a stored counter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, func, select
 
 from handlers.router import Context
+from storage.direct import DirectStatement
+from storage.engine import table_of
 from storage.models import Activity, RecordStatus
 
 # No unit reports a million activities; a bigger 序号 is a typo, never an SQL OFFSET overflow.
@@ -28,21 +33,38 @@ def numbered_records(ctx: Context, status: str = RecordStatus.ACTIVE) -> list[tu
     return [(n, a) for n, a in enumerate(every, 1) if a.status == status]
 
 
+# What a photo's reply reads (photos come in bursts: nine at a time from a phone's album), straight
+# on the driver's cursor (storage.direct): the ORM's queries were half of a photo's handling.
+_ACTIVITIES = table_of(Activity)
+_NUMBERING = DirectStatement(
+    sa.select(_ACTIVITIES.c.id, _ACTIVITIES.c.status)
+    .where(_ACTIVITIES.c.unit_id == sa.bindparam("unit"))
+    .order_by(_ACTIVITIES.c.id)
+)
+_RECORD_BY_ID = DirectStatement(sa.select(_ACTIVITIES).where(_ACTIVITIES.c.id == sa.bindparam("id")))
+_LAST_ACTIVE = DirectStatement(
+    sa.select(_ACTIVITIES)
+    .where(_ACTIVITIES.c.liaison_id == sa.bindparam("liaison"), _ACTIVITIES.c.status == RecordStatus.ACTIVE)
+    .order_by(_ACTIVITIES.c.id.desc())
+    .limit(1)
+)
+
+
+def _snapshot(row: Sequence[Any]) -> Activity:
+    """A record read straight, as a detached snapshot: never added to the session (to change a
+    record, load it)."""
+    return Activity.model_construct(**dict(zip(_ACTIVITIES.columns.keys(), row, strict=True)))
+
+
 def latest_numbered(ctx: Context, count: int, status: str = RecordStatus.ACTIVE) -> list[tuple[int, Activity]]:
-    """The last ``count`` of ``numbered_records``: numbered from the ids and statuses alone, so
-    only the records returned are loaded (a photo sent before its report asks with these, and a
-    unit's records pile up over the week)."""
+    """The last ``count`` of ``numbered_records``, as detached snapshots for a reply: numbered from
+    the ids and statuses alone, so only the records returned are read (a photo sent before its
+    report asks with these, and a unit's records pile up over the week)."""
     if ctx.unit is None:
         return []
-    every = ctx.session.exec(
-        select(Activity.id, Activity.status).where(Activity.unit_id == ctx.unit.id).order_by(col(Activity.id))
-    ).all()
+    every = _NUMBERING.all(ctx.session, {"unit": ctx.unit.id})
     wanted = [(n, activity_id) for n, (activity_id, a_status) in enumerate(every, 1) if a_status == status][-count:]
-    if not wanted:
-        return []
-    ids = [activity_id for _, activity_id in wanted]
-    loaded = {a.id: a for a in ctx.session.exec(select(Activity).where(col(Activity.id).in_(ids))).all()}
-    return [(n, loaded[activity_id]) for n, activity_id in wanted]
+    return [(n, _snapshot(_RECORD_BY_ID.one(ctx.session, {"id": activity_id}))) for n, activity_id in wanted]
 
 
 def unit_records(ctx: Context) -> list[Activity]:
@@ -85,7 +107,18 @@ def last_record(ctx: Context) -> Activity | None:
 def open_record(ctx: Context) -> Activity | None:
     """The sender's last record if it was reported within the photo window: photos, a location
     or an answer sent now still belong to it."""
-    record = last_record(ctx)
+    return _if_open(ctx, last_record(ctx))
+
+
+def open_record_snapshot(ctx: Context) -> Activity | None:
+    """``open_record`` as a detached snapshot, read straight: for a reply that only names it."""
+    if ctx.sender is None:
+        return None
+    row = _LAST_ACTIVE.first(ctx.session, {"liaison": ctx.sender.liaison_id})
+    return _if_open(ctx, _snapshot(row) if row is not None else None)
+
+
+def _if_open(ctx: Context, record: Activity | None) -> Activity | None:
     window = timedelta(minutes=ctx.deps.photo_window_minutes)
     if record is not None and record.created_at >= ctx.now - window:
         return record

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
 from sqlmodel import select
 
 from handlers.binding import audit
@@ -11,8 +10,7 @@ from handlers.photos import attach_waiting_photos
 from handlers.prereading import UNREAD, read_text, too_long
 from handlers.router import Context, UnitRef
 from handlers.wording import CORRECTION_HINT
-from storage.direct import DirectStatement
-from storage.engine import table_of
+from storage.direct import DirectInsert
 from storage.models import Activity, RecordStatus, Unit
 from storage.wording import say_activity, say_date
 
@@ -44,11 +42,8 @@ def reporting_unit(ctx: Context, reading: Reading) -> UnitRef | str:
     return f"您绑定的是{own.name}，不能代{named}报送。如需更换单位，请先发“解绑”，再用新单位的邀请码绑定。"
 
 
-# Run for every report: straight on the driver's cursor (storage.direct), every column named.
-_ACTIVITIES = table_of(Activity)
-_INSERT_ACTIVITY = DirectStatement(
-    insert(_ACTIVITIES).returning(_ACTIVITIES.c.id), [c.key for c in _ACTIVITIES.columns if c.key != "id"]
-)
+# Run for every report: straight on the driver's cursor (storage.direct).
+_INSERT_ACTIVITY = DirectInsert(Activity)
 
 
 def record_activities(ctx: Context, unit: UnitRef, parsed: tuple[ParsedActivity, ...]) -> list[Activity]:
@@ -71,7 +66,7 @@ def record_activities(ctx: Context, unit: UnitRef, parsed: tuple[ParsedActivity,
             "updated_at": ctx.now,
             **{f: getattr(item, f) for f in COUNT_FIELDS},
         }
-        [activity_id] = _INSERT_ACTIVITY.one(ctx.session, values)
+        activity_id = _INSERT_ACTIVITY.new_id(ctx.session, values)
         # A snapshot for the reply, never added to the session: model_construct skips the
         # instrumented __init__, which was an eighth of the writer's time per report.
         records.append(Activity.model_construct(id=activity_id, **values))

@@ -20,11 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import PydanticUndefined
+from sqlalchemy import insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.selectable import ReturnsRows
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
+
+from storage.engine import table_of
 
 Processor = Callable[[Any], Any] | None
 
@@ -135,6 +139,35 @@ class DirectStatement:
         if row is None:
             raise LookupError(f"{self.statement}: no row")
         return row
+
+
+class DirectInsert(DirectStatement):
+    """A model's INSERT naming every column but ``id``, returning the new row's id. A call gives
+    what it sets; every other column takes the default the model declares (a plain default, or
+    NULL for a nullable column), so the defaults stay declared once, on the model."""
+
+    def __init__(self, model: type[SQLModel]) -> None:
+        table = table_of(model)
+        keys = [column.key for column in table.columns if column.key != "id"]
+        super().__init__(insert(table).returning(table.c.id), keys)
+        self.defaults: dict[str, object] = {}
+        for column in table.columns:
+            field = model.model_fields.get(column.key)
+            if column.key == "id" or field is None or field.default_factory is not None:
+                continue  # a factory's value is the caller's to give: a fresh one each time
+            if field.default is not PydanticUndefined:
+                self.defaults[column.key] = field.default
+            elif column.nullable:
+                self.defaults[column.key] = None
+
+    def values(self, given: Mapping[str, object]) -> dict[str, object]:
+        """Every column's value: ``given``, the defaults for the rest."""
+        return self.defaults | dict(given)
+
+    def new_id(self, session: Session, values: Mapping[str, object]) -> int:
+        """Insert a row of ``values`` (see ``values``); its id."""
+        [new_id] = self.one(session, self.values(values))
+        return int(new_id)
 
 
 _CONNECTION = "storage.direct.connection"  # the session.info key of _connection's pair

@@ -14,10 +14,11 @@ from handlers.arrival import read_arrival
 from handlers.reports import _INSERT_ACTIVITY
 from scheduler.clock import TZ
 from storage.db import Database
-from storage.direct import DirectSavepoint, DirectStatement
+from storage.direct import DirectInsert, DirectSavepoint, DirectStatement
 from storage.engine import table_of
+from storage.jobs import Job, JobKind, JobStatus, enqueue
 from storage.models import Activity, Liaison, Role, Unit
-from storage.photos import Photo
+from storage.photos import Photo, PhotoStatus
 from tests.harness import database_url
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -63,6 +64,39 @@ def test_the_activity_insert_writes_the_row_core_would(db: Database) -> None:
         assert direct.model_dump(exclude={"id"}) == core.model_dump(exclude={"id"})
         assert direct.created_at == NOW and direct.approximate == {"participants": True}
         assert direct.end_date == date(2026, 4, 24)
+
+
+def test_a_model_insert_gives_what_it_is_not_told_the_models_defaults(db: Database) -> None:
+    """A photo and a job queued straight (the photo's hot path) are the rows the ORM would write
+    from the same values: the defaults come from the models, not from a second list."""
+    payload = {"photo_id": 7, "media_id": "m-1"}
+
+    def write(session: Session) -> tuple[tuple[int, int], tuple[int, int]]:
+        liaison = _liaison(session)
+        photo = {"unit_id": liaison.unit_id, "liaison_id": liaison.id, "created_at": NOW}
+        orm_photo = Photo(**photo)
+        session.add(orm_photo)
+        orm_job = Job(kind=JobKind.PHOTO, payload=payload, run_after=NOW, created_at=NOW)
+        session.add(orm_job)
+        session.flush()
+        photo_ids = DirectInsert(Photo).new_id(session, photo), orm_photo.id or 0
+        return photo_ids, (enqueue(session, JobKind.PHOTO, payload, NOW), orm_job.id or 0)
+
+    (direct_photo, orm_photo), (direct_job, orm_job) = db.call(write)
+    with db.session() as session:
+        for model, direct_id, orm_id in ((Photo, direct_photo, orm_photo), (Job, direct_job, orm_job)):
+            direct, orm = session.get(model, direct_id), session.get(model, orm_id)
+            assert direct is not None and orm is not None and direct_id != orm_id
+            assert direct.model_dump(exclude={"id"}) == orm.model_dump(exclude={"id"})
+        photo, job = session.get(Photo, direct_photo), session.get(Job, direct_job)
+        assert photo is not None and (photo.status, photo.activity_id, photo.phash) == (PhotoStatus.PENDING, None, 0)
+        assert job is not None and (job.status, job.attempts, job.payload) == (JobStatus.QUEUED, 0, payload)
+
+
+def test_a_model_insert_refuses_a_row_missing_a_value_the_model_does_not_default(db: Database) -> None:
+    # Photo.created_at has no default: left out, the insert fails before it reaches the database.
+    with db.session() as session, pytest.raises(KeyError, match="created_at"):
+        DirectInsert(Photo).new_id(session, {"unit_id": 1})
 
 
 def test_the_arrival_read_sees_the_senders_binding_and_waiting_photos(db: Database) -> None:

@@ -33,7 +33,7 @@ def databases(tmp_path: Path) -> Iterator[tuple[Database, Database]]:
 
 
 def queue(db: Database, count: int) -> list[int]:
-    return db.call(lambda session: [jobs.enqueue(session, "photo", {"n": n}, NOW).id or 0 for n in range(count)])
+    return db.call(lambda session: [jobs.enqueue(session, jobs.JobKind.PHOTO, {"n": n}, NOW) for n in range(count)])
 
 
 def claim(session: Session, now: datetime, limit: int, choose=None) -> list[Job]:
