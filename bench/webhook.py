@@ -21,10 +21,11 @@ this process (echo, weekbot in process) run on uvloop, as `weekbot serve` does. 
 p50/p99 at N clients, the server's CPU per request (its own processes, read from /proc: a figure
 other work on the machine barely moves; PostgreSQL's own work is not in it), how many of the
 machine's cores were busy (fewer than it has: the run waited on something other than CPU, e.g. the
-writer's turn on SQLite) and the ratios to echo and WeRoBot; the same with one client (latency
-when nothing queues); and image callbacks (a photo message: stored, a download job queued, answered). Every answer of
-WeRoBot and weekbot must be an encrypted reply, and a sample of each run is decrypted and read
-(WeRoBot echoes the text, weekbot records the report with its place): a server that answers 200
+writer's turn on SQLite), the load generator's own CPU per request, and the ratios to echo and
+WeRoBot; the same with one client (latency when nothing queues); and image callbacks (a photo
+message: stored, a download job queued, answered). Every answer of WeRoBot and weekbot must be an
+encrypted reply, and a sample of each run is decrypted and read (WeRoBot echoes the text, weekbot
+records the report with its place): a server that answers 200
 with nothing in it fails the bench. Last, how many of each weekbot's reports are stored.
 """
 

@@ -1,7 +1,8 @@
 """The webhook bench's load: distinct sealed reports, N keep-alive clients in a separate process,
 the answers checked (an encrypted reply, a sample decrypted and read), and the figures of a run:
 req/s, p50/p99, when the server's CPU can be read its CPU time per request (the server's own
-processes: a PostgreSQL server's work is not in it), and how many of the machine's cores were busy.
+processes: a PostgreSQL server's work is not in it), how many of the machine's cores were busy, and
+the load generator's own CPU per request (on a machine it shares with the server).
 
 Shared by bench/webhook.py, bench/message_cost.py and bench/parse.py (run as scripts from the repo
 root, so bench/ is on the path).
@@ -91,7 +92,9 @@ async def _load(url: str, requests: list[Request], clients: int) -> tuple[float,
 
 
 def _load_process(url: str, requests: list[Request], clients: int, out: mp.Queue) -> None:
-    out.put(asyncio.run(_load(url, requests, clients)))
+    began = time.process_time()
+    elapsed, latencies, answers = asyncio.run(_load(url, requests, clients))
+    out.put((elapsed, latencies, answers, time.process_time() - began))
 
 
 # Seconds of CPU (user + system) a server has used so far: read before and after a load, the
@@ -151,13 +154,13 @@ async def run_load(
     used_before = cpu() if cpu is not None else 0.0
     machine_before = machine_times()
     proc.start()
-    elapsed, latencies, answers = await asyncio.get_running_loop().run_in_executor(None, out.get)
+    elapsed, latencies, answers, load_cpu = await asyncio.get_running_loop().run_in_executor(None, out.get)
     used = cpu() - used_before if cpu is not None else None
     busy = machine_before.busy_cores(machine_times())
     proc.join()
     if check is not None:
         check.verify(url, answers)
-    return Stats.of(elapsed, latencies, used, busy)
+    return Stats.of(elapsed, latencies, used, busy, load_cpu)
 
 
 @dataclass(frozen=True)
@@ -191,20 +194,28 @@ class Stats:
     p99: float
     cpu_us: float | None  # the server's CPU per request, in µs (None: not measured)
     busy_cores: float | None = None  # the whole machine's busy cores during the load
+    load_us: float | None = None  # the load generator's own CPU per request, in µs
 
     @classmethod
     def of(
-        cls, elapsed: float, latencies: list[float], cpu_seconds: float | None = None, busy_cores: float | None = None
+        cls,
+        elapsed: float,
+        latencies: list[float],
+        cpu_seconds: float | None = None,
+        busy_cores: float | None = None,
+        load_seconds: float | None = None,
     ) -> Stats:
         lat = sorted(latencies)
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
         cpu_us = cpu_seconds / len(lat) * 1e6 if cpu_seconds is not None else None
-        return cls(len(lat), len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000, cpu_us, busy_cores)
+        load_us = load_seconds / len(lat) * 1e6 if load_seconds is not None else None
+        return cls(len(lat), len(lat) / elapsed, statistics.median(lat) * 1000, p99 * 1000, cpu_us, busy_cores, load_us)
 
     def line(self, name: str, peers: dict[str, Stats] | None = None) -> str:
         text = f"{name:<28} {self.count:>5} req {self.rps:>7.0f} req/s  p50 {self.p50:6.1f} ms  p99 {self.p99:6.1f} ms"
         text += f"  CPU {self.cpu_us:5.0f} µs/req" if self.cpu_us is not None else " " * 19
         text += f"  busy {self.busy_cores:4.2f}/{os.cpu_count()}" if self.busy_cores is not None else " " * 12
+        text += f"  load {self.load_us:3.0f} µs/req" if self.load_us is not None else " " * 17
         for peer, stats in (peers or {}).items():
             text += f"  {self.rps / stats.rps:5.2f}x {peer}"
         return text
