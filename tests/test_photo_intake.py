@@ -183,3 +183,13 @@ async def test_a_photo_without_an_open_record_offers_the_last_three_by_their_sta
         "5. 4月24日（周五）",
     ]
     assert [line.split(" · ")[-2] for line in lines[2:]] == ["朝阳大街", "市图书馆", "市政务服务中心"]
+
+
+async def test_a_photo_after_a_withdrawal_goes_to_the_last_record_still_active(chat: ChatTester) -> None:
+    await chat.say("wang", "今天在新华路商圈开展集中宣传，发放资料200份")
+    await chat.say("wang", "今天在朝阳大街举办商标知识讲座，参加40人")
+    await chat.assert_reply("wang", "撤回", startswith="已撤回")
+    reply = await chat.photo("wang")
+    assert "关联到" in reply and "新华路商圈" in reply and "朝阳大街" not in reply
+    [first] = chat.records()  # the active one
+    assert [p.activity_id for p in chat.rows(Photo)] == [first.id]
