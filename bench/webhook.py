@@ -12,7 +12,9 @@
   reply. On SQLite (WAL, synchronous=FULL: every commit fsync'd before the answer) with group commit
   as configured, then with every message committed alone (max_batch 1), then the same with the old
   synchronous=NORMAL (not durable: for comparison only); on PostgreSQL too when --database-url names
-  an empty database. With --workers N, also `weekbot serve --workers N` as its own processes (N
+  an empty database (emptied again before each PostgreSQL variant, as each SQLite variant gets a new
+  data directory: what one variant left queued, e.g. photo downloads whose sandbox is gone, would
+  otherwise run during the next one's load). With --workers N, also `weekbot serve --workers N` as its own processes (N
   serving processes on one port, bot.supervisor), on SQLite and, with --database-url, PostgreSQL.
 
 Every request is a distinct message with its own MsgId, sealed before the clock starts; the load
@@ -49,7 +51,7 @@ from pathlib import Path
 import aiohttp
 import uvloop
 from aiohttp import web
-from sqlalchemy import event, func
+from sqlalchemy import event, func, inspect
 from sqlmodel import Session, col, select
 from webhook_load import (
     PLACES,
@@ -71,6 +73,7 @@ from bot.web.connections import start_site
 from handlers.binding import code_table
 from scheduler.clock import SystemClock
 from storage.db import Database
+from storage.engine import make_engine
 from storage.models import Activity, InboundMessage
 
 WEROBOT_VENV = ROOT / "bench" / ".venv-werobot"
@@ -272,7 +275,29 @@ def stored_of(db: Database, first: int, count: int) -> tuple[int, int]:
     return db.call(count_rows)
 
 
+def empty_postgres(database_url: str) -> None:
+    """Drop what the bench's previous variant stored (the whole public schema)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
+def has_tables(database_url: str) -> bool:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return bool(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
 async def main(count: int, clients: int, database_url: str, workers: int) -> None:
+    if database_url and has_tables(database_url):
+        sys.exit(f"{database_url}: not empty; the bench empties it between variants, so give it a new database")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
     settings = load_config(ROOT / "config.example.toml", env={})
     users = [f"bench{i}" for i in range(26)]
@@ -307,6 +332,8 @@ async def main(count: int, clients: int, database_url: str, workers: int) -> Non
         )
         results = []
         for variant in variants:
+            if variant.database_url:
+                empty_postgres(variant.database_url)
             async with AsyncExitStack() as serving:  # one weekbot at a time: each gets the cores
                 served = await start_weekbot(variant, users, serving)
                 url, cfg = served.url, served.settings
