@@ -19,7 +19,8 @@
 
 Every request is a distinct message with its own MsgId, sealed before the clock starts; the load
 (N keep-alive clients on loopback) runs from a separate process, on asyncio's loop; the servers in
-this process (echo, weekbot in process) run on uvloop, as `weekbot serve` does. Lines: req/s,
+this process (echo, weekbot in process) run on uvloop, and weekbot in process with the switch
+interval and the frozen start-up heap, as `weekbot serve` does. Lines: req/s,
 p50/p99 at N clients, the server's CPU per request (its own processes, read from /proc: a figure
 other work on the machine barely moves; PostgreSQL's own work is not in it), how many of the
 machine's cores were busy (fewer than it has: the run waited on something other than CPU, e.g. the
@@ -65,10 +66,11 @@ from webhook_load import (
     wecom_requests,
 )
 
+from bot.cli.service import SERVING_SWITCH_INTERVAL_SECONDS
 from bot.config import Settings, load_config
 from bot.runtime import Runtime, make_deps
 from bot.sandbox.callbacks import MpSealer, WeComSealer, WeComUser
-from bot.server.serve import web_app
+from bot.server.serve import freeze_startup_heap, web_app
 from bot.web.connections import start_site
 from handlers.binding import code_table
 from scheduler.clock import SystemClock
@@ -216,6 +218,10 @@ async def serve_in_process(variant: Variant, stack: AsyncExitStack) -> Served:
     if variant.synchronous != "FULL":
         set_synchronous(runtime, variant.synchronous)
     url = await start_site(web_app(runtime), "127.0.0.1", 0, stack) + "/wechat/work"
+    # This process as `weekbot serve` sets its own: the switch interval, and the heap start-up built
+    # frozen (else a full collection of this process's heap, ~100 ms, lands in some variant's p99).
+    sys.setswitchinterval(SERVING_SWITCH_INTERVAL_SECONDS)
+    freeze_startup_heap()
     return Served(url, settings, runtime.db, time.process_time)  # the load runs in its own process
 
 
