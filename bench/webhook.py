@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ import aiohttp
 import uvloop
 from aiohttp import web
 from sqlalchemy import event, func, inspect
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from webhook_load import (
     PLACES,
@@ -281,24 +283,25 @@ def stored_of(db: Database, first: int, count: int) -> tuple[int, int]:
     return db.call(count_rows)
 
 
-def empty_postgres(database_url: str) -> None:
-    """Drop what the bench's previous variant stored (the whole public schema)."""
+@contextlib.contextmanager
+def engine_of(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
+        yield engine
     finally:
         engine.dispose()
+
+
+def empty_postgres(database_url: str) -> None:
+    """Drop what the bench's previous variant stored (the whole public schema)."""
+    with engine_of(database_url) as engine, engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
 
 
 def has_tables(database_url: str) -> bool:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return bool(inspect(conn).get_table_names())
-    finally:
-        engine.dispose()
+    with engine_of(database_url) as engine, engine.connect() as conn:
+        return bool(inspect(conn).get_table_names())
 
 
 async def main(count: int, clients: int, database_url: str, workers: int) -> None:
