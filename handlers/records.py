@@ -42,11 +42,16 @@ _NUMBERING = DirectStatement(
     .order_by(_ACTIVITIES.c.id)
 )
 _RECORD_BY_ID = DirectStatement(sa.select(_ACTIVITIES).where(_ACTIVITIES.c.id == sa.bindparam("id")))
+
+
+def _active_of(liaison: Any) -> sa.ColumnElement[bool]:
+    """A liaison's active records: one condition for last_record's ORM query and the photo reply's
+    straight read (which passes a bind parameter)."""
+    return sa.and_(_ACTIVITIES.c.liaison_id == liaison, _ACTIVITIES.c.status == RecordStatus.ACTIVE)
+
+
 _LAST_ACTIVE = DirectStatement(
-    sa.select(_ACTIVITIES)
-    .where(_ACTIVITIES.c.liaison_id == sa.bindparam("liaison"), _ACTIVITIES.c.status == RecordStatus.ACTIVE)
-    .order_by(_ACTIVITIES.c.id.desc())
-    .limit(1)
+    sa.select(_ACTIVITIES).where(_active_of(sa.bindparam("liaison"))).order_by(_ACTIVITIES.c.id.desc()).limit(1)
 )
 
 
@@ -98,7 +103,7 @@ def last_record(ctx: Context) -> Activity | None:
         return None
     return ctx.session.exec(
         select(Activity)
-        .where(Activity.liaison_id == ctx.liaison.id, Activity.status == RecordStatus.ACTIVE)
+        .where(_active_of(ctx.liaison.id))
         .order_by(col(Activity.id).desc())
         .limit(1)  # not only .first(): the ORM would load every record of the sender to return one
     ).first()
