@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import os
+import queue
 import re
 import statistics
 import time
@@ -176,8 +177,23 @@ async def _load(url: str, requests: list[Request], clients: int) -> tuple[float,
 
 def _load_process(url: str, requests: list[Request], clients: int, out: mp.Queue) -> None:
     began = time.process_time()
-    elapsed, latencies, answers = asyncio.run(_load(url, requests, clients))
+    try:
+        elapsed, latencies, answers = asyncio.run(_load(url, requests, clients))
+    except Exception as exc:  # told, not just raised here: the bench waits on the queue for an answer
+        out.put(f"{type(exc).__name__}: {exc}")
+        return
     out.put((elapsed, latencies, answers, time.process_time() - began))
+
+
+def _figures_of(proc: mp.process.BaseProcess, out: mp.Queue) -> object:
+    """What the load process put on the queue; an error if it ended without putting anything (a
+    crash, a kill), rather than waiting for ever."""
+    while True:
+        try:
+            return out.get(timeout=1)
+        except queue.Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"the load process ended without its figures (exit code {proc.exitcode})") from None
 
 
 # Seconds of CPU (user + system) a server has used so far: read before and after a load, the
@@ -237,10 +253,13 @@ async def run_load(
     used_before = cpu() if cpu is not None else 0.0
     machine_before = machine_times()
     proc.start()
-    elapsed, latencies, answers, load_cpu = await asyncio.get_running_loop().run_in_executor(None, out.get)
+    result = await asyncio.get_running_loop().run_in_executor(None, _figures_of, proc, out)
     used = cpu() - used_before if cpu is not None else None
     busy = machine_before.busy_cores(machine_times())
     proc.join()
+    if isinstance(result, str):
+        raise RuntimeError(f"{url}: the load failed: {result}")
+    elapsed, latencies, answers, load_cpu = result
     if check is not None:
         check.verify(url, answers)
     return Stats.of(elapsed, latencies, used, busy, load_cpu)

@@ -93,3 +93,15 @@ async def test_a_connection_closed_before_its_answer_stops_the_load() -> None:
     async for url in _serve(hang_up):
         with pytest.raises(RuntimeError, match="connection lost awaiting answer 0"):
             await webhook_load._load(url, [({"n": "1"}, b"<xml/>")], 1)
+
+
+async def test_a_failed_load_is_reported_to_the_bench_not_waited_for() -> None:
+    """The load runs in a process of its own; the bench waits for its figures on a queue, so a
+    load that fails must say so there (it used to leave the bench waiting for ever)."""
+
+    async def refuse(head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+
+    async for url in _serve(refuse):
+        with pytest.raises(RuntimeError, match="the load failed: RuntimeError: answer not 200"):
+            await asyncio.wait_for(webhook_load.run_load(url, [({"n": "1"}, b"<xml/>")], 1), 60)
