@@ -105,7 +105,7 @@ class _KeepAliveClient(asyncio.Protocol):
     """One keep-alive connection sending the run's requests one at a time. A plain protocol rather
     than aiohttp's client: on a machine shared with the server, the load generator's own CPU is CPU
     the server does not get (aiohttp's client spent 129-130 µs a request against `serve --workers
-    2`, this 31-39), and a server using both cores loses more to it than one that cannot use the
+    2`, this 31-43), and a server using both cores loses more to it than one that cannot use the
     second core."""
 
     def __init__(self, run: _LoadRun) -> None:
