@@ -76,11 +76,17 @@ async def test_every_answer_read_whole_in_its_requests_place(split_answers: str)
     assert elapsed >= max(latencies)
 
 
-async def test_an_answer_not_200_stops_the_load() -> None:
-    async def refuse(head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+def _refusing(status: bytes) -> Answer:
+    """Answers every request with ``status`` (e.g. b"500 Internal Server Error") and no body."""
 
-    async for url in _serve(refuse):
+    async def refuse(head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 %s\r\nContent-Length: 0\r\n\r\n" % status)
+
+    return refuse
+
+
+async def test_an_answer_not_200_stops_the_load() -> None:
+    async for url in _serve(_refusing(b"500 Internal Server Error")):
         with pytest.raises(RuntimeError, match="not 200"):
             await webhook_load._load(url, [({"n": "1"}, b"<xml/>")], 1)
 
@@ -98,10 +104,6 @@ async def test_a_connection_closed_before_its_answer_stops_the_load() -> None:
 async def test_a_failed_load_is_reported_to_the_bench_not_waited_for() -> None:
     """The load runs in a process of its own; the bench waits for its figures on a queue, so a
     load that fails must say so there (it used to leave the bench waiting for ever)."""
-
-    async def refuse(head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
-
-    async for url in _serve(refuse):
+    async for url in _serve(_refusing(b"503 Service Unavailable")):
         with pytest.raises(RuntimeError, match="the load failed: RuntimeError: answer not 200"):
             await asyncio.wait_for(webhook_load.run_load(url, [({"n": "1"}, b"<xml/>")], 1), 60)
