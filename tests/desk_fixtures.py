@@ -1,6 +1,7 @@
 """Shared by the desk tests: a bot with a few units' reports, photos, an RSVP and a summary, all
 sent through the webhook, and an HTTP client that keeps cookies and logs in the way people do:
-``后台`` in chat, then the one-time link; and a local SMTP inbox for the mail button."""
+``后台`` in chat, then the one-time link; a local SMTP inbox for the mail button; and what the
+tests read back (a unit's records, its photo, a record's audit rows, an edit form)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from aiosmtpd.smtp import Envelope
 from sqlmodel import Session, select
 
 from bot.config import MailConfig, Settings
-from storage.models import Unit
+from storage.models import Activity, AuditLog, Unit
 from storage.outbox import OutboxMessage, put
+from storage.photos import Photo
 from tests.harness import Harness, make_settings
 from tests.test_photo_intake import photo_bytes
 
@@ -146,3 +148,26 @@ def mailing_to(tmp_path: Path, port: int) -> Settings:
     """Settings whose [mail] is a plain SMTP server on a loopback port."""
     settings = make_settings(tmp_path)
     return settings.model_copy(update={"mail": MailConfig(host="127.0.0.1", port=port, tls="none")})
+
+
+def records(bot: Harness, name: str) -> list[Activity]:
+    wanted = unit_id(bot, name)
+    return sorted((a for a in bot.rows(Activity) if a.unit_id == wanted), key=lambda a: a.id or 0)
+
+
+def photo_of(bot: Harness, name: str) -> Photo:
+    wanted = unit_id(bot, name)
+    return next(p for p in bot.rows(Photo) if p.unit_id == wanted)
+
+
+def audit_of(bot: Harness, activity: Activity) -> list[AuditLog]:
+    return [row for row in bot.rows(AuditLog) if row.target == f"activity:{activity.id}"]
+
+
+def edit_form(activity: Activity, csrf: str, **changes: object) -> dict[str, str]:
+    form = {"csrf": csrf, "date": activity.date.isoformat(), "type": activity.type, "location": activity.location}
+    for field in ("materials", "consultations", "participants", "enterprises", "articles"):
+        value = getattr(activity, field)
+        form[field] = "" if value is None else str(value)
+    form.update({key: str(value) for key, value in changes.items()})
+    return {key: value or "" for key, value in form.items()}

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -22,7 +20,7 @@ from hypothesis import strategies as st
 
 from storage.models import Activity, AuditLog
 from storage.web_sessions import DeskSession
-from tests.desk_fixtures import CONTACT, UNIT_LIAISON, DeskClient, seeded
+from tests.desk_fixtures import CONTACT, UNIT_LIAISON, DeskClient
 from tests.harness import Harness
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -138,12 +136,6 @@ async def send(bot: Harness, attempt: Attempt) -> int:
 def changes(bot: Harness) -> tuple[object, ...]:
     """What a refused request must leave as it was."""
     return (bot.rows(Activity), len(bot.rows(AuditLog)), [s.ended_at for s in bot.rows(DeskSession)])
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with seeded(tmp_path) as harness:
-        yield harness
 
 
 async def cookie_of(bot: Harness, user_id: str) -> tuple[str, str]:

@@ -5,8 +5,6 @@ notice with its confirmation step); CSRF, admin-only and the audit rows for each
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -18,7 +16,7 @@ from storage.campaign_status import FiredPush
 from storage.models import AuditLog, Liaison
 from storage.outbox import OutboxMessage
 from storage.push_skips import SkippedPush
-from tests.desk_fixtures import CONTACT, OTHER, OTHER_LIAISON, UNIT, UNIT_LIAISON, DeskClient, seeded, unit_id
+from tests.desk_fixtures import CONTACT, OTHER, OTHER_LIAISON, UNIT, UNIT_LIAISON, DeskClient, unit_id
 from tests.harness import Harness
 
 pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
@@ -30,16 +28,10 @@ NONCE = re.compile(r'name="nonce" value="([0-9a-f]+)"')
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with seeded(tmp_path) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def desk(bot: Harness) -> AsyncIterator[DeskClient]:
-    async with DeskClient(bot) as client:
-        await client.log_in(CONTACT)
-        yield client
+async def desk(desk: DeskClient) -> DeskClient:
+    """Every test here is the contact person's: the desk client already logged in."""
+    await desk.log_in(CONTACT)
+    return desk
 
 
 def liaison(bot: Harness, user_id: str) -> Liaison:
